@@ -1,0 +1,123 @@
+import { plainToInstance, Transform } from 'class-transformer';
+import {
+  IsIn,
+  IsInt,
+  IsNumber,
+  IsOptional,
+  IsPositive,
+  IsString,
+  IsUrl,
+  Max,
+  Min,
+  MinLength,
+  ValidateIf,
+  validateSync,
+} from 'class-validator';
+
+const toInt = ({ value }: { value: unknown }) =>
+  value === undefined || value === '' ? undefined : /^-?\d+$/.test(String(value)) ? Number(value) : value;
+const toNumber = ({ value }: { value: unknown }) =>
+  value === undefined || value === '' ? undefined : Number.isFinite(Number(value)) ? Number(value) : value;
+
+/**
+ * Every environment variable Reprise reads, validated at start-up. `.env.example` lists them.
+ * A missing or wrong variable stops the app with one line naming it and what it expects.
+ */
+export class Environment {
+  @IsIn(['development', 'test', 'production'])
+  NODE_ENV: 'development' | 'test' | 'production' = 'development';
+
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  @Max(65535)
+  API_PORT = 3000;
+
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  @Max(65535)
+  WORKER_PORT = 3001;
+
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  @Max(65535)
+  RECOVERY_CLOUD_PORT = 3100;
+
+  @IsUrl({ require_tld: false, protocols: ['http', 'https'] })
+  RECOVERY_CLOUD_URL = 'http://127.0.0.1:3100';
+
+  @IsUrl({ require_tld: false, protocols: ['redis', 'rediss'] })
+  REDIS_URL = 'redis://127.0.0.1:6379';
+
+  @IsIn(['sqlite', 'esdb'])
+  EVENT_STORE: 'sqlite' | 'esdb' = 'sqlite';
+
+  @IsString()
+  @MinLength(1)
+  SQLITE_PATH = './data/reprise.db';
+
+  @ValidateIf((env: Environment) => env.EVENT_STORE === 'esdb')
+  @IsString()
+  @MinLength(1, { message: 'EVENTSTORE_CONNECTION_STRING is required when EVENT_STORE=esdb (e.g. esdb://localhost:2113?tls=false)' })
+  EVENTSTORE_CONNECTION_STRING?: string;
+
+  @IsOptional()
+  @IsString()
+  @MinLength(16, { message: 'REPRISE_ADMIN_TOKEN must be at least 16 characters' })
+  REPRISE_ADMIN_TOKEN?: string;
+
+  @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
+  LOG_LEVEL = 'info';
+
+  @IsIn(['system', 'simulated'])
+  CLOCK: 'system' | 'simulated' = 'system';
+
+  @Transform(toNumber)
+  @IsNumber()
+  @IsPositive()
+  SIM_TIME_SCALE = 600;
+
+  @Transform(toInt)
+  @IsInt()
+  SIM_SEED = 42;
+}
+
+export class ConfigurationError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration: ${problems.join('; ')}`);
+    this.name = 'ConfigurationError';
+  }
+}
+
+/** Validates `raw` (usually `process.env`) and returns the typed environment, or throws ConfigurationError. */
+export function validateEnvironment(raw: Record<string, unknown>, required: (keyof Environment)[] = []): Environment {
+  const env = plainToInstance(Environment, raw, { exposeDefaultValues: true });
+  const problems: string[] = [];
+  for (const error of validateSync(env, { skipMissingProperties: false, whitelist: false })) {
+    const value = (raw as Record<string, unknown>)[error.property];
+    const messages = Object.values(error.constraints ?? {});
+    problems.push(`${error.property}: ${messages[0]}${value === undefined ? ' (not set)' : ` (got "${String(value)}")`}`);
+  }
+  for (const key of required) {
+    if (env[key] === undefined || env[key] === '') problems.push(`${key}: is required (not set)`);
+  }
+  if (problems.length) throw new ConfigurationError(problems);
+  return env;
+}
+
+/**
+ * For `main.ts`: validate the process environment or stop with one clear line per problem.
+ */
+export function loadEnvironmentOrExit(app: string, required: (keyof Environment)[] = []): Environment {
+  try {
+    return validateEnvironment(process.env, required);
+  } catch (error) {
+    if (error instanceof ConfigurationError) {
+      for (const problem of error.problems) process.stderr.write(`[${app}] configuration error: ${problem}\n`);
+      process.exit(1);
+    }
+    throw error;
+  }
+}

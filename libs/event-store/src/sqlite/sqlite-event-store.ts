@@ -1,0 +1,324 @@
+import { randomUUID } from 'node:crypto';
+import { EventEmitter } from 'node:events';
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import Database from 'better-sqlite3';
+import type { Clock } from '@reprise/domain/shared/clock';
+import {
+  AppendOptions,
+  AppendResult,
+  EventMetadata,
+  EventStore,
+  NewEvent,
+  ReadAllOptions,
+  ReadStreamOptions,
+  RecordedEvent,
+  revisionMatches,
+  Subscription,
+  SubscriptionOptions,
+  VerifyResult,
+  WrongExpectedVersionError,
+} from '../event-store.port';
+import { canonicalJson, chainHash, GENESIS_HASH } from '../hash-chain';
+import { PollingSubscription } from '../polling-subscription';
+
+export interface SqliteEventStoreOptions {
+  /** Path of the database file, or `:memory:` (unit tests only). */
+  path: string;
+  clock: Clock;
+  /** How often a subscription looks for events appended by other processes (ms). */
+  pollIntervalMs?: number;
+}
+
+interface Row {
+  position: number;
+  id: string;
+  stream: string;
+  revision: number;
+  type: string;
+  data: string;
+  metadata: string;
+  prev_hash: string;
+  hash: string;
+}
+
+interface PendingAppend {
+  stream: string;
+  events: NewEvent[];
+  options: AppendOptions;
+  resolve: (result: AppendResult) => void;
+  reject: (error: unknown) => void;
+}
+
+/**
+ * Embedded event store on one SQLite file (WAL, synchronous=FULL: an acknowledged append survives
+ * a power cut). Several processes may open the same file: appends run in `BEGIN IMMEDIATE`
+ * transactions and wait for the write lock (busy timeout). Appends that arrive in the same tick are
+ * committed together in one transaction (group commit); each keeps its own expected-revision check
+ * through a savepoint, so one conflicting append never fails its neighbours.
+ */
+export class SqliteEventStore implements EventStore {
+  readonly db: Database.Database;
+  private readonly clock: Clock;
+  private readonly pollIntervalMs: number;
+  private readonly appended = new EventEmitter();
+  private pending: PendingAppend[] = [];
+  private flushScheduled = false;
+  private closed = false;
+  private readonly subscriptions = new Set<PollingSubscription>();
+
+  private readonly stmt: {
+    head: Database.Statement<[string], { revision: number; hash: string }>;
+    insert: Database.Statement<[string, string, number, string, string, string, string, string]>;
+    readStream: Database.Statement<[string, number, number], Row>;
+    readAll: Database.Statement<[number, number], Row>;
+    headPosition: Database.Statement<[], { position: number | null }>;
+    getCheckpoint: Database.Statement<[string], { position: number }>;
+    saveCheckpoint: Database.Statement<[string, number, string]>;
+  };
+  private readonly appendOne: (item: PendingAppend) => AppendResult;
+
+  constructor(options: SqliteEventStoreOptions) {
+    if (options.path !== ':memory:') mkdirSync(dirname(options.path), { recursive: true });
+    this.db = new Database(options.path);
+    this.db.pragma('journal_mode = WAL');
+    this.db.pragma('synchronous = FULL');
+    this.db.pragma('busy_timeout = 15000');
+    this.db.pragma('foreign_keys = ON');
+    this.clock = options.clock;
+    this.pollIntervalMs = options.pollIntervalMs ?? 50;
+    this.appended.setMaxListeners(0);
+    this.migrate();
+    this.stmt = {
+      head: this.db.prepare('SELECT revision, hash FROM events WHERE stream = ? ORDER BY revision DESC LIMIT 1'),
+      insert: this.db.prepare(
+        'INSERT INTO events (id, stream, revision, type, data, metadata, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+      ),
+      readStream: this.db.prepare('SELECT * FROM events WHERE stream = ? AND revision >= ? ORDER BY revision LIMIT ?'),
+      readAll: this.db.prepare('SELECT * FROM events WHERE position > ? ORDER BY position LIMIT ?'),
+      headPosition: this.db.prepare('SELECT MAX(position) AS position FROM events'),
+      getCheckpoint: this.db.prepare('SELECT position FROM checkpoints WHERE subscriber = ?'),
+      saveCheckpoint: this.db.prepare(
+        `INSERT INTO checkpoints (subscriber, position, updated_at) VALUES (?, ?, ?)
+         ON CONFLICT(subscriber) DO UPDATE SET position = excluded.position, updated_at = excluded.updated_at`,
+      ),
+    };
+    this.appendOne = this.db.transaction((item: PendingAppend) => this.appendSync(item));
+  }
+
+  private migrate(): void {
+    this.db.exec(`
+      CREATE TABLE IF NOT EXISTS events (
+        position  INTEGER PRIMARY KEY,
+        id        TEXT NOT NULL UNIQUE,
+        stream    TEXT NOT NULL,
+        revision  INTEGER NOT NULL,
+        type      TEXT NOT NULL,
+        data      TEXT NOT NULL,
+        metadata  TEXT NOT NULL,
+        prev_hash TEXT NOT NULL,
+        hash      TEXT NOT NULL,
+        UNIQUE (stream, revision)
+      );
+      CREATE TABLE IF NOT EXISTS checkpoints (
+        subscriber TEXT PRIMARY KEY,
+        position   INTEGER NOT NULL,
+        updated_at TEXT NOT NULL
+      );
+    `);
+  }
+
+  append(stream: string, events: NewEvent[], options: AppendOptions): Promise<AppendResult> {
+    if (this.closed) return Promise.reject(new Error('event store is closed'));
+    if (!stream) return Promise.reject(new Error('stream name is required'));
+    if (events.length === 0) return Promise.reject(new Error('append needs at least one event'));
+    return new Promise<AppendResult>((resolve, reject) => {
+      this.pending.push({ stream, events, options, resolve, reject });
+      if (!this.flushScheduled) {
+        this.flushScheduled = true;
+        setImmediate(() => this.flush());
+      }
+    });
+  }
+
+  /** Commits every append queued so far in one transaction. */
+  private flush(): void {
+    this.flushScheduled = false;
+    const batch = this.pending;
+    this.pending = [];
+    if (batch.length === 0) return;
+    const outcomes: Array<{ ok: true; result: AppendResult } | { ok: false; error: unknown }> = [];
+    try {
+      this.db
+        .transaction(() => {
+          for (const item of batch) {
+            try {
+              outcomes.push({ ok: true, result: this.appendOne(item) });
+            } catch (error) {
+              outcomes.push({ ok: false, error });
+            }
+          }
+        })
+        .immediate();
+    } catch (error) {
+      for (const item of batch) item.reject(error);
+      return;
+    }
+    batch.forEach((item, i) => {
+      const outcome = outcomes[i];
+      if (outcome.ok) item.resolve(outcome.result);
+      else item.reject(outcome.error);
+    });
+    if (outcomes.some((o) => o.ok)) this.appended.emit('appended');
+  }
+
+  private appendSync(item: PendingAppend): AppendResult {
+    const head = this.stmt.head.get(item.stream);
+    const current = head ? head.revision : -1;
+    if (!revisionMatches(item.options.expectedRevision, current)) {
+      throw new WrongExpectedVersionError(item.stream, item.options.expectedRevision, current);
+    }
+    let prevHash = head ? head.hash : GENESIS_HASH;
+    let revision = current;
+    let position = 0;
+    const recordedAt = this.clock.now().toISOString();
+    const written: RecordedEvent[] = [];
+    for (const event of item.events) {
+      if (!event.type || typeof event.type !== 'string') throw new Error('every event needs a type');
+      revision += 1;
+      const metadata: EventMetadata = {
+        requestId: null,
+        ...item.options.metadata,
+        ...event.metadata,
+        recordedAt: event.metadata?.recordedAt ?? item.options.metadata.recordedAt ?? recordedAt,
+      } as EventMetadata;
+      const dataJson = canonicalJson(event.data ?? {});
+      const metadataJson = canonicalJson(metadata);
+      const hash = chainHash(prevHash, event.type, dataJson, metadataJson);
+      const id = randomUUID();
+      const info = this.stmt.insert.run(id, item.stream, revision, event.type, dataJson, metadataJson, prevHash, hash);
+      position = Number(info.lastInsertRowid);
+      written.push({
+        id,
+        stream: item.stream,
+        revision,
+        position,
+        type: event.type,
+        data: JSON.parse(dataJson),
+        metadata,
+        hash,
+        prevHash,
+      });
+      prevHash = hash;
+    }
+    return { nextRevision: revision, position, events: written };
+  }
+
+  private toRecorded(row: Row): RecordedEvent {
+    return {
+      id: row.id,
+      stream: row.stream,
+      revision: row.revision,
+      position: row.position,
+      type: row.type,
+      data: JSON.parse(row.data),
+      metadata: JSON.parse(row.metadata),
+      hash: row.hash,
+      prevHash: row.prev_hash,
+    };
+  }
+
+  async readStream(stream: string, options: ReadStreamOptions = {}): Promise<RecordedEvent[]> {
+    return this.readStreamSync(stream, options);
+  }
+
+  readStreamSync(stream: string, options: ReadStreamOptions = {}): RecordedEvent[] {
+    return this.stmt.readStream
+      .all(stream, options.fromRevision ?? 0, options.maxCount ?? -1)
+      .map((row) => this.toRecorded(row));
+  }
+
+  async streamRevision(stream: string): Promise<number> {
+    return this.stmt.head.get(stream)?.revision ?? -1;
+  }
+
+  async readAll(options: ReadAllOptions = {}): Promise<RecordedEvent[]> {
+    return this.readAllSync(options);
+  }
+
+  readAllSync(options: ReadAllOptions = {}): RecordedEvent[] {
+    const after = options.afterPosition ?? 0;
+    const max = options.maxCount ?? -1;
+    const prefixes = options.streamPrefixes?.filter(Boolean) ?? [];
+    if (prefixes.length === 0) return this.stmt.readAll.all(after, max).map((row) => this.toRecorded(row));
+    const where = prefixes.map(() => 'substr(stream, 1, ?) = ?').join(' OR ');
+    const params: (string | number)[] = [after];
+    for (const p of prefixes) params.push(p.length, p);
+    params.push(max);
+    return (
+      this.db
+        .prepare(`SELECT * FROM events WHERE position > ? AND (${where}) ORDER BY position LIMIT ?`)
+        .all(...params) as Row[]
+    ).map((row) => this.toRecorded(row));
+  }
+
+  async headPosition(): Promise<number> {
+    return this.stmt.headPosition.get()?.position ?? 0;
+  }
+
+  async getCheckpoint(subscriberId: string): Promise<number> {
+    return this.stmt.getCheckpoint.get(subscriberId)?.position ?? 0;
+  }
+
+  async saveCheckpoint(subscriberId: string, position: number): Promise<void> {
+    this.stmt.saveCheckpoint.run(subscriberId, position, this.clock.now().toISOString());
+  }
+
+  subscribe(options: SubscriptionOptions): Subscription {
+    const subscription = new PollingSubscription(this, options, {
+      pollIntervalMs: this.pollIntervalMs,
+      wakeUp: (listener) => {
+        this.appended.on('appended', listener);
+        return () => this.appended.off('appended', listener);
+      },
+    });
+    this.subscriptions.add(subscription);
+    subscription.start().finally(() => this.subscriptions.delete(subscription));
+    return subscription;
+  }
+
+  async verify(stream?: string, options: { streamPrefixes?: string[] } = {}): Promise<VerifyResult> {
+    const rows = stream
+      ? (this.db.prepare('SELECT * FROM events WHERE stream = ? ORDER BY revision').iterate(stream) as IterableIterator<Row>)
+      : (this.db.prepare('SELECT * FROM events ORDER BY position').iterate() as IterableIterator<Row>);
+    const heads = new Map<string, { revision: number; hash: string }>();
+    let checked = 0;
+    for (const row of rows) {
+      if (options.streamPrefixes?.length && !options.streamPrefixes.some((p) => row.stream.startsWith(p))) continue;
+      checked += 1;
+      const head = heads.get(row.stream) ?? { revision: -1, hash: GENESIS_HASH };
+      let reason: string | undefined;
+      if (row.revision !== head.revision + 1) reason = `revision ${head.revision + 1} is missing (an event was removed)`;
+      else if (row.prev_hash !== head.hash) reason = 'previous-hash link broken (an event was removed or reordered)';
+      else if (chainHash(row.prev_hash, row.type, row.data, row.metadata) !== row.hash)
+        reason = 'hash does not match the event content (data or metadata changed)';
+      if (reason) {
+        return { valid: false, checkedEvents: checked, firstInvalid: { stream: row.stream, revision: row.revision, position: row.position, reason } };
+      }
+      heads.set(row.stream, { revision: row.revision, hash: row.hash });
+    }
+    return { valid: true, checkedEvents: checked };
+  }
+
+  async ping(): Promise<void> {
+    this.db.prepare('SELECT 1').get();
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    if (this.pending.length) this.flush();
+    await Promise.all([...this.subscriptions].map((s) => s.stop()));
+    this.closed = true;
+    this.db.close();
+  }
+}
