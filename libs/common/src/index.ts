@@ -3,3 +3,7 @@ export * from './config/config.module';
 export * from './logging/logging.module';
 export * from './clock/system-clock';
 export * from './clock/clock.module';
+export * from './http/problem-details.filter';
+export * from './http/validation';
+export * from './redis/redis.module';
+export * from './health/health.module';

@@ -84,6 +84,13 @@ export interface SubscriptionOptions {
   /** Called when the subscription has caught up with everything stored so far. */
   onCaughtUp?: () => void;
   onError?: (error: unknown, event: RecordedEvent) => void;
+  /** Where the durable checkpoint lives; defaults to the event store's own checkpoint table/stream. */
+  checkpoints?: CheckpointStore;
+}
+
+export interface CheckpointStore {
+  getCheckpoint(subscriberId: string): Promise<number>;
+  saveCheckpoint(subscriberId: string, position: number): Promise<void>;
 }
 
 export interface Subscription {

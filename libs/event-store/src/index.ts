@@ -3,3 +3,5 @@ export * from './hash-chain';
 export * from './sqlite/sqlite-event-store';
 export * from './esdb/esdb-event-store';
 export * from './event-store.module';
+export * from './command-handling';
+export * from './projections/projection-runner';

@@ -1,4 +1,4 @@
-import type { EventStore, RecordedEvent, Subscription, SubscriptionOptions } from './event-store.port';
+import type { CheckpointStore, EventStore, RecordedEvent, Subscription, SubscriptionOptions } from './event-store.port';
 
 const BATCH = 500;
 const RETRY_PAUSE_MS = 500;
@@ -17,6 +17,7 @@ export class PollingSubscription implements Subscription {
   private wake: (() => void) | null = null;
   private done: Promise<void> = Promise.resolve();
   private drainWaiters: Array<{ target: number; resolve: () => void }> = [];
+  private readonly checkpoints: CheckpointStore;
 
   constructor(
     private readonly store: EventStore,
@@ -24,6 +25,7 @@ export class PollingSubscription implements Subscription {
     private readonly settings: { pollIntervalMs: number; wakeUp?: (listener: () => void) => () => void },
   ) {
     this.caughtUp = new Promise((resolve) => (this.resolveCaughtUp = resolve));
+    this.checkpoints = options.checkpoints ?? store;
   }
 
   start(): Promise<void> {
@@ -34,7 +36,7 @@ export class PollingSubscription implements Subscription {
   private async run(): Promise<void> {
     const unsubscribe = this.settings.wakeUp?.(() => this.wake?.());
     try {
-      this.position = await this.store.getCheckpoint(this.options.subscriberId);
+      this.position = await this.checkpoints.getCheckpoint(this.options.subscriberId);
       while (!this.stopped) {
         const events = await this.store.readAll({
           afterPosition: this.position,
@@ -47,7 +49,7 @@ export class PollingSubscription implements Subscription {
           const head = await this.store.headPosition();
           if (head > this.position) {
             this.position = head;
-            await this.store.saveCheckpoint(this.options.subscriberId, this.position);
+            await this.checkpoints.saveCheckpoint(this.options.subscriberId, this.position);
           }
           this.resolveCaughtUp();
           this.options.onCaughtUp?.();
@@ -58,7 +60,7 @@ export class PollingSubscription implements Subscription {
         const handled = await this.handle(events);
         if (handled > this.position) {
           this.position = handled;
-          await this.store.saveCheckpoint(this.options.subscriberId, this.position);
+          await this.checkpoints.saveCheckpoint(this.options.subscriberId, this.position);
         }
         this.releaseDrainWaiters();
       }
@@ -78,7 +80,7 @@ export class PollingSubscription implements Subscription {
         last = event.position;
       } catch (error) {
         this.options.onError?.(error, event);
-        if (last > this.position) await this.store.saveCheckpoint(this.options.subscriberId, last);
+        if (last > this.position) await this.checkpoints.saveCheckpoint(this.options.subscriberId, last);
         this.position = last;
         await this.sleep(RETRY_PAUSE_MS);
         return last;

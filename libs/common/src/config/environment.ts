@@ -58,6 +58,12 @@ export class Environment {
   @MinLength(1)
   SQLITE_PATH = './data/reprise.db';
 
+  /** Local SQLite file of this process's read models (rebuildable from the events). */
+  @IsOptional()
+  @IsString()
+  @MinLength(1)
+  READ_MODEL_PATH?: string;
+
   @ValidateIf((env: Environment) => env.EVENT_STORE === 'esdb')
   @IsString()
   @MinLength(1, { message: 'EVENTSTORE_CONNECTION_STRING is required when EVENT_STORE=esdb (e.g. esdb://localhost:2113?tls=false)' })

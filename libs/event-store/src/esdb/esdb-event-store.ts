@@ -292,7 +292,8 @@ class EsdbSubscription implements Subscription {
   }
 
   private async run(): Promise<void> {
-    this.position = await this.store.getCheckpoint(this.options.subscriberId);
+    const checkpoints = this.options.checkpoints ?? this.store;
+    this.position = await checkpoints.getCheckpoint(this.options.subscriberId);
     while (!this.stopped) {
       const subscription = this.store.openAllSubscription(this.position, this.options.streamPrefixes);
       this.current = subscription;
@@ -306,7 +307,7 @@ class EsdbSubscription implements Subscription {
           if (!event || event.position <= this.position || !matchesPrefixes(event.stream, this.options.streamPrefixes)) continue;
           await this.options.handler(event);
           this.position = event.position;
-          await this.store.saveCheckpoint(this.options.subscriberId, this.position);
+          await checkpoints.saveCheckpoint(this.options.subscriberId, this.position);
           if (this.stopped) break;
         }
       } catch (error) {

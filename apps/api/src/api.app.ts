@@ -1,0 +1,39 @@
+import { INestApplication, RequestMethod } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { NestExpressApplication } from '@nestjs/platform-express';
+import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { Logger } from 'nestjs-pino';
+import { createValidationPipe, ProblemDetailsFilter } from '@reprise/common';
+import { ApiModule } from './api.module';
+
+export const API_PREFIX = 'api/v1';
+
+/** Applies everything main.ts applies, so tests run the same app that production runs. */
+export function configureApiApp(app: INestApplication): INestApplication {
+  const express = app as NestExpressApplication;
+  express.useBodyParser('json', { limit: '1mb', type: ['application/json', 'application/*+json'] });
+  express.useBodyParser('text', { limit: '1mb', type: ['text/csv', 'text/plain'] });
+  express.disable('x-powered-by');
+  app.setGlobalPrefix(API_PREFIX, { exclude: [{ path: 'health', method: RequestMethod.GET }] });
+  app.useGlobalPipes(createValidationPipe());
+  app.useGlobalFilters(new ProblemDetailsFilter());
+  app.enableShutdownHooks();
+  const document = SwaggerModule.createDocument(
+    app,
+    new DocumentBuilder()
+      .setTitle('Reprise API')
+      .setDescription('Event-sourced disaster-recovery orchestration: estate, plan, activations, reports, audit.')
+      .setVersion('1')
+      .addBearerAuth()
+      .build(),
+  );
+  SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs/openapi.json' });
+  return app;
+}
+
+export async function createApiApp(options: { logger?: boolean } = {}): Promise<INestApplication> {
+  const app = await NestFactory.create<NestExpressApplication>(ApiModule, { bufferLogs: true, bodyParser: false });
+  if (options.logger !== false) app.useLogger(app.get(Logger));
+  else app.useLogger(false);
+  return configureApiApp(app);
+}

@@ -1,0 +1,127 @@
+import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus, Logger } from '@nestjs/common';
+import type { Request, Response } from 'express';
+import { DomainError, DomainErrorKind, FieldError } from '@reprise/domain/shared/errors';
+import { WrongExpectedVersionError } from '@reprise/event-store/event-store.port';
+
+export interface ProblemDetails {
+  type: string;
+  title: string;
+  status: number;
+  detail: string;
+  code?: string;
+  errors?: FieldError[];
+  instance?: string;
+  [key: string]: unknown;
+}
+
+const STATUS_OF: Record<DomainErrorKind, number> = {
+  validation: 400,
+  'not-found': 404,
+  forbidden: 403,
+  conflict: 409,
+  rule: 422,
+};
+
+const TITLES: Record<number, string> = {
+  400: 'Bad Request',
+  401: 'Unauthorized',
+  403: 'Forbidden',
+  404: 'Not Found',
+  405: 'Method Not Allowed',
+  409: 'Conflict',
+  412: 'Precondition Failed',
+  413: 'Payload Too Large',
+  415: 'Unsupported Media Type',
+  422: 'Unprocessable Entity',
+  429: 'Too Many Requests',
+  500: 'Internal Server Error',
+  503: 'Service Unavailable',
+};
+
+const typeFor = (code: string) => `https://reprise.dev/problems/${code}`;
+
+/** Thrown by the validation pipe: every invalid field listed. */
+export class InvalidInputException extends HttpException {
+  constructor(readonly errors: FieldError[]) {
+    super({ message: 'invalid input', errors }, HttpStatus.BAD_REQUEST);
+  }
+}
+
+/**
+ * The one place where errors become HTTP: domain errors, validation, concurrency conflicts and
+ * body-parser failures map to application/problem+json. Nothing else writes error responses.
+ */
+@Catch()
+export class ProblemDetailsFilter implements ExceptionFilter {
+  private readonly logger = new Logger('ProblemDetails');
+
+  static toProblem(exception: unknown): ProblemDetails {
+    if (exception instanceof DomainError) {
+      const status = STATUS_OF[exception.kind];
+      const { errors, ...rest } = exception.details;
+      return {
+        type: typeFor(exception.code),
+        title: TITLES[status],
+        status,
+        detail: exception.message,
+        code: exception.code,
+        ...(errors && errors.length ? { errors } : {}),
+        ...rest,
+      };
+    }
+    if (exception instanceof WrongExpectedVersionError) {
+      return {
+        type: typeFor('version-conflict'),
+        title: 'Conflict',
+        status: 409,
+        code: 'version-conflict',
+        detail: 'the resource was changed by someone else; reload it and try again',
+        expectedVersion: exception.expected,
+        currentVersion: exception.actual,
+      };
+    }
+    if (exception instanceof InvalidInputException) {
+      return {
+        type: typeFor('invalid-input'),
+        title: 'Bad Request',
+        status: 400,
+        code: 'invalid-input',
+        detail: exception.errors.map((e) => `${e.field}: ${e.message}`).join('; '),
+        errors: exception.errors,
+      };
+    }
+    const bodyParser = exception as { type?: string; status?: number; statusCode?: number; message?: string };
+    if (bodyParser && typeof bodyParser.type === 'string' && (bodyParser.status ?? bodyParser.statusCode)) {
+      if (bodyParser.type === 'entity.too.large')
+        return { type: typeFor('payload-too-large'), title: 'Payload Too Large', status: 413, code: 'payload-too-large', detail: 'request body is larger than 1 MB' };
+      if (bodyParser.type === 'entity.parse.failed')
+        return { type: typeFor('malformed-json'), title: 'Bad Request', status: 400, code: 'malformed-json', detail: 'request body is not valid JSON', errors: [{ field: 'body', message: 'malformed JSON' }] };
+      const status = bodyParser.status ?? bodyParser.statusCode ?? 400;
+      return { type: typeFor('bad-request'), title: TITLES[status] ?? 'Bad Request', status, code: bodyParser.type, detail: bodyParser.message ?? 'bad request' };
+    }
+    if (exception instanceof HttpException) {
+      const status = exception.getStatus();
+      const response = exception.getResponse();
+      const message =
+        typeof response === 'string' ? response : Array.isArray((response as { message?: unknown }).message)
+          ? ((response as { message: string[] }).message).join('; ')
+          : String((response as { message?: unknown }).message ?? exception.message);
+      const code = (response as { code?: string }).code ?? (TITLES[status] ?? 'error').toLowerCase().replace(/\s+/g, '-');
+      return { type: typeFor(code), title: TITLES[status] ?? 'Error', status, code, detail: message };
+    }
+    return { type: typeFor('internal'), title: 'Internal Server Error', status: 500, code: 'internal', detail: 'an unexpected error occurred' };
+  }
+
+  catch(exception: unknown, host: ArgumentsHost): void {
+    const ctx = host.switchToHttp();
+    const response = ctx.getResponse<Response>();
+    const request = ctx.getRequest<Request>();
+    const problem = ProblemDetailsFilter.toProblem(exception);
+    if (problem.status >= 500) this.logger.error(exception instanceof Error ? exception.stack ?? exception.message : String(exception));
+    if (response.headersSent) return;
+    response
+      .status(problem.status)
+      .type('application/problem+json')
+      .json({ ...problem, instance: request.originalUrl ?? request.url });
+  }
+}
