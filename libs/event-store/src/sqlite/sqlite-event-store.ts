@@ -30,6 +30,9 @@ export interface SqliteEventStoreOptions {
   pollIntervalMs?: number;
 }
 
+const COLUMNS = 'position, id, stream, revision, type, data, metadata, prev_hash, hash';
+type RawRow = [number, string, string, number, string, string, string, string, string];
+
 interface Row {
   position: number;
   id: string;
@@ -70,8 +73,8 @@ export class SqliteEventStore implements EventStore {
   private readonly stmt: {
     head: Database.Statement<[string], { revision: number; hash: string }>;
     insert: Database.Statement<[string, string, number, string, string, string, string, string]>;
-    readStream: Database.Statement<[string, number, number], Row>;
-    readAll: Database.Statement<[number, number], Row>;
+    readStream: Database.Statement<[string, number, number], RawRow>;
+    readAll: Database.Statement<[number, number], RawRow>;
     headPosition: Database.Statement<[], { position: number | null }>;
     getCheckpoint: Database.Statement<[string], { position: number }>;
     saveCheckpoint: Database.Statement<[string, number, string]>;
@@ -94,8 +97,10 @@ export class SqliteEventStore implements EventStore {
       insert: this.db.prepare(
         'INSERT INTO events (id, stream, revision, type, data, metadata, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
       ),
-      readStream: this.db.prepare('SELECT * FROM events WHERE stream = ? AND revision >= ? ORDER BY revision LIMIT ?'),
-      readAll: this.db.prepare('SELECT * FROM events WHERE position > ? ORDER BY position LIMIT ?'),
+      readStream: this.db
+        .prepare<[string, number, number], RawRow>(`SELECT ${COLUMNS} FROM events WHERE stream = ? AND revision >= ? ORDER BY revision LIMIT ?`)
+        .raw(true),
+      readAll: this.db.prepare<[number, number], RawRow>(`SELECT ${COLUMNS} FROM events WHERE position > ? ORDER BY position LIMIT ?`).raw(true),
       headPosition: this.db.prepare('SELECT MAX(position) AS position FROM events'),
       getCheckpoint: this.db.prepare('SELECT position FROM checkpoints WHERE subscriber = ?'),
       saveCheckpoint: this.db.prepare(
@@ -182,49 +187,57 @@ export class SqliteEventStore implements EventStore {
     let revision = current;
     let position = 0;
     const recordedAt = this.clock.now().toISOString();
+    const shared: EventMetadata = {
+      requestId: null,
+      ...item.options.metadata,
+      recordedAt: item.options.metadata.recordedAt ?? recordedAt,
+    } as EventMetadata;
+    const sharedJson = canonicalJson(shared);
     const written: RecordedEvent[] = [];
     for (const event of item.events) {
       if (!event.type || typeof event.type !== 'string') throw new Error('every event needs a type');
       revision += 1;
-      const metadata: EventMetadata = {
-        requestId: null,
-        ...item.options.metadata,
-        ...event.metadata,
-        recordedAt: event.metadata?.recordedAt ?? item.options.metadata.recordedAt ?? recordedAt,
-      } as EventMetadata;
+      // Metadata is the same for every event of an append unless one overrides it: canonicalise once.
+      const metadata: EventMetadata = event.metadata
+        ? ({ ...shared, ...event.metadata, recordedAt: event.metadata.recordedAt ?? shared.recordedAt } as EventMetadata)
+        : shared;
+      const metadataJson = event.metadata ? canonicalJson(metadata) : sharedJson;
       const dataJson = canonicalJson(event.data ?? {});
-      const metadataJson = canonicalJson(metadata);
       const hash = chainHash(prevHash, event.type, dataJson, metadataJson);
-      const id = randomUUID();
+      const id = this.nextId();
       const info = this.stmt.insert.run(id, item.stream, revision, event.type, dataJson, metadataJson, prevHash, hash);
       position = Number(info.lastInsertRowid);
-      written.push({
-        id,
-        stream: item.stream,
-        revision,
-        position,
-        type: event.type,
-        data: JSON.parse(dataJson),
-        metadata,
-        hash,
-        prevHash,
-      });
+      written.push({ id, stream: item.stream, revision, position, type: event.type, data: event.data ?? {}, metadata, hash, prevHash });
       prevHash = hash;
     }
     return { nextRevision: revision, position, events: written };
   }
 
-  private toRecorded(row: Row): RecordedEvent {
+  private idCounter = 0;
+  private readonly idPrefix = randomUUID().replace(/-/g, '').slice(0, 12);
+
+  /**
+   * Time-ordered event ids (UUIDv7 layout: 48-bit ms timestamp, then a per-process random prefix and
+   * counter), so the unique index grows at its end instead of at random pages.
+   */
+  private nextId(): string {
+    const ms = Date.now().toString(16).padStart(12, '0');
+    const counter = (this.idCounter++ & 0xfffffff).toString(16).padStart(7, '0');
+    const hex = `${ms}7${this.idPrefix.slice(0, 3)}${(0x8 | (this.idCounter & 0x3)).toString(16)}${this.idPrefix.slice(3, 11)}${counter}`;
+    return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20, 32)}`;
+  }
+
+  private toRecorded(row: RawRow): RecordedEvent {
     return {
-      id: row.id,
-      stream: row.stream,
-      revision: row.revision,
-      position: row.position,
-      type: row.type,
-      data: JSON.parse(row.data),
-      metadata: JSON.parse(row.metadata),
-      hash: row.hash,
-      prevHash: row.prev_hash,
+      id: row[1],
+      stream: row[2],
+      revision: row[3],
+      position: row[0],
+      type: row[4],
+      data: JSON.parse(row[5]),
+      metadata: JSON.parse(row[6]),
+      hash: row[8],
+      prevHash: row[7],
     };
   }
 
@@ -257,8 +270,9 @@ export class SqliteEventStore implements EventStore {
     params.push(max);
     return (
       this.db
-        .prepare(`SELECT * FROM events WHERE position > ? AND (${where}) ORDER BY position LIMIT ?`)
-        .all(...params) as Row[]
+        .prepare(`SELECT ${COLUMNS} FROM events WHERE position > ? AND (${where}) ORDER BY position LIMIT ?`)
+        .raw(true)
+        .all(...params) as RawRow[]
     ).map((row) => this.toRecorded(row));
   }
 
