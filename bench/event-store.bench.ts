@@ -12,14 +12,29 @@ const BATCHES = 1_000;
 const BATCH_SIZE = 100;
 const REPLAY = 100_000;
 
-const metadata: MetadataInput = { actor: 'bench', role: 'system', tenantId: 'bench', correlationId: 'bench', causationId: null };
-const payload = (i: number) => ({ serverId: `srv-${i % 500}`, disk: `disk-${i % 4}`, sizeGiB: 100 + (i % 50), at: '2026-01-01T00:00:00.000Z' });
+const metadata: MetadataInput = {
+  actor: 'bench',
+  role: 'system',
+  tenantId: 'bench',
+  correlationId: 'bench',
+  causationId: null,
+};
+const payload = (i: number) => ({
+  serverId: `srv-${i % 500}`,
+  disk: `disk-${i % 4}`,
+  sizeGiB: 100 + (i % 50),
+  at: '2026-01-01T00:00:00.000Z',
+});
 
 const rate = (count: number, ms: number) => Math.round((count / ms) * 1000);
 const line = (label: string, count: number, ms: number, raw?: { count: number; ms: number }) => {
   const store = rate(count, ms);
-  const extra = raw ? `   raw better-sqlite3: ${rate(raw.count, raw.ms).toLocaleString('en-US')} ev/s   store/raw: ${(store / rate(raw.count, raw.ms)).toFixed(2)}` : '';
-  console.log(`${label.padEnd(44)} ${store.toLocaleString('en-US').padStart(10)} ev/s  (${count} events in ${(ms / 1000).toFixed(2)} s)${extra}`);
+  const extra = raw
+    ? `   raw better-sqlite3: ${rate(raw.count, raw.ms).toLocaleString('en-US')} ev/s   store/raw: ${(store / rate(raw.count, raw.ms)).toFixed(2)}`
+    : '';
+  console.log(
+    `${label.padEnd(44)} ${store.toLocaleString('en-US').padStart(10)} ev/s  (${count} events in ${(ms / 1000).toFixed(2)} s)${extra}`,
+  );
 };
 
 function rawDb(path: string) {
@@ -38,27 +53,34 @@ export async function run(): Promise<void> {
 
     // Raw better-sqlite3 baseline: same table, no hashing, no JSON canonicalisation, no revision checks.
     const raw = rawDb(join(dir, 'raw.db'));
-    const insert = raw.prepare('INSERT INTO events (id, stream, revision, type, data, metadata, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?)');
+    const insert = raw.prepare(
+      'INSERT INTO events (id, stream, revision, type, data, metadata, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+    );
     const meta = JSON.stringify(metadata);
     let t = performance.now();
     const rawSingleCount = 2_000;
-    for (let i = 0; i < rawSingleCount; i++) insert.run(`r${i}`, `s-${i}`, 0, 'E', JSON.stringify(payload(i)), meta, '', '');
+    for (let i = 0; i < rawSingleCount; i++)
+      insert.run(`r${i}`, `s-${i}`, 0, 'E', JSON.stringify(payload(i)), meta, '', '');
     const rawSingle = { count: rawSingleCount, ms: performance.now() - t };
     const rawGrouped = raw.transaction((from: number) => {
-      for (let i = from; i < from + IN_FLIGHT; i++) insert.run(`g${i}`, `g-${i}`, 0, 'E', JSON.stringify(payload(i)), meta, '', '');
+      for (let i = from; i < from + IN_FLIGHT; i++)
+        insert.run(`g${i}`, `g-${i}`, 0, 'E', JSON.stringify(payload(i)), meta, '', '');
     });
     t = performance.now();
     for (let i = 0; i < SINGLE; i += IN_FLIGHT) rawGrouped(i);
     const rawGroup = { count: SINGLE, ms: performance.now() - t };
     const rawBatch = raw.transaction((b: number) => {
-      for (let i = 0; i < BATCH_SIZE; i++) insert.run(`b${b}-${i}`, `batch-${b}`, i, 'E', JSON.stringify(payload(i)), meta, '', '');
+      for (let i = 0; i < BATCH_SIZE; i++)
+        insert.run(`b${b}-${i}`, `batch-${b}`, i, 'E', JSON.stringify(payload(i)), meta, '', '');
     });
     t = performance.now();
     for (let b = 0; b < BATCHES; b++) rawBatch(b);
     const rawBatches = { count: BATCHES * BATCH_SIZE, ms: performance.now() - t };
     t = performance.now();
     let n = 0;
-    for (const row of raw.prepare('SELECT * FROM events ORDER BY position').iterate() as IterableIterator<{ data: string }>) {
+    for (const row of raw.prepare('SELECT * FROM events ORDER BY position').iterate() as IterableIterator<{
+      data: string;
+    }>) {
       JSON.parse(row.data);
       if (++n >= REPLAY) break;
     }
@@ -70,7 +92,11 @@ export async function run(): Promise<void> {
     // 1. One event per append call, awaited one at a time (worst case: one fsync each).
     t = performance.now();
     const sequential = 2_000;
-    for (let i = 0; i < sequential; i++) await store.append(`seq-${i}`, [{ type: 'E', data: payload(i) }], { expectedRevision: 'no-stream', metadata });
+    for (let i = 0; i < sequential; i++)
+      await store.append(`seq-${i}`, [{ type: 'E', data: payload(i) }], {
+        expectedRevision: 'no-stream',
+        metadata,
+      });
     line('append 1 event/call, sequential', sequential, performance.now() - t, rawSingle);
 
     // 2. One event per append call, many callers at once (group commit: one transaction per tick).
@@ -78,7 +104,12 @@ export async function run(): Promise<void> {
     for (let i = 0; i < SINGLE; i += IN_FLIGHT) {
       const calls = [];
       for (let j = i; j < Math.min(i + IN_FLIGHT, SINGLE); j++)
-        calls.push(store.append(`one-${j}`, [{ type: 'E', data: payload(j) }], { expectedRevision: 'no-stream', metadata }));
+        calls.push(
+          store.append(`one-${j}`, [{ type: 'E', data: payload(j) }], {
+            expectedRevision: 'no-stream',
+            metadata,
+          }),
+        );
       await Promise.all(calls);
     }
     line(`append 1 event/call, ${IN_FLIGHT} concurrent callers`, SINGLE, performance.now() - t, rawGroup);
@@ -101,7 +132,12 @@ export async function run(): Promise<void> {
       read += page.length;
       after = page[page.length - 1].position;
     }
-    line(`read all in global order (${REPLAY.toLocaleString('en-US')})`, Math.min(read, REPLAY), performance.now() - t, rawReplay);
+    line(
+      `read all in global order (${REPLAY.toLocaleString('en-US')})`,
+      Math.min(read, REPLAY),
+      performance.now() - t,
+      rawReplay,
+    );
 
     t = performance.now();
     const verified = await store.verify();

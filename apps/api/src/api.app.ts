@@ -22,7 +22,9 @@ export function configureApiApp(app: INestApplication): INestApplication {
     app,
     new DocumentBuilder()
       .setTitle('Reprise API')
-      .setDescription('Event-sourced disaster-recovery orchestration: estate, plan, activations, reports, audit.')
+      .setDescription(
+        'Event-sourced disaster-recovery orchestration: estate, plan, activations, reports, audit.',
+      )
       .setVersion('1')
       .addBearerAuth()
       .build(),
@@ -32,7 +34,10 @@ export function configureApiApp(app: INestApplication): INestApplication {
 }
 
 export async function createApiApp(options: { logger?: boolean } = {}): Promise<INestApplication> {
-  const app = await NestFactory.create<NestExpressApplication>(ApiModule, { bufferLogs: true, bodyParser: false });
+  const app = await NestFactory.create<NestExpressApplication>(ApiModule, {
+    bufferLogs: true,
+    bodyParser: false,
+  });
   if (options.logger !== false) app.useLogger(app.get(Logger));
   else app.useLogger(false);
   return configureApiApp(app);

@@ -6,6 +6,15 @@ import { ReadModelsModule } from './read-models/read-models.module';
 
 /** The HTTP API: controllers, DTOs and guards; sends commands, runs queries. */
 @Module({
-  imports: [RepriseConfigModule, LoggingModule, ClockModule, EventStoreModule, RedisModule, CqrsModule.forRoot(), HealthModule, ReadModelsModule],
+  imports: [
+    RepriseConfigModule,
+    LoggingModule,
+    ClockModule,
+    EventStoreModule,
+    RedisModule,
+    CqrsModule.forRoot(),
+    HealthModule,
+    ReadModelsModule,
+  ],
 })
 export class ApiModule {}

@@ -1,5 +1,11 @@
 import type { Decider, DomainEvent } from '@reprise/domain/shared/decider';
-import { EventStore, ExpectedRevision, MetadataInput, RecordedEvent, WrongExpectedVersionError } from './event-store.port';
+import {
+  EventStore,
+  ExpectedRevision,
+  MetadataInput,
+  RecordedEvent,
+  WrongExpectedVersionError,
+} from './event-store.port';
 
 export interface HandleResult<State> {
   /** New stream revision, i.e. the resource's `version`. */

@@ -132,7 +132,9 @@ export class WrongExpectedVersionError extends Error {
     readonly expected: ExpectedRevision,
     readonly actual: number,
   ) {
-    super(`stream ${stream}: expected revision ${String(expected)}, actual ${actual === -1 ? 'no-stream' : actual}`);
+    super(
+      `stream ${stream}: expected revision ${String(expected)}, actual ${actual === -1 ? 'no-stream' : actual}`,
+    );
     this.name = 'WrongExpectedVersionError';
   }
 }

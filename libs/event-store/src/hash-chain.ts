@@ -14,7 +14,15 @@ export function canonicalJson(value: unknown): string {
 
 /** hash = sha256(previous hash + type + data + metadata), each part separated by a newline. */
 export function chainHash(prevHash: string, type: string, dataJson: string, metadataJson: string): string {
-  return createHash('sha256').update(prevHash).update('\n').update(type).update('\n').update(dataJson).update('\n').update(metadataJson).digest('hex');
+  return createHash('sha256')
+    .update(prevHash)
+    .update('\n')
+    .update(type)
+    .update('\n')
+    .update(dataJson)
+    .update('\n')
+    .update(metadataJson)
+    .digest('hex');
 }
 
 export function hashEvent(prevHash: string, type: string, data: unknown, metadata: EventMetadata): string {
@@ -28,7 +36,8 @@ export interface ChainCheck {
 
 /** Checks one event against the hash of the event before it in its stream. */
 export function checkLink(event: RecordedEvent, expectedPrevHash: string): ChainCheck {
-  if (event.prevHash !== expectedPrevHash) return { ok: false, reason: 'previous-hash link broken (an event was removed or reordered)' };
+  if (event.prevHash !== expectedPrevHash)
+    return { ok: false, reason: 'previous-hash link broken (an event was removed or reordered)' };
   if (hashEvent(event.prevHash, event.type, event.data, event.metadata) !== event.hash)
     return { ok: false, reason: 'hash does not match the event content (data or metadata changed)' };
   return { ok: true };

@@ -1,4 +1,10 @@
-import type { CheckpointStore, EventStore, RecordedEvent, Subscription, SubscriptionOptions } from './event-store.port';
+import type {
+  CheckpointStore,
+  EventStore,
+  RecordedEvent,
+  Subscription,
+  SubscriptionOptions,
+} from './event-store.port';
 
 const BATCH = 500;
 const RETRY_PAUSE_MS = 500;

@@ -1,5 +1,12 @@
 import { dirname, join } from 'node:path';
-import { Global, Inject, Logger, Module, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import {
+  Global,
+  Inject,
+  Logger,
+  Module,
+  OnApplicationBootstrap,
+  OnApplicationShutdown,
+} from '@nestjs/common';
 import { Environment } from '@reprise/common/config/environment';
 import { EVENT_STORE, type EventStore } from '@reprise/event-store/event-store.port';
 import { ProjectionRunner } from '@reprise/event-store/projections/projection-runner';
@@ -23,7 +30,9 @@ export function readModelPath(env: Environment, app: string): string {
         return new ProjectionRunner(store, API_PROJECTIONS, {
           path: readModelPath(env, 'api'),
           onError: (name, error, event) =>
-            logger.error(`projection ${name} failed on event ${event?.position} (${event?.type}): ${(error as Error).message}`),
+            logger.error(
+              `projection ${name} failed on event ${event?.position} (${event?.type}): ${(error as Error).message}`,
+            ),
         });
       },
     },

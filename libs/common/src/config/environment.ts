@@ -66,7 +66,10 @@ export class Environment {
 
   @ValidateIf((env: Environment) => env.EVENT_STORE === 'esdb')
   @IsString()
-  @MinLength(1, { message: 'EVENTSTORE_CONNECTION_STRING is required when EVENT_STORE=esdb (e.g. esdb://localhost:2113?tls=false)' })
+  @MinLength(1, {
+    message:
+      'EVENTSTORE_CONNECTION_STRING is required when EVENT_STORE=esdb (e.g. esdb://localhost:2113?tls=false)',
+  })
   EVENTSTORE_CONNECTION_STRING?: string;
 
   @IsOptional()
@@ -98,13 +101,18 @@ export class ConfigurationError extends Error {
 }
 
 /** Validates `raw` (usually `process.env`) and returns the typed environment, or throws ConfigurationError. */
-export function validateEnvironment(raw: Record<string, unknown>, required: (keyof Environment)[] = []): Environment {
+export function validateEnvironment(
+  raw: Record<string, unknown>,
+  required: (keyof Environment)[] = [],
+): Environment {
   const env = plainToInstance(Environment, raw, { exposeDefaultValues: true });
   const problems: string[] = [];
   for (const error of validateSync(env, { skipMissingProperties: false, whitelist: false })) {
     const value = (raw as Record<string, unknown>)[error.property];
     const messages = Object.values(error.constraints ?? {});
-    problems.push(`${error.property}: ${messages[0]}${value === undefined ? ' (not set)' : ` (got "${String(value)}")`}`);
+    problems.push(
+      `${error.property}: ${messages[0]}${value === undefined ? ' (not set)' : ` (got "${String(value)}")`}`,
+    );
   }
   for (const key of required) {
     if (env[key] === undefined || env[key] === '') problems.push(`${key}: is required (not set)`);
@@ -121,7 +129,8 @@ export function loadEnvironmentOrExit(app: string, required: (keyof Environment)
     return validateEnvironment(process.env, required);
   } catch (error) {
     if (error instanceof ConfigurationError) {
-      for (const problem of error.problems) process.stderr.write(`[${app}] configuration error: ${problem}\n`);
+      for (const problem of error.problems)
+        process.stderr.write(`[${app}] configuration error: ${problem}\n`);
       process.exit(1);
     }
     throw error;

@@ -6,7 +6,12 @@ import { EVENT_STORE, type EventStore } from '@reprise/event-store/event-store.p
 import { REDIS } from '../redis/redis.module';
 
 const withTimeout = <T>(promise: Promise<T>, ms: number): Promise<T> =>
-  Promise.race([promise, new Promise<T>((_, reject) => setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms).unref())]);
+  Promise.race([
+    promise,
+    new Promise<T>((_, reject) =>
+      setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms).unref(),
+    ),
+  ]);
 
 @Injectable()
 export class DependenciesHealthIndicator {

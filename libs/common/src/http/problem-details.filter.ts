@@ -93,23 +93,52 @@ export class ProblemDetailsFilter implements ExceptionFilter {
     const bodyParser = exception as { type?: string; status?: number; statusCode?: number; message?: string };
     if (bodyParser && typeof bodyParser.type === 'string' && (bodyParser.status ?? bodyParser.statusCode)) {
       if (bodyParser.type === 'entity.too.large')
-        return { type: typeFor('payload-too-large'), title: 'Payload Too Large', status: 413, code: 'payload-too-large', detail: 'request body is larger than 1 MB' };
+        return {
+          type: typeFor('payload-too-large'),
+          title: 'Payload Too Large',
+          status: 413,
+          code: 'payload-too-large',
+          detail: 'request body is larger than 1 MB',
+        };
       if (bodyParser.type === 'entity.parse.failed')
-        return { type: typeFor('malformed-json'), title: 'Bad Request', status: 400, code: 'malformed-json', detail: 'request body is not valid JSON', errors: [{ field: 'body', message: 'malformed JSON' }] };
+        return {
+          type: typeFor('malformed-json'),
+          title: 'Bad Request',
+          status: 400,
+          code: 'malformed-json',
+          detail: 'request body is not valid JSON',
+          errors: [{ field: 'body', message: 'malformed JSON' }],
+        };
       const status = bodyParser.status ?? bodyParser.statusCode ?? 400;
-      return { type: typeFor('bad-request'), title: TITLES[status] ?? 'Bad Request', status, code: bodyParser.type, detail: bodyParser.message ?? 'bad request' };
+      return {
+        type: typeFor('bad-request'),
+        title: TITLES[status] ?? 'Bad Request',
+        status,
+        code: bodyParser.type,
+        detail: bodyParser.message ?? 'bad request',
+      };
     }
     if (exception instanceof HttpException) {
       const status = exception.getStatus();
       const response = exception.getResponse();
       const message =
-        typeof response === 'string' ? response : Array.isArray((response as { message?: unknown }).message)
-          ? ((response as { message: string[] }).message).join('; ')
-          : String((response as { message?: unknown }).message ?? exception.message);
-      const code = (response as { code?: string }).code ?? (TITLES[status] ?? 'error').toLowerCase().replace(/\s+/g, '-');
+        typeof response === 'string'
+          ? response
+          : Array.isArray((response as { message?: unknown }).message)
+            ? (response as { message: string[] }).message.join('; ')
+            : String((response as { message?: unknown }).message ?? exception.message);
+      const code =
+        (response as { code?: string }).code ??
+        (TITLES[status] ?? 'error').toLowerCase().replace(/\s+/g, '-');
       return { type: typeFor(code), title: TITLES[status] ?? 'Error', status, code, detail: message };
     }
-    return { type: typeFor('internal'), title: 'Internal Server Error', status: 500, code: 'internal', detail: 'an unexpected error occurred' };
+    return {
+      type: typeFor('internal'),
+      title: 'Internal Server Error',
+      status: 500,
+      code: 'internal',
+      detail: 'an unexpected error occurred',
+    };
   }
 
   catch(exception: unknown, host: ArgumentsHost): void {
@@ -117,7 +146,10 @@ export class ProblemDetailsFilter implements ExceptionFilter {
     const response = ctx.getResponse<Response>();
     const request = ctx.getRequest<Request>();
     const problem = ProblemDetailsFilter.toProblem(exception);
-    if (problem.status >= 500) this.logger.error(exception instanceof Error ? exception.stack ?? exception.message : String(exception));
+    if (problem.status >= 500)
+      this.logger.error(
+        exception instanceof Error ? (exception.stack ?? exception.message) : String(exception),
+      );
     if (response.headersSent) return;
     response
       .status(problem.status)

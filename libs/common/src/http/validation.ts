@@ -12,7 +12,10 @@ export function flattenValidationErrors(errors: ValidationError[], parent = ''):
         : `${parent}.${error.property}`
       : error.property;
     for (const message of Object.values(error.constraints ?? {})) {
-      out.push({ field, message: message.replace(/^property (\S+) should not exist$/, 'is not a known field') });
+      out.push({
+        field,
+        message: message.replace(/^property (\S+) should not exist$/, 'is not a known field'),
+      });
     }
     if (error.children?.length) out.push(...flattenValidationErrors(error.children, field));
   }

@@ -13,7 +13,8 @@ export const REQUEST_ID_HEADER = 'x-request-id';
         level: process.env.LOG_LEVEL ?? 'info',
         genReqId: (req: IncomingMessage, res: ServerResponse) => {
           const incoming = req.headers[REQUEST_ID_HEADER];
-          const id = typeof incoming === 'string' && /^[\w.-]{1,128}$/.test(incoming) ? incoming : randomUUID();
+          const id =
+            typeof incoming === 'string' && /^[\w.-]{1,128}$/.test(incoming) ? incoming : randomUUID();
           res.setHeader(REQUEST_ID_HEADER, id);
           return id;
         },

@@ -11,7 +11,8 @@ export const REDIS = Symbol('REDIS');
     {
       provide: REDIS,
       inject: [Environment],
-      useFactory: (env: Environment) => new Redis(env.REDIS_URL, { maxRetriesPerRequest: 2, lazyConnect: false, enableOfflineQueue: true }),
+      useFactory: (env: Environment) =>
+        new Redis(env.REDIS_URL, { maxRetriesPerRequest: 2, lazyConnect: false, enableOfflineQueue: true }),
     },
   ],
   exports: [REDIS],

@@ -13,7 +13,10 @@ export interface Decider<Command, State, Event extends DomainEvent> {
   initialState(): State;
 }
 
-export function fold<State, Event extends DomainEvent>(decider: Pick<Decider<unknown, State, Event>, 'evolve' | 'initialState'>, events: Event[]): State {
+export function fold<State, Event extends DomainEvent>(
+  decider: Pick<Decider<unknown, State, Event>, 'evolve' | 'initialState'>,
+  events: Event[],
+): State {
   return events.reduce((state, event) => decider.evolve(state, event), decider.initialState());
 }
 

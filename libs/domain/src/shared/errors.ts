@@ -30,7 +30,8 @@ export class DomainError extends Error {
 
 export const validationError = (code: string, message: string, errors: FieldError[] = []) =>
   new DomainError('validation', code, message, { errors });
-export const notFound = (what: string, id: string) => new DomainError('not-found', `${what}-not-found`, `${what} ${id} not found`);
+export const notFound = (what: string, id: string) =>
+  new DomainError('not-found', `${what}-not-found`, `${what} ${id} not found`);
 export const forbidden = (code: string, message: string, details: Record<string, unknown> = {}) =>
   new DomainError('forbidden', code, message, details);
 export const conflict = (code: string, message: string, details: Record<string, unknown> = {}) =>

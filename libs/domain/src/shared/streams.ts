@@ -10,11 +10,14 @@ export const streams = {
   plan: (tenantId: string) => `tenant/${tenantId}/plan`,
   activation: (tenantId: string, activationId: string) => `tenant/${tenantId}/activation/${activationId}`,
   schedule: (tenantId: string, scheduleId: string) => `tenant/${tenantId}/test-schedule/${scheduleId}`,
-  notification: (tenantId: string, notificationId: string) => `tenant/${tenantId}/notification/${notificationId}`,
+  notification: (tenantId: string, notificationId: string) =>
+    `tenant/${tenantId}/notification/${notificationId}`,
 };
 
 /** `tenant/<id>/<category>/<entity>` → its parts; null for platform streams. */
-export function parseTenantStream(stream: string): { tenantId: string; category: string; id: string | null } | null {
+export function parseTenantStream(
+  stream: string,
+): { tenantId: string; category: string; id: string | null } | null {
   const parts = stream.split('/');
   if (parts[0] !== 'tenant' || parts.length < 3) return null;
   return { tenantId: parts[1], category: parts[2], id: parts[3] ?? null };

@@ -59,13 +59,23 @@ export function eventStoreContract(name: string, makeHarness: () => ContractHarn
     });
 
     it('appends events in order with revisions, increasing global positions and full metadata', async () => {
-      const first = await store.append(s('server-1'), [{ type: 'A', data: { n: 1 } }, { type: 'B', data: { n: 2 } }], {
-        expectedRevision: 'no-stream',
-        metadata: meta({ requestId: 'req-1' }),
-      });
+      const first = await store.append(
+        s('server-1'),
+        [
+          { type: 'A', data: { n: 1 } },
+          { type: 'B', data: { n: 2 } },
+        ],
+        {
+          expectedRevision: 'no-stream',
+          metadata: meta({ requestId: 'req-1' }),
+        },
+      );
       expect(first.nextRevision).toBe(1);
       clock.advance(60_000);
-      const second = await store.append(s('server-1'), [{ type: 'C', data: { n: 3 } }], { expectedRevision: 1, metadata: meta() });
+      const second = await store.append(s('server-1'), [{ type: 'C', data: { n: 3 } }], {
+        expectedRevision: 1,
+        metadata: meta(),
+      });
       expect(second.nextRevision).toBe(2);
       expect(second.position).toBeGreaterThan(first.position);
 
@@ -88,28 +98,45 @@ export function eventStoreContract(name: string, makeHarness: () => ContractHarn
       expect(events[1].prevHash).toBe(events[0].hash);
       expect(await store.streamRevision(s('server-1'))).toBe(2);
       expect(await store.streamRevision(s('nothing'))).toBe(-1);
-      expect((await store.readStream(s('server-1'), { fromRevision: 1 })).map((e) => e.type)).toEqual(['B', 'C']);
+      expect((await store.readStream(s('server-1'), { fromRevision: 1 })).map((e) => e.type)).toEqual([
+        'B',
+        'C',
+      ]);
     });
 
     it('refuses a wrong expected revision with a typed error', async () => {
-      await store.append(s('x'), [{ type: 'A', data: {} }], { expectedRevision: 'no-stream', metadata: meta() });
-      await expect(store.append(s('x'), [{ type: 'B', data: {} }], { expectedRevision: 'no-stream', metadata: meta() })).rejects.toBeInstanceOf(
-        WrongExpectedVersionError,
-      );
-      await expect(store.append(s('x'), [{ type: 'B', data: {} }], { expectedRevision: 5, metadata: meta() })).rejects.toMatchObject({
+      await store.append(s('x'), [{ type: 'A', data: {} }], {
+        expectedRevision: 'no-stream',
+        metadata: meta(),
+      });
+      await expect(
+        store.append(s('x'), [{ type: 'B', data: {} }], { expectedRevision: 'no-stream', metadata: meta() }),
+      ).rejects.toBeInstanceOf(WrongExpectedVersionError);
+      await expect(
+        store.append(s('x'), [{ type: 'B', data: {} }], { expectedRevision: 5, metadata: meta() }),
+      ).rejects.toMatchObject({
         stream: s('x'),
         expected: 5,
         actual: 0,
       });
-      await expect(store.append(s('y'), [{ type: 'B', data: {} }], { expectedRevision: 'stream-exists', metadata: meta() })).rejects.toBeInstanceOf(
-        WrongExpectedVersionError,
-      );
-      const any = await store.append(s('x'), [{ type: 'C', data: {} }], { expectedRevision: 'any', metadata: meta() });
+      await expect(
+        store.append(s('y'), [{ type: 'B', data: {} }], {
+          expectedRevision: 'stream-exists',
+          metadata: meta(),
+        }),
+      ).rejects.toBeInstanceOf(WrongExpectedVersionError);
+      const any = await store.append(s('x'), [{ type: 'C', data: {} }], {
+        expectedRevision: 'any',
+        metadata: meta(),
+      });
       expect(any.nextRevision).toBe(1);
     });
 
     it('lets exactly one of two concurrent writers win, from one process and from two', async () => {
-      await store.append(s('race'), [{ type: 'Created', data: {} }], { expectedRevision: 'no-stream', metadata: meta() });
+      await store.append(s('race'), [{ type: 'Created', data: {} }], {
+        expectedRevision: 'no-stream',
+        metadata: meta(),
+      });
       const results = await Promise.allSettled([
         store.append(s('race'), [{ type: 'ByOne', data: {} }], { expectedRevision: 0, metadata: meta() }),
         store.append(s('race'), [{ type: 'ByTwo', data: {} }], { expectedRevision: 0, metadata: meta() }),
@@ -130,23 +157,41 @@ export function eventStoreContract(name: string, makeHarness: () => ContractHarn
 
     it('reads everything in global order after a position, optionally filtered by stream prefix', async () => {
       await store.append(s('a-1'), [{ type: 'A1', data: {} }], { expectedRevision: 'any', metadata: meta() });
-      const mark = await store.append(s('b-1'), [{ type: 'B1', data: {} }], { expectedRevision: 'any', metadata: meta() });
+      const mark = await store.append(s('b-1'), [{ type: 'B1', data: {} }], {
+        expectedRevision: 'any',
+        metadata: meta(),
+      });
       await store.append(s('a-1'), [{ type: 'A2', data: {} }], { expectedRevision: 'any', metadata: meta() });
       await store.append(s('b-1'), [{ type: 'B2', data: {} }], { expectedRevision: 'any', metadata: meta() });
-      const mine = (events: RecordedEvent[]) => events.filter((e) => e.stream.startsWith(ns)).map((e) => e.type);
+      const mine = (events: RecordedEvent[]) =>
+        events.filter((e) => e.stream.startsWith(ns)).map((e) => e.type);
       const all = await store.readAll({ streamPrefixes: [ns] });
       expect(mine(all)).toEqual(['A1', 'B1', 'A2', 'B2']);
       expect(all.map((e) => e.position)).toEqual([...all.map((e) => e.position)].sort((x, y) => x - y));
-      expect(mine(await store.readAll({ afterPosition: mark.position, streamPrefixes: [ns] }))).toEqual(['A2', 'B2']);
+      expect(mine(await store.readAll({ afterPosition: mark.position, streamPrefixes: [ns] }))).toEqual([
+        'A2',
+        'B2',
+      ]);
       expect(mine(await store.readAll({ streamPrefixes: [s('a-')] }))).toEqual(['A1', 'A2']);
       expect(mine(await store.readAll({ streamPrefixes: [ns], maxCount: 2 }))).toEqual(['A1', 'B1']);
       expect(await store.headPosition()).toBeGreaterThanOrEqual(all[all.length - 1].position);
     });
 
     it('subscribes: catches up, then receives live events, including those another process appends', async () => {
-      await store.append(s('sub'), [{ type: 'E1', data: {} }, { type: 'E2', data: {} }], { expectedRevision: 'any', metadata: meta() });
+      await store.append(
+        s('sub'),
+        [
+          { type: 'E1', data: {} },
+          { type: 'E2', data: {} },
+        ],
+        { expectedRevision: 'any', metadata: meta() },
+      );
       const seen: string[] = [];
-      const sub = store.subscribe({ subscriberId: s('reader'), streamPrefixes: [ns], handler: (e) => void seen.push(e.type) });
+      const sub = store.subscribe({
+        subscriberId: s('reader'),
+        streamPrefixes: [ns],
+        handler: (e) => void seen.push(e.type),
+      });
       await sub.caughtUp;
       expect(seen).toEqual(['E1', 'E2']);
       await store.append(s('sub'), [{ type: 'E3', data: {} }], { expectedRevision: 'any', metadata: meta() });
@@ -158,18 +203,36 @@ export function eventStoreContract(name: string, makeHarness: () => ContractHarn
     });
 
     it('resumes from its durable checkpoint after a restart', async () => {
-      await store.append(s('cp'), [{ type: 'E1', data: {} }, { type: 'E2', data: {} }], { expectedRevision: 'any', metadata: meta() });
+      await store.append(
+        s('cp'),
+        [
+          { type: 'E1', data: {} },
+          { type: 'E2', data: {} },
+        ],
+        { expectedRevision: 'any', metadata: meta() },
+      );
       const first: string[] = [];
-      const sub = store.subscribe({ subscriberId: s('projector'), streamPrefixes: [ns], handler: (e) => void first.push(e.type) });
+      const sub = store.subscribe({
+        subscriberId: s('projector'),
+        streamPrefixes: [ns],
+        handler: (e) => void first.push(e.type),
+      });
       await sub.caughtUp;
       await sub.drain();
       await sub.stop();
       await store.close();
 
       const restarted = await open();
-      await restarted.append(s('cp'), [{ type: 'E3', data: {} }], { expectedRevision: 'any', metadata: meta() });
+      await restarted.append(s('cp'), [{ type: 'E3', data: {} }], {
+        expectedRevision: 'any',
+        metadata: meta(),
+      });
       const second: string[] = [];
-      const again = restarted.subscribe({ subscriberId: s('projector'), streamPrefixes: [ns], handler: (e) => void second.push(e.type) });
+      const again = restarted.subscribe({
+        subscriberId: s('projector'),
+        streamPrefixes: [ns],
+        handler: (e) => void second.push(e.type),
+      });
       await again.caughtUp;
       await waitFor(() => second.length >= 1);
       await again.drain();
@@ -179,7 +242,14 @@ export function eventStoreContract(name: string, makeHarness: () => ContractHarn
     });
 
     it('retries an event whose handler failed, without skipping it', async () => {
-      await store.append(s('retry'), [{ type: 'E1', data: {} }, { type: 'E2', data: {} }], { expectedRevision: 'any', metadata: meta() });
+      await store.append(
+        s('retry'),
+        [
+          { type: 'E1', data: {} },
+          { type: 'E2', data: {} },
+        ],
+        { expectedRevision: 'any', metadata: meta() },
+      );
       const seen: string[] = [];
       let failures = 0;
       const errors: unknown[] = [];
@@ -199,30 +269,66 @@ export function eventStoreContract(name: string, makeHarness: () => ContractHarn
     });
 
     it('leaves nothing behind when an append fails', async () => {
-      await store.append(s('atomic'), [{ type: 'A', data: {} }], { expectedRevision: 'no-stream', metadata: meta() });
+      await store.append(s('atomic'), [{ type: 'A', data: {} }], {
+        expectedRevision: 'no-stream',
+        metadata: meta(),
+      });
       const before = await store.readAll({ streamPrefixes: [ns] });
       await expect(
-        store.append(s('atomic'), [{ type: 'B', data: {} }, { type: 'C', data: { bad: BigInt(1) } }], { expectedRevision: 0, metadata: meta() }),
+        store.append(
+          s('atomic'),
+          [
+            { type: 'B', data: {} },
+            { type: 'C', data: { bad: BigInt(1) } },
+          ],
+          { expectedRevision: 0, metadata: meta() },
+        ),
       ).rejects.toThrow();
-      await expect(store.append(s('atomic'), [{ type: 'B', data: {} }, { type: '', data: {} }], { expectedRevision: 0, metadata: meta() })).rejects.toThrow();
+      await expect(
+        store.append(
+          s('atomic'),
+          [
+            { type: 'B', data: {} },
+            { type: '', data: {} },
+          ],
+          { expectedRevision: 0, metadata: meta() },
+        ),
+      ).rejects.toThrow();
       expect(await store.readAll({ streamPrefixes: [ns] })).toEqual(before);
       expect(await store.streamRevision(s('atomic'))).toBe(0);
-      const next = await store.append(s('atomic'), [{ type: 'B', data: {} }], { expectedRevision: 0, metadata: meta() });
+      const next = await store.append(s('atomic'), [{ type: 'B', data: {} }], {
+        expectedRevision: 0,
+        metadata: meta(),
+      });
       expect(next.nextRevision).toBe(1);
     });
 
     it('chains hashes per stream and verify() finds a tampered event', async () => {
-      await store.append(s('chain'), [{ type: 'A', data: { v: 1 } }, { type: 'B', data: { v: 2 } }, { type: 'C', data: { v: 3 } }], {
-        expectedRevision: 'no-stream',
-        metadata: meta(),
-      });
+      await store.append(
+        s('chain'),
+        [
+          { type: 'A', data: { v: 1 } },
+          { type: 'B', data: { v: 2 } },
+          { type: 'C', data: { v: 3 } },
+        ],
+        {
+          expectedRevision: 'no-stream',
+          metadata: meta(),
+        },
+      );
       expect(await store.verify(s('chain'))).toEqual({ valid: true, checkedEvents: 3 });
       const [, victim] = await store.readStream(s('chain'));
       await harness.tamper(store, victim);
       const result = await store.verify(s('chain'));
       expect(result.valid).toBe(false);
-      expect(result.firstInvalid).toMatchObject({ stream: s('chain'), revision: 1, position: victim.position });
-      expect((await store.verify(undefined, { streamPrefixes: [ns] })).firstInvalid?.position).toBe(victim.position);
+      expect(result.firstInvalid).toMatchObject({
+        stream: s('chain'),
+        revision: 1,
+        position: victim.position,
+      });
+      expect((await store.verify(undefined, { streamPrefixes: [ns] })).firstInvalid?.position).toBe(
+        victim.position,
+      );
     });
   });
 }

@@ -13,7 +13,11 @@ if (connectionString) {
       const esdb = store as EsdbEventStore;
       await esdb.client.appendToStream(
         event.stream,
-        jsonEvent({ type: event.type, data: { v: 999 }, metadata: { ...event.metadata, hash: event.hash, prevHash: event.prevHash } }),
+        jsonEvent({
+          type: event.type,
+          data: { v: 999 },
+          metadata: { ...event.metadata, hash: event.hash, prevHash: event.prevHash },
+        }),
       );
     },
   }));
@@ -21,7 +25,9 @@ if (connectionString) {
   describe('EventStore contract: EventStoreDB', () => {
     it('is skipped: EVENTSTORE_CONNECTION_STRING is not set (no EventStoreDB server on this machine)', () => {
       // Printed so the skip is visible in the test output, not silent.
-      process.stdout.write('EventStoreDB contract skipped: set EVENTSTORE_CONNECTION_STRING=esdb://host:2113?tls=false to run it\n');
+      process.stdout.write(
+        'EventStoreDB contract skipped: set EVENTSTORE_CONNECTION_STRING=esdb://host:2113?tls=false to run it\n',
+      );
       expect(connectionString).toBeUndefined();
     });
   });

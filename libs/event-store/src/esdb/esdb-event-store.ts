@@ -11,7 +11,6 @@ import {
   NO_STREAM,
   Position,
   START,
-  STREAM_EXISTS,
   streamNameFilter,
   StreamNotFoundError,
   WrongExpectedVersionError as EsdbWrongExpectedVersionError,
@@ -98,7 +97,17 @@ export class EsdbEventStore implements EventStore {
         const data = JSON.parse(JSON.stringify(event.data ?? {}));
         const hash = hashEvent(prevHash, event.type, data, metadata);
         const id = randomUUID();
-        prepared.push({ id, stream, revision: current + 1 + i, position: 0, type: event.type, data, metadata, hash, prevHash });
+        prepared.push({
+          id,
+          stream,
+          revision: current + 1 + i,
+          position: 0,
+          type: event.type,
+          data,
+          metadata,
+          hash,
+          prevHash,
+        });
         const stored: StoredMetadata = {
           ...metadata,
           $correlationId: metadata.correlationId,
@@ -107,7 +116,12 @@ export class EsdbEventStore implements EventStore {
           prevHash,
         };
         prevHash = hash;
-        return jsonEvent({ id, type: event.type, data, metadata: stored as unknown as Record<string, unknown> });
+        return jsonEvent({
+          id,
+          type: event.type,
+          data,
+          metadata: stored as unknown as Record<string, unknown>,
+        });
       });
       try {
         // Always append with the exact revision the chain was built on, even for `any`.
@@ -119,9 +133,14 @@ export class EsdbEventStore implements EventStore {
         return { nextRevision: Number(result.nextExpectedRevision), position, events: prepared };
       } catch (error) {
         if (error instanceof EsdbWrongExpectedVersionError) {
-          const retryable = options.expectedRevision === 'any' || options.expectedRevision === 'stream-exists';
+          const retryable =
+            options.expectedRevision === 'any' || options.expectedRevision === 'stream-exists';
           if (retryable && attempt < MAX_CHAIN_RETRIES) continue;
-          throw new WrongExpectedVersionError(stream, options.expectedRevision, await this.streamRevision(stream));
+          throw new WrongExpectedVersionError(
+            stream,
+            options.expectedRevision,
+            await this.streamRevision(stream),
+          );
         }
         throw error;
       }
@@ -135,7 +154,11 @@ export class EsdbEventStore implements EventStore {
 
   private async collect(
     stream: string,
-    options: { direction: typeof FORWARDS | typeof BACKWARDS; fromRevision: typeof START | typeof END | bigint; maxCount?: number },
+    options: {
+      direction: typeof FORWARDS | typeof BACKWARDS;
+      fromRevision: typeof START | typeof END | bigint;
+      maxCount?: number;
+    },
   ): Promise<RecordedEvent[]> {
     const out: RecordedEvent[] = [];
     try {
@@ -195,7 +218,10 @@ export class EsdbEventStore implements EventStore {
     const after = options.afterPosition ?? 0;
     const out: RecordedEvent[] = [];
     const max = options.maxCount ?? Number.MAX_SAFE_INTEGER;
-    for await (const resolved of this.client.readAll({ direction: FORWARDS, fromPosition: this.fromPosition(after) })) {
+    for await (const resolved of this.client.readAll({
+      direction: FORWARDS,
+      fromPosition: this.fromPosition(after),
+    })) {
       const event = this.toRecorded(resolved);
       if (!event || event.position <= after || !this.isOwnStream(event.stream)) continue;
       if (!matchesPrefixes(event.stream, options.streamPrefixes)) continue;
@@ -206,7 +232,11 @@ export class EsdbEventStore implements EventStore {
   }
 
   async headPosition(): Promise<number> {
-    for await (const resolved of this.client.readAll({ direction: BACKWARDS, fromPosition: END, maxCount: 50 })) {
+    for await (const resolved of this.client.readAll({
+      direction: BACKWARDS,
+      fromPosition: END,
+      maxCount: 50,
+    })) {
       const event = this.toRecorded(resolved);
       if (event && this.isOwnStream(event.stream)) return event.position;
     }
@@ -214,7 +244,11 @@ export class EsdbEventStore implements EventStore {
   }
 
   async getCheckpoint(subscriberId: string): Promise<number> {
-    const [last] = await this.collect(this.checkpointPrefix + subscriberId, { direction: BACKWARDS, fromRevision: END, maxCount: 1 });
+    const [last] = await this.collect(this.checkpointPrefix + subscriberId, {
+      direction: BACKWARDS,
+      fromRevision: END,
+      maxCount: 1,
+    });
     if (!last) return 0;
     const data = last.data as { commit: string; prepare: string };
     const position = Number(data.prepare);
@@ -227,7 +261,10 @@ export class EsdbEventStore implements EventStore {
     const full = this.knownPositions.get(position) ?? { commit: BigInt(position), prepare: BigInt(position) };
     const result = await this.client.appendToStream(
       stream,
-      jsonEvent({ type: CHECKPOINT_EVENT, data: { commit: full.commit.toString(), prepare: full.prepare.toString() } }),
+      jsonEvent({
+        type: CHECKPOINT_EVENT,
+        data: { commit: full.commit.toString(), prepare: full.prepare.toString() },
+      }),
       { expectedRevision: ANY },
     );
     if (result.nextExpectedRevision === 0n) await this.client.setStreamMetadata(stream, { maxCount: 1 });
@@ -250,7 +287,9 @@ export class EsdbEventStore implements EventStore {
   async verify(stream?: string, options: { streamPrefixes?: string[] } = {}): Promise<VerifyResult> {
     const heads = new Map<string, { revision: number; hash: string }>();
     let checked = 0;
-    const source = stream ? await this.readStream(stream) : await this.readAll({ streamPrefixes: options.streamPrefixes });
+    const source = stream
+      ? await this.readStream(stream)
+      : await this.readAll({ streamPrefixes: options.streamPrefixes });
     for (const event of source) {
       checked += 1;
       const head = heads.get(event.stream) ?? { revision: -1, hash: GENESIS_HASH };
@@ -259,7 +298,11 @@ export class EsdbEventStore implements EventStore {
           ? `revision ${head.revision + 1} is missing (an event was removed)`
           : checkLink(event, head.hash).reason;
       if (reason) {
-        return { valid: false, checkedEvents: checked, firstInvalid: { stream: event.stream, revision: event.revision, position: event.position, reason } };
+        return {
+          valid: false,
+          checkedEvents: checked,
+          firstInvalid: { stream: event.stream, revision: event.revision, position: event.position, reason },
+        };
       }
       heads.set(event.stream, { revision: event.revision, hash: event.hash });
     }
@@ -304,7 +347,12 @@ class EsdbSubscription implements Subscription {
       try {
         for await (const resolved of subscription) {
           const event = this.store.toRecordedEvent(resolved);
-          if (!event || event.position <= this.position || !matchesPrefixes(event.stream, this.options.streamPrefixes)) continue;
+          if (
+            !event ||
+            event.position <= this.position ||
+            !matchesPrefixes(event.stream, this.options.streamPrefixes)
+          )
+            continue;
           await this.options.handler(event);
           this.position = event.position;
           await checkpoints.saveCheckpoint(this.options.subscriberId, this.position);
@@ -321,7 +369,11 @@ class EsdbSubscription implements Subscription {
 
   async drain(): Promise<void> {
     while (!this.stopped) {
-      const ahead = await this.store.readAll({ afterPosition: this.position, maxCount: 1, streamPrefixes: this.options.streamPrefixes });
+      const ahead = await this.store.readAll({
+        afterPosition: this.position,
+        maxCount: 1,
+        streamPrefixes: this.options.streamPrefixes,
+      });
       if (ahead.length === 0) return;
       await new Promise((r) => setTimeout(r, 25));
     }

@@ -42,11 +42,15 @@ export class ProjectionRunner {
     this.db = new Database(options.path);
     this.db.pragma('journal_mode = WAL');
     this.db.pragma('synchronous = NORMAL');
-    this.db.exec(`CREATE TABLE IF NOT EXISTS projection_state (name TEXT PRIMARY KEY, version INTEGER NOT NULL, position INTEGER NOT NULL)`);
+    this.db.exec(
+      `CREATE TABLE IF NOT EXISTS projection_state (name TEXT PRIMARY KEY, version INTEGER NOT NULL, position INTEGER NOT NULL)`,
+    );
   }
 
   private checkpointsFor(projection: Projection): CheckpointStore {
-    const get = this.db.prepare<[string], { position: number }>('SELECT position FROM projection_state WHERE name = ?');
+    const get = this.db.prepare<[string], { position: number }>(
+      'SELECT position FROM projection_state WHERE name = ?',
+    );
     const save = this.db.prepare('UPDATE projection_state SET position = ? WHERE name = ? AND position < ?');
     return {
       getCheckpoint: async (name) => get.get(name)?.position ?? 0,
@@ -73,13 +77,19 @@ export class ProjectionRunner {
   /** Sets up tables, rebuilds projections whose version changed, subscribes all; resolves once caught up. */
   async start(): Promise<void> {
     for (const projection of this.projections) {
-      const row = this.db.prepare<[string], { version: number; position: number }>('SELECT version, position FROM projection_state WHERE name = ?').get(projection.name);
+      const row = this.db
+        .prepare<[string], { version: number; position: number }>(
+          'SELECT version, position FROM projection_state WHERE name = ?',
+        )
+        .get(projection.name);
       this.db.transaction(() => {
         if (!row || row.version !== projection.version) {
           projection.reset(this.db);
           projection.setup(this.db);
           this.db
-            .prepare('INSERT INTO projection_state (name, version, position) VALUES (?, ?, 0) ON CONFLICT(name) DO UPDATE SET version = excluded.version, position = 0')
+            .prepare(
+              'INSERT INTO projection_state (name, version, position) VALUES (?, ?, 0) ON CONFLICT(name) DO UPDATE SET version = excluded.version, position = 0',
+            )
             .run(projection.name, projection.version);
         } else {
           projection.setup(this.db);

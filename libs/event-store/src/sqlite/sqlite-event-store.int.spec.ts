@@ -13,7 +13,10 @@ eventStoreContract('SQLite (file, WAL)', () => {
     tamper: async (_store, event) => {
       // Behind the store's back: a second connection edits the file directly.
       const db = new Database(path);
-      db.prepare('UPDATE events SET data = ? WHERE position = ?').run(JSON.stringify({ v: 999 }), event.position);
+      db.prepare('UPDATE events SET data = ? WHERE position = ?').run(
+        JSON.stringify({ v: 999 }),
+        event.position,
+      );
       db.close();
     },
     cleanup: async () => rmSync(dir, { recursive: true, force: true }),

@@ -93,14 +93,22 @@ export class SqliteEventStore implements EventStore {
     this.appended.setMaxListeners(0);
     this.migrate();
     this.stmt = {
-      head: this.db.prepare('SELECT revision, hash FROM events WHERE stream = ? ORDER BY revision DESC LIMIT 1'),
+      head: this.db.prepare(
+        'SELECT revision, hash FROM events WHERE stream = ? ORDER BY revision DESC LIMIT 1',
+      ),
       insert: this.db.prepare(
         'INSERT INTO events (id, stream, revision, type, data, metadata, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
       ),
       readStream: this.db
-        .prepare<[string, number, number], RawRow>(`SELECT ${COLUMNS} FROM events WHERE stream = ? AND revision >= ? ORDER BY revision LIMIT ?`)
+        .prepare<[string, number, number], RawRow>(
+          `SELECT ${COLUMNS} FROM events WHERE stream = ? AND revision >= ? ORDER BY revision LIMIT ?`,
+        )
         .raw(true),
-      readAll: this.db.prepare<[number, number], RawRow>(`SELECT ${COLUMNS} FROM events WHERE position > ? ORDER BY position LIMIT ?`).raw(true),
+      readAll: this.db
+        .prepare<[number, number], RawRow>(
+          `SELECT ${COLUMNS} FROM events WHERE position > ? ORDER BY position LIMIT ?`,
+        )
+        .raw(true),
       headPosition: this.db.prepare('SELECT MAX(position) AS position FROM events'),
       getCheckpoint: this.db.prepare('SELECT position FROM checkpoints WHERE subscriber = ?'),
       saveCheckpoint: this.db.prepare(
@@ -199,15 +207,38 @@ export class SqliteEventStore implements EventStore {
       revision += 1;
       // Metadata is the same for every event of an append unless one overrides it: canonicalise once.
       const metadata: EventMetadata = event.metadata
-        ? ({ ...shared, ...event.metadata, recordedAt: event.metadata.recordedAt ?? shared.recordedAt } as EventMetadata)
+        ? ({
+            ...shared,
+            ...event.metadata,
+            recordedAt: event.metadata.recordedAt ?? shared.recordedAt,
+          } as EventMetadata)
         : shared;
       const metadataJson = event.metadata ? canonicalJson(metadata) : sharedJson;
       const dataJson = canonicalJson(event.data ?? {});
       const hash = chainHash(prevHash, event.type, dataJson, metadataJson);
       const id = this.nextId();
-      const info = this.stmt.insert.run(id, item.stream, revision, event.type, dataJson, metadataJson, prevHash, hash);
+      const info = this.stmt.insert.run(
+        id,
+        item.stream,
+        revision,
+        event.type,
+        dataJson,
+        metadataJson,
+        prevHash,
+        hash,
+      );
       position = Number(info.lastInsertRowid);
-      written.push({ id, stream: item.stream, revision, position, type: event.type, data: event.data ?? {}, metadata, hash, prevHash });
+      written.push({
+        id,
+        stream: item.stream,
+        revision,
+        position,
+        type: event.type,
+        data: event.data ?? {},
+        metadata,
+        hash,
+        prevHash,
+      });
       prevHash = hash;
     }
     return { nextRevision: revision, position, events: written };
@@ -303,21 +334,30 @@ export class SqliteEventStore implements EventStore {
 
   async verify(stream?: string, options: { streamPrefixes?: string[] } = {}): Promise<VerifyResult> {
     const rows = stream
-      ? (this.db.prepare('SELECT * FROM events WHERE stream = ? ORDER BY revision').iterate(stream) as IterableIterator<Row>)
+      ? (this.db
+          .prepare('SELECT * FROM events WHERE stream = ? ORDER BY revision')
+          .iterate(stream) as IterableIterator<Row>)
       : (this.db.prepare('SELECT * FROM events ORDER BY position').iterate() as IterableIterator<Row>);
     const heads = new Map<string, { revision: number; hash: string }>();
     let checked = 0;
     for (const row of rows) {
-      if (options.streamPrefixes?.length && !options.streamPrefixes.some((p) => row.stream.startsWith(p))) continue;
+      if (options.streamPrefixes?.length && !options.streamPrefixes.some((p) => row.stream.startsWith(p)))
+        continue;
       checked += 1;
       const head = heads.get(row.stream) ?? { revision: -1, hash: GENESIS_HASH };
       let reason: string | undefined;
-      if (row.revision !== head.revision + 1) reason = `revision ${head.revision + 1} is missing (an event was removed)`;
-      else if (row.prev_hash !== head.hash) reason = 'previous-hash link broken (an event was removed or reordered)';
+      if (row.revision !== head.revision + 1)
+        reason = `revision ${head.revision + 1} is missing (an event was removed)`;
+      else if (row.prev_hash !== head.hash)
+        reason = 'previous-hash link broken (an event was removed or reordered)';
       else if (chainHash(row.prev_hash, row.type, row.data, row.metadata) !== row.hash)
         reason = 'hash does not match the event content (data or metadata changed)';
       if (reason) {
-        return { valid: false, checkedEvents: checked, firstInvalid: { stream: row.stream, revision: row.revision, position: row.position, reason } };
+        return {
+          valid: false,
+          checkedEvents: checked,
+          firstInvalid: { stream: row.stream, revision: row.revision, position: row.position, reason },
+        };
       }
       heads.set(row.stream, { revision: row.revision, hash: row.hash });
     }

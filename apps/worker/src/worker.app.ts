@@ -1,0 +1,14 @@
+import { INestApplication } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { Logger } from 'nestjs-pino';
+import { ProblemDetailsFilter } from '@reprise/common';
+import { WorkerModule } from './worker.module';
+
+export async function createWorkerApp(options: { logger?: boolean } = {}): Promise<INestApplication> {
+  const app = await NestFactory.create(WorkerModule, { bufferLogs: true });
+  if (options.logger !== false) app.useLogger(app.get(Logger));
+  else app.useLogger(false);
+  app.useGlobalFilters(new ProblemDetailsFilter());
+  app.enableShutdownHooks();
+  return app;
+}

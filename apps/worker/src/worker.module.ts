@@ -1,0 +1,35 @@
+import { BullModule } from '@nestjs/bullmq';
+import { Module } from '@nestjs/common';
+import { ClockModule, Environment, HealthModule, LoggingModule, RedisModule, RepriseConfigModule } from '@reprise/common';
+import { EventStoreModule } from '@reprise/event-store/event-store.module';
+import { QueueName } from '@reprise/jobs';
+
+/** BullMQ processors and the activation process manager. HTTP only for /health. */
+@Module({
+  imports: [
+    RepriseConfigModule,
+    LoggingModule,
+    ClockModule,
+    EventStoreModule,
+    RedisModule,
+    HealthModule,
+    BullModule.forRootAsync({
+      inject: [Environment],
+      useFactory: (env: Environment) => {
+        const url = new URL(env.REDIS_URL);
+        return {
+          connection: {
+            host: url.hostname,
+            port: Number(url.port || 6379),
+            username: url.username || undefined,
+            password: url.password || undefined,
+            db: url.pathname.length > 1 ? Number(url.pathname.slice(1)) : 0,
+            tls: url.protocol === 'rediss:' ? {} : undefined,
+          },
+        };
+      },
+    }),
+    BullModule.registerQueue(...Object.values(QueueName).map((name) => ({ name }))),
+  ],
+})
+export class WorkerModule {}

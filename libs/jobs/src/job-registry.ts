@@ -1,0 +1,66 @@
+import type { JobsOptions } from 'bullmq';
+
+/**
+ * Every BullMQ queue and job of Reprise in one place: a typed JobName → QueueName registry with typed
+ * payloads, de-duplication through `jobId`, and retry defaults. Jobs carry work, never state: each
+ * payload only names what to look at; the handler reads the truth from the event store.
+ */
+export enum QueueName {
+  /** Reconciliation: read an activation's events and enqueue what is due. */
+  Activation = 'reprise-activation',
+  /** Steps that call the recovery cloud (restore, boot, analyse, network, teardown…). */
+  CloudStep = 'reprise-cloud-step',
+  /** Webhook deliveries (codes, report ready, RTO breach, test due). */
+  Notification = 'reprise-notification',
+  /** Recurring and planned work: scheduled activations, test schedules, compliance. */
+  Scheduler = 'reprise-scheduler',
+}
+
+export type StepKind =
+  | 'restore'
+  | 'boot'
+  | 'analyse'
+  | 'network'
+  | 'teardown'
+  | 'failback'
+  | 'start-scheduled'
+  | 'expire-confirmation';
+
+export interface JobPayloads {
+  'activation.reconcile': { tenantId: string; activationId: string };
+  'activation.step': { tenantId: string; activationId: string; step: StepKind; serverId: string | null; key: string; attempt: number };
+  'activation.reconcile-all': Record<string, never>;
+  'notification.deliver': { tenantId: string; notificationId: string };
+  'schedule.tick': Record<string, never>;
+}
+
+export type JobName = keyof JobPayloads;
+
+export const JOB_QUEUE: { [N in JobName]: QueueName } = {
+  'activation.reconcile': QueueName.Activation,
+  'activation.reconcile-all': QueueName.Activation,
+  'activation.step': QueueName.CloudStep,
+  'notification.deliver': QueueName.Notification,
+  'schedule.tick': QueueName.Scheduler,
+};
+
+/** Retry defaults: transient cloud errors back off exponentially; permanent ones become events. */
+export const DEFAULT_JOB_OPTIONS: JobsOptions = {
+  attempts: 10,
+  backoff: { type: 'exponential', delay: 200 },
+  removeOnComplete: { count: 2000 },
+  removeOnFail: { count: 5000 },
+};
+
+export const JOB_OPTIONS: { [N in JobName]?: JobsOptions } = {
+  'notification.deliver': { attempts: 8, backoff: { type: 'exponential', delay: 1000 } },
+};
+
+/** BullMQ job ids may not contain ':' in some versions' custom ids; keep them readable and safe. */
+export function jobIdFor(name: JobName, key: string): string {
+  return `${name}__${key}`.replace(/[:]/g, '_');
+}
+
+export function optionsFor(name: JobName, key: string, extra: JobsOptions = {}): JobsOptions {
+  return { ...DEFAULT_JOB_OPTIONS, ...JOB_OPTIONS[name], jobId: jobIdFor(name, key), ...extra };
+}

@@ -1,0 +1,62 @@
+/**
+ * `npm run demo`: the main job. Starts the recovery cloud, the api and the worker, checks each one
+ * answers /health, then runs the demo scenario.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, rmSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { AppProcess, redisAnswers, startApp, stopAll, waitForHealth } from './demo/processes';
+
+const API_PORT = Number(process.env.API_PORT ?? 3000);
+const WORKER_PORT = Number(process.env.WORKER_PORT ?? 3001);
+const CLOUD_PORT = Number(process.env.RECOVERY_CLOUD_PORT ?? 3100);
+const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+
+async function main(): Promise<void> {
+  if (!(await redisAnswers(REDIS_URL))) {
+    console.error(`Redis does not answer on ${REDIS_URL}: start it with \`redis-server --daemonize yes\` (or \`sudo apt-get install redis-server\`), or set REDIS_URL.`);
+    process.exit(1);
+  }
+  const dataDir = resolve(process.env.DEMO_DATA_DIR ?? join('data', 'demo'));
+  rmSync(dataDir, { recursive: true, force: true });
+  mkdirSync(dataDir, { recursive: true });
+  const adminToken = process.env.REPRISE_ADMIN_TOKEN ?? randomBytes(24).toString('hex');
+  const env = {
+    NODE_ENV: 'development',
+    LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
+    SQLITE_PATH: join(dataDir, 'reprise.db'),
+    REDIS_URL,
+    REPRISE_ADMIN_TOKEN: adminToken,
+    API_PORT: String(API_PORT),
+    WORKER_PORT: String(WORKER_PORT),
+    RECOVERY_CLOUD_PORT: String(CLOUD_PORT),
+    RECOVERY_CLOUD_URL: `http://127.0.0.1:${CLOUD_PORT}`,
+    CLOCK: 'simulated',
+    SIM_TIME_SCALE: process.env.SIM_TIME_SCALE ?? '600',
+  };
+  const apps: AppProcess[] = [];
+  const shutdown = async (code: number) => {
+    await stopAll(apps);
+    process.exit(code);
+  };
+  process.on('SIGINT', () => void shutdown(130));
+  try {
+    console.log('Reprise demo: starting the recovery cloud, the api and the worker…');
+    apps.push(startApp('recovery-cloud', CLOUD_PORT, env));
+    await waitForHealth(apps[0]);
+    apps.push(startApp('api', API_PORT, env), startApp('worker', WORKER_PORT, env));
+    for (const app of apps) {
+      await waitForHealth(app);
+      console.log(`  ✔ ${app.name.padEnd(15)} ${app.url}/health`);
+    }
+    const { runScenario } = await import('./demo/scenario');
+    await runScenario({ apiUrl: `http://127.0.0.1:${API_PORT}`, cloudUrl: `http://127.0.0.1:${CLOUD_PORT}`, adminToken, dataDir });
+    await shutdown(0);
+  } catch (error) {
+    console.error(`demo failed: ${(error as Error).message}`);
+    for (const app of apps) if (app.logs.length) console.error(`--- last lines of ${app.name}:\n${app.logs.slice(-10).join('\n')}`);
+    await shutdown(1);
+  }
+}
+
+void main();
