@@ -14,7 +14,9 @@ const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 
 async function main(): Promise<void> {
   if (!(await redisAnswers(REDIS_URL))) {
-    console.error(`Redis does not answer on ${REDIS_URL}: start it with \`redis-server --daemonize yes\` (or \`sudo apt-get install redis-server\`), or set REDIS_URL.`);
+    console.error(
+      `Redis does not answer on ${REDIS_URL}: start it with \`redis-server --daemonize yes\` (or \`sudo apt-get install redis-server\`), or set REDIS_URL.`,
+    );
     process.exit(1);
   }
   const dataDir = resolve(process.env.DEMO_DATA_DIR ?? join('data', 'demo'));
@@ -50,11 +52,17 @@ async function main(): Promise<void> {
       console.log(`  ✔ ${app.name.padEnd(15)} ${app.url}/health`);
     }
     const { runScenario } = await import('./demo/scenario');
-    await runScenario({ apiUrl: `http://127.0.0.1:${API_PORT}`, cloudUrl: `http://127.0.0.1:${CLOUD_PORT}`, adminToken, dataDir });
+    await runScenario({
+      apiUrl: `http://127.0.0.1:${API_PORT}`,
+      cloudUrl: `http://127.0.0.1:${CLOUD_PORT}`,
+      adminToken,
+      dataDir,
+    });
     await shutdown(0);
   } catch (error) {
     console.error(`demo failed: ${(error as Error).message}`);
-    for (const app of apps) if (app.logs.length) console.error(`--- last lines of ${app.name}:\n${app.logs.slice(-10).join('\n')}`);
+    for (const app of apps)
+      if (app.logs.length) console.error(`--- last lines of ${app.name}:\n${app.logs.slice(-10).join('\n')}`);
     await shutdown(1);
   }
 }

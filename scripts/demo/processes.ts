@@ -12,7 +12,11 @@ export interface AppProcess {
 const ROOT = join(__dirname, '..', '..', '..');
 
 /** Starts one built app (`dist/apps/<name>/src/main.js`) with the given environment. */
-export function startApp(name: 'api' | 'worker' | 'recovery-cloud', port: number, env: Record<string, string>): AppProcess {
+export function startApp(
+  name: 'api' | 'worker' | 'recovery-cloud',
+  port: number,
+  env: Record<string, string>,
+): AppProcess {
   const child = spawn(process.execPath, [join(ROOT, 'dist', 'apps', name, 'src', 'main.js')], {
     cwd: ROOT,
     env: { ...process.env, ...env },
@@ -32,7 +36,8 @@ export async function waitForHealth(app: AppProcess, timeoutMs = 30_000): Promis
   const start = Date.now();
   let lastError = '';
   while (Date.now() - start < timeoutMs) {
-    if (app.child.exitCode !== null) throw new Error(`${app.name} exited (${app.child.exitCode}): ${app.logs.slice(-5).join(' | ')}`);
+    if (app.child.exitCode !== null)
+      throw new Error(`${app.name} exited (${app.child.exitCode}): ${app.logs.slice(-5).join(' | ')}`);
     try {
       const res = await fetch(`${app.url}/health`);
       const body = await res.json();

@@ -19,6 +19,8 @@ const toInt = ({ value }: { value: unknown }) =>
 const toNumber = ({ value }: { value: unknown }) =>
   value === undefined || value === '' ? undefined : Number.isFinite(Number(value)) ? Number(value) : value;
 
+const PORT = { message: '$property must be an integer port number between 0 and 65535' };
+
 /**
  * Every environment variable Reprise reads, validated at start-up. `.env.example` lists them.
  * A missing or wrong variable stops the app with one line naming it and what it expects.
@@ -28,21 +30,21 @@ export class Environment {
   NODE_ENV: 'development' | 'test' | 'production' = 'development';
 
   @Transform(toInt)
-  @IsInt()
-  @Min(0)
-  @Max(65535)
+  @IsInt(PORT)
+  @Min(0, PORT)
+  @Max(65535, PORT)
   API_PORT = 3000;
 
   @Transform(toInt)
-  @IsInt()
-  @Min(0)
-  @Max(65535)
+  @IsInt(PORT)
+  @Min(0, PORT)
+  @Max(65535, PORT)
   WORKER_PORT = 3001;
 
   @Transform(toInt)
-  @IsInt()
-  @Min(0)
-  @Max(65535)
+  @IsInt(PORT)
+  @Min(0, PORT)
+  @Max(65535, PORT)
   RECOVERY_CLOUD_PORT = 3100;
 
   @IsUrl({ require_tld: false, protocols: ['http', 'https'] })

@@ -1,0 +1,55 @@
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { appEntry, freePort, ROOT, runToExit } from '../support/processes';
+
+describe('apps start from the build (e2e)', () => {
+  let dir: string;
+  beforeAll(() => (dir = mkdtempSync(join(tmpdir(), 'reprise-start-'))));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('the api stops with one clear line per wrong or missing variable', async () => {
+    const result = await runToExit('api', { API_PORT: 'abc', SQLITE_PATH: join(dir, 'x.db') });
+    expect(result.code).toBe(1);
+    const lines = result.stderr.trim().split('\n');
+    expect(lines).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/^\[api\] configuration error: API_PORT: .*\(got "abc"\)$/),
+        expect.stringMatching(/^\[api\] configuration error: REPRISE_ADMIN_TOKEN: is required \(not set\)$/),
+      ]),
+    );
+  });
+
+  it('the worker starts and answers /health with the event store and Redis up', async () => {
+    const port = await freePort();
+    const child = spawn(process.execPath, [appEntry('worker')], {
+      cwd: ROOT,
+      env: {
+        ...process.env,
+        WORKER_PORT: String(port),
+        SQLITE_PATH: join(dir, 'worker.db'),
+        LOG_LEVEL: 'silent',
+      },
+      stdio: 'ignore',
+    });
+    try {
+      let body: { status?: string; info?: Record<string, { status: string }> } = {};
+      for (let i = 0; i < 100; i++) {
+        try {
+          const res = await fetch(`http://127.0.0.1:${port}/health`);
+          body = await res.json();
+          if (res.ok) break;
+        } catch {
+          // not listening yet
+        }
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      expect(body.status).toBe('ok');
+      expect(body.info?.eventStore.status).toBe('up');
+      expect(body.info?.redis.status).toBe('up');
+    } finally {
+      child.kill('SIGTERM');
+    }
+  });
+});
