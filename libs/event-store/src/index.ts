@@ -5,3 +5,4 @@ export * from './esdb/esdb-event-store';
 export * from './event-store.module';
 export * from './command-handling';
 export * from './projections/projection-runner';
+export * from './aggregate-executor';
