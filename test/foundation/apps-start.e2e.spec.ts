@@ -38,7 +38,7 @@ describe('apps start from the build (e2e)', () => {
       for (let i = 0; i < 100; i++) {
         try {
           const res = await fetch(`http://127.0.0.1:${port}/health`);
-          body = await res.json();
+          body = (await res.json()) as typeof body;
           if (res.ok) break;
         } catch {
           // not listening yet

@@ -3,18 +3,26 @@ import { CqrsModule } from '@nestjs/cqrs';
 import { ClockModule, HealthModule, LoggingModule, RedisModule, RepriseConfigModule } from '@reprise/common';
 import { EventStoreModule } from '@reprise/event-store/event-store.module';
 import { ReadModelsModule } from './read-models/read-models.module';
+import { AuthModule } from './auth/auth.module';
+import { TenantsModule } from './tenants/tenants.module';
+import { EstateModule } from './estate/estate.module';
+import { PlanModule } from './plan/plan.module';
 
 /** The HTTP API: controllers, DTOs and guards; sends commands, runs queries. */
 @Module({
   imports: [
     RepriseConfigModule,
     LoggingModule,
-    ClockModule,
+    ClockModule.forRoot(),
     EventStoreModule,
     RedisModule,
     CqrsModule.forRoot(),
     HealthModule,
     ReadModelsModule,
+    AuthModule,
+    TenantsModule,
+    EstateModule,
+    PlanModule,
   ],
 })
 export class ApiModule {}

@@ -9,7 +9,7 @@ import { QueueName } from '@reprise/jobs';
   imports: [
     RepriseConfigModule,
     LoggingModule,
-    ClockModule,
+    ClockModule.forRoot(),
     EventStoreModule,
     RedisModule,
     HealthModule,

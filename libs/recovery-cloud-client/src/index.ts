@@ -1,0 +1,6 @@
+export * from './types';
+export * from './errors';
+export * from './recovery-cloud.port';
+export * from './http-recovery-cloud';
+export * from './simulated-clock';
+export * from './recovery-cloud-client.module';

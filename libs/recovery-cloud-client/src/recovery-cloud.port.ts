@@ -1,0 +1,65 @@
+import type {
+  AnalysisResult,
+  CallOptions,
+  CloudOperation,
+  CloudResource,
+  CreateServerRequest,
+  LunResult,
+  NcaRequest,
+  NcaResult,
+  NetworkRequest,
+  NetworkResult,
+  RegisterServerRequest,
+  RegisterServerResult,
+  ReplicaRequest,
+  ReplicaResult,
+  RestoreDiskRequest,
+  RestoreDiskResult,
+  RestorePoint,
+  ServerResult,
+  TeardownRequest,
+  TeardownResult,
+  VmRequest,
+  VpnRequest,
+  VpnResult,
+  WaitOptions,
+} from './types';
+
+/** Injection token for the RecoveryCloud port. */
+export const RECOVERY_CLOUD = Symbol('RECOVERY_CLOUD');
+
+/**
+ * The recovery cloud as the engine sees it. Every mutating call is asynchronous (it returns the
+ * operation as accepted; poll it with `getOperation` or `waitFor`) and idempotent under the
+ * caller's key: calling again with the same key and request returns the same operation.
+ * Errors: `CloudPermanentError` (refused, 4xx, failed operation) or `CloudTransientError`
+ * (unreachable after every retry). A real provider adapter (OpenStack, vSphere) implements the same port.
+ */
+export interface RecoveryCloud {
+  registerServer(
+    request: RegisterServerRequest,
+    options: CallOptions,
+  ): Promise<CloudOperation<RegisterServerResult>>;
+  listRestorePoints(tenantId: string, serverId: string): Promise<RestorePoint[]>;
+  restoreDisk(request: RestoreDiskRequest, options: CallOptions): Promise<CloudOperation<RestoreDiskResult>>;
+  createServer(request: CreateServerRequest, options: CallOptions): Promise<CloudOperation<ServerResult>>;
+  powerOn(request: VmRequest, options: CallOptions): Promise<CloudOperation<ServerResult>>;
+  analyse(request: VmRequest, options: CallOptions): Promise<CloudOperation<AnalysisResult>>;
+  createNetwork(request: NetworkRequest, options: CallOptions): Promise<CloudOperation<NetworkResult>>;
+  createNca(request: NcaRequest, options: CallOptions): Promise<CloudOperation<NcaResult>>;
+  createVpn(request: VpnRequest, options: CallOptions): Promise<CloudOperation<VpnResult>>;
+  powerOnReplica(request: ReplicaRequest, options: CallOptions): Promise<CloudOperation<ReplicaResult>>;
+  presentLun(request: ReplicaRequest, options: CallOptions): Promise<CloudOperation<LunResult>>;
+  teardown(request: TeardownRequest, options: CallOptions): Promise<CloudOperation<TeardownResult>>;
+  listResources(tenantId: string, activationId?: string): Promise<CloudResource[]>;
+  getOperation<R = Record<string, unknown>>(operationId: string): Promise<CloudOperation<R>>;
+  /**
+   * Polls until the operation is done. Resolves with the succeeded operation; rejects with
+   * `CloudPermanentError` (code = the cloud's reason) if it failed, or `CloudTransientError`
+   * (code `operation-timeout`) after `timeoutMs`.
+   */
+  waitFor<R = Record<string, unknown>>(
+    operationId: string,
+    options?: WaitOptions,
+  ): Promise<CloudOperation<R>>;
+}

@@ -1,0 +1,214 @@
+/** Types of the RecoveryCloud port: what the engine sends to and reads from a recovery cloud. */
+export type OsFamily = 'windows' | 'linux';
+export type RecoveryMethod = 'backup-restore' | 'vm-replication' | 'storage-replication';
+export type OperationStatus = 'pending' | 'running' | 'succeeded' | 'failed';
+export type OperationKind =
+  | 'register-server'
+  | 'restore-disk'
+  | 'create-server'
+  | 'power-on'
+  | 'analyse'
+  | 'create-network'
+  | 'create-nca'
+  | 'create-vpn'
+  | 'power-on-replica'
+  | 'present-lun'
+  | 'teardown';
+export type Health = 'ok' | 'warning' | 'failed';
+
+export interface CloudErrorInfo {
+  code: string;
+  message: string;
+}
+
+export interface CloudOperation<R = Record<string, unknown>> {
+  operationId: string;
+  kind: OperationKind;
+  status: OperationStatus;
+  tenantId: string;
+  activationId: string | null;
+  hostname: string | null;
+  resourceId: string | null;
+  idempotencyKey: string;
+  createdAt: string;
+  startedAt: string | null;
+  completedAt: string | null;
+  result: R | null;
+  error: CloudErrorInfo | null;
+}
+
+export interface CallOptions {
+  /** Built by the caller from (activation, server, step, attempt); reused on every retry. */
+  idempotencyKey: string;
+}
+
+export interface RegisterServerRequest {
+  tenantId: string;
+  serverId: string;
+  hostname: string;
+  osFamily: OsFamily;
+  disks: { name: string; sizeGiB: number }[];
+  template: { vcpu: number; ramGiB: number };
+  recoveryMethod?: RecoveryMethod;
+  antiAffinityGroup?: string;
+}
+export interface RegisterServerResult {
+  serverId: string;
+  hostname: string;
+  recoveryMethod: RecoveryMethod;
+  updated: boolean;
+}
+
+export interface RestorePoint {
+  id: string;
+  serverId: string;
+  kind: 'full' | 'incremental';
+  takenAt: string;
+  ageMinutes: number;
+  sizeGiB: number;
+}
+
+export interface RestoreDiskRequest {
+  tenantId: string;
+  activationId: string;
+  serverId: string;
+  diskName: string;
+  restorePointId?: string;
+  datastoreId?: string;
+}
+export interface RestoreDiskResult {
+  diskId: string;
+  serverId: string;
+  diskName: string;
+  sizeGiB: number;
+  datastoreId: string;
+  restorePointId: string;
+  restorePointTakenAt: string;
+  rpoMinutes: number;
+  slowed: boolean;
+}
+
+export interface CreateServerRequest {
+  tenantId: string;
+  activationId: string;
+  serverId: string;
+  /** Defaults to the registered template. */
+  vcpu?: number;
+  ramGiB?: number;
+  /** Restored disks; default: the latest ready restore of each of the server's disks in the activation. */
+  diskIds?: string[];
+  /** For storage replication: the presented LUN instead of disks. */
+  lunId?: string;
+  antiAffinityGroup?: string;
+}
+export interface ServerResult {
+  vmId: string;
+  serverId: string;
+  hostname: string;
+  hostId: string;
+  clusterId: string;
+  datastoreId: string;
+  vcpu: number;
+  ramGiB: number;
+  state: string;
+  bootMinutes?: number;
+  alreadyRunning?: boolean;
+}
+export interface ReplicaResult extends ServerResult {
+  rpoMinutes: number;
+  replicaTakenAt: string;
+}
+
+export interface VmRequest {
+  tenantId: string;
+  vmId: string;
+}
+export interface AnalysisResult {
+  vmId: string;
+  serverId: string;
+  hostname: string;
+  health: Health;
+  detail: string;
+}
+
+export interface NetworkRequest {
+  tenantId: string;
+  activationId: string;
+  name?: string;
+  cidr?: string;
+}
+export interface NetworkResult {
+  networkId: string;
+  name: string;
+  cidr: string;
+}
+export interface NcaRequest {
+  tenantId: string;
+  activationId: string;
+  networkId: string;
+}
+export interface NcaResult {
+  ncaId: string;
+  networkId: string;
+  services: string[];
+}
+export interface VpnRequest {
+  tenantId: string;
+  activationId: string;
+  networkId: string;
+  site: string;
+}
+export interface VpnResult {
+  vpnId: string;
+  site: string;
+  networkId: string;
+  protocol: string;
+}
+
+export interface ReplicaRequest {
+  tenantId: string;
+  activationId: string;
+  serverId: string;
+  antiAffinityGroup?: string;
+}
+export interface LunResult {
+  lunId: string;
+  serverId: string;
+  sizeGiB: number;
+  rpoMinutes: number;
+}
+
+export interface TeardownRequest {
+  tenantId: string;
+  activationId: string;
+}
+export interface TeardownResult {
+  activationId: string;
+  removed: Record<string, number>;
+}
+
+export type CloudResourceKind = 'disk' | 'server' | 'network' | 'nca' | 'vpn' | 'lun';
+export interface CloudResource {
+  id: string;
+  kind: CloudResourceKind;
+  tenantId: string;
+  activationId: string;
+  state: string;
+  createdAt: string;
+  operationId: string;
+  [field: string]: unknown;
+}
+
+export interface WaitOptions {
+  /** Wall ms between polls. Default 200. */
+  pollIntervalMs?: number;
+  /** Wall ms before giving up. Default 60 000. */
+  timeoutMs?: number;
+}
+
+export interface ClockAnchors {
+  now: string;
+  scale: number;
+  anchorWallMs: number;
+  anchorSimMs: number;
+}
