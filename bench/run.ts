@@ -6,6 +6,7 @@ import 'reflect-metadata';
 
 const BENCHES: Record<string, () => Promise<{ run: () => Promise<void> }>> = {
   'event-store': () => import('./event-store.bench'),
+  estate: () => import('./estate.bench'),
 };
 
 async function main(): Promise<void> {

@@ -1,0 +1,42 @@
+import { loadEstate } from '@reprise/domain/estate/estate';
+import type { ServerState } from '@reprise/domain/estate/server';
+import { planDecider, type AuthorisedPerson } from '@reprise/domain/plan/authorised-persons';
+import { fold } from '@reprise/domain/shared/decider';
+import { streams } from '@reprise/domain/shared/streams';
+import { tenantDecider, type TenantDetails, type TenantEvent } from '@reprise/domain/tenant/tenant';
+import type { EventStore } from '@reprise/event-store/event-store.port';
+
+/**
+ * Queries straight from the event store (the source of truth), for the activation engine and any
+ * process without the API's read models. Pure folds live in libs/domain (loadEstate, tenantDecider,
+ * planDecider); these only read the streams.
+ */
+
+export const serverStreamsPrefix = (tenantId: string) => `${streams.tenantPrefix(tenantId)}server/`;
+
+/** Every active server of the tenant with every field (`{ includeInactive: true }` for archived/decommissioned too). */
+export async function readTenantEstate(
+  store: EventStore,
+  tenantId: string,
+  options: { includeInactive?: boolean } = {},
+): Promise<ServerState[]> {
+  const events = await store.readAll({ streamPrefixes: [serverStreamsPrefix(tenantId)] });
+  return loadEstate(events, options);
+}
+
+/** Tenant details (customer number, domain, time zone, activation window, notification webhook), or null. */
+export async function readTenantDetails(store: EventStore, tenantId: string): Promise<TenantDetails | null> {
+  const events = await store.readStream(streams.tenant(tenantId));
+  if (!events.length) return null;
+  return fold(tenantDecider, events as unknown as TenantEvent[]);
+}
+
+/** The tenant's authorised persons (name, email, phone), in the order they were given. */
+export async function readAuthorisedPersons(
+  store: EventStore,
+  tenantId: string,
+): Promise<AuthorisedPerson[]> {
+  const events = await store.readStream(streams.plan(tenantId));
+  return fold(planDecider, events.filter((e) => e.type === 'AuthorisedPersonsChanged') as never)
+    .authorisedPersons;
+}

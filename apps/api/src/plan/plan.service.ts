@@ -1,0 +1,90 @@
+import { Inject, Injectable } from '@nestjs/common';
+import type { Request } from 'express';
+import { CLOCK, type Clock } from '@reprise/domain/shared/clock';
+import { streams } from '@reprise/domain/shared/streams';
+import { AuthorisedPerson, planDecider } from '@reprise/domain/plan/authorised-persons';
+import { computePlan, PlanView } from '@reprise/domain/plan/plan-view';
+import { estateReadinessFindings, ReadinessFinding } from '@reprise/domain/plan/readiness';
+import { handleCommand } from '@reprise/event-store/command-handling';
+import { EVENT_STORE, type EventStore } from '@reprise/event-store/event-store.port';
+import type { ProjectionRunner } from '@reprise/event-store/projections/projection-runner';
+import { READ_MODELS } from '../read-models/read-models.module';
+import { Actor, metadataFor } from '../auth/actor';
+import { EstateService } from '../estate/estate.service';
+import { ReadinessCheckRegistry } from './readiness-check';
+
+const SEVERITY_ORDER = { error: 0, warning: 1 } as const;
+
+@Injectable()
+export class PlanService {
+  constructor(
+    @Inject(EVENT_STORE) private readonly store: EventStore,
+    @Inject(READ_MODELS) private readonly readModels: ProjectionRunner,
+    @Inject(CLOCK) private readonly clock: Clock,
+    private readonly estate: EstateService,
+    private readonly registry: ReadinessCheckRegistry,
+  ) {}
+
+  authorisedPersons(tenantId: string): { authorisedPersons: AuthorisedPerson[]; version: number } {
+    const row = this.readModels.db
+      .prepare<[string], { version: number; authorised_persons: string }>(
+        'SELECT version, authorised_persons FROM plans WHERE tenant_id = ?',
+      )
+      .get(tenantId);
+    return row
+      ? { authorisedPersons: JSON.parse(row.authorised_persons), version: row.version }
+      : { authorisedPersons: [], version: -1 };
+  }
+
+  async setAuthorisedPersons(
+    actor: Actor,
+    request: Request,
+    persons: AuthorisedPerson[],
+    expectedVersion?: number,
+  ) {
+    const result = await handleCommand(
+      this.store,
+      streams.plan(actor.tenantId),
+      planDecider,
+      { type: 'SetAuthorisedPersons', persons },
+      metadataFor(actor, request),
+      { expectedVersion },
+    );
+    if (result.events.length) await this.readModels.waitFor(result.position);
+    return { authorisedPersons: result.state.authorisedPersons, version: result.version };
+  }
+
+  plan(tenantId: string): PlanView & { authorisedPersons: AuthorisedPerson[]; version: number } {
+    const servers = this.estate.allServers(tenantId).filter((s) => s.status === 'active');
+    return { ...computePlan(servers), ...this.authorisedPersons(tenantId) };
+  }
+
+  async check(tenantId: string): Promise<{ ready: boolean; findings: ReadinessFinding[] }> {
+    const servers = this.estate.allServers(tenantId);
+    const activeServers = servers.filter((s) => s.status === 'active');
+    const plan = computePlan(activeServers);
+    const { authorisedPersons } = this.authorisedPersons(tenantId);
+    const findings = estateReadinessFindings({ servers, authorisedPersons, plan });
+    const context = {
+      tenantId,
+      servers,
+      activeServers,
+      authorisedPersons,
+      plan,
+      now: this.clock.now().toISOString(),
+    };
+    for (const contributor of this.registry.all()) {
+      try {
+        findings.push(...(await contributor.check(context)));
+      } catch (error) {
+        findings.push({
+          severity: 'warning',
+          code: 'check-unavailable',
+          message: `${contributor.name} could not run: ${(error as Error).message}`,
+        });
+      }
+    }
+    findings.sort((a, b) => SEVERITY_ORDER[a.severity] - SEVERITY_ORDER[b.severity]);
+    return { ready: !findings.some((f) => f.severity === 'error'), findings };
+  }
+}

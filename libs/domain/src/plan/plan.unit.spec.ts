@@ -1,0 +1,130 @@
+import { fold } from '../shared/decider';
+import { DomainError } from '../shared/errors';
+import { serverDecider, ServerSpec, ServerState } from '../estate/server';
+import { planDecider } from './authorised-persons';
+import { computePlan } from './plan-view';
+import { estateReadinessFindings } from './readiness';
+
+const mk = (
+  hostname: string,
+  o: Partial<ServerSpec> & { id?: string; dependsOnIds?: string[]; status?: ServerState['status'] } = {},
+): ServerState => {
+  const s = fold(serverDecider, [
+    {
+      type: 'ServerEnrolled',
+      data: {
+        serverId: o.id ?? hostname,
+        tenantId: 't',
+        hostname,
+        kind: 'virtual',
+        platform: 'vmware',
+        os: { family: 'linux', name: 'Ubuntu', version: '22.04' },
+        backupMode: 'agent',
+        applications: [],
+        template: { vcpu: 2, ramGiB: 4 },
+        disks: [{ name: 'd', sizeGiB: 50 }],
+        protectionClass: 'drp',
+        rtoMinutes: null,
+        rpoMinutes: null,
+        recoveryMethod: 'backup-restore',
+        ...o,
+        dependsOn: (o.dependsOn ?? []).map((h) => ({ hostname: h, serverId: h })),
+        at: 'x',
+      },
+    },
+  ]) as ServerState;
+  return { ...s, status: o.status ?? 'active' };
+};
+
+describe('plan', () => {
+  it('computes waves, critical path and predicted RTO', () => {
+    const plan = computePlan([
+      mk('db', { disks: [{ name: 'd', sizeGiB: 500 }] }),
+      mk('app', { dependsOn: ['db'] }),
+      mk('web', { dependsOn: ['app'] }),
+      mk('bk', { protectionClass: 'backup-only' }),
+    ]);
+    expect(plan.bootWaves).toEqual([['db'], ['app'], ['web']]);
+    expect(plan.criticalPath).toEqual(['db', 'app', 'web']);
+    // db: 500/5 = 100 restore + 3 boot + 3 analysis = 106; app +6; web +6
+    expect(plan.predictedRtoMinutes).toBe(118);
+    expect(plan.servers.map((s) => s.hostname)).toEqual(['app', 'db', 'web']);
+  });
+  it('replication is much faster than restore', () => {
+    const restore = computePlan([mk('a', { disks: [{ name: 'd', sizeGiB: 1000 }] })]).predictedRtoMinutes;
+    const replica = computePlan([
+      mk('a', { disks: [{ name: 'd', sizeGiB: 1000 }], recoveryMethod: 'vm-replication' }),
+    ]).predictedRtoMinutes;
+    expect(replica).toBeLessThan(restore / 10);
+  });
+  it('finds cycles, missing dependencies, drp → non-drp, unsupported OS, no authorised person', () => {
+    const servers = [
+      mk('a', { dependsOn: ['b'] }),
+      mk('b', { dependsOn: ['a'] }),
+      mk('c', { dependsOn: ['gone'] }),
+      mk('gone', { status: 'decommissioned' }),
+      mk('d', { dependsOn: ['e'] }),
+      mk('e', { protectionClass: 'backup-only' }),
+      mk('old', { os: { family: 'linux', name: 'CentOS', version: '6' } }),
+    ];
+    const findings = estateReadinessFindings({ servers, authorisedPersons: [], plan: computePlan(servers) });
+    const codes = findings.map((f) => f.code);
+    expect(codes).toEqual(
+      expect.arrayContaining([
+        'no-authorised-person',
+        'dependency-cycle',
+        'missing-dependency',
+        'drp-depends-on-non-drp',
+        'unsupported-os-or-mode',
+      ]),
+    );
+    expect(findings.find((f) => f.code === 'dependency-cycle')?.servers).toEqual(['a', 'b', 'a']);
+    expect(findings.find((f) => f.code === 'missing-dependency')?.message).toMatch(/gone \(decommissioned\)/);
+  });
+  it('is ready with a clean estate and an authorised person', () => {
+    const servers = [mk('a')];
+    expect(
+      estateReadinessFindings({
+        servers,
+        authorisedPersons: [{ name: 'A', email: 'a@x.io', phone: null }],
+        plan: computePlan(servers),
+      }),
+    ).toEqual([]);
+  });
+});
+
+describe('authorised persons decider', () => {
+  it('sets persons, lower-cases e-mails, reports added/removed', () => {
+    const [e] = planDecider.decide(
+      { type: 'SetAuthorisedPersons', persons: [{ name: 'Alice', email: 'Alice@Acme.io', phone: null }] },
+      planDecider.initialState(),
+    );
+    expect(e.data).toEqual({
+      persons: [{ name: 'Alice', email: 'alice@acme.io', phone: null }],
+      added: ['alice@acme.io'],
+      removed: [],
+    });
+  });
+  it('rejects bad e-mails, phones and duplicates', () => {
+    try {
+      planDecider.decide(
+        {
+          type: 'SetAuthorisedPersons',
+          persons: [
+            { name: 'A', email: 'nope', phone: 'abc' },
+            { name: 'B', email: 'b@x.io', phone: null },
+            { name: 'C', email: 'B@x.io', phone: null },
+          ],
+        },
+        planDecider.initialState(),
+      );
+      throw new Error('expected');
+    } catch (e) {
+      expect((e as DomainError).details.errors?.map((x) => x.field)).toEqual([
+        '[0].email',
+        '[0].phone',
+        '[2].email',
+      ]);
+    }
+  });
+});
