@@ -14,6 +14,7 @@ import {
 } from '@nestjs/common';
 import {
   ApiBearerAuth,
+  ApiHeader,
   ApiBody,
   ApiConsumes,
   ApiOperation,
@@ -52,6 +53,7 @@ const IF_MATCH = {
 };
 
 @ApiTags('estate: servers')
+@ApiHeader(IF_MATCH)
 @ApiBearerAuth()
 @ApiResponse({ status: 401, description: 'No or bad token (problem+json)' })
 @ApiResponse({
