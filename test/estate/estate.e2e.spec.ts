@@ -380,8 +380,11 @@ describe('estate and plan (e2e)', () => {
       const malformed = await call().send('{"hostname": ');
       expect(malformed.status).toBe(400);
       expect(malformed.headers['content-type']).toMatch(/problem\+json/);
-      // The shared filter receives body-parser failures as a Nest BadRequestException here (no errors[]); see report.
-      expect(malformed.body.status).toBe(400);
+      expect(malformed.body).toMatchObject({
+        status: 400,
+        code: 'malformed-json',
+        errors: [{ field: 'body', message: 'malformed JSON' }],
+      });
       const big = await call().send(JSON.stringify({ hostname: 'x'.repeat(1_100_000) }));
       expect(big.status).toBe(413);
       expect(big.headers['content-type']).toMatch(/problem\+json/);

@@ -13,6 +13,7 @@ export function configureApiApp(app: INestApplication): INestApplication {
   const express = app as NestExpressApplication;
   express.useBodyParser('json', { limit: '1mb', type: ['application/json', 'application/*+json'] });
   express.useBodyParser('text', { limit: '1mb', type: ['text/csv', 'text/plain'] });
+  express.use(ProblemDetailsFilter.bodyParserErrors());
   express.disable('x-powered-by');
   app.setGlobalPrefix(API_PREFIX, { exclude: [{ path: 'health', method: RequestMethod.GET }] });
   app.useGlobalPipes(createValidationPipe());

@@ -18,6 +18,7 @@ import { QueueName } from '@reprise/jobs';
       useFactory: (env: Environment) => {
         const url = new URL(env.REDIS_URL);
         return {
+          prefix: env.QUEUE_PREFIX,
           connection: {
             host: url.hostname,
             port: Number(url.port || 6379),

@@ -7,3 +7,4 @@ export * from './http/problem-details.filter';
 export * from './http/validation';
 export * from './redis/redis.module';
 export * from './health/health.module';
+export * from './notifications/notifier';

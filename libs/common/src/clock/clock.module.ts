@@ -21,7 +21,9 @@ export class ClockModule implements OnApplicationShutdown {
           provide: CLOCK,
           inject: [Environment],
           useFactory: async (env: Environment): Promise<Clock> =>
-            env.CLOCK === 'simulated' ? new SimulatedClock({ baseUrl: env.RECOVERY_CLOUD_URL }).start() : new SystemClock(),
+            env.CLOCK === 'simulated'
+              ? new SimulatedClock({ baseUrl: env.RECOVERY_CLOUD_URL }).start()
+              : new SystemClock(),
         },
       ],
       exports: [CLOCK],

@@ -53,6 +53,11 @@ export class Environment {
   @IsUrl({ require_tld: false, protocols: ['redis', 'rediss'] })
   REDIS_URL = 'redis://127.0.0.1:6379';
 
+  /** Prefix of every BullMQ key in Redis (separates environments sharing one Redis). */
+  @IsString()
+  @MinLength(1)
+  QUEUE_PREFIX = 'reprise';
+
   @IsIn(['sqlite', 'esdb'])
   EVENT_STORE: 'sqlite' | 'esdb' = 'sqlite';
 

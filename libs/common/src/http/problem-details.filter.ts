@@ -141,6 +141,26 @@ export class ProblemDetailsFilter implements ExceptionFilter {
     };
   }
 
+  /**
+   * Express error middleware for body-parser failures (malformed JSON, too large), which happen
+   * before Nest's pipeline; it answers with the same problem details as the filter.
+   */
+  static bodyParserErrors() {
+    return (error: unknown, request: Request, response: Response, next: (error?: unknown) => void): void => {
+      const type = (error as { type?: string })?.type;
+      if (
+        typeof type !== 'string' ||
+        (!type.startsWith('entity.') && type !== 'charset.unsupported' && type !== 'encoding.unsupported')
+      )
+        return next(error);
+      const problem = ProblemDetailsFilter.toProblem(error);
+      response
+        .status(problem.status)
+        .type('application/problem+json')
+        .json({ ...problem, instance: request.originalUrl ?? request.url });
+    };
+  }
+
   catch(exception: unknown, host: ArgumentsHost): void {
     const ctx = host.switchToHttp();
     const response = ctx.getResponse<Response>();
