@@ -7,6 +7,9 @@ import { AuthModule } from './auth/auth.module';
 import { TenantsModule } from './tenants/tenants.module';
 import { EstateModule } from './estate/estate.module';
 import { PlanModule } from './plan/plan.module';
+import { ActivationsModule } from './activations/activations.module';
+import { ReportsModule } from './reports/reports.module';
+import { AuditModule } from './audit/audit.module';
 
 /** The HTTP API: controllers, DTOs and guards; sends commands, runs queries. */
 @Module({
@@ -23,6 +26,9 @@ import { PlanModule } from './plan/plan.module';
     TenantsModule,
     EstateModule,
     PlanModule,
+    ActivationsModule,
+    ReportsModule,
+    AuditModule,
   ],
 })
 export class ApiModule {}

@@ -1,8 +1,16 @@
 import { BullModule } from '@nestjs/bullmq';
 import { Module } from '@nestjs/common';
-import { ClockModule, Environment, HealthModule, LoggingModule, RedisModule, RepriseConfigModule } from '@reprise/common';
+import {
+  ClockModule,
+  Environment,
+  HealthModule,
+  LoggingModule,
+  RedisModule,
+  RepriseConfigModule,
+} from '@reprise/common';
 import { EventStoreModule } from '@reprise/event-store/event-store.module';
 import { QueueName } from '@reprise/jobs';
+import { ActivationEngineModule } from './activation/activation-engine.module';
 
 /** BullMQ processors and the activation process manager. HTTP only for /health. */
 @Module({
@@ -31,6 +39,7 @@ import { QueueName } from '@reprise/jobs';
       },
     }),
     BullModule.registerQueue(...Object.values(QueueName).map((name) => ({ name }))),
+    ActivationEngineModule,
   ],
 })
 export class WorkerModule {}

@@ -8,20 +8,23 @@ export const REQUEST_ID_HEADER = 'x-request-id';
 /** Structured JSON logs (pino) with a request id on every line, echoed in `x-request-id`. */
 @Module({
   imports: [
-    LoggerModule.forRoot({
-      pinoHttp: {
-        level: process.env.LOG_LEVEL ?? 'info',
-        genReqId: (req: IncomingMessage, res: ServerResponse) => {
-          const incoming = req.headers[REQUEST_ID_HEADER];
-          const id =
-            typeof incoming === 'string' && /^[\w.-]{1,128}$/.test(incoming) ? incoming : randomUUID();
-          res.setHeader(REQUEST_ID_HEADER, id);
-          return id;
+    LoggerModule.forRootAsync({
+      // Read when the app is built, not when this file is imported.
+      useFactory: () => ({
+        pinoHttp: {
+          level: process.env.LOG_LEVEL ?? 'info',
+          genReqId: (req: IncomingMessage, res: ServerResponse) => {
+            const incoming = req.headers[REQUEST_ID_HEADER];
+            const id =
+              typeof incoming === 'string' && /^[\w.-]{1,128}$/.test(incoming) ? incoming : randomUUID();
+            res.setHeader(REQUEST_ID_HEADER, id);
+            return id;
+          },
+          customProps: () => ({ app: process.env.REPRISE_APP ?? 'reprise' }),
+          autoLogging: { ignore: (req: IncomingMessage) => req.url === '/health' },
+          redact: ['req.headers.authorization'],
         },
-        customProps: () => ({ app: process.env.REPRISE_APP ?? 'reprise' }),
-        autoLogging: { ignore: (req: IncomingMessage) => req.url === '/health' },
-        redact: ['req.headers.authorization'],
-      },
+      }),
     }),
   ],
 })

@@ -1,0 +1,230 @@
+import {
+  Body,
+  Controller,
+  Get,
+  Headers,
+  HttpCode,
+  MessageEvent,
+  Param,
+  ParseUUIDPipe,
+  Post,
+  Query,
+  Req,
+  Res,
+  Sse,
+} from '@nestjs/common';
+import { ApiAcceptedResponse, ApiBearerAuth, ApiOkResponse, ApiResponse, ApiTags } from '@nestjs/swagger';
+import type { Response } from 'express';
+import { Observable } from 'rxjs';
+import { streams } from '@reprise/domain/shared/streams';
+import { Inject } from '@nestjs/common';
+import { EVENT_STORE, type EventStore } from '@reprise/event-store/event-store.port';
+import { CurrentActor, metadataFor, Roles, type Actor, type RequestWithActor } from '../auth';
+import { ActivationViews } from './activation-views.service';
+import {
+  AbortActivationDto,
+  AsOfQuery,
+  ConfirmActivationDto,
+  CreateActivationDto,
+  EscalateActivationDto,
+  ListActivationsQuery,
+  ReasonDto,
+} from './activations.dto';
+import { ActivationsService, toEventView } from './activations.service';
+
+const uuid = new ParseUUIDPipe({ version: '4' });
+
+@ApiTags('activations')
+@ApiBearerAuth()
+@ApiResponse({ status: 400, description: 'Invalid input (problem+json listing every invalid field)' })
+@ApiResponse({ status: 401, description: 'No or bad token' })
+@ApiResponse({ status: 403, description: 'Role or rule forbids' })
+@ApiResponse({ status: 404, description: 'Not found or belongs to another tenant' })
+@Controller('activations')
+export class ActivationsController {
+  constructor(
+    private readonly activations: ActivationsService,
+    private readonly views: ActivationViews,
+    @Inject(EVENT_STORE) private readonly store: EventStore,
+  ) {}
+
+  @Post()
+  @HttpCode(202)
+  @Roles('dr-manager', 'scheduler')
+  @ApiAcceptedResponse({
+    description: '`test` is running, `disaster` awaits confirmation, `alert` is on standby',
+  })
+  @ApiResponse({ status: 409, description: 'Overlaps a live activation' })
+  @ApiResponse({ status: 422, description: 'Unknown server or server outside the DRP class in the scope' })
+  create(@CurrentActor() actor: Actor, @Body() body: CreateActivationDto, @Req() req: RequestWithActor) {
+    return this.activations.request(actor, body, metadataFor(actor, req));
+  }
+
+  @Get()
+  @Roles('dr-manager', 'scheduler', 'auditor')
+  @ApiOkResponse({ description: 'Activations with launch, close and availability delay' })
+  list(@CurrentActor() actor: Actor, @Query() query: ListActivationsQuery) {
+    return this.activations.list(actor, query);
+  }
+
+  @Get(':id')
+  @Roles('dr-manager', 'scheduler', 'auditor')
+  @ApiOkResponse({
+    description: 'Live state; with `asOf`, the state rebuilt from the events recorded up to then',
+  })
+  view(@CurrentActor() actor: Actor, @Param('id', uuid) id: string, @Query() query: AsOfQuery) {
+    return this.activations.view(actor, id, query.asOf);
+  }
+
+  @Get(':id/events')
+  @Roles('dr-manager', 'scheduler', 'auditor')
+  events(@CurrentActor() actor: Actor, @Param('id', uuid) id: string) {
+    return this.activations.events(actor, id);
+  }
+
+  @Sse(':id/stream')
+  @Roles('dr-manager', 'scheduler', 'auditor')
+  @ApiOkResponse({
+    description:
+      'Server-sent events: every recorded event of the activation, then live ones (Last-Event-ID resumes)',
+  })
+  async stream(
+    @CurrentActor() actor: Actor,
+    @Param('id', uuid) id: string,
+    @Headers('last-event-id') lastEventId: string | undefined,
+    @Res({ passthrough: true }) res: Response,
+  ): Promise<Observable<MessageEvent>> {
+    const stream = streams.activation(actor.tenantId, id);
+    await this.activations.view(actor, id); // 404 before the stream opens
+    res.setHeader('x-accel-buffering', 'no');
+    const after = lastEventId && /^\d+$/.test(lastEventId) ? Number(lastEventId) : -1;
+    return new Observable<MessageEvent>((subscriber) => {
+      let sentUpTo = after;
+      const buffered: MessageEvent[] = [];
+      let replaying = true;
+      const toMessage = (e: Parameters<typeof toEventView>[0]): MessageEvent => ({
+        id: String(e.revision),
+        type: e.type,
+        data: toEventView(e),
+      });
+      const live = this.views.live(actor.tenantId, id).subscribe((event) => {
+        if (event.revision <= sentUpTo) return;
+        if (replaying) buffered.push(toMessage(event));
+        else {
+          sentUpTo = event.revision;
+          subscriber.next(toMessage(event));
+        }
+      });
+      this.store
+        .readStream(stream, { fromRevision: after + 1 })
+        .then((past) => {
+          for (const event of past) {
+            sentUpTo = event.revision;
+            subscriber.next(toMessage(event));
+          }
+          replaying = false;
+          for (const message of buffered) {
+            if (Number(message.id) > sentUpTo) {
+              sentUpTo = Number(message.id);
+              subscriber.next(message);
+            }
+          }
+        })
+        .catch((error) => subscriber.error(error));
+      return () => live.unsubscribe();
+    });
+  }
+
+  @Post(':id/confirm')
+  @HttpCode(200)
+  @Roles('dr-manager')
+  @ApiResponse({
+    status: 403,
+    description: 'Not an authorised person, the requester, or a wrong code (with attemptsLeft)',
+  })
+  confirm(
+    @CurrentActor() actor: Actor,
+    @Param('id', uuid) id: string,
+    @Body() body: ConfirmActivationDto,
+    @Req() req: RequestWithActor,
+  ) {
+    return this.activations.confirm(actor, id, body, metadataFor(actor, req));
+  }
+
+  @Post(':id/escalate')
+  @HttpCode(200)
+  @Roles('dr-manager')
+  escalate(
+    @CurrentActor() actor: Actor,
+    @Param('id', uuid) id: string,
+    @Body() body: EscalateActivationDto,
+    @Req() req: RequestWithActor,
+  ) {
+    return this.activations.escalate(actor, id, body, metadataFor(actor, req));
+  }
+
+  @Post(':id/stand-down')
+  @HttpCode(200)
+  @Roles('dr-manager')
+  standDown(
+    @CurrentActor() actor: Actor,
+    @Param('id', uuid) id: string,
+    @Body() body: ReasonDto,
+    @Req() req: RequestWithActor,
+  ) {
+    return this.activations.simple(actor, id, 'stand-down', body, metadataFor(actor, req));
+  }
+
+  @Post(':id/abort')
+  @HttpCode(200)
+  @Roles('dr-manager')
+  abort(
+    @CurrentActor() actor: Actor,
+    @Param('id', uuid) id: string,
+    @Body() body: AbortActivationDto,
+    @Req() req: RequestWithActor,
+  ) {
+    return this.activations.simple(actor, id, 'abort', body, metadataFor(actor, req));
+  }
+
+  @Post(':id/servers/:serverId/retry')
+  @HttpCode(200)
+  @Roles('dr-manager')
+  retry(
+    @CurrentActor() actor: Actor,
+    @Param('id', uuid) id: string,
+    @Param('serverId') serverId: string,
+    @Body() body: ReasonDto,
+    @Req() req: RequestWithActor,
+  ) {
+    return this.activations.simple(actor, id, 'retry', { ...body, serverId }, metadataFor(actor, req));
+  }
+
+  @Post(':id/close')
+  @HttpCode(200)
+  @Roles('dr-manager', 'scheduler')
+  @ApiOkResponse({
+    description:
+      '`closed` once the recovery cloud lists nothing left; otherwise the current status and what remains',
+  })
+  close(
+    @CurrentActor() actor: Actor,
+    @Param('id', uuid) id: string,
+    @Body() body: ReasonDto,
+    @Req() req: RequestWithActor,
+  ) {
+    return this.activations.simple(actor, id, 'close', body, metadataFor(actor, req));
+  }
+
+  @Post(':id/failback')
+  @HttpCode(200)
+  @Roles('dr-manager')
+  failback(
+    @CurrentActor() actor: Actor,
+    @Param('id', uuid) id: string,
+    @Body() body: ReasonDto,
+    @Req() req: RequestWithActor,
+  ) {
+    return this.activations.simple(actor, id, 'failback', body, metadataFor(actor, req));
+  }
+}

@@ -1,0 +1,167 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { Type } from 'class-transformer';
+import {
+  IsDefined,
+  IsEmail,
+  IsIn,
+  IsISO8601,
+  IsOptional,
+  IsString,
+  MaxLength,
+  MinLength,
+  registerDecorator,
+  ValidateNested,
+  ValidationArguments,
+} from 'class-validator';
+import type { RequestedScope } from '@reprise/domain/activation';
+
+/** `"full"` or `{servers: [hostname, ...]}` (1 to 1,000 hostnames). */
+function IsActivationScope() {
+  return (object: object, propertyName: string) =>
+    registerDecorator({
+      name: 'isActivationScope',
+      target: object.constructor,
+      propertyName,
+      validator: {
+        validate(value: unknown) {
+          if (value === 'full') return true;
+          if (!value || typeof value !== 'object' || Array.isArray(value)) return false;
+          const keys = Object.keys(value);
+          const servers = (value as { servers?: unknown }).servers;
+          return (
+            keys.length === 1 &&
+            Array.isArray(servers) &&
+            servers.length > 0 &&
+            servers.length <= 1000 &&
+            servers.every((s) => typeof s === 'string' && s.length > 0 && s.length <= 253)
+          );
+        },
+        defaultMessage: (args: ValidationArguments) =>
+          `${args.property} must be "full" or {servers: [hostname, ...]} with at least one hostname`,
+      },
+    });
+}
+
+export class PersonDto {
+  @ApiProperty({ example: 'Claire Martin' })
+  @IsString()
+  @MinLength(1)
+  @MaxLength(200)
+  name: string;
+
+  @ApiProperty({ example: 'claire.martin@example.com' })
+  @IsEmail()
+  email: string;
+}
+
+export class CreateActivationDto {
+  @ApiProperty({ enum: ['test', 'disaster', 'alert'] })
+  @IsIn(['test', 'disaster', 'alert'])
+  type: 'test' | 'disaster' | 'alert';
+
+  @ApiProperty({
+    oneOf: [
+      { type: 'string', enum: ['full'] },
+      { type: 'object', properties: { servers: { type: 'array', items: { type: 'string' } } } },
+    ],
+  })
+  @IsDefined()
+  @IsActivationScope()
+  scope: RequestedScope;
+
+  @ApiProperty({ type: PersonDto })
+  @IsDefined()
+  @ValidateNested()
+  @Type(() => PersonDto)
+  requestedBy: PersonDto;
+
+  @ApiPropertyOptional()
+  @IsOptional()
+  @IsString()
+  @MaxLength(2000)
+  reason?: string;
+}
+
+export class ConfirmActivationDto {
+  @ApiProperty({ description: 'E-mail of the authorised person confirming (not the requester)' })
+  @IsEmail()
+  email: string;
+
+  @ApiProperty({ description: 'One-time code received out of band', example: '7KQ2-M9XD' })
+  @IsString()
+  @MinLength(4)
+  @MaxLength(32)
+  code: string;
+}
+
+export class EscalateActivationDto {
+  @ApiProperty({ oneOf: [{ type: 'string', enum: ['full'] }, { type: 'object' }] })
+  @IsDefined()
+  @IsActivationScope()
+  scope: RequestedScope;
+
+  @ApiPropertyOptional({ type: PersonDto, description: 'Who escalates (defaults to the alert requester)' })
+  @IsOptional()
+  @ValidateNested()
+  @Type(() => PersonDto)
+  requestedBy?: PersonDto;
+
+  @ApiPropertyOptional()
+  @IsOptional()
+  @IsString()
+  @MaxLength(2000)
+  reason?: string;
+}
+
+export class ReasonDto {
+  @ApiPropertyOptional()
+  @IsOptional()
+  @IsString()
+  @MaxLength(2000)
+  reason?: string;
+
+  @ApiPropertyOptional({ type: PersonDto })
+  @IsOptional()
+  @ValidateNested()
+  @Type(() => PersonDto)
+  by?: PersonDto;
+}
+
+export class AbortActivationDto extends ReasonDto {
+  @ApiProperty()
+  @IsString()
+  @MinLength(1)
+  @MaxLength(2000)
+  declare reason: string;
+}
+
+export class ListActivationsQuery {
+  @ApiPropertyOptional({ enum: ['test', 'disaster', 'alert'] })
+  @IsOptional()
+  @IsIn(['test', 'disaster', 'alert'])
+  type?: string;
+
+  @ApiPropertyOptional()
+  @IsOptional()
+  @IsIn([
+    'awaiting-confirmation',
+    'scheduled',
+    'alert',
+    'running',
+    'completed',
+    'completed-with-failures',
+    'aborted',
+    'rejected',
+    'stood-down',
+    'closed',
+    'failed-back',
+  ])
+  status?: string;
+}
+
+export class AsOfQuery {
+  @ApiPropertyOptional({ description: 'Rebuild the state from the events recorded up to this time' })
+  @IsOptional()
+  @IsISO8601({ strict: true })
+  asOf?: string;
+}

@@ -1,0 +1,384 @@
+import { randomUUID } from 'node:crypto';
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import {
+  activationDecider,
+  confirmationRefusal,
+  estimatesFromSizes,
+  evolveActivation,
+  initialActivationState,
+  toActivationView,
+  type Activation,
+  type ActivationCommand,
+  type ActivationEvent,
+  type ActivationServerSnapshot,
+  type ActivationState,
+  type ActivationView,
+  type Person,
+  type RequestedScope,
+} from '@reprise/domain/activation';
+import type { ServerState } from '@reprise/domain/estate/server';
+import { CLOCK, type Clock } from '@reprise/domain/shared/clock';
+import { forbidden, notFound, validationError } from '@reprise/domain/shared/errors';
+import { streams } from '@reprise/domain/shared/streams';
+import { handleCommand } from '@reprise/event-store/command-handling';
+import {
+  EVENT_STORE,
+  type EventStore,
+  type MetadataInput,
+  type RecordedEvent,
+} from '@reprise/event-store/event-store.port';
+import { NOTIFIER, type Notifier } from '@reprise/common/notifications/notifier';
+import type { Actor } from '../auth';
+import { readAuthorisedPersons, readTenantDetails, readTenantEstate } from '../estate/estate.queries';
+import { TenantLocks } from '../estate/tenant-lock';
+import { ActivationViews } from './activation-views.service';
+import { hashConfirmationCode, newConfirmationCode, verifyConfirmationCode } from './confirmation-code';
+
+export const VIEW_ESTIMATES = estimatesFromSizes();
+
+export function toSnapshot(server: ServerState): ActivationServerSnapshot {
+  return {
+    serverId: server.id,
+    hostname: server.hostname,
+    osFamily: server.os.family,
+    osName: server.os.name,
+    osVersion: server.os.version,
+    template: { ...server.template },
+    disks: server.disks.map((d) => ({ ...d })),
+    dependsOn: [...server.dependsOn],
+    rtoMinutes: server.rtoMinutes,
+    rpoMinutes: server.rpoMinutes,
+    recoveryMethod: server.recoveryMethod,
+    protectionClass: server.protectionClass,
+    antiAffinityGroup:
+      (server as ServerState & { antiAffinityGroup?: string | null }).antiAffinityGroup ?? null,
+  };
+}
+
+/** Time a close/failback waits for the worker to finish before answering 202 instead of 200. */
+const SETTLE_TIMEOUT_MS = Number(process.env.REPRISE_SETTLE_TIMEOUT_MS ?? 20_000);
+
+/**
+ * Activation use cases: each loads the activation stream, decides with the activation decider and
+ * appends with the expected revision (handleCommand); the worker does the rest from the events.
+ */
+@Injectable()
+export class ActivationsService {
+  private readonly logger = new Logger(ActivationsService.name);
+  private readonly locks = new TenantLocks();
+
+  constructor(
+    @Inject(EVENT_STORE) private readonly store: EventStore,
+    @Inject(CLOCK) private readonly clock: Clock,
+    @Inject(NOTIFIER) private readonly notifier: Notifier,
+    private readonly views: ActivationViews,
+  ) {}
+
+  private now(): string {
+    return this.clock.now().toISOString();
+  }
+
+  private async execute(
+    actor: Actor,
+    activationId: string,
+    command: ActivationCommand,
+    metadata: MetadataInput,
+  ) {
+    const result = await handleCommand(
+      this.store,
+      streams.activation(actor.tenantId, activationId),
+      activationDecider,
+      command,
+      metadata,
+    );
+    if (result.position) await this.views.waitFor(result.position);
+    return result;
+  }
+
+  private async requireActivation(actor: Actor, id: string): Promise<Activation> {
+    const events = await this.store.readStream(streams.activation(actor.tenantId, id));
+    if (events.length === 0) throw notFound('activation', id);
+    return this.fold(events);
+  }
+
+  private fold(events: RecordedEvent[]): Activation {
+    let state: ActivationState = initialActivationState();
+    for (const event of events) state = evolveActivation(state, event as unknown as ActivationEvent);
+    return state as Activation;
+  }
+
+  private person(actor: Actor, given: Person | undefined, fallback: Person): Person {
+    return (
+      given ?? { name: fallback.name === actor.actor ? actor.actor : fallback.name, email: fallback.email }
+    );
+  }
+
+  async request(
+    actor: Actor,
+    body: {
+      type: 'test' | 'disaster' | 'alert';
+      scope: RequestedScope;
+      requestedBy: Person;
+      reason?: string;
+    },
+    metadata: MetadataInput,
+  ) {
+    if (body.type !== 'test' && actor.role !== 'dr-manager')
+      throw forbidden('role-forbidden', `only a dr-manager may request a ${body.type}`, { role: actor.role });
+    const tenant = await readTenantDetails(this.store, actor.tenantId);
+    if (!tenant) throw notFound('tenant', actor.tenantId);
+    const id = randomUUID();
+    const code = body.type === 'disaster' ? newConfirmationCode() : null;
+    const persons = await readAuthorisedPersons(this.store, actor.tenantId);
+    const result = await this.locks.run(actor.tenantId, async () => {
+      const estate = (await readTenantEstate(this.store, actor.tenantId)).map(toSnapshot);
+      const otherActivations = this.views
+        .list(actor.tenantId)
+        .map((a) => ({ id: a.id, type: a.type, status: a.status }));
+      return this.execute(
+        actor,
+        id,
+        {
+          type: 'RequestActivation',
+          data: {
+            activationId: id,
+            tenantId: actor.tenantId,
+            type: body.type,
+            scope: body.scope,
+            estate,
+            otherActivations,
+            requestedBy: body.requestedBy,
+            reason: body.reason ?? null,
+            window: { activationWindow: tenant.activationWindow, timeZone: tenant.timeZone },
+            confirmation: code
+              ? { codeHash: await hashConfirmationCode(code), recipients: persons.map((p) => p.email) }
+              : undefined,
+            at: this.now(),
+          },
+        },
+        metadata,
+      );
+    });
+    const state = result.state as Activation;
+    if (code) this.sendCode(actor.tenantId, state, code, tenant.notificationWebhookUrl, metadata);
+    return {
+      id,
+      status: state.status,
+      scope: state.scope,
+      version: result.version,
+      ...(state.confirmation ? { confirmationExpiresAt: state.confirmation.expiresAt } : {}),
+    };
+  }
+
+  /** Sends the one-time code to the authorised persons; the delivery (never the code) is recorded. */
+  private sendCode(
+    tenantId: string,
+    state: Activation,
+    code: string,
+    webhookUrl: string | null,
+    metadata: MetadataInput,
+  ): void {
+    const expiresAt = state.confirmation?.expiresAt ?? null;
+    const recipients = state.confirmation?.recipients ?? [];
+    void this.notifier
+      .deliver(
+        {
+          kind: 'confirmation-code',
+          tenantId,
+          payload: { activationId: state.id, code, expiresAt, recipients },
+        },
+        { webhookUrl },
+      )
+      .then((delivery) =>
+        this.store.append(
+          streams.notification(tenantId, randomUUID()),
+          [
+            {
+              type: delivery.delivered ? 'NotificationDelivered' : 'NotificationFailed',
+              data: { kind: 'confirmation-code', activationId: state.id, recipients, ...delivery },
+            },
+          ],
+          { expectedRevision: 'no-stream', metadata: { ...metadata, causationId: state.id } },
+        ),
+      )
+      .catch((error) => this.logger.error(`confirmation code for ${state.id}: ${(error as Error).message}`));
+  }
+
+  async confirm(actor: Actor, id: string, body: { email: string; code: string }, metadata: MetadataInput) {
+    const state = await this.requireActivation(actor, id);
+    const codeValid = state.confirmation
+      ? await verifyConfirmationCode(body.code, state.confirmation.codeHash)
+      : false;
+    const authorisedPersons = await readAuthorisedPersons(this.store, actor.tenantId);
+    const result = await this.execute(
+      actor,
+      id,
+      {
+        type: 'ConfirmActivation',
+        data: { email: body.email, codeValid, authorisedPersons, at: this.now() },
+      },
+      metadata,
+    );
+    const refusal = confirmationRefusal(result.events as unknown as ActivationEvent[]);
+    if (refusal) throw refusal;
+    const next = result.state as Activation;
+    return { id, status: next.status, startsAt: next.startsAt, version: result.version };
+  }
+
+  async escalate(
+    actor: Actor,
+    id: string,
+    body: { scope: RequestedScope; requestedBy?: Person; reason?: string },
+    metadata: MetadataInput,
+  ) {
+    const state = await this.requireActivation(actor, id);
+    const tenant = await readTenantDetails(this.store, actor.tenantId);
+    const persons = await readAuthorisedPersons(this.store, actor.tenantId);
+    const code = newConfirmationCode();
+    const estate = (await readTenantEstate(this.store, actor.tenantId)).map(toSnapshot);
+    const result = await this.execute(
+      actor,
+      id,
+      {
+        type: 'EscalateAlert',
+        data: {
+          scope: body.scope,
+          estate,
+          confirmation: {
+            codeHash: await hashConfirmationCode(code),
+            recipients: persons.map((p) => p.email),
+          },
+          by: body.requestedBy ?? state.requestedBy,
+          reason: body.reason ?? null,
+          at: this.now(),
+        },
+      },
+      metadata,
+    );
+    const next = result.state as Activation;
+    this.sendCode(actor.tenantId, next, code, tenant?.notificationWebhookUrl ?? null, metadata);
+    return {
+      id,
+      status: next.status,
+      scope: next.scope,
+      confirmationExpiresAt: next.confirmation?.expiresAt ?? null,
+      version: result.version,
+    };
+  }
+
+  async simple(
+    actor: Actor,
+    id: string,
+    kind: 'stand-down' | 'abort' | 'retry' | 'close' | 'failback',
+    body: { reason?: string; by?: Person; serverId?: string },
+    metadata: MetadataInput,
+  ) {
+    const state = await this.requireActivation(actor, id);
+    const by = this.person(actor, body.by, {
+      name: actor.actor,
+      email: `${actor.keyId ?? 'admin'}@api-keys.reprise`,
+    });
+    const at = this.now();
+    let command: ActivationCommand;
+    switch (kind) {
+      case 'stand-down':
+        command = { type: 'StandDownAlert', data: { by, reason: body.reason ?? null, at } };
+        break;
+      case 'abort':
+        command = { type: 'AbortActivation', data: { reason: body.reason ?? 'aborted', by, at } };
+        break;
+      case 'retry':
+        if (!body.serverId || state.index[body.serverId] === undefined)
+          throw notFound('server', body.serverId ?? '');
+        command = { type: 'RetryServer', data: { serverId: body.serverId, by, at } };
+        break;
+      case 'close':
+        command = { type: 'RequestClose', data: { by, at } };
+        break;
+      case 'failback':
+        command = { type: 'RequestFailback', data: { by, at } };
+        break;
+    }
+    const result = await this.execute(actor, id, command, metadata);
+    let next = result.state as Activation;
+    if (kind === 'close' || kind === 'failback')
+      next = await this.settle(actor, id, kind === 'close' ? 'closed' : 'failed-back');
+    return {
+      id,
+      status: next.status,
+      version: result.version,
+      ...(kind === 'close' ? { teardown: next.teardown } : {}),
+    };
+  }
+
+  /** Waits (bounded) for the worker to finish a teardown or failback, so the answer can say `closed`. */
+  private async settle(actor: Actor, id: string, target: 'closed' | 'failed-back'): Promise<Activation> {
+    const deadline = Date.now() + SETTLE_TIMEOUT_MS;
+    for (;;) {
+      const state = this.views.get(actor.tenantId, id);
+      if (state && (state.status === target || Date.now() > deadline)) return state;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+
+  list(actor: Actor, query: { type?: string; status?: string }) {
+    const items = this.views
+      .list(actor.tenantId)
+      .filter((a) => (!query.type || a.type === query.type) && (!query.status || a.status === query.status))
+      .sort((a, b) => b.requestedAt.localeCompare(a.requestedAt))
+      .map((a) => {
+        const view = toActivationView(a, { now: this.now(), estimates: VIEW_ESTIMATES }) as ActivationView;
+        return {
+          id: a.id,
+          type: a.type,
+          kind: a.kind,
+          status: a.status,
+          requestedAt: a.requestedAt,
+          launchedAt: a.launchedAt,
+          closedAt: a.closedAt,
+          servers: a.servers.length,
+          lastServerAvailableAfterMinutes: view.rto.lastServerAvailableAfterMinutes,
+          firstServerAvailableAfterMinutes: view.rto.firstServerAvailableAfterMinutes,
+        };
+      });
+    return { items, total: items.length };
+  }
+
+  async view(actor: Actor, id: string, asOf?: string): Promise<ActivationView> {
+    if (asOf) {
+      const events = await this.store.readStream(streams.activation(actor.tenantId, id));
+      if (events.length === 0) throw notFound('activation', id);
+      const upTo = events.filter((e) => e.metadata.recordedAt <= new Date(asOf).toISOString());
+      if (upTo.length === 0)
+        throw validationError('before-activation', `the activation did not exist at ${asOf}`, [
+          { field: 'asOf', message: 'is before the activation was requested' },
+        ]);
+      return toActivationView(this.fold(upTo), {
+        now: new Date(asOf).toISOString(),
+        estimates: VIEW_ESTIMATES,
+      }) as ActivationView;
+    }
+    const state = this.views.get(actor.tenantId, id) ?? (await this.requireActivation(actor, id));
+    return toActivationView(state, { now: this.now(), estimates: VIEW_ESTIMATES }) as ActivationView;
+  }
+
+  async events(actor: Actor, id: string) {
+    const events = await this.store.readStream(streams.activation(actor.tenantId, id));
+    if (events.length === 0) throw notFound('activation', id);
+    return events.map(toEventView);
+  }
+}
+
+export function toEventView(e: RecordedEvent) {
+  return {
+    seq: e.revision,
+    position: e.position,
+    type: e.type,
+    at: e.metadata.recordedAt,
+    data: e.data,
+    actor: e.metadata.actor,
+    role: e.metadata.role,
+    requestId: e.metadata.requestId ?? null,
+    causationId: e.metadata.causationId,
+  };
+}

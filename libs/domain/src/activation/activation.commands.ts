@@ -1,0 +1,154 @@
+import type {
+  ActivationKind,
+  ActivationRef,
+  ActivationServerSnapshot,
+  ActivationType,
+  ActivationWindow,
+  FailedStep,
+  Health,
+  Person,
+  RequestedScope,
+} from './activation.types';
+
+/**
+ * Commands of the activation decider. Each carries its business time `at` (ISO-8601, from the
+ * Clock port) and, for human commands, the actor. Worker facts (`Record…`) carry the server's
+ * `attempt` (from the DueStep): a fact of a superseded attempt is ignored.
+ */
+export type ActivationCommand =
+  | RequestActivation
+  | ConfirmActivation
+  | ExpireConfirmation
+  | StartScheduledActivation
+  | EscalateAlert
+  | StandDownAlert
+  | RecordServerRestoreStarted
+  | RecordDiskRestored
+  | RecordServerRestored
+  | RecordReplicaActivated
+  | RecordServerBootStarted
+  | RecordServerBooted
+  | RecordServerAnalysisStarted
+  | RecordServerChecked
+  | RecordServerStepFailed
+  | RecordNetworkSetupStarted
+  | RecordNetworkReady
+  | RecordNetworkSetupFailed
+  | RecordRtoBreachProjected
+  | AbortActivation
+  | RetryServer
+  | RequestClose
+  | RecordTeardown
+  | RequestFailback
+  | RecordFailback;
+
+export type ActivationCommandType = ActivationCommand['type'];
+
+interface Command<Type extends string, Data> {
+  type: Type;
+  data: Data;
+}
+
+/** The one-time code is generated and sent outside the domain; only its salted hash comes in. */
+export interface ConfirmationInput {
+  codeHash: string;
+  /** E-mails of the tenant's authorised persons (the code goes to each of them). */
+  recipients: string[];
+}
+
+export type RequestActivation = Command<
+  'RequestActivation',
+  {
+    activationId: string;
+    tenantId: string;
+    type: ActivationType;
+    /** Tests only: `drp-test` (default) or `restore-test` (issued by the scheduler). */
+    kind?: ActivationKind;
+    scope: RequestedScope;
+    /** The tenant's active servers with their full `dependsOn` (scope is resolved against it). */
+    estate: ActivationServerSnapshot[];
+    /** The tenant's other activations (overlap rule). */
+    otherActivations: ActivationRef[];
+    requestedBy: Person;
+    reason?: string | null;
+    window: ActivationWindow;
+    /** Required for `disaster`. */
+    confirmation?: ConfirmationInput;
+    at: string;
+  }
+>;
+export type ConfirmActivation = Command<
+  'ConfirmActivation',
+  {
+    email: string;
+    /** The handler checked the code against the stored hash. */
+    codeValid: boolean;
+    authorisedPersons: Person[];
+    at: string;
+  }
+>;
+export type ExpireConfirmation = Command<'ExpireConfirmation', { at: string }>;
+export type StartScheduledActivation = Command<'StartScheduledActivation', { at: string }>;
+export type EscalateAlert = Command<
+  'EscalateAlert',
+  {
+    scope: RequestedScope;
+    estate: ActivationServerSnapshot[];
+    confirmation: ConfirmationInput;
+    by: Person;
+    reason?: string | null;
+    at: string;
+  }
+>;
+export type StandDownAlert = Command<'StandDownAlert', { by: Person; reason?: string | null; at: string }>;
+
+export type RecordServerRestoreStarted = Command<
+  'RecordServerRestoreStarted',
+  { serverId: string; attempt: number; restorePointId: string; restorePointTakenAt: string; at: string }
+>;
+export type RecordDiskRestored = Command<
+  'RecordDiskRestored',
+  { serverId: string; attempt: number; disk: string; at: string }
+>;
+export type RecordServerRestored = Command<
+  'RecordServerRestored',
+  { serverId: string; attempt: number; at: string }
+>;
+export type RecordReplicaActivated = Command<
+  'RecordReplicaActivated',
+  { serverId: string; attempt: number; at: string }
+>;
+export type RecordServerBootStarted = Command<
+  'RecordServerBootStarted',
+  { serverId: string; attempt: number; host: string; at: string }
+>;
+export type RecordServerBooted = Command<
+  'RecordServerBooted',
+  { serverId: string; attempt: number; at: string }
+>;
+export type RecordServerAnalysisStarted = Command<
+  'RecordServerAnalysisStarted',
+  { serverId: string; attempt: number; at: string }
+>;
+export type RecordServerChecked = Command<
+  'RecordServerChecked',
+  { serverId: string; attempt: number; health: Health; detail?: string | null; at: string }
+>;
+export type RecordServerStepFailed = Command<
+  'RecordServerStepFailed',
+  { serverId: string; attempt: number; step: FailedStep; reason: string; at: string }
+>;
+export type RecordNetworkSetupStarted = Command<'RecordNetworkSetupStarted', { at: string }>;
+export type RecordNetworkReady = Command<'RecordNetworkReady', { at: string }>;
+export type RecordNetworkSetupFailed = Command<'RecordNetworkSetupFailed', { reason: string; at: string }>;
+export type RecordRtoBreachProjected = Command<
+  'RecordRtoBreachProjected',
+  { serverId: string | null; projectedMinutes: number; targetMinutes: number; at: string }
+>;
+export type AbortActivation = Command<'AbortActivation', { reason: string; by: Person; at: string }>;
+export type RetryServer = Command<'RetryServer', { serverId: string; by: Person; at: string }>;
+export type RequestClose = Command<'RequestClose', { by: Person; at: string }>;
+/** The worker's check of the recovery cloud's own listing after a teardown: what is still there. */
+export type RecordTeardown = Command<'RecordTeardown', { remaining: string[]; at: string }>;
+export type RequestFailback = Command<'RequestFailback', { by: Person; at: string }>;
+export type RecordFailback = Command<'RecordFailback', { at: string }>;

@@ -1,0 +1,197 @@
+import type { DomainEvent } from '@reprise/domain/shared/decider';
+import type {
+  ActivationKind,
+  ActivationScope,
+  ActivationServerSnapshot,
+  ActivationType,
+  ActivationWindow,
+  FailedStep,
+  Health,
+  Person,
+  RecoveryMethod,
+} from './activation.types';
+
+/**
+ * Events of one activation stream (`tenant/<t>/activation/<id>`). Every event's data carries its
+ * business time `at`, so `?asOf=` replays from events alone. The one-time confirmation code NEVER
+ * appears in any event: only its salted hash.
+ */
+export type ActivationEvent =
+  | ActivationRequested
+  | ActivationStarted
+  | AlertRaised
+  | ConfirmationRequested
+  | ConfirmationAttemptFailed
+  | ActivationConfirmed
+  | ActivationRejected
+  | ActivationScheduled
+  | AlertEscalated
+  | AlertStoodDown
+  | ServerRestoreStarted
+  | DiskRestored
+  | ServerRestored
+  | ReplicaActivated
+  | ServerBootStarted
+  | ServerBooted
+  | ServerAnalysisStarted
+  | ServerChecked
+  | ServerStepFailed
+  | ServerBlocked
+  | NetworkSetupStarted
+  | NetworkReady
+  | NetworkSetupFailed
+  | RtoBreachProjected
+  | ActivationCompleted
+  | ActivationAborted
+  | ServerRetryRequested
+  | CloseRequested
+  | TeardownVerified
+  | TeardownIncomplete
+  | ActivationClosed
+  | FailbackRequested
+  | ActivationFailedBack;
+
+export type ActivationEventType = ActivationEvent['type'];
+
+export type ActivationRequested = DomainEvent<
+  'ActivationRequested',
+  {
+    activationId: string;
+    tenantId: string;
+    type: ActivationType;
+    kind: ActivationKind;
+    scope: ActivationScope;
+    servers: ActivationServerSnapshot[];
+    requestedBy: Person;
+    reason: string | null;
+    requestedAt: string;
+    window: ActivationWindow;
+    /** Network and user reconnection (DRP tests and failovers, not restore tests). */
+    withNetwork: boolean;
+    at: string;
+  }
+>;
+export type ActivationStarted = DomainEvent<'ActivationStarted', { at: string }>;
+export type AlertRaised = DomainEvent<'AlertRaised', { at: string }>;
+export type ConfirmationRequested = DomainEvent<
+  'ConfirmationRequested',
+  {
+    /** Salted hash of the one-time code (never the code). */
+    codeHash: string;
+    expiresAt: string;
+    /** E-mails of the authorised persons the code goes to. */
+    recipients: string[];
+    attemptsAllowed: number;
+    /** Who asked for the failover (requester or escalator): may not confirm it. */
+    requestedBy: Person;
+    at: string;
+  }
+>;
+export type ConfirmationAttemptFailed = DomainEvent<
+  'ConfirmationAttemptFailed',
+  { email: string; attemptsLeft: number; at: string }
+>;
+export type ActivationConfirmed = DomainEvent<'ActivationConfirmed', { by: Person; at: string }>;
+export type ActivationRejected = DomainEvent<
+  'ActivationRejected',
+  { reason: 'too-many-wrong-codes' | 'confirmation-expired'; at: string }
+>;
+export type ActivationScheduled = DomainEvent<'ActivationScheduled', { startsAt: string; at: string }>;
+export type AlertEscalated = DomainEvent<
+  'AlertEscalated',
+  {
+    scope: ActivationScope;
+    servers: ActivationServerSnapshot[];
+    /** Servers of the alert's scope left out of the failover (their pre-staged restores are discarded). */
+    removed: string[];
+    by: Person;
+    reason: string | null;
+    at: string;
+  }
+>;
+export type AlertStoodDown = DomainEvent<'AlertStoodDown', { by: Person; reason: string | null; at: string }>;
+
+export type ServerRestoreStarted = DomainEvent<
+  'ServerRestoreStarted',
+  {
+    serverId: string;
+    attempt: number;
+    method: RecoveryMethod;
+    restorePointId: string;
+    restorePointTakenAt: string;
+    /** Age of the restore point when the restore started (achieved RPO), minutes. */
+    rpoMinutes: number;
+    /** Started while the activation was an alert (pre-staging). */
+    prestaged: boolean;
+    at: string;
+  }
+>;
+export type DiskRestored = DomainEvent<
+  'DiskRestored',
+  { serverId: string; attempt: number; disk: string; at: string }
+>;
+export type ServerRestored = DomainEvent<'ServerRestored', { serverId: string; attempt: number; at: string }>;
+export type ReplicaActivated = DomainEvent<
+  'ReplicaActivated',
+  { serverId: string; attempt: number; at: string }
+>;
+export type ServerBootStarted = DomainEvent<
+  'ServerBootStarted',
+  { serverId: string; attempt: number; host: string; at: string }
+>;
+export type ServerBooted = DomainEvent<'ServerBooted', { serverId: string; attempt: number; at: string }>;
+export type ServerAnalysisStarted = DomainEvent<
+  'ServerAnalysisStarted',
+  { serverId: string; attempt: number; at: string }
+>;
+export type ServerChecked = DomainEvent<
+  'ServerChecked',
+  { serverId: string; attempt: number; health: Health; detail: string | null; at: string }
+>;
+export type ServerStepFailed = DomainEvent<
+  'ServerStepFailed',
+  { serverId: string; step: FailedStep; reason: string; attempt: number; at: string }
+>;
+export type ServerBlocked = DomainEvent<
+  'ServerBlocked',
+  { serverId: string; blockedBy: string; blockedByServerId: string; reason: string; at: string }
+>;
+export type NetworkSetupStarted = DomainEvent<'NetworkSetupStarted', { at: string }>;
+export type NetworkReady = DomainEvent<'NetworkReady', { at: string }>;
+export type NetworkSetupFailed = DomainEvent<'NetworkSetupFailed', { reason: string; at: string }>;
+export type RtoBreachProjected = DomainEvent<
+  'RtoBreachProjected',
+  { serverId: string | null; projectedMinutes: number; targetMinutes: number; at: string }
+>;
+export type ActivationCompleted = DomainEvent<
+  'ActivationCompleted',
+  { status: 'completed' | 'completed-with-failures'; at: string }
+>;
+export type ActivationAborted = DomainEvent<
+  'ActivationAborted',
+  { reason: string; by: Person; cancelled: string[]; at: string }
+>;
+export type ServerRetryRequested = DomainEvent<
+  'ServerRetryRequested',
+  {
+    serverId: string;
+    attempt: number;
+    /** Phase the server runs again from: a restore failure restores again, anything later reboots. */
+    resumeFrom: 'pending' | 'restored';
+    /** Downstream servers no longer blocked. */
+    unblocked: string[];
+    /** Downstream servers still blocked, now by another failed server. */
+    reblocked: { serverId: string; blockedBy: string; blockedByServerId: string }[];
+    by: Person;
+    at: string;
+  }
+>;
+export type CloseRequested = DomainEvent<'CloseRequested', { by: Person; at: string }>;
+export type TeardownVerified = DomainEvent<'TeardownVerified', { remaining: string[]; at: string }>;
+export type TeardownIncomplete = DomainEvent<
+  'TeardownIncomplete',
+  { remaining: string[]; attempt: number; at: string }
+>;
+export type ActivationClosed = DomainEvent<'ActivationClosed', { at: string }>;
+export type FailbackRequested = DomainEvent<'FailbackRequested', { by: Person; at: string }>;
+export type ActivationFailedBack = DomainEvent<'ActivationFailedBack', { at: string }>;

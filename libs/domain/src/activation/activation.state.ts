@@ -1,0 +1,425 @@
+import { assertNever } from '@reprise/domain/shared/decider';
+import type { ActivationEvent } from './activation.events';
+import type {
+  ActivationKind,
+  ActivationScope,
+  ActivationServerSnapshot,
+  ActivationStatus,
+  ActivationType,
+  ActivationWindow,
+  FailedStep,
+  Health,
+  Person,
+  ServerPhase,
+} from './activation.types';
+
+/** Where one server of the scope stands. `phase` is derived from the facts (see `derivePhase`). */
+export interface ServerState {
+  snapshot: ActivationServerSnapshot;
+  phase: ServerPhase;
+  /** 1, then +1 on each retry; part of every step key. */
+  attempt: number;
+  restoreStartedAt: string | null;
+  restorePointId: string | null;
+  restorePointTakenAt: string | null;
+  /** Achieved RPO: age of the restore point used, minutes. */
+  rpoMinutes: number | null;
+  prestaged: boolean;
+  disksRestored: string[];
+  restoredAt: string | null;
+  replicaActivated: boolean;
+  bootStartedAt: string | null;
+  host: string | null;
+  bootedAt: string | null;
+  analysisStartedAt: string | null;
+  checkedAt: string | null;
+  health: Health | null;
+  detail: string | null;
+  failure: { step: FailedStep; reason: string; attempt: number; at: string } | null;
+  blockedBy: { hostname: string; serverId: string; reason: string; at: string } | null;
+  cancelledAt: string | null;
+  rtoBreachProjectedAt: string | null;
+}
+
+export type NetworkPhase = 'not-required' | 'pending' | 'setting-up' | 'ready' | 'failed';
+
+export interface NetworkState {
+  phase: NetworkPhase;
+  startedAt: string | null;
+  readyAt: string | null;
+  failedAt: string | null;
+  reason: string | null;
+}
+
+export interface Activation {
+  exists: true;
+  id: string;
+  tenantId: string;
+  type: ActivationType;
+  kind: ActivationKind;
+  status: ActivationStatus;
+  scope: ActivationScope;
+  requestedBy: Person;
+  reason: string | null;
+  requestedAt: string;
+  window: ActivationWindow;
+  withNetwork: boolean;
+  /** Servers of the scope, in scope order; `index` maps a serverId to its position. */
+  servers: ServerState[];
+  index: Record<string, number>;
+  confirmation: {
+    codeHash: string;
+    expiresAt: string;
+    recipients: string[];
+    attemptsAllowed: number;
+    failedAttempts: number;
+    requestedBy: Person;
+    requestedAt: string;
+  } | null;
+  confirmedBy: (Person & { at: string }) | null;
+  escalated: { by: Person; at: string; removed: string[] } | null;
+  startsAt: string | null;
+  launchedAt: string | null;
+  completedAt: string | null;
+  /** When it was aborted, rejected or stood down, and why. */
+  endedAt: string | null;
+  endReason: string | null;
+  endedBy: Person | null;
+  network: NetworkState;
+  activationRtoBreachProjectedAt: string | null;
+  close: { requestedAt: string; by: Person } | null;
+  teardown: { incompleteAttempts: number; remaining: string[]; verifiedAt: string | null };
+  closedAt: string | null;
+  failback: { requestedAt: string; by: Person } | null;
+  failedBackAt: string | null;
+  /** `at` of the last event folded. */
+  updatedAt: string;
+}
+
+export type ActivationState = { exists: false } | Activation;
+
+export const initialActivationState = (): ActivationState => ({ exists: false });
+
+export function newServerState(snapshot: ActivationServerSnapshot): ServerState {
+  return {
+    snapshot,
+    phase: 'pending',
+    attempt: 1,
+    restoreStartedAt: null,
+    restorePointId: null,
+    restorePointTakenAt: null,
+    rpoMinutes: null,
+    prestaged: false,
+    disksRestored: [],
+    restoredAt: null,
+    replicaActivated: false,
+    bootStartedAt: null,
+    host: null,
+    bootedAt: null,
+    analysisStartedAt: null,
+    checkedAt: null,
+    health: null,
+    detail: null,
+    failure: null,
+    blockedBy: null,
+    cancelledAt: null,
+    rtoBreachProjectedAt: null,
+  };
+}
+
+export function derivePhase(s: Omit<ServerState, 'phase'>): ServerPhase {
+  if (s.cancelledAt) return 'cancelled';
+  if (s.failure || s.health === 'failed') return 'failed';
+  if (s.blockedBy) return 'blocked';
+  if (s.health) return s.health;
+  if (s.bootedAt) return 'checking';
+  if (s.bootStartedAt) return 'booting';
+  if (s.restoredAt) return 'restored';
+  if (s.restoreStartedAt) return 'restoring';
+  return 'pending';
+}
+
+const indexOf = (servers: ServerState[]): Record<string, number> => {
+  const index: Record<string, number> = {};
+  servers.forEach((s, i) => (index[s.snapshot.serverId] = i));
+  return index;
+};
+
+function updateServer(
+  state: Activation,
+  serverId: string,
+  change: (s: ServerState) => Partial<ServerState>,
+  at: string,
+): Activation {
+  const i = state.index[serverId];
+  if (i === undefined) return state;
+  const servers = state.servers.slice();
+  const next = { ...servers[i], ...change(servers[i]) };
+  next.phase = derivePhase(next);
+  servers[i] = next;
+  return { ...state, servers, updatedAt: at };
+}
+
+const resetBoot: Partial<ServerState> = {
+  bootStartedAt: null,
+  host: null,
+  bootedAt: null,
+  analysisStartedAt: null,
+  checkedAt: null,
+  health: null,
+  detail: null,
+};
+const resetRestore: Partial<ServerState> = {
+  restoreStartedAt: null,
+  restorePointId: null,
+  restorePointTakenAt: null,
+  rpoMinutes: null,
+  prestaged: false,
+  disksRestored: [],
+  restoredAt: null,
+  replicaActivated: false,
+};
+
+export function evolveActivation(state: ActivationState, event: ActivationEvent): ActivationState {
+  if (event.type === 'ActivationRequested') {
+    const d = event.data;
+    const servers = d.servers.map(newServerState);
+    return {
+      exists: true,
+      id: d.activationId,
+      tenantId: d.tenantId,
+      type: d.type,
+      kind: d.kind,
+      status: d.type === 'alert' ? 'alert' : d.type === 'disaster' ? 'awaiting-confirmation' : 'running',
+      scope: d.scope,
+      requestedBy: d.requestedBy,
+      reason: d.reason,
+      requestedAt: d.requestedAt,
+      window: d.window,
+      withNetwork: d.withNetwork,
+      servers,
+      index: indexOf(servers),
+      confirmation: null,
+      confirmedBy: null,
+      escalated: null,
+      startsAt: null,
+      launchedAt: null,
+      completedAt: null,
+      endedAt: null,
+      endReason: null,
+      endedBy: null,
+      network: {
+        phase: d.withNetwork ? 'pending' : 'not-required',
+        startedAt: null,
+        readyAt: null,
+        failedAt: null,
+        reason: null,
+      },
+      activationRtoBreachProjectedAt: null,
+      close: null,
+      teardown: { incompleteAttempts: 0, remaining: [], verifiedAt: null },
+      closedAt: null,
+      failback: null,
+      failedBackAt: null,
+      updatedAt: d.at,
+    };
+  }
+  if (!state.exists) return state;
+  const at = event.data.at;
+  const s: Activation = state;
+  switch (event.type) {
+    case 'ActivationStarted':
+      return { ...s, status: 'running', launchedAt: at, startsAt: null, updatedAt: at };
+    case 'AlertRaised':
+      return { ...s, status: 'alert', updatedAt: at };
+    case 'ConfirmationRequested': {
+      const d = event.data;
+      return {
+        ...s,
+        status: 'awaiting-confirmation',
+        confirmation: {
+          codeHash: d.codeHash,
+          expiresAt: d.expiresAt,
+          recipients: d.recipients,
+          attemptsAllowed: d.attemptsAllowed,
+          failedAttempts: 0,
+          requestedBy: d.requestedBy,
+          requestedAt: at,
+        },
+        updatedAt: at,
+      };
+    }
+    case 'ConfirmationAttemptFailed':
+      return s.confirmation
+        ? {
+            ...s,
+            confirmation: { ...s.confirmation, failedAttempts: s.confirmation.failedAttempts + 1 },
+            updatedAt: at,
+          }
+        : s;
+    case 'ActivationConfirmed':
+      return { ...s, confirmedBy: { ...event.data.by, at }, updatedAt: at };
+    case 'ActivationRejected':
+      return { ...s, status: 'rejected', endedAt: at, endReason: event.data.reason, updatedAt: at };
+    case 'ActivationScheduled':
+      return { ...s, status: 'scheduled', startsAt: event.data.startsAt, updatedAt: at };
+    case 'AlertEscalated': {
+      const d = event.data;
+      const kept = new Map(s.servers.map((x) => [x.snapshot.serverId, x]));
+      const servers = d.servers.map((snap) => {
+        const old = kept.get(snap.serverId);
+        return old ? { ...old, snapshot: snap } : newServerState(snap);
+      });
+      return {
+        ...s,
+        type: 'disaster',
+        scope: d.scope,
+        servers,
+        index: indexOf(servers),
+        escalated: { by: d.by, at, removed: d.removed },
+        updatedAt: at,
+      };
+    }
+    case 'AlertStoodDown':
+      return {
+        ...s,
+        status: 'stood-down',
+        endedAt: at,
+        endReason: event.data.reason,
+        endedBy: event.data.by,
+        updatedAt: at,
+      };
+    case 'ServerRestoreStarted': {
+      const d = event.data;
+      return updateServer(
+        s,
+        d.serverId,
+        () => ({
+          restoreStartedAt: at,
+          restorePointId: d.restorePointId,
+          restorePointTakenAt: d.restorePointTakenAt,
+          rpoMinutes: d.rpoMinutes,
+          prestaged: d.prestaged,
+        }),
+        at,
+      );
+    }
+    case 'DiskRestored':
+      return updateServer(
+        s,
+        event.data.serverId,
+        (x) => ({ disksRestored: [...x.disksRestored, event.data.disk] }),
+        at,
+      );
+    case 'ServerRestored':
+      return updateServer(s, event.data.serverId, () => ({ restoredAt: at }), at);
+    case 'ReplicaActivated':
+      return updateServer(s, event.data.serverId, () => ({ restoredAt: at, replicaActivated: true }), at);
+    case 'ServerBootStarted':
+      return updateServer(s, event.data.serverId, () => ({ bootStartedAt: at, host: event.data.host }), at);
+    case 'ServerBooted':
+      return updateServer(s, event.data.serverId, () => ({ bootedAt: at }), at);
+    case 'ServerAnalysisStarted':
+      return updateServer(s, event.data.serverId, () => ({ analysisStartedAt: at }), at);
+    case 'ServerChecked':
+      return updateServer(
+        s,
+        event.data.serverId,
+        () => ({ checkedAt: at, health: event.data.health, detail: event.data.detail }),
+        at,
+      );
+    case 'ServerStepFailed': {
+      const d = event.data;
+      return updateServer(
+        s,
+        d.serverId,
+        () => ({ failure: { step: d.step, reason: d.reason, attempt: d.attempt, at }, detail: d.reason }),
+        at,
+      );
+    }
+    case 'ServerBlocked': {
+      const d = event.data;
+      return updateServer(
+        s,
+        d.serverId,
+        () => ({ blockedBy: { hostname: d.blockedBy, serverId: d.blockedByServerId, reason: d.reason, at } }),
+        at,
+      );
+    }
+    case 'NetworkSetupStarted':
+      return { ...s, network: { ...s.network, phase: 'setting-up', startedAt: at }, updatedAt: at };
+    case 'NetworkReady':
+      return { ...s, network: { ...s.network, phase: 'ready', readyAt: at }, updatedAt: at };
+    case 'NetworkSetupFailed':
+      return {
+        ...s,
+        network: { ...s.network, phase: 'failed', failedAt: at, reason: event.data.reason },
+        updatedAt: at,
+      };
+    case 'RtoBreachProjected':
+      return event.data.serverId === null
+        ? { ...s, activationRtoBreachProjectedAt: at, updatedAt: at }
+        : updateServer(s, event.data.serverId, () => ({ rtoBreachProjectedAt: at }), at);
+    case 'ActivationCompleted':
+      return { ...s, status: event.data.status, completedAt: at, updatedAt: at };
+    case 'ActivationAborted': {
+      const cancelled = new Set(event.data.cancelled);
+      const servers = s.servers.map((x) =>
+        cancelled.has(x.snapshot.serverId) ? { ...x, cancelledAt: at, phase: 'cancelled' as const } : x,
+      );
+      return {
+        ...s,
+        status: 'aborted',
+        servers,
+        endedAt: at,
+        endReason: event.data.reason,
+        endedBy: event.data.by,
+        updatedAt: at,
+      };
+    }
+    case 'ServerRetryRequested': {
+      const d = event.data;
+      let next = updateServer(
+        s,
+        d.serverId,
+        () => ({
+          attempt: d.attempt,
+          failure: null,
+          rtoBreachProjectedAt: null,
+          ...(d.resumeFrom === 'pending' ? { ...resetRestore, ...resetBoot } : resetBoot),
+        }),
+        at,
+      );
+      for (const id of d.unblocked) next = updateServer(next, id, () => ({ blockedBy: null }), at);
+      for (const r of d.reblocked) {
+        next = updateServer(
+          next,
+          r.serverId,
+          (x) => ({ blockedBy: { ...x.blockedBy!, hostname: r.blockedBy, serverId: r.blockedByServerId } }),
+          at,
+        );
+      }
+      const status =
+        next.status === 'completed-with-failures' || next.status === 'completed' ? 'running' : next.status;
+      return { ...next, status, completedAt: status === 'running' ? null : next.completedAt };
+    }
+    case 'CloseRequested':
+      return { ...s, close: { requestedAt: at, by: event.data.by }, updatedAt: at };
+    case 'TeardownVerified':
+      return { ...s, teardown: { ...s.teardown, remaining: [], verifiedAt: at }, updatedAt: at };
+    case 'TeardownIncomplete':
+      return {
+        ...s,
+        teardown: { ...s.teardown, remaining: event.data.remaining, incompleteAttempts: event.data.attempt },
+        updatedAt: at,
+      };
+    case 'ActivationClosed':
+      return { ...s, status: 'closed', closedAt: at, updatedAt: at };
+    case 'FailbackRequested':
+      return { ...s, failback: { requestedAt: at, by: event.data.by }, updatedAt: at };
+    case 'ActivationFailedBack':
+      return { ...s, status: 'failed-back', failedBackAt: at, closedAt: at, updatedAt: at };
+    default:
+      return assertNever(event);
+  }
+}

@@ -1,0 +1,12 @@
+export * from './activation.types';
+export * from './activation.events';
+export * from './activation.commands';
+export * from './activation.state';
+export * from './activation.decider';
+export * from './scope';
+export * from './window';
+export * from './due-steps';
+export * from './rto';
+export * from './view';
+export * from './graph';
+export { addMinutes, minutesBetween, round1 } from './time';

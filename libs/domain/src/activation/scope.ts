@@ -1,0 +1,177 @@
+import { conflict, ruleViolation, validationError } from '@reprise/domain/shared/errors';
+import {
+  isLive,
+  type ActivationKind,
+  type ActivationRef,
+  type ActivationScope,
+  type ActivationServerSnapshot,
+  type ProtectionClass,
+  type RequestedScope,
+  type ScopeAddition,
+  type ScopeExclusion,
+} from './activation.types';
+
+export interface ResolvedScope {
+  scope: ActivationScope;
+  /** Snapshots of the servers in scope, `dependsOn` restricted to the scope, in estate order. */
+  servers: ActivationServerSnapshot[];
+}
+
+/** Protection class a kind of activation works on. */
+export const eligibleClass = (kind: ActivationKind): ProtectionClass =>
+  kind === 'restore-test' ? 'backup-with-tests' : 'drp';
+
+/**
+ * Resolves the perimeter of an activation against the tenant's estate (active servers, full
+ * `dependsOn`).
+ * - `full`: every server of the eligible class (`drp` for DRP tests, alerts and disasters,
+ *   `backup-with-tests` for restore tests).
+ * - partial: the named servers plus, for DRP tests and failovers, all their upstream dependencies
+ *   transitively (listed in `added` with the servers that need them). A restore test restores each
+ *   server on its own and pulls nothing.
+ * A named server that is unknown or of another class is refused by name (422 `scope-refused`,
+ * `details.servers`). A dependency that cannot come (unknown, or of another class) does not refuse
+ * the request: it is listed in `excluded` with the reason, and dropped from `dependsOn`.
+ */
+export function resolveScope(
+  estate: readonly ActivationServerSnapshot[],
+  requested: RequestedScope,
+  kind: ActivationKind = 'failover',
+): ResolvedScope {
+  const cls = eligibleClass(kind);
+  const byName = new Map<string, ActivationServerSnapshot>();
+  for (const s of estate) byName.set(s.hostname.toLowerCase(), s);
+  const lookup = (hostname: string) => byName.get(hostname.toLowerCase());
+  const eligible = (s: ActivationServerSnapshot | undefined) => !!s && s.protectionClass === cls;
+
+  const inScope = new Set<string>(); // hostnames (canonical)
+  const added = new Map<string, Set<string>>();
+  const excluded = new Map<string, ScopeExclusion>();
+  let mode: ActivationScope['mode'];
+  let requestedNames: string[] = [];
+
+  if (requested === 'full') {
+    mode = 'full';
+    for (const s of estate) if (eligible(s)) inScope.add(s.hostname);
+    if (inScope.size === 0)
+      throw ruleViolation('empty-scope', `no server of class ${cls} to activate`, { protectionClass: cls });
+  } else {
+    mode = 'partial';
+    if (!requested || !Array.isArray(requested.servers) || requested.servers.length === 0) {
+      throw validationError('empty-scope', 'a partial scope names at least one server', [
+        { field: 'scope.servers', message: 'must name at least one server' },
+      ]);
+    }
+    const unknown: string[] = [];
+    const notEligible: string[] = [];
+    for (const name of requested.servers) {
+      const s = lookup(name);
+      if (!s) unknown.push(name);
+      else if (!eligible(s)) notEligible.push(s.hostname);
+      else if (!inScope.has(s.hostname)) {
+        inScope.add(s.hostname);
+        requestedNames.push(s.hostname);
+      }
+    }
+    if (unknown.length || notEligible.length) {
+      const servers = [...unknown, ...notEligible];
+      throw ruleViolation(
+        'scope-refused',
+        [
+          unknown.length ? `unknown server(s): ${unknown.join(', ')}` : '',
+          notEligible.length ? `not of class ${cls}: ${notEligible.join(', ')}` : '',
+        ]
+          .filter(Boolean)
+          .join('; '),
+        { servers, unknown, notEligible, protectionClass: cls },
+      );
+    }
+    if (kind !== 'restore-test') {
+      // Pull upstream dependencies transitively (breadth first).
+      const queue = [...requestedNames];
+      while (queue.length) {
+        const host = queue.shift()!;
+        for (const dep of lookup(host)!.dependsOn) {
+          const d = lookup(dep);
+          if (!eligible(d)) {
+            const key = d ? d.hostname : dep;
+            const ex = excluded.get(key) ?? {
+              hostname: key,
+              requiredBy: [],
+              reason: d ? 'not-eligible' : 'unknown-server',
+            };
+            if (!ex.requiredBy.includes(host)) ex.requiredBy.push(host);
+            excluded.set(key, ex);
+            continue;
+          }
+          if (!inScope.has(d!.hostname)) {
+            inScope.add(d!.hostname);
+            queue.push(d!.hostname);
+          }
+          if (!requestedNames.includes(d!.hostname)) {
+            const by = added.get(d!.hostname) ?? new Set<string>();
+            by.add(host);
+            added.set(d!.hostname, by);
+          }
+        }
+      }
+    }
+    requestedNames = [...requestedNames];
+  }
+
+  const servers = estate
+    .filter((s) => inScope.has(s.hostname))
+    .map((s) => {
+      const dependsOn: string[] = [];
+      for (const dep of s.dependsOn) {
+        const d = lookup(dep);
+        if (d && inScope.has(d.hostname)) {
+          if (!dependsOn.includes(d.hostname)) dependsOn.push(d.hostname);
+        } else if (mode === 'full' || kind === 'restore-test') {
+          const key = d ? d.hostname : dep;
+          const ex = excluded.get(key) ?? {
+            hostname: key,
+            requiredBy: [],
+            reason: d ? 'not-eligible' : 'unknown-server',
+          };
+          if (!ex.requiredBy.includes(s.hostname)) ex.requiredBy.push(s.hostname);
+          excluded.set(key, ex);
+        }
+      }
+      return {
+        ...s,
+        template: { ...s.template },
+        disks: s.disks.map((d) => ({ ...d })),
+        dependsOn,
+        antiAffinityGroup: s.antiAffinityGroup ?? null,
+      };
+    });
+
+  const addedList: ScopeAddition[] = estate
+    .filter((s) => added.has(s.hostname))
+    .map((s) => ({ hostname: s.hostname, requiredBy: [...added.get(s.hostname)!] }));
+  return {
+    scope: { mode, requested: requestedNames, added: addedList, excluded: [...excluded.values()] },
+    servers,
+  };
+}
+
+/**
+ * The overlap rule: a tenant has at most one live activation (awaiting confirmation, scheduled,
+ * alert, running, or completed but not yet closed / failed back). 409 `activation-overlap` naming
+ * the live one. `selfId` is ignored (an activation never overlaps itself).
+ */
+export function assertNoOverlap(activations: readonly ActivationRef[], selfId?: string): void {
+  const live = activations.find((a) => a.id !== selfId && isLive(a.status));
+  if (live) {
+    throw conflict(
+      'activation-overlap',
+      `activation ${live.id} (${live.type}, ${live.status}) is still live: close it, fail it back, stand it down or abort it first`,
+      {
+        activationId: live.id,
+        activationType: live.type,
+        activationStatus: live.status,
+      },
+    );
+  }
+}

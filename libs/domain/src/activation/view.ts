@@ -1,0 +1,181 @@
+import type { ActivationState, NetworkState } from './activation.state';
+import type {
+  ActivationKind,
+  ActivationScope,
+  ActivationStatus,
+  ActivationType,
+  FailedStep,
+  Health,
+  Person,
+  RecoveryMethod,
+  ServerPhase,
+} from './activation.types';
+import { activationRto, serverTimings, type ActivationRto, type StepEstimates } from './rto';
+
+/** `GET /activations/:id`: the contract's fields, then extras. */
+export interface ActivationView {
+  id: string;
+  type: ActivationType;
+  status: ActivationStatus;
+  scope: ActivationScope;
+  requestedBy: Person;
+  confirmedBy: (Person & { at: string }) | null;
+  launchedAt: string | null;
+  completedAt: string | null;
+  closedAt: string | null;
+  servers: ActivationServerView[];
+  rto: ActivationRto;
+  // extras
+  tenantId: string;
+  kind: ActivationKind;
+  reason: string | null;
+  requestedAt: string;
+  startsAt: string | null;
+  confirmationExpiresAt: string | null;
+  endedAt: string | null;
+  endReason: string | null;
+  network: NetworkState;
+  teardown: { requestedAt: string | null; remaining: string[]; verifiedAt: string | null };
+  failbackRequestedAt: string | null;
+  counts: Record<ServerPhase, number>;
+  updatedAt: string;
+}
+
+export interface ActivationServerView {
+  serverId: string;
+  hostname: string;
+  phase: ServerPhase;
+  restoreStartedAt: string | null;
+  restoredAt: string | null;
+  bootStartedAt: string | null;
+  availableAt: string | null;
+  availableAfterMinutes: number | null;
+  rtoMinutes: number | null;
+  rtoMet: boolean | null;
+  /** Achieved RPO: age of the restore point used. */
+  rpoMinutes: number | null;
+  health: Health | null;
+  detail: string | null;
+  // extras
+  osFamily: 'windows' | 'linux';
+  osName: string;
+  osVersion: string;
+  recoveryMethod: RecoveryMethod;
+  dependsOn: string[];
+  attempt: number;
+  host: string | null;
+  prestaged: boolean;
+  restorePointId: string | null;
+  restorePointTakenAt: string | null;
+  rpoTargetMinutes: number | null;
+  rpoMet: boolean | null;
+  restoreMinutes: number | null;
+  waitMinutes: number | null;
+  bootMinutes: number | null;
+  analysisMinutes: number | null;
+  failure: { step: FailedStep; reason: string; attempt: number; at: string } | null;
+  blockedBy: string | null;
+  rtoBreachProjectedAt: string | null;
+}
+
+/**
+ * The read model of one activation, from its state alone (so `?asOf=` is `toActivationView(fold(events
+ * up to t))`). `now` (default: the last event's time) and `estimates` feed the projected last-server time.
+ */
+export function toActivationView(
+  state: ActivationState,
+  options: { now?: string; estimates?: StepEstimates } = {},
+): ActivationView | null {
+  if (!state.exists) return null;
+  const s = state;
+  const counts = Object.fromEntries(
+    (
+      [
+        'pending',
+        'restoring',
+        'restored',
+        'booting',
+        'checking',
+        'ok',
+        'warning',
+        'failed',
+        'blocked',
+        'cancelled',
+      ] as ServerPhase[]
+    ).map((p) => [p, 0]),
+  ) as Record<ServerPhase, number>;
+  const servers = s.servers.map((x): ActivationServerView => {
+    counts[x.phase]++;
+    const t = serverTimings(s, x);
+    const snap = x.snapshot;
+    return {
+      serverId: snap.serverId,
+      hostname: snap.hostname,
+      phase: x.phase,
+      restoreStartedAt: x.restoreStartedAt,
+      restoredAt: x.restoredAt,
+      bootStartedAt: x.bootStartedAt,
+      availableAt: t.availableAt,
+      availableAfterMinutes: t.availableAfterMinutes,
+      rtoMinutes: t.rtoMinutes,
+      rtoMet: t.rtoMet,
+      rpoMinutes: t.rpoMinutes,
+      health: x.health ?? (x.phase === 'failed' ? 'failed' : null),
+      detail:
+        x.phase === 'blocked'
+          ? x.blockedBy!.reason
+          : x.phase === 'failed' && x.failure
+            ? x.failure.reason
+            : x.detail,
+      osFamily: snap.osFamily,
+      osName: snap.osName,
+      osVersion: snap.osVersion,
+      recoveryMethod: snap.recoveryMethod,
+      dependsOn: snap.dependsOn,
+      attempt: x.attempt,
+      host: x.host,
+      prestaged: x.prestaged,
+      restorePointId: x.restorePointId,
+      restorePointTakenAt: x.restorePointTakenAt,
+      rpoTargetMinutes: t.rpoTargetMinutes,
+      rpoMet: t.rpoMet,
+      restoreMinutes: t.restoreMinutes,
+      waitMinutes: t.waitMinutes,
+      bootMinutes: t.bootMinutes,
+      analysisMinutes: t.analysisMinutes,
+      failure: x.failure,
+      blockedBy: x.blockedBy?.hostname ?? null,
+      rtoBreachProjectedAt: x.rtoBreachProjectedAt,
+    };
+  });
+  return {
+    id: s.id,
+    type: s.type,
+    status: s.status,
+    scope: s.scope,
+    requestedBy: s.requestedBy,
+    confirmedBy: s.confirmedBy,
+    launchedAt: s.launchedAt,
+    completedAt: s.completedAt,
+    closedAt: s.closedAt,
+    servers,
+    rto: activationRto(s, { now: options.now ?? s.updatedAt, estimates: options.estimates }),
+    tenantId: s.tenantId,
+    kind: s.kind,
+    reason: s.reason,
+    requestedAt: s.requestedAt,
+    startsAt: s.startsAt,
+    confirmationExpiresAt: s.status === 'awaiting-confirmation' ? s.confirmation!.expiresAt : null,
+    endedAt: s.endedAt,
+    endReason: s.endReason,
+    network: s.network,
+    teardown: {
+      requestedAt: s.close?.requestedAt ?? null,
+      remaining: s.teardown.remaining,
+      verifiedAt: s.teardown.verifiedAt,
+    },
+    failbackRequestedAt: s.failback?.requestedAt ?? null,
+    counts,
+    updatedAt: s.updatedAt,
+  };
+}
