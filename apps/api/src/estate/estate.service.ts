@@ -65,6 +65,7 @@ export function specFromDto(dto: CreateServerDto): ServerSpec {
     rtoMinutes: dto.rtoMinutes ?? null,
     rpoMinutes: dto.rpoMinutes ?? null,
     recoveryMethod: dto.recoveryMethod ?? 'backup-restore',
+    antiAffinityGroup: dto.antiAffinityGroup ?? null,
   };
 }
 

@@ -60,6 +60,8 @@ export interface ServerSpec {
   rtoMinutes: number | null;
   rpoMinutes: number | null;
   recoveryMethod: RecoveryMethod;
+  /** Servers of one anti-affinity group never run on the same recovery host (e.g. domain controllers). */
+  antiAffinityGroup?: string | null;
 }
 
 export interface ServerDependency {
@@ -245,6 +247,8 @@ export function specFieldErrors(spec: ServerSpec): FieldError[] {
       errors.push({ field: `disks[${i}].name`, message: `duplicate disk name "${disk.name}"` });
     names.add(disk.name);
   });
+  if (spec.antiAffinityGroup != null && !/^[a-z0-9][a-z0-9-]{0,62}$/.test(spec.antiAffinityGroup))
+    errors.push({ field: 'antiAffinityGroup', message: 'must be 1-63 lowercase letters, digits or hyphens' });
   if (spec.rtoMinutes !== null && !inRange(spec.rtoMinutes, BOUNDS.rtoMinutes.min, BOUNDS.rtoMinutes.max))
     errors.push({
       field: 'rtoMinutes',

@@ -10,6 +10,7 @@ import {
   IsNumber,
   IsObject,
   IsOptional,
+  Matches,
   IsString,
   Length,
   Max,
@@ -191,6 +192,16 @@ export class CreateServerDto {
   @IsOptional()
   @IsIn(RECOVERY_METHODS)
   recoveryMethod?: RecoveryMethod;
+
+  @ApiPropertyOptional({
+    example: 'domain-controllers',
+    description: 'Servers of one group never share a recovery host',
+  })
+  @IsOptional()
+  @Matches(/^[a-z0-9][a-z0-9-]{0,62}$/, {
+    message: 'antiAffinityGroup must be 1-63 lowercase letters, digits or hyphens',
+  })
+  antiAffinityGroup?: string;
 }
 
 export class ProtectionClassDto {
@@ -299,6 +310,7 @@ export class ServerView {
   @ApiProperty({ nullable: true, type: Number }) rtoMinutes: number | null;
   @ApiProperty({ nullable: true, type: Number }) rpoMinutes: number | null;
   @ApiProperty({ enum: RECOVERY_METHODS }) recoveryMethod: RecoveryMethod;
+  @ApiProperty({ nullable: true, type: String }) antiAffinityGroup: string | null;
   @ApiProperty({ enum: SERVER_STATUSES }) status: ServerStatus;
   @ApiProperty() enrolledAt: string;
   @ApiProperty({ nullable: true, type: String }) archivedAt: string | null;

@@ -1,0 +1,46 @@
+import { evolveActivation, initialActivationState, type ActivationEvent, type Activation } from '@reprise/domain/activation';
+import { buildReport } from '@reprise/domain/report';
+import { LAUNCH, fiveServerExample, minutesAfter, scenarioEvents, snapshot } from '@reprise/domain/report/testing/report-scenarios';
+import { esc, renderReportHtml, timelineSvg } from './report.html';
+
+const fold = (events: ActivationEvent[]) => events.reduce(evolveActivation, initialActivationState()) as Activation;
+const tenant = { customerNumber: '12321', domain: 'ocb00.example' };
+
+describe('report HTML', () => {
+  it('escapes HTML special characters', () => {
+    expect(esc(`<a href="x">'&'</a>`)).toBe('&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;');
+    expect(esc(null)).toBe('');
+    expect(esc(4.5)).toBe('4.5');
+  });
+
+  it('draws one row per server with its phases and RTO line', () => {
+    const report = buildReport(fold(fiveServerExample('act', 't')), tenant);
+    const svg = timelineSvg(report);
+    expect(svg.match(/<g class="server-row"/g)).toHaveLength(5);
+    expect(svg.match(/class="rto-target"/g)).toHaveLength(5);
+    expect(svg.match(/class="available-mark"/g)).toHaveLength(4);
+    expect(svg.match(/class="failure-mark"/g)).toHaveLength(1);
+    expect(svg).toContain('segment-wait');
+    expect(svg).not.toContain('NaN');
+  });
+
+  it('draws a running phase up to the last event and keeps the numbers finite', () => {
+    const x = snapshot('run01', { rtoMinutes: null });
+    const events = scenarioEvents({ activationId: 'a', tenantId: 't', servers: [{ snapshot: x, run: { restore: { start: 0, end: 4, rpoMinutes: 10 }, boot: { start: 4 } } }] });
+    events.push({ type: 'NetworkSetupStarted', data: { at: minutesAfter(LAUNCH, 7) } });
+    const report = buildReport(fold(events), tenant);
+    const svg = timelineSvg(report);
+    expect(svg).toContain('outcome-running');
+    expect(svg).not.toContain('rto-target');
+    expect(svg).not.toContain('NaN');
+    const html = renderReportHtml(report, { timeZone: 'Not/AZone' });
+    expect(html).toContain('in progress');
+    expect(html).toContain('No corrective action');
+  });
+
+  it('shows dates in the tenant time zone', () => {
+    const report = buildReport(fold(fiveServerExample('act', 't')), tenant);
+    expect(renderReportHtml(report, { timeZone: 'Europe/Paris' })).toContain('17:01');
+    expect(renderReportHtml(report, { timeZone: 'UTC' })).toContain('16:01');
+  });
+});

@@ -1,0 +1,250 @@
+import type { Activation, ServerState } from '../activation/activation.state';
+import { activationRto, serverTimings, type ServerTimings } from '../activation/rto';
+import { round1, toMillis } from '../activation/time';
+import { isTerminalPhase, type ActivationStatus } from '../activation/activation.types';
+import type {
+  ActivationReport,
+  CorrectiveAction,
+  ReportServer,
+  ReportSummary,
+  ReportTenant,
+  TimelineSegment,
+} from './report.types';
+
+const FINAL_STATUSES: readonly ActivationStatus[] = [
+  'closed',
+  'failed-back',
+  'aborted',
+  'rejected',
+  'stood-down',
+];
+
+/**
+ * The DRP test report of an activation, from its folded state and the tenant's details. Pure and
+ * deterministic (no clock): the same events always give the same report, so a report can be rebuilt
+ * from the events alone at any later time, and a live report is the same function applied to the
+ * events recorded so far.
+ */
+export function buildReport(activation: Activation, tenant: ReportTenant): ActivationReport {
+  const s = activation;
+  const origin = s.launchedAt ?? s.requestedAt;
+  const timings = s.servers.map((x) => serverTimings(s, x));
+  const servers = s.servers.map((x, i) => reportServer(s, x, timings[i], origin));
+  const rto = activationRto(s);
+  return {
+    activationId: s.id,
+    type: s.type,
+    customerNumber: tenant.customerNumber,
+    domain: tenant.domain,
+    launchedAt: s.launchedAt,
+    closedAt: s.closedAt,
+    firstServerAvailableAfterMinutes: rto.firstServerAvailableAfterMinutes,
+    lastServerAvailableAfterMinutes: rto.lastServerAvailableAfterMinutes,
+    summary: summarise(servers),
+    servers,
+    correctiveActions: correctiveActions(s, servers),
+    kind: s.kind,
+    status: s.status,
+    final: FINAL_STATUSES.includes(s.status),
+    requestedAt: s.requestedAt,
+    requestedBy: { name: s.requestedBy.name, email: s.requestedBy.email },
+    reason: s.reason,
+    completedAt: s.completedAt,
+    endedAt: s.endedAt,
+    endReason: s.endReason,
+    network: {
+      required: s.withNetwork,
+      phase: s.network.phase,
+      readyAt: s.network.readyAt,
+      reason: s.network.reason,
+    },
+    teardown: { verifiedAt: s.teardown.verifiedAt, remaining: [...s.teardown.remaining] },
+    timelineOrigin: origin,
+    asOf: s.updatedAt,
+  };
+}
+
+function reportServer(s: Activation, x: ServerState, t: ServerTimings, origin: string): ReportServer {
+  const snap = x.snapshot;
+  const health = x.health ?? (x.phase === 'failed' ? 'failed' : null);
+  const detail =
+    x.phase === 'blocked' && x.blockedBy
+      ? x.blockedBy.reason
+      : x.phase === 'failed' && x.failure
+        ? x.failure.reason
+        : x.detail;
+  return {
+    hostname: snap.hostname,
+    os: { family: snap.osFamily, name: snap.osName, version: snap.osVersion },
+    template: { vcpu: snap.template.vcpu, ramGiB: snap.template.ramGiB },
+    restoreMinutes: t.restoreMinutes,
+    availableAfterMinutes: t.availableAfterMinutes,
+    health,
+    rtoMinutes: t.rtoMinutes,
+    rtoMet: t.rtoMet,
+    rpoMinutes: t.rpoMinutes,
+    detail,
+    serverId: snap.serverId,
+    phase: x.phase,
+    recoveryMethod: snap.recoveryMethod,
+    dependsOn: [...snap.dependsOn],
+    disks: snap.disks.map((d) => ({ name: d.name, sizeGiB: d.sizeGiB })),
+    attempt: x.attempt,
+    host: x.host,
+    restorePointId: x.restorePointId,
+    restorePointTakenAt: x.restorePointTakenAt,
+    rpoTargetMinutes: t.rpoTargetMinutes,
+    rpoMet: t.rpoMet,
+    waitMinutes: t.waitMinutes,
+    bootMinutes: t.bootMinutes,
+    analysisMinutes: t.analysisMinutes,
+    availableAt: t.availableAt,
+    failure: x.failure ? { step: x.failure.step, reason: x.failure.reason, at: x.failure.at } : null,
+    blockedBy: x.blockedBy?.hostname ?? null,
+    timeline: timeline(x, origin),
+  };
+}
+
+/** The server's phases as segments on the report's time axis, minutes after `origin`. */
+export function timeline(x: ServerState, origin: string): TimelineSegment[] {
+  const o = toMillis(origin);
+  const m = (iso: string) => round1((toMillis(iso) - o) / 60_000);
+  const failure = x.failure;
+  const segments: TimelineSegment[] = [];
+  const push = (
+    phase: TimelineSegment['phase'],
+    start: string | null,
+    end: string | null,
+    failedHere: boolean,
+  ) => {
+    if (!start) return;
+    if (end) {
+      segments.push({
+        phase,
+        startMinutes: m(start),
+        endMinutes: m(end),
+        outcome: failedHere ? 'failed' : 'done',
+      });
+    } else if (failedHere && failure) {
+      segments.push({ phase, startMinutes: m(start), endMinutes: m(failure.at), outcome: 'failed' });
+    } else if (x.cancelledAt) {
+      segments.push({ phase, startMinutes: m(start), endMinutes: m(x.cancelledAt), outcome: 'cancelled' });
+    } else {
+      segments.push({ phase, startMinutes: m(start), endMinutes: null, outcome: 'running' });
+    }
+  };
+  push('restore', x.restoreStartedAt, x.restoredAt, failure?.step === 'restore');
+  // Waiting for upstream servers (or for the launch, after a pre-staged restore).
+  if (x.restoredAt && x.bootStartedAt) {
+    const from = toMillis(x.restoredAt) > o ? x.restoredAt : origin;
+    if (toMillis(x.bootStartedAt) > toMillis(from)) push('wait', from, x.bootStartedAt, false);
+  }
+  push('boot', x.bootStartedAt, x.bootedAt, failure?.step === 'boot');
+  const analysisStart = x.analysisStartedAt ?? x.bootedAt;
+  push('analysis', analysisStart, x.checkedAt, failure?.step === 'analysis' || x.health === 'failed');
+  return segments;
+}
+
+function summarise(servers: ReportServer[]): ReportSummary {
+  const count = (f: (x: ReportServer) => boolean) => servers.filter(f).length;
+  return {
+    servers: servers.length,
+    windows: count((x) => x.os.family === 'windows'),
+    linux: count((x) => x.os.family === 'linux'),
+    ok: count((x) => x.phase === 'ok'),
+    warning: count((x) => x.phase === 'warning'),
+    failed: count((x) => x.phase === 'failed'),
+    blocked: count((x) => x.phase === 'blocked'),
+    cancelled: count((x) => x.phase === 'cancelled'),
+    inProgress: count((x) => !isTerminalPhase(x.phase)),
+    rtoMet: count((x) => x.rtoMet === true),
+    rtoMissed: count((x) => x.rtoMet === false),
+  };
+}
+
+const STEP_ADVICE: Record<'restore' | 'boot' | 'analysis', (host: string) => string> = {
+  restore: (h) =>
+    `check the backups of ${h} (last restore point, backup job logs, encryption key) and the recovery-space datastores, then retry the server or run a restore test`,
+  boot: (h) =>
+    `check the template (vCPU/RAM), disk drivers and boot configuration of ${h} for the recovery space, then retry the server`,
+  analysis: (h) =>
+    `restart the services of ${h} that did not come back, record the manual steps in the DRP procedure, then retry the server`,
+};
+
+/**
+ * Corrective actions derived from what happened, in a stable order: per server in scope order
+ * (failure, warning, blocked, RTO breach, RPO breach), then activation-level findings.
+ */
+export function correctiveActions(s: Activation, servers: ReportServer[]): CorrectiveAction[] {
+  const actions: CorrectiveAction[] = [];
+  for (const x of servers) {
+    const h = x.hostname;
+    if (x.phase === 'failed') {
+      const step = x.failure?.step ?? 'analysis';
+      const what =
+        step === 'restore' ? 'restore failed' : step === 'boot' ? 'did not boot' : 'failed its health check';
+      const reason = x.failure?.reason ?? x.detail;
+      actions.push({
+        hostname: h,
+        code: `${step}-failed`,
+        action: `${h} ${what}${reason ? ` (${reason})` : ''}: ${STEP_ADVICE[step](h)}.`,
+      });
+    } else if (x.phase === 'warning') {
+      actions.push({
+        hostname: h,
+        code: 'health-warning',
+        action: `${h} came up with a warning${x.detail ? ` (${x.detail})` : ''}: fix what the health check reported, and make the services restart automatically or document the manual step.`,
+      });
+    } else if (x.phase === 'blocked' && x.blockedBy) {
+      actions.push({
+        hostname: h,
+        code: 'blocked',
+        action: `${h} was not started because its upstream server ${x.blockedBy} failed: fix ${x.blockedBy} first, then retry ${x.blockedBy} to bring ${h} up.`,
+      });
+    }
+    if (x.rtoMinutes !== null && x.availableAfterMinutes !== null && x.availableAfterMinutes > x.rtoMinutes) {
+      const over = round1(x.availableAfterMinutes - x.rtoMinutes);
+      actions.push({
+        hostname: h,
+        code: 'rto-breach',
+        action: `${h} was available after ${fmt(x.availableAfterMinutes)} min, over its RTO target of ${fmt(x.rtoMinutes)} min by ${fmt(over)} min: review its boot order and upstream chain, its template, or move it to a faster recovery method (replication).`,
+      });
+    }
+    if (x.rpoTargetMinutes !== null && x.rpoMinutes !== null && x.rpoMinutes > x.rpoTargetMinutes) {
+      actions.push({
+        hostname: h,
+        code: 'rpo-breach',
+        action: `${h} was restored from a restore point ${fmt(x.rpoMinutes)} min old, over its RPO target of ${fmt(x.rpoTargetMinutes)} min: check its backup schedule and the last backup jobs so that a recent enough restore point exists.`,
+      });
+    }
+  }
+  if (s.network.phase === 'failed') {
+    actions.push({
+      code: 'network-failed',
+      action: `Network and user reconnection failed${s.network.reason ? ` (${s.network.reason})` : ''}: check the recovery network, the NCA/VPN tunnels or the MPLS rerouting with the network team before the next test.`,
+    });
+  }
+  if (s.teardown.remaining.length > 0 && !s.teardown.verifiedAt) {
+    actions.push({
+      code: 'resources-left',
+      action: `Resources left behind in the recovery space after ${s.teardown.incompleteAttempts} teardown attempt(s): ${s.teardown.remaining.join(', ')}. Remove them (they keep being billed) and check the teardown.`,
+    });
+  }
+  if (s.status === 'aborted') {
+    const cancelled = servers.filter((x) => x.phase === 'cancelled').map((x) => x.hostname);
+    actions.push({
+      code: 'aborted',
+      action: `The activation was aborted${s.endReason ? ` (${s.endReason})` : ''}${cancelled.length ? `; not recovered: ${cancelled.join(', ')}` : ''}. Plan a new test of the whole perimeter.`,
+    });
+  }
+  for (const ex of s.scope.excluded) {
+    actions.push({
+      hostname: ex.hostname,
+      code: 'dependency-excluded',
+      action: `${ex.hostname} is required by ${ex.requiredBy.join(', ')} but could not be part of the scope (${ex.reason}): enrol it in the DRP perimeter or remove the dependency.`,
+    });
+  }
+  return actions;
+}
+
+const fmt = (n: number) => (Number.isInteger(n) ? String(n) : n.toFixed(1));

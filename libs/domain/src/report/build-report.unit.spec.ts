@@ -1,0 +1,351 @@
+import type { ActivationEvent } from '../activation/activation.events';
+import { evolveActivation, initialActivationState, type Activation } from '../activation/activation.state';
+import { buildReport } from './build-report';
+import {
+  FIVE,
+  FIVE_BOOT_FAILURE,
+  LAUNCH,
+  fiveServerExample,
+  minutesAfter,
+  scenarioEvents,
+  snapshot,
+} from './testing/report-scenarios';
+
+const tenant = { customerNumber: '12321', domain: 'ocb00.example' };
+const fold = (events: ActivationEvent[]): Activation => {
+  const state = events.reduce(evolveActivation, initialActivationState());
+  if (!state.exists) throw new Error('no activation');
+  return state;
+};
+const t = (m: number) => minutesAfter(LAUNCH, m);
+const byHost = (report: ReturnType<typeof buildReport>, hostname: string) =>
+  report.servers.find((x) => x.hostname === hostname)!;
+
+describe('buildReport: the service description example (5 servers, one boot failure)', () => {
+  const events = fiveServerExample('act-5', 'tenant-1');
+  const report = buildReport(fold(events), tenant);
+
+  it('has the header fields of the contract', () => {
+    expect(report).toMatchObject({
+      activationId: 'act-5',
+      type: 'test',
+      kind: 'drp-test',
+      status: 'closed',
+      final: true,
+      customerNumber: '12321',
+      domain: 'ocb00.example',
+      launchedAt: LAUNCH,
+      closedAt: t(54.1),
+      completedAt: t(46.2),
+      firstServerAvailableAfterMinutes: 30,
+      lastServerAvailableAfterMinutes: 46,
+    });
+  });
+
+  it('summarises 5 servers: 4 Windows, 1 Linux, 4 ok, 0 warning, 1 failed, 0 blocked', () => {
+    expect(report.summary).toEqual({
+      servers: 5,
+      windows: 4,
+      linux: 1,
+      ok: 4,
+      warning: 0,
+      failed: 1,
+      blocked: 0,
+      cancelled: 0,
+      inProgress: 0,
+      rtoMet: 4,
+      rtoMissed: 1,
+    });
+  });
+
+  it('has one entry per server with the figures of the events', () => {
+    const pick = (h: string) => {
+      const x = byHost(report, h);
+      return [x.restoreMinutes, x.availableAfterMinutes, x.health, x.rtoMinutes, x.rtoMet, x.rpoMinutes];
+    };
+    expect(report.servers.map((x) => x.hostname)).toEqual(['dc01', 'sql01', 'app01', 'file01', 'lnx01']);
+    expect(pick('dc01')).toEqual([20, 30, 'ok', 60, true, 600]);
+    expect(pick('sql01')).toEqual([24.5, 40.5, 'ok', 60, true, 180]);
+    expect(pick('app01')).toEqual([18.2, 46, 'ok', 60, true, 610]);
+    expect(pick('file01')).toEqual([27.8, null, 'failed', 120, false, 595]);
+    expect(pick('lnx01')).toEqual([12.6, 32.4, 'ok', 45, true, 300]);
+    expect(byHost(report, 'lnx01')).toMatchObject({
+      os: { family: 'linux', name: 'Ubuntu', version: '22.04' },
+      template: { vcpu: 2, ramGiB: 4 },
+      detail: 'all services running',
+    });
+    expect(byHost(report, 'file01')).toMatchObject({
+      os: { family: 'windows', name: 'Windows Server', version: '2012 R2' },
+      detail: FIVE_BOOT_FAILURE,
+      phase: 'failed',
+      failure: { step: 'boot', reason: FIVE_BOOT_FAILURE, at: t(33.3) },
+    });
+  });
+
+  it('lays every phase on the timeline, minutes after the launch', () => {
+    expect(byHost(report, 'dc01').timeline).toEqual([
+      { phase: 'restore', startMinutes: 0, endMinutes: 20, outcome: 'done' },
+      { phase: 'boot', startMinutes: 20, endMinutes: 26, outcome: 'done' },
+      { phase: 'analysis', startMinutes: 26, endMinutes: 30, outcome: 'done' },
+    ]);
+    expect(byHost(report, 'sql01').timeline).toEqual([
+      { phase: 'restore', startMinutes: 0, endMinutes: 24.5, outcome: 'done' },
+      { phase: 'wait', startMinutes: 24.5, endMinutes: 30, outcome: 'done' },
+      { phase: 'boot', startMinutes: 30, endMinutes: 36, outcome: 'done' },
+      { phase: 'analysis', startMinutes: 36, endMinutes: 40.5, outcome: 'done' },
+    ]);
+    expect(byHost(report, 'file01').timeline).toEqual([
+      { phase: 'restore', startMinutes: 0, endMinutes: 27.8, outcome: 'done' },
+      { phase: 'boot', startMinutes: 27.8, endMinutes: 33.3, outcome: 'failed' },
+    ]);
+  });
+
+  it('asks for one corrective action: the server that did not boot', () => {
+    expect(report.correctiveActions).toHaveLength(1);
+    expect(report.correctiveActions[0]).toMatchObject({ hostname: 'file01', code: 'boot-failed' });
+    expect(report.correctiveActions[0].action).toContain('file01');
+    expect(report.correctiveActions[0].action).toContain(FIVE_BOOT_FAILURE);
+  });
+
+  it('is deterministic: the same events give the same report, and JSON round-trips', () => {
+    const again = buildReport(fold(fiveServerExample('act-5', 'tenant-1')), tenant);
+    expect(again).toEqual(report);
+    expect(JSON.parse(JSON.stringify(report))).toEqual(report);
+  });
+
+  it('is live: the events recorded so far give the report so far', () => {
+    // Up to 33 minutes: dc01 and lnx01 available, sql01 booting, app01 waiting, file01 booting.
+    const cut = events.filter((e) => Date.parse(e.data.at) <= Date.parse(t(33)));
+    const live = buildReport(fold(cut), tenant);
+    expect(live).toMatchObject({
+      status: 'running',
+      final: false,
+      closedAt: null,
+      firstServerAvailableAfterMinutes: 30,
+      lastServerAvailableAfterMinutes: 32.4,
+    });
+    expect(live.summary).toMatchObject({ ok: 2, failed: 0, inProgress: 3 });
+    expect(byHost(live, 'sql01').timeline.at(-1)).toEqual({
+      phase: 'boot',
+      startMinutes: 30,
+      endMinutes: null,
+      outcome: 'running',
+    });
+    expect(live.correctiveActions).toEqual([]);
+  });
+});
+
+describe('buildReport: corrective actions', () => {
+  const base = { activationId: 'act-x', tenantId: 'tenant-1' };
+
+  it('names a warning, an RTO breach (target vs actual) and an RPO breach', () => {
+    const web = snapshot('web01', { rtoMinutes: 60, rpoMinutes: 1440 });
+    const report = buildReport(
+      fold(
+        scenarioEvents({
+          ...base,
+          servers: [
+            {
+              snapshot: web,
+              run: {
+                restore: { start: 0, end: 50, rpoMinutes: 2000 },
+                boot: { start: 50, end: 60 },
+                analysis: { start: 60, end: 72.5, health: 'warning', detail: 'IIS app pool stopped' },
+              },
+            },
+          ],
+        }),
+      ),
+      tenant,
+    );
+    expect(report.summary).toMatchObject({ servers: 1, windows: 1, ok: 0, warning: 1, failed: 0 });
+    expect(report.servers[0]).toMatchObject({
+      health: 'warning',
+      availableAfterMinutes: 72.5,
+      rtoMet: false,
+      rpoMinutes: 2000,
+      rpoMet: false,
+      detail: 'IIS app pool stopped',
+    });
+    const codes = report.correctiveActions.map((a) => [a.hostname, a.code]);
+    expect(codes).toEqual([
+      ['web01', 'health-warning'],
+      ['web01', 'rto-breach'],
+      ['web01', 'rpo-breach'],
+    ]);
+    expect(report.correctiveActions[0].action).toContain('IIS app pool stopped');
+    expect(report.correctiveActions[1].action).toMatch(/72\.5 min.*60 min.*12\.5 min/);
+    expect(report.correctiveActions[2].action).toMatch(/2000 min.*1440 min/);
+  });
+
+  it('names the failed upstream of a blocked chain, and the restore failure', () => {
+    const dc = snapshot('dc01');
+    const app = snapshot('app01', { dependsOn: ['dc01'] });
+    const web = snapshot('web01', { dependsOn: ['app01'] });
+    const report = buildReport(
+      fold(
+        scenarioEvents({
+          ...base,
+          servers: [
+            {
+              snapshot: dc,
+              run: { restore: { start: 0, end: 12, rpoMinutes: 60, failReason: 'restore point unreadable' } },
+            },
+            {
+              snapshot: app,
+              run: { restore: { start: 0, end: 10, rpoMinutes: 60 }, blocked: { at: 12, by: dc } },
+            },
+            {
+              snapshot: web,
+              run: { restore: { start: 0, end: 8, rpoMinutes: 60 }, blocked: { at: 12, by: dc } },
+            },
+          ],
+          tail: [{ type: 'ActivationCompleted', data: { status: 'completed-with-failures', at: t(12.1) } }],
+        }),
+      ),
+      tenant,
+    );
+    expect(report.summary).toMatchObject({ servers: 3, ok: 0, failed: 1, blocked: 2 });
+    expect(report.firstServerAvailableAfterMinutes).toBeNull();
+    expect(report.lastServerAvailableAfterMinutes).toBeNull();
+    expect(report.servers.map((x) => [x.hostname, x.health, x.rtoMet, x.blockedBy])).toEqual([
+      ['dc01', 'failed', false, null],
+      ['app01', null, false, 'dc01'],
+      ['web01', null, false, 'dc01'],
+    ]);
+    expect(report.servers[0].timeline).toEqual([
+      { phase: 'restore', startMinutes: 0, endMinutes: 12, outcome: 'failed' },
+    ]);
+    expect(report.correctiveActions.map((a) => [a.hostname, a.code])).toEqual([
+      ['dc01', 'restore-failed'],
+      ['app01', 'blocked'],
+      ['web01', 'blocked'],
+    ]);
+    expect(report.correctiveActions[0].action).toContain('restore point unreadable');
+    expect(report.correctiveActions[2].action).toContain('upstream server dc01 failed');
+  });
+
+  it('reports a network failure and resources left behind', () => {
+    const lnx = snapshot('lnx01', { osFamily: 'linux', osName: 'Debian', osVersion: '12' });
+    const report = buildReport(
+      fold(
+        scenarioEvents({
+          ...base,
+          servers: [
+            {
+              snapshot: lnx,
+              run: {
+                restore: { start: 0, end: 5, rpoMinutes: 60 },
+                boot: { start: 5, end: 7 },
+                analysis: { start: 7, end: 9 },
+              },
+            },
+          ],
+          tail: [
+            { type: 'NetworkSetupStarted', data: { at: t(1) } },
+            {
+              type: 'NetworkSetupFailed',
+              data: { reason: 'IPsec tunnel to site Lyon did not come up', at: t(6) },
+            },
+            { type: 'ActivationCompleted', data: { status: 'completed-with-failures', at: t(9.5) } },
+            { type: 'CloseRequested', data: { by: { name: 'Alice', email: 'alice@acme.test' }, at: t(20) } },
+            {
+              type: 'TeardownIncomplete',
+              data: { remaining: ['vm:lnx01', 'datastore:lnx01-root'], attempt: 3, at: t(25) },
+            },
+          ],
+        }),
+      ),
+      tenant,
+    );
+    expect(report.summary).toMatchObject({ servers: 1, linux: 1, ok: 1 });
+    expect(report.network).toMatchObject({ required: true, phase: 'failed' });
+    expect(report.teardown.remaining).toEqual(['vm:lnx01', 'datastore:lnx01-root']);
+    expect(report.correctiveActions.map((a) => a.code)).toEqual(['network-failed', 'resources-left']);
+    expect(report.correctiveActions[0].action).toContain('IPsec tunnel to site Lyon');
+    expect(report.correctiveActions[1].action).toContain('vm:lnx01');
+  });
+
+  it('reports an aborted activation and its cancelled servers', () => {
+    const a = snapshot('a01');
+    const b = snapshot('b01', { dependsOn: ['a01'] });
+    const report = buildReport(
+      fold(
+        scenarioEvents({
+          ...base,
+          servers: [
+            { snapshot: a, run: { restore: { start: 0, rpoMinutes: 30 } } },
+            { snapshot: b, run: {} },
+          ],
+          tail: [
+            {
+              type: 'ActivationAborted',
+              data: {
+                reason: 'wrong perimeter',
+                by: { name: 'Alice', email: 'alice@acme.test' },
+                cancelled: [a.serverId, b.serverId],
+                at: t(5),
+              },
+            },
+          ],
+        }),
+      ),
+      tenant,
+    );
+    expect(report).toMatchObject({ status: 'aborted', final: true, endReason: 'wrong perimeter' });
+    expect(report.summary).toMatchObject({ cancelled: 2, inProgress: 0 });
+    expect(report.servers[0].timeline).toEqual([
+      { phase: 'restore', startMinutes: 0, endMinutes: 5, outcome: 'cancelled' },
+    ]);
+    expect(report.correctiveActions).toEqual([
+      expect.objectContaining({ code: 'aborted', action: expect.stringContaining('a01, b01') }),
+    ]);
+  });
+
+  it('puts pre-staged restores before the launch and the wait for the launch on the timeline', () => {
+    const x = snapshot('pre01');
+    const report = buildReport(
+      fold(
+        scenarioEvents({
+          ...base,
+          servers: [
+            {
+              snapshot: x,
+              run: {
+                restore: { start: -20, end: -5, rpoMinutes: 30 },
+                boot: { start: 2, end: 6 },
+                analysis: { start: 6, end: 8 },
+              },
+            },
+          ],
+        }),
+      ),
+      tenant,
+    );
+    expect(report.servers[0].timeline).toEqual([
+      { phase: 'restore', startMinutes: -20, endMinutes: -5, outcome: 'done' },
+      { phase: 'wait', startMinutes: 0, endMinutes: 2, outcome: 'done' },
+      { phase: 'boot', startMinutes: 2, endMinutes: 6, outcome: 'done' },
+      { phase: 'analysis', startMinutes: 6, endMinutes: 8, outcome: 'done' },
+    ]);
+    expect(report.servers[0].availableAfterMinutes).toBe(8);
+  });
+
+  it('still reports a requested activation that never launched', () => {
+    const events = scenarioEvents({ ...base, servers: [{ snapshot: FIVE.dc01, run: {} }] }).slice(0, 1);
+    const report = buildReport(fold(events), tenant);
+    expect(report).toMatchObject({
+      launchedAt: null,
+      closedAt: null,
+      firstServerAvailableAfterMinutes: null,
+      timelineOrigin: report.requestedAt,
+    });
+    expect(report.servers[0]).toMatchObject({
+      restoreMinutes: null,
+      availableAfterMinutes: null,
+      health: null,
+      rtoMet: null,
+      timeline: [],
+    });
+  });
+});

@@ -1,0 +1,2 @@
+export * from './report.types';
+export { buildReport, correctiveActions, timeline } from './build-report';

@@ -1,0 +1,133 @@
+import type {
+  ActivationKind,
+  ActivationStatus,
+  ActivationType,
+  FailedStep,
+  Health,
+  RecoveryMethod,
+  ServerPhase,
+} from '../activation/activation.types';
+
+/**
+ * The DRP test report of one activation (`GET /activations/:id/report`). The first fields of each
+ * object are the binding contract (docs/api); the rest are extras. Durations are minutes with one
+ * decimal; times are ISO-8601 UTC. A report is a pure function of the activation's events and the
+ * tenant's details, so it can be rebuilt identically at any later time.
+ */
+export interface ActivationReport {
+  activationId: string;
+  type: ActivationType;
+  customerNumber: string;
+  domain: string;
+  launchedAt: string | null;
+  closedAt: string | null;
+  firstServerAvailableAfterMinutes: number | null;
+  lastServerAvailableAfterMinutes: number | null;
+  summary: ReportSummary;
+  servers: ReportServer[];
+  correctiveActions: CorrectiveAction[];
+  // extras
+  kind: ActivationKind;
+  status: ActivationStatus;
+  /** True once the activation can no longer change (closed, failed back, aborted, rejected, stood down). */
+  final: boolean;
+  requestedAt: string;
+  requestedBy: { name: string; email: string };
+  reason: string | null;
+  completedAt: string | null;
+  /** When it was aborted, rejected or stood down, and why. */
+  endedAt: string | null;
+  endReason: string | null;
+  network: { required: boolean; phase: string; readyAt: string | null; reason: string | null };
+  teardown: { verifiedAt: string | null; remaining: string[] };
+  /** Time origin of every `timeline` minute: the launch, or the request while not launched. */
+  timelineOrigin: string;
+  /** Business time of the last event folded: the report is the state as of then. */
+  asOf: string;
+}
+
+export interface ReportSummary {
+  servers: number;
+  windows: number;
+  linux: number;
+  ok: number;
+  warning: number;
+  failed: number;
+  blocked: number;
+  // extras
+  cancelled: number;
+  /** Servers not yet in a final phase (pending, restoring, booting, checking...). */
+  inProgress: number;
+  rtoMet: number;
+  rtoMissed: number;
+}
+
+export interface ReportServer {
+  hostname: string;
+  os: { family: 'windows' | 'linux'; name: string; version: string };
+  template: { vcpu: number; ramGiB: number };
+  restoreMinutes: number | null;
+  availableAfterMinutes: number | null;
+  health: Health | null;
+  rtoMinutes: number | null;
+  rtoMet: boolean | null;
+  /** Achieved RPO: age of the restore point used. */
+  rpoMinutes: number | null;
+  detail: string | null;
+  // extras
+  serverId: string;
+  phase: ServerPhase;
+  recoveryMethod: RecoveryMethod;
+  dependsOn: string[];
+  disks: { name: string; sizeGiB: number }[];
+  attempt: number;
+  host: string | null;
+  restorePointId: string | null;
+  restorePointTakenAt: string | null;
+  rpoTargetMinutes: number | null;
+  rpoMet: boolean | null;
+  waitMinutes: number | null;
+  bootMinutes: number | null;
+  analysisMinutes: number | null;
+  availableAt: string | null;
+  failure: { step: FailedStep; reason: string; at: string } | null;
+  blockedBy: string | null;
+  /** The server's phases on the report's time axis (minutes after `timelineOrigin`). */
+  timeline: TimelineSegment[];
+}
+
+export type TimelinePhase = 'restore' | 'wait' | 'boot' | 'analysis';
+
+export interface TimelineSegment {
+  phase: TimelinePhase;
+  startMinutes: number;
+  /** null while the phase is still under way. */
+  endMinutes: number | null;
+  outcome: 'done' | 'failed' | 'running' | 'cancelled';
+}
+
+export type CorrectiveActionCode =
+  | 'restore-failed'
+  | 'boot-failed'
+  | 'analysis-failed'
+  | 'health-warning'
+  | 'rto-breach'
+  | 'rpo-breach'
+  | 'blocked'
+  | 'network-failed'
+  | 'resources-left'
+  | 'aborted'
+  | 'dependency-excluded';
+
+export interface CorrectiveAction {
+  hostname?: string;
+  action: string;
+  // extra
+  code: CorrectiveActionCode;
+}
+
+/** What the report needs from the tenant. */
+export interface ReportTenant {
+  customerNumber: string;
+  domain: string;
+}
