@@ -125,6 +125,8 @@ export class StepRunner {
     const s = server.snapshot;
     const key = (part: string) => `${job.key}:${part}`;
     const existing = (await this.resources(job)).filter((r) => r.serverId === s.serverId);
+    // The cloud must know the server (its backups, replica or LUN) before anything is asked of it.
+    const points = server.restoreStartedAt ? [] : await this.listRestorePoints(job, server);
     if (s.recoveryMethod === 'vm-replication') {
       const vm = existing.find((r) => r.kind === 'server');
       const op = vm
@@ -188,7 +190,6 @@ export class StepRunner {
     // Restore from backup: the newest restore point, every disk in parallel (the cloud shares the bandwidth).
     let pointId = server.restorePointId;
     if (!server.restoreStartedAt) {
-      const points = await this.listRestorePoints(job, server);
       if (points.length === 0)
         throw new CloudPermanentError('no-restore-point', `no restore point for ${s.hostname}`);
       const newest = points.reduce((a, b) => (Date.parse(a.takenAt) >= Date.parse(b.takenAt) ? a : b));
