@@ -7,6 +7,7 @@ import 'reflect-metadata';
 const BENCHES: Record<string, () => Promise<{ run: () => Promise<void> }>> = {
   'event-store': () => import('./event-store.bench'),
   estate: () => import('./estate.bench'),
+  activation: () => import('./activation.bench'),
 };
 
 async function main(): Promise<void> {

@@ -17,7 +17,10 @@ export function startApp(
   port: number,
   env: Record<string, string>,
 ): AppProcess {
-  const child = spawn(process.execPath, [join(ROOT, 'dist', 'apps', name, 'src', 'main.js')], {
+  const profile = process.env.REPRISE_CPU_PROF
+    ? ['--cpu-prof', `--cpu-prof-dir=${process.env.REPRISE_CPU_PROF}`]
+    : [];
+  const child = spawn(process.execPath, [...profile, join(ROOT, 'dist', 'apps', name, 'src', 'main.js')], {
     cwd: ROOT,
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -10,6 +10,8 @@ import { PlanModule } from './plan/plan.module';
 import { ActivationsModule } from './activations/activations.module';
 import { ReportsModule } from './reports/reports.module';
 import { AuditModule } from './audit/audit.module';
+import { SchedulesModule } from './schedules/schedules.module';
+import { ComplianceModule } from './compliance/compliance.module';
 
 /** The HTTP API: controllers, DTOs and guards; sends commands, runs queries. */
 @Module({
@@ -29,6 +31,8 @@ import { AuditModule } from './audit/audit.module';
     ActivationsModule,
     ReportsModule,
     AuditModule,
+    SchedulesModule,
+    ComplianceModule,
   ],
 })
 export class ApiModule {}

@@ -6,6 +6,14 @@ async function main(): Promise<void> {
   process.env.REPRISE_APP = 'api';
   const env = loadEnvironmentOrExit('api', ['REPRISE_ADMIN_TOKEN']);
   const app = await createApiApp();
+  // Graceful stop: finish in-flight work, close the store and queues, then exit 0.
+  for (const signal of ['SIGTERM', 'SIGINT'] as const)
+    process.once(signal, () => {
+      app.close().then(
+        () => process.exit(0),
+        () => process.exit(1),
+      );
+    });
   await app.listen(env.API_PORT, process.env.API_HOST ?? '0.0.0.0');
 }
 

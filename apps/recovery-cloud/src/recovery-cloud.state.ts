@@ -91,7 +91,7 @@ export class RecoveryCloudState {
       this.apiStats.injectedErrors++;
       return { status: burst.status, phase: burst.phase };
     }
-    const api = this.model.getConfig().api;
+    const api = this.model.apiSettings();
     if (api.errorRate > 0 && this.apiRandom() < api.errorRate) {
       this.apiStats.injectedErrors++;
       return { status: api.errorStatus, phase: 'before' };
@@ -101,7 +101,7 @@ export class RecoveryCloudState {
 
   /** Latency to add to one provider request, in wall ms. */
   drawLatencyMs(): number {
-    const api = this.model.getConfig().api;
+    const api = this.model.apiSettings();
     if (api.latencyMs > 0 && api.latencyRate > 0 && this.apiRandom() < api.latencyRate) {
       this.apiStats.delayedRequests++;
       return api.latencyMs;

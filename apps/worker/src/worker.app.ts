@@ -9,6 +9,5 @@ export async function createWorkerApp(options: { logger?: boolean } = {}): Promi
   if (options.logger !== false) app.useLogger(app.get(Logger));
   else app.useLogger(false);
   app.useGlobalFilters(new ProblemDetailsFilter());
-  app.enableShutdownHooks();
   return app;
 }

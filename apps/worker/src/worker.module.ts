@@ -11,6 +11,8 @@ import {
 import { EventStoreModule } from '@reprise/event-store/event-store.module';
 import { QueueName } from '@reprise/jobs';
 import { ActivationEngineModule } from './activation/activation-engine.module';
+import { NotificationsModule } from './notifications/notifications.module';
+import { SchedulingModule } from './scheduling/scheduling.module';
 
 /** BullMQ processors and the activation process manager. HTTP only for /health. */
 @Module({
@@ -40,6 +42,8 @@ import { ActivationEngineModule } from './activation/activation-engine.module';
     }),
     BullModule.registerQueue(...Object.values(QueueName).map((name) => ({ name }))),
     ActivationEngineModule,
+    NotificationsModule,
+    SchedulingModule,
   ],
 })
 export class WorkerModule {}

@@ -28,9 +28,17 @@ export type StepKind =
 
 export interface JobPayloads {
   'activation.reconcile': { tenantId: string; activationId: string };
-  'activation.step': { tenantId: string; activationId: string; step: StepKind; serverId: string | null; key: string; attempt: number };
+  'activation.step': {
+    tenantId: string;
+    activationId: string;
+    step: StepKind;
+    serverId: string | null;
+    key: string;
+    attempt: number;
+  };
   'activation.reconcile-all': Record<string, never>;
   'notification.deliver': { tenantId: string; notificationId: string };
+  /** Produced by a BullMQ job scheduler (upsertJobScheduler, every ~1 s): starts due tests, closes them, default cadence, due/overdue notices. */
   'schedule.tick': Record<string, never>;
 }
 

@@ -158,8 +158,11 @@ export class HttpRecoveryCloud implements RecoveryCloud {
     );
   }
 
-  async listResources(tenantId: string, activationId?: string): Promise<CloudResource[]> {
-    const query = activationId ? `?activationId=${enc(activationId)}` : '';
+  async listResources(tenantId: string, activationId?: string, serverId?: string): Promise<CloudResource[]> {
+    const params = new URLSearchParams();
+    if (activationId) params.set('activationId', activationId);
+    if (serverId) params.set('serverId', serverId);
+    const query = params.size ? `?${params.toString()}` : '';
     const body = await this.request<{ items: CloudResource[] }>(
       'GET',
       `/tenants/${enc(tenantId)}/resources${query}`,

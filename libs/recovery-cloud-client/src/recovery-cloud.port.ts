@@ -51,7 +51,8 @@ export interface RecoveryCloud {
   powerOnReplica(request: ReplicaRequest, options: CallOptions): Promise<CloudOperation<ReplicaResult>>;
   presentLun(request: ReplicaRequest, options: CallOptions): Promise<CloudOperation<LunResult>>;
   teardown(request: TeardownRequest, options: CallOptions): Promise<CloudOperation<TeardownResult>>;
-  listResources(tenantId: string, activationId?: string): Promise<CloudResource[]>;
+  /** What exists for a tenant, optionally one activation and one protected server. */
+  listResources(tenantId: string, activationId?: string, serverId?: string): Promise<CloudResource[]>;
   getOperation<R = Record<string, unknown>>(operationId: string): Promise<CloudOperation<R>>;
   /**
    * Polls until the operation is done. Resolves with the succeeded operation; rejects with

@@ -154,9 +154,16 @@ export class CloudController {
   }
 
   @Get('tenants/:tenantId/resources')
-  resources(@Param('tenantId') tenantId: string, @Query('activationId') activationId?: string) {
+  resources(
+    @Param('tenantId') tenantId: string,
+    @Query('activationId') activationId?: string,
+    @Query('serverId') serverId?: string,
+  ) {
     const items = this.state.model
-      .listResources({ tenantId, activationId: activationId || undefined }, this.state.now())
+      .listResources(
+        { tenantId, activationId: activationId || undefined, serverId: serverId || undefined },
+        this.state.now(),
+      )
       .map(resourceView);
     return { items, total: items.length };
   }

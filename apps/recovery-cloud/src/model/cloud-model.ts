@@ -140,7 +140,7 @@ export class CloudModel {
   private readonly servers = new Map<string, ProtectedServer>();
   private readonly operations = new Map<string, Operation>();
   private readonly byKey = new Map<string, string>();
-  private readonly resources = new Map<string, Resource>();
+  private readonly resources = new ResourceIndex();
   private readonly scheduled = new Map<
     string,
     { dueAt: number; seq: number; complete: (at: number) => void }
@@ -166,6 +166,11 @@ export class CloudModel {
   }
 
   // ---------------------------------------------------------------- configuration, faults, stats
+
+  /** The provider-API misbehaviour settings, read on every request (no copy). */
+  apiSettings(): Readonly<SimConfig['api']> {
+    return this.config.api;
+  }
 
   getConfig(): SimConfig {
     return structuredClone(this.config);
@@ -312,12 +317,21 @@ export class CloudModel {
       .map((op) => ({ ...op }));
   }
 
-  listResources(filter: { tenantId: string; activationId?: string }, now: number): Resource[] {
+  listResources(
+    filter: { tenantId: string; activationId?: string; serverId?: string },
+    now: number,
+  ): Resource[] {
     this.advanceTo(now);
-    return [...this.resources.values()]
+    const candidates =
+      filter.activationId && filter.serverId
+        ? this.resources.ofServer(filter.tenantId, filter.activationId, filter.serverId)
+        : this.resources.values();
+    return [...candidates]
       .filter(
         (r) =>
-          r.tenantId === filter.tenantId && (!filter.activationId || r.activationId === filter.activationId),
+          r.tenantId === filter.tenantId &&
+          (!filter.activationId || r.activationId === filter.activationId) &&
+          (!filter.serverId || ('serverId' in r && r.serverId === filter.serverId)),
       )
       .map((r) => ({ ...r }));
   }
@@ -417,7 +431,7 @@ export class CloudModel {
       }
 
       // Same disk of the same activation restored again under another key: allowed, but counted.
-      const sameDisk = [...this.resources.values()].some(
+      const sameDisk = [...this.resources.ofServer(meta.tenantId, input.activationId, input.serverId)].some(
         (r) =>
           r.kind === 'disk' &&
           r.tenantId === meta.tenantId &&
@@ -534,7 +548,7 @@ export class CloudModel {
       } else {
         // Default: the latest ready restore of each of the server's disks in this activation.
         for (const d of server.disks) {
-          const found = [...this.resources.values()]
+          const found = [...this.resources.ofServer(meta.tenantId, input.activationId, server.serverId)]
             .filter(
               (r): r is DiskResource =>
                 r.kind === 'disk' &&
@@ -554,7 +568,9 @@ export class CloudModel {
           disks.push(found);
         }
       }
-      const existingVm = [...this.resources.values()].some(
+      const existingVm = [
+        ...this.resources.ofServer(meta.tenantId, input.activationId, server.serverId),
+      ].some(
         (r) =>
           r.kind === 'server' &&
           r.tenantId === meta.tenantId &&
@@ -1202,5 +1218,44 @@ export class CloudModel {
     if (r.state === 'deleting')
       throw new CloudRequestError(409, 'network-deleting', `network ${networkId} is being deleted`);
     return r;
+  }
+}
+
+/** The resources by id, with a secondary index by (tenant, activation, protected server). */
+class ResourceIndex extends Map<string, Resource> {
+  private readonly byServer = new Map<string, Set<Resource>>();
+  private static key(tenantId: string, activationId: string, serverId: string) {
+    return `${tenantId}/${activationId}/${serverId}`;
+  }
+  override set(id: string, resource: Resource): this {
+    const previous = super.get(id);
+    if (previous) this.unindex(previous);
+    super.set(id, resource);
+    if ('serverId' in resource) {
+      const key = ResourceIndex.key(resource.tenantId, resource.activationId, resource.serverId);
+      const set = this.byServer.get(key) ?? new Set<Resource>();
+      set.add(resource);
+      this.byServer.set(key, set);
+    }
+    return this;
+  }
+  override delete(id: string): boolean {
+    const previous = super.get(id);
+    if (previous) this.unindex(previous);
+    return super.delete(id);
+  }
+  override clear(): void {
+    this.byServer.clear();
+    super.clear();
+  }
+  private unindex(resource: Resource): void {
+    if (!('serverId' in resource)) return;
+    const key = ResourceIndex.key(resource.tenantId, resource.activationId, resource.serverId);
+    const set = this.byServer.get(key);
+    set?.delete(resource);
+    if (set && set.size === 0) this.byServer.delete(key);
+  }
+  ofServer(tenantId: string, activationId: string, serverId: string): Iterable<Resource> {
+    return this.byServer.get(ResourceIndex.key(tenantId, activationId, serverId)) ?? [];
   }
 }

@@ -59,8 +59,8 @@ export class StepRunner {
     return this.cloud.waitFor<R>(op.operationId, { pollIntervalMs: POLL_MS, timeoutMs: WAIT_TIMEOUT_MS });
   }
 
-  private async resources(job: StepJob): Promise<CloudResource[]> {
-    return this.cloud.listResources(job.tenantId, job.activationId);
+  private async resources(job: StepJob, serverId?: string): Promise<CloudResource[]> {
+    return this.cloud.listResources(job.tenantId, job.activationId, serverId);
   }
 
   async run(job: StepJob, jobId: string): Promise<void> {
@@ -124,7 +124,11 @@ export class StepRunner {
   ): Promise<void> {
     const s = server.snapshot;
     const key = (part: string) => `${job.key}:${part}`;
-    const existing = (await this.resources(job)).filter((r) => r.serverId === s.serverId);
+    // Resuming (a crash, a flushed queue): reuse what the cloud already lists for this server.
+    const existing =
+      server.restoreStartedAt || s.recoveryMethod !== 'backup-restore'
+        ? await this.resources(job, s.serverId)
+        : [];
     // The cloud must know the server (its backups, replica or LUN) before anything is asked of it.
     const points = server.restoreStartedAt ? [] : await this.listRestorePoints(job, server);
     if (s.recoveryMethod === 'vm-replication') {
@@ -259,13 +263,21 @@ export class StepRunner {
     }
   }
 
+  /** VM ids placed by this process (server key → vm), so the analysis need not ask the cloud again. */
+  private readonly vms = new Map<string, { id: string; hostId: string }>();
+
   private async findVm(job: StepJob, serverId: string): Promise<CloudResource | undefined> {
-    return (await this.resources(job)).find((r) => r.kind === 'server' && r.serverId === serverId);
+    const known = this.vms.get(`${job.activationId}.${serverId}`);
+    if (known) return known as unknown as CloudResource;
+    return (await this.resources(job, serverId)).find((r) => r.kind === 'server');
   }
 
   private async boot(job: StepJob, server: ServerState, record: RecordFn): Promise<void> {
     const s = server.snapshot;
-    let vm = await this.findVm(job, s.serverId);
+    let vm =
+      server.bootStartedAt || s.recoveryMethod !== 'backup-restore'
+        ? await this.findVm(job, s.serverId)
+        : undefined;
     if (s.recoveryMethod === 'vm-replication' && vm) {
       // The replica came up when it was powered on: placement and boot are already done.
       const at = this.now();
@@ -280,7 +292,7 @@ export class StepRunner {
     if (!vm) {
       const lun =
         s.recoveryMethod === 'storage-replication'
-          ? (await this.resources(job)).find((r) => r.kind === 'lun' && r.serverId === s.serverId)
+          ? (await this.resources(job, s.serverId)).find((r) => r.kind === 'lun')
           : undefined;
       const created = await this.wait(
         await this.cloud.createServer(
@@ -303,6 +315,7 @@ export class StepRunner {
           data: { serverId: s.serverId, attempt: job.attempt, host: result.hostId, at: created.createdAt },
         });
       vm = { id: result.vmId, hostId: result.hostId } as unknown as CloudResource;
+      this.vms.set(`${job.activationId}.${s.serverId}`, { id: result.vmId, hostId: result.hostId });
     } else if (!server.bootStartedAt) {
       await record({
         type: 'RecordServerBootStarted',
@@ -350,6 +363,7 @@ export class StepRunner {
         at: done.completedAt ?? this.now(),
       },
     });
+    this.vms.delete(`${job.activationId}.${s.serverId}`);
   }
 
   private async network(job: StepJob, state: Activation, record: RecordFn): Promise<void> {

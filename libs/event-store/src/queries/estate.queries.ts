@@ -1,3 +1,4 @@
+import type { ActivationServerSnapshot } from '@reprise/domain/activation/activation.types';
 import { loadEstate } from '@reprise/domain/estate/estate';
 import type { ServerState } from '@reprise/domain/estate/server';
 import { planDecider, type AuthorisedPerson } from '@reprise/domain/plan/authorised-persons';
@@ -39,4 +40,33 @@ export async function readAuthorisedPersons(
   const events = await store.readStream(streams.plan(tenantId));
   return fold(planDecider, events.filter((e) => e.type === 'AuthorisedPersonsChanged') as never)
     .authorisedPersons;
+}
+
+/** Ids of every tenant the platform knows (from the `platform/tenant/<id>` streams). */
+export async function readTenantIds(store: EventStore): Promise<string[]> {
+  const prefix = streams.tenant('');
+  const events = await store.readAll({ streamPrefixes: [prefix] });
+  return [
+    ...new Set(events.map((e) => e.stream.slice(prefix.length)).filter((id) => id && !id.includes('/'))),
+  ];
+}
+
+/** What an activation freezes of a protected server when it is requested. */
+export function activationSnapshotOf(server: ServerState): ActivationServerSnapshot {
+  return {
+    serverId: server.id,
+    hostname: server.hostname,
+    osFamily: server.os.family,
+    osName: server.os.name,
+    osVersion: server.os.version,
+    template: { ...server.template },
+    disks: server.disks.map((d) => ({ ...d })),
+    dependsOn: [...server.dependsOn],
+    rtoMinutes: server.rtoMinutes,
+    rpoMinutes: server.rpoMinutes,
+    recoveryMethod: server.recoveryMethod,
+    protectionClass: server.protectionClass,
+    antiAffinityGroup:
+      (server as ServerState & { antiAffinityGroup?: string | null }).antiAffinityGroup ?? null,
+  };
 }

@@ -1,0 +1,187 @@
+import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import {
+  activationDecider,
+  estimatesFromSizes,
+  projectRtoBreaches,
+  type ActivationCommand,
+  type ActivationEvent,
+  type ActivationState,
+} from '@reprise/domain/activation';
+import { CLOCK, type Clock } from '@reprise/domain/shared/clock';
+import { parseTenantStream } from '@reprise/domain/shared/streams';
+import { AggregateExecutor } from '@reprise/event-store/aggregate-executor';
+import {
+  EVENT_STORE,
+  type EventStore,
+  type RecordedEvent,
+  type Subscription,
+} from '@reprise/event-store/event-store.port';
+import { notificationId, NotificationRequests } from './notification-requests.service';
+
+const SWEEP_MS = Number(process.env.REPRISE_RTO_PROJECTION_SWEEP_MS ?? 1000);
+/** Statuses after which nothing about an activation is projected any more. */
+const DONE = new Set(['closed', 'failed-back', 'rejected', 'stood-down', 'aborted']);
+const ESTIMATES = estimatesFromSizes();
+
+/**
+ * Follows every activation's events (separately from the reconciler) to:
+ * - project RTO breaches of running activations every second (`projectRtoBreaches`) and record
+ *   each one with `RecordRtoBreachProjected` (the decider records it once per server);
+ * - notify `rto-breach-projected` for each `RtoBreachProjected`, and `report-ready` when an
+ *   activation is closed (test) or failed back (disaster): its report is then final;
+ * - hand every requested notification not yet delivered to the delivery job (after a restart too).
+ */
+@Injectable()
+export class ActivationNotifications implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly logger = new Logger(ActivationNotifications.name);
+  private readonly executor: AggregateExecutor<ActivationCommand, ActivationState, ActivationEvent>;
+  private readonly followed = new Map<string, { tenantId: string; activationId: string }>();
+  private subscription: Subscription | null = null;
+  private timer: NodeJS.Timeout | null = null;
+  private sweeping = false;
+
+  constructor(
+    @Inject(EVENT_STORE) private readonly store: EventStore,
+    @Inject(CLOCK) private readonly clock: Clock,
+    private readonly requests: NotificationRequests,
+  ) {
+    this.executor = new AggregateExecutor(store, activationDecider, { maxCached: 200 });
+  }
+
+  onApplicationBootstrap(): void {
+    this.subscription = this.store.subscribe({
+      subscriberId: 'worker-activation-notifications',
+      streamPrefixes: ['tenant/'],
+      // Rebuilt from the events at start; requests are idempotent, so replaying them is harmless.
+      checkpoints: { getCheckpoint: async () => 0, saveCheckpoint: async () => undefined },
+      handler: (event) => this.onEvent(event),
+      onError: (error, event) =>
+        this.logger.error(`notifications follower at ${event?.position}: ${(error as Error).message}`),
+    });
+    this.timer = setInterval(() => void this.sweep(), SWEEP_MS);
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    await this.subscription?.stop();
+  }
+
+  private async onEvent(event: RecordedEvent): Promise<void> {
+    const parsed = parseTenantStream(event.stream);
+    if (!parsed?.id) return;
+    const { tenantId, id } = parsed;
+    if (parsed.category === 'notification') {
+      if (event.type === 'NotificationRequested') {
+        const state = await this.store.readStream(event.stream, { fromRevision: event.revision + 1 });
+        if (
+          !state.some(
+            (e) =>
+              e.type === 'NotificationDelivered' ||
+              (e.type === 'NotificationFailed' && !(e.data as { willRetry?: boolean }).willRetry),
+          )
+        )
+          await this.requests.enqueue(tenantId, id);
+      }
+      return;
+    }
+    if (parsed.category !== 'activation') return;
+    this.followed.set(event.stream, { tenantId, activationId: id });
+    switch (event.type) {
+      case 'RtoBreachProjected': {
+        const d = event.data as {
+          serverId: string | null;
+          projectedMinutes: number;
+          targetMinutes: number;
+          at: string;
+        };
+        const { state } = await this.executor.load(event.stream);
+        const hostname =
+          state.exists && d.serverId !== null
+            ? (state.servers[state.index[d.serverId]]?.snapshot.hostname ?? null)
+            : null;
+        await this.requests.request(
+          tenantId,
+          notificationId('rto-breach-projected', id, d.serverId ?? 'plan'),
+          'rto-breach-projected',
+          {
+            activationId: id,
+            serverId: d.serverId,
+            hostname,
+            projectedMinutes: d.projectedMinutes,
+            targetMinutes: d.targetMinutes,
+            projectedAt: d.at,
+          },
+          event.id,
+        );
+        return;
+      }
+      case 'ActivationClosed':
+      case 'ActivationFailedBack': {
+        const { state } = await this.executor.load(event.stream);
+        await this.requests.request(
+          tenantId,
+          notificationId('report-ready', id),
+          'report-ready',
+          {
+            activationId: id,
+            activationType: state.exists ? state.type : null,
+            testKind: state.exists && state.type === 'test' ? state.kind : null,
+            launchedAt: state.exists ? state.launchedAt : null,
+            closedAt: (event.data as { at: string }).at,
+            report: `/api/v1/activations/${id}/report`,
+            reportHtml: `/api/v1/activations/${id}/report?format=html`,
+          },
+          event.id,
+        );
+        return;
+      }
+      default:
+        return;
+    }
+  }
+
+  /** Projects RTO breaches of every running activation and records the new ones. */
+  async sweep(): Promise<void> {
+    if (this.sweeping) return;
+    this.sweeping = true;
+    try {
+      const now = this.clock.now().toISOString();
+      for (const [stream, ref] of [...this.followed]) {
+        try {
+          const { state } = await this.executor.load(stream);
+          if (!state.exists) continue;
+          if (DONE.has(state.status)) {
+            this.followed.delete(stream);
+            this.executor.forget(stream);
+            continue;
+          }
+          for (const breach of projectRtoBreaches(state, now, ESTIMATES)) {
+            await this.executor.execute(
+              stream,
+              {
+                type: 'RecordRtoBreachProjected',
+                data: {
+                  serverId: breach.serverId,
+                  projectedMinutes: breach.projectedMinutes,
+                  targetMinutes: breach.targetMinutes,
+                  at: now,
+                },
+              },
+              {
+                actor: 'system:worker',
+                role: 'system',
+                tenantId: ref.tenantId,
+                correlationId: ref.activationId,
+                causationId: 'rto-projection',
+              },
+            );
+          }
+        } catch (error) {
+          this.logger.warn(`RTO projection of ${stream}: ${(error as Error).message}`);
+        }
+      }
+    } finally {
+      this.sweeping = false;
+    }
+  }
+}

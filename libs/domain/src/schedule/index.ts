@@ -1,0 +1,2 @@
+export * from './schedule.decider';
+export * from './compliance';
