@@ -10,6 +10,7 @@ import { optionsFor, QueueName } from '@reprise/jobs';
 import { ActivationRecorder } from './activation-recorder.service';
 import { workPlan } from './work-plan';
 
+const FLUSH_DELAY_MS = Number(process.env.REPRISE_RECONCILE_DELAY_MS ?? 5);
 const ENDED = new Set(['closed', 'failed-back', 'rejected', 'stood-down']);
 const SWEEP_MS = Number(process.env.REPRISE_RECONCILE_SWEEP_MS ?? 1000);
 /** How often the sweep forgets what it enqueued, so work lost with Redis is enqueued again. */
@@ -71,7 +72,8 @@ export class ActivationReconciler implements OnApplicationBootstrap, OnApplicati
     this.dirty.add(stream);
     if (this.flushScheduled) return;
     this.flushScheduled = true;
-    setImmediate(() => void this.flush());
+    // Coalesce: facts arrive in bursts; one reconcile per burst is enough.
+    setTimeout(() => void this.flush(), FLUSH_DELAY_MS);
   }
 
   private async flush(): Promise<void> {

@@ -11,6 +11,48 @@ export interface WorkItem {
 }
 
 const EXECUTING = new Set(['running']);
+/**
+ * Restores in flight at once. The cloud shares its bandwidth between concurrent restores, so total
+ * throughput does not depend on this; what it buys is order: servers whose downstream chain is
+ * longest are restored first, and the leaves last, so the activation's tail is one short start-up.
+ */
+export const MAX_PARALLEL_RESTORES = Number(process.env.REPRISE_MAX_PARALLEL_RESTORES ?? 16);
+const STARTUP_MINUTES = { windows: 1 + 6 + 4, linux: 1 + 3 + 4 };
+
+/**
+ * Tails depend only on the scope, which evolve() carries along by reference: cache them per scope
+ * (keyed by the first server's snapshot object, checked against the scope size).
+ */
+const tailCache = new WeakMap<object, { size: number; tails: Map<string, number> }>();
+
+/** Minutes from a server's restore to the end of its longest downstream chain of start-ups. */
+export function downstreamTails(state: Activation): Map<string, number> {
+  const anchor = state.servers[0]?.snapshot;
+  const cached = anchor ? tailCache.get(anchor) : undefined;
+  if (cached && cached.size === state.servers.length) return cached.tails;
+  const downstream = new Map<string, ServerState[]>();
+  for (const s of state.servers)
+    for (const up of s.snapshot.dependsOn) {
+      const list = downstream.get(up);
+      if (list) list.push(s);
+      else downstream.set(up, [s]);
+    }
+  const tails = new Map<string, number>();
+  const visiting = new Set<string>();
+  const tail = (s: ServerState): number => {
+    const known = tails.get(s.snapshot.hostname);
+    if (known !== undefined) return known;
+    if (visiting.has(s.snapshot.hostname)) return 0; // a cycle cannot be enrolled; be safe anyway
+    visiting.add(s.snapshot.hostname);
+    const below = Math.max(0, ...(downstream.get(s.snapshot.hostname) ?? []).map(tail));
+    const value = STARTUP_MINUTES[s.snapshot.osFamily] + below;
+    tails.set(s.snapshot.hostname, value);
+    return value;
+  };
+  state.servers.forEach(tail);
+  if (anchor) tailCache.set(anchor, { size: state.servers.length, tails });
+  return tails;
+}
 const available = (s: ServerState | undefined) => !!s && (s.phase === 'ok' || s.phase === 'warning');
 
 /**
@@ -32,12 +74,26 @@ export function workPlan(state: Activation): WorkItem[] {
   const executing = EXECUTING.has(state.status);
   const prestaging = state.status === 'alert';
 
+  if (executing || prestaging) {
+    const restoring = state.servers.filter((s) => s.phase === 'restoring');
+    restoring.forEach((s) => server('restore', s));
+    const pending = state.servers.filter((s) => s.phase === 'pending');
+    const free = Math.max(0, MAX_PARALLEL_RESTORES - restoring.length);
+    if (pending.length && free) {
+      const tails = downstreamTails(state);
+      const size = (s: ServerState) => s.snapshot.disks.reduce((sum, d) => sum + d.sizeGiB, 0);
+      pending
+        .sort(
+          (a, b) =>
+            (tails.get(b.snapshot.hostname) ?? 0) - (tails.get(a.snapshot.hostname) ?? 0) ||
+            size(b) - size(a),
+        )
+        .slice(0, free)
+        .forEach((s) => server('restore', s));
+    }
+  }
   for (const s of state.servers) {
     switch (s.phase) {
-      case 'pending':
-      case 'restoring':
-        if (executing || prestaging) server('restore', s);
-        break;
       case 'restored':
         if (executing && s.snapshot.dependsOn.every((h) => available(byHostname.get(h)))) server('boot', s);
         break;
