@@ -557,7 +557,9 @@ describe('estate and plan (e2e)', () => {
       expect(plan.body.criticalPath).toEqual(['p-db', 'p-app']);
       expect(plan.body.predictedRtoMinutes).toBeGreaterThan(100);
       const ready = await api.http.post(`${V1}/plan/check`).set(bearer(other.auditor)).expect(200);
-      expect(ready.body).toEqual({ ready: true, findings: [] });
+      // No recovery cloud runs in this file: its two checks say so, and nothing else is found.
+      expect(ready.body.ready).toBe(true);
+      expect(ready.body.findings.filter((f: { code: string }) => f.code !== 'check-unavailable')).toEqual([]);
       expect(db.body.id).toBeDefined();
     });
   });

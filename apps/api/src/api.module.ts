@@ -8,6 +8,7 @@ import { TenantsModule } from './tenants/tenants.module';
 import { EstateModule } from './estate/estate.module';
 import { PlanModule } from './plan/plan.module';
 import { ActivationsModule } from './activations/activations.module';
+import { RecoverySpaceModule } from './recovery-space/recovery-space.module';
 import { ReportsModule } from './reports/reports.module';
 import { AuditModule } from './audit/audit.module';
 import { SchedulesModule } from './schedules/schedules.module';
@@ -29,6 +30,7 @@ import { ComplianceModule } from './compliance/compliance.module';
     EstateModule,
     PlanModule,
     ActivationsModule,
+    RecoverySpaceModule,
     ReportsModule,
     AuditModule,
     SchedulesModule,

@@ -2,6 +2,8 @@ import { CloudPermanentError, CloudTransientError } from './errors';
 import type { RecoveryCloud } from './recovery-cloud.port';
 import type {
   AnalysisResult,
+  BackupFreshness,
+  CloudCapacity,
   CallOptions,
   CloudOperation,
   CloudResource,
@@ -156,6 +158,16 @@ export class HttpRecoveryCloud implements RecoveryCloud {
       {},
       options,
     );
+  }
+
+  async backupFreshness(tenantId: string): Promise<BackupFreshness[]> {
+    return (
+      await this.request<{ items: BackupFreshness[] }>('GET', `/tenants/${enc(tenantId)}/backup-freshness`)
+    ).items;
+  }
+
+  async capacity(): Promise<CloudCapacity> {
+    return this.request<CloudCapacity>('GET', '/capacity');
   }
 
   async listResources(tenantId: string, activationId?: string, serverId?: string): Promise<CloudResource[]> {

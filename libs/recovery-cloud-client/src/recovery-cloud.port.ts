@@ -1,5 +1,7 @@
 import type {
   AnalysisResult,
+  BackupFreshness,
+  CloudCapacity,
   CallOptions,
   CloudOperation,
   CloudResource,
@@ -53,6 +55,10 @@ export interface RecoveryCloud {
   teardown(request: TeardownRequest, options: CallOptions): Promise<CloudOperation<TeardownResult>>;
   /** What exists for a tenant, optionally one activation and one protected server. */
   listResources(tenantId: string, activationId?: string, serverId?: string): Promise<CloudResource[]>;
+  /** Newest restore point of every registered server of a tenant. */
+  backupFreshness(tenantId: string): Promise<BackupFreshness[]>;
+  /** Hosts and datastores of the recovery space with what is used now. */
+  capacity(): Promise<CloudCapacity>;
   getOperation<R = Record<string, unknown>>(operationId: string): Promise<CloudOperation<R>>;
   /**
    * Polls until the operation is done. Resolves with the succeeded operation; rejects with

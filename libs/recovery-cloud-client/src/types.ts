@@ -212,3 +212,29 @@ export interface ClockAnchors {
   anchorWallMs: number;
   anchorSimMs: number;
 }
+
+/** Newest restore point of one registered server. */
+export interface BackupFreshness {
+  serverId: string;
+  hostname: string;
+  recoveryMethod: RecoveryMethod;
+  newestTakenAt: string | null;
+  ageMinutes: number | null;
+}
+
+/** What the recovery space has and uses now. */
+export interface CloudCapacity {
+  rules: { ramCapPercent: number; datastoreReservePercent: number; vcpuOvercommit: number };
+  hosts: Array<{
+    id: string;
+    clusterId: string;
+    vcpu: number;
+    ramGiB: number;
+    usedVcpu: number;
+    usedRamGiB: number;
+    ramLimitGiB: number;
+    antiAffinityGroups: string[];
+  }>;
+  datastores: Array<{ id: string; capacityGiB: number; usedGiB: number; freeGiB: number }>;
+  restoreBandwidthMiBps: number;
+}

@@ -64,6 +64,12 @@ export class CloudController {
     return this.accepted(res, this.state.model.registerServer(meta, body, this.state.now()));
   }
 
+  @Get('tenants/:tenantId/backup-freshness')
+  freshness(@Param('tenantId') tenantId: string) {
+    const items = this.state.model.backupFreshness(tenantId, this.state.now());
+    return { items, total: items.length };
+  }
+
   @Get('tenants/:tenantId/protected-servers/:serverId/restore-points')
   restorePoints(@Param('tenantId') tenantId: string, @Param('serverId') serverId: string) {
     const items = this.state.model.listRestorePoints(tenantId, serverId, this.state.now());

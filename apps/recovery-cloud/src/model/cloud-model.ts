@@ -347,6 +347,25 @@ export class CloudModel {
       .map((s) => ({ ...s }));
   }
 
+  /** The newest restore point of every registered server of a tenant (backup freshness at a glance). */
+  backupFreshness(tenantId: string, now: number) {
+    this.advanceTo(now);
+    const items = [];
+    for (const server of this.servers.values()) {
+      if (server.tenantId !== tenantId) continue;
+      const points = this.restorePoints(server, now);
+      const newest = points[points.length - 1];
+      items.push({
+        serverId: server.serverId,
+        hostname: server.hostname,
+        recoveryMethod: server.recoveryMethod,
+        newestTakenAt: newest?.takenAt ?? null,
+        ageMinutes: newest ? newest.ageMinutes : null,
+      });
+    }
+    return items;
+  }
+
   listRestorePoints(tenantId: string, serverId: string, now: number): RestorePoint[] {
     this.advanceTo(now);
     return this.restorePoints(this.requireServer(tenantId, serverId), now);
