@@ -98,6 +98,107 @@ export class Environment {
   @Transform(toInt)
   @IsInt()
   SIM_SEED = 42;
+
+  // Tuning (optional; each module documents its default).
+  /** Interface the api listens on (default 0.0.0.0). */
+  @IsOptional()
+  @IsString()
+  @MinLength(1)
+  API_HOST?: string;
+
+  /** Interface the worker's /health listens on (default 0.0.0.0). */
+  @IsOptional()
+  @IsString()
+  @MinLength(1)
+  WORKER_HOST?: string;
+
+  /** Interface the simulator listens on (default 127.0.0.1). */
+  @IsOptional()
+  @IsString()
+  @MinLength(1)
+  RECOVERY_CLOUD_HOST?: string;
+
+  /** Activation steps one worker runs at once (default 64). */
+  @IsOptional()
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  WORKER_CONCURRENCY?: number;
+
+  /** Restores in flight per activation (default 16). */
+  @IsOptional()
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  REPRISE_MAX_PARALLEL_RESTORES?: number;
+
+  /** Wall ms between polls of a running cloud operation (default 25). */
+  @IsOptional()
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  REPRISE_CLOUD_POLL_MS?: number;
+
+  /** Wall ms between reconciliation sweeps of live activations (default 1000). */
+  @IsOptional()
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  REPRISE_RECONCILE_SWEEP_MS?: number;
+
+  /** Wall ms a burst of facts is coalesced before reconciling (default 5). */
+  @IsOptional()
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  REPRISE_RECONCILE_DELAY_MS?: number;
+
+  /** Wall ms after which due work is enqueued again (default 3000). */
+  @IsOptional()
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  REPRISE_REENQUEUE_MS?: number;
+
+  /** How long close/failback wait for the worker before answering (default 20000). */
+  @IsOptional()
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  REPRISE_SETTLE_TIMEOUT_MS?: number;
+
+  /** Wall ms between test-scheduler ticks. */
+  @IsOptional()
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  REPRISE_SCHEDULE_TICK_MS?: number;
+
+  /** Wall ms between compliance/notification sweeps. */
+  @IsOptional()
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  REPRISE_COMPLIANCE_EVERY_MS?: number;
+
+  /** Wall ms between projected-RTO-breach sweeps. */
+  @IsOptional()
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  REPRISE_RTO_PROJECTION_SWEEP_MS?: number;
+
+  /** How far ahead the default test cadence plans (days). */
+  @IsOptional()
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  REPRISE_CADENCE_HORIZON_DAYS?: number;
+
+  /** `off` disables the default test cadence (semi-annual DRP test, yearly restore test). */
+  @IsOptional()
+  @IsIn(['on', 'off'])
+  REPRISE_DEFAULT_CADENCE?: 'on' | 'off';
 }
 
 export class ConfigurationError extends Error {
