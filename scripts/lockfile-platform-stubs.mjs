@@ -4,6 +4,7 @@
 // os/cpu restriction (exactly what npm writes on a machine that can see them); npm skips them on
 // any other platform without downloading anything. Run after `npm install` if the lock is rebuilt.
 import { readFileSync, writeFileSync } from 'node:fs';
+import process from 'node:process';
 
 const lock = JSON.parse(readFileSync('package-lock.json', 'utf8'));
 const packages = lock.packages;

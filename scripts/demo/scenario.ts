@@ -189,6 +189,18 @@ export async function runScenario(ctx: ScenarioContext): Promise<void> {
     await new Promise((r) => setTimeout(r, 250));
   }
 
+  process.stdout.write(
+    "\n5. Closing the test: tearing down the recovery environment, verified against the cloud's own listing… ",
+  );
+  const closed = await call<{ status: string }>(
+    ctx,
+    token,
+    'POST',
+    `/activations/${activation.id}/close`,
+    {},
+  );
+  console.log(closed.status);
+
   const report = await call<{
     summary: {
       servers: number;
@@ -211,21 +223,9 @@ export async function runScenario(ctx: ScenarioContext): Promise<void> {
   writeFileSync(htmlPath, html);
   writeFileSync(jsonPath, JSON.stringify(report, null, 2));
 
-  process.stdout.write(
-    "\n5. Closing the test: tearing down the recovery environment, verified against the cloud's own listing… ",
-  );
-  const closed = await call<{ status: string }>(
-    ctx,
-    token,
-    'POST',
-    `/activations/${activation.id}/close`,
-    {},
-  );
-  console.log(closed.status);
-
   const s = report.summary;
   console.log('\n──────────── DRP test summary ────────────');
-  console.log(`  status                       ${view.status}`);
+  console.log(`  status                       ${view.status}, then ${closed.status}`);
   console.log(`  servers in scope             ${s.servers} (${s.windows} Windows, ${s.linux} Linux)`);
   console.log(`  first server available after ${report.firstServerAvailableAfterMinutes} min`);
   console.log(`  last server available after  ${report.lastServerAvailableAfterMinutes} min`);

@@ -1,5 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import { evolveActivation, initialActivationState, type ActivationEvent, type ActivationState } from '@reprise/domain/activation';
+import {
+  evolveActivation,
+  initialActivationState,
+  type ActivationEvent,
+  type ActivationState,
+} from '@reprise/domain/activation';
 import { buildReport } from '@reprise/domain/report';
 import {
   FIVE_BOOT_FAILURE,
@@ -30,19 +35,35 @@ function expectedFromEvents(events: ActivationEvent[]) {
     const restored = find('ServerRestored');
     const checked = find('ServerChecked');
     const failed = find('ServerStepFailed');
-    const health = checked && checked.type === 'ServerChecked' ? checked.data.health : failed ? 'failed' : null;
-    const availableAfterMinutes = checked && health !== 'failed' ? minutesBetween(launch, checked.data.at) : null;
+    const health =
+      checked && checked.type === 'ServerChecked' ? checked.data.health : failed ? 'failed' : null;
+    const availableAfterMinutes =
+      checked && health !== 'failed' ? minutesBetween(launch, checked.data.at) : null;
     return {
       hostname: snap.hostname,
       os: { family: snap.osFamily, name: snap.osName, version: snap.osVersion },
       template: snap.template,
-      restoreMinutes: restoreStarted && restored ? minutesBetween(restoreStarted.data.at, restored.data.at) : null,
+      restoreMinutes:
+        restoreStarted && restored ? minutesBetween(restoreStarted.data.at, restored.data.at) : null,
       availableAfterMinutes,
       health,
       rtoMinutes: snap.rtoMinutes,
-      rtoMet: availableAfterMinutes === null ? (health === 'failed' ? false : null) : availableAfterMinutes <= snap.rtoMinutes!,
-      rpoMinutes: restoreStarted && restoreStarted.type === 'ServerRestoreStarted' ? restoreStarted.data.rpoMinutes : null,
-      detail: failed && failed.type === 'ServerStepFailed' ? failed.data.reason : checked && checked.type === 'ServerChecked' ? checked.data.detail : null,
+      rtoMet:
+        availableAfterMinutes === null
+          ? health === 'failed'
+            ? false
+            : null
+          : availableAfterMinutes <= snap.rtoMinutes!,
+      rpoMinutes:
+        restoreStarted && restoreStarted.type === 'ServerRestoreStarted'
+          ? restoreStarted.data.rpoMinutes
+          : null,
+      detail:
+        failed && failed.type === 'ServerStepFailed'
+          ? failed.data.reason
+          : checked && checked.type === 'ServerChecked'
+            ? checked.data.detail
+            : null,
     };
   });
   const available = servers.map((x) => x.availableAfterMinutes).filter((m): m is number => m !== null);
@@ -67,7 +88,11 @@ describe('DRP test report (e2e)', () => {
 
   beforeAll(async () => {
     api = await startApi();
-    a = await createTenant(api, { customerNumber: '12321', domain: 'ocb00.example', timeZone: 'Europe/Paris' });
+    a = await createTenant(api, {
+      customerNumber: '12321',
+      domain: 'ocb00.example',
+      timeZone: 'Europe/Paris',
+    });
     b = await createTenant(api);
     const mine = fiveServerExample(activationId, a.id);
     await recordActivation(api, a.id, activationId, mine);
@@ -93,7 +118,15 @@ describe('DRP test report (e2e)', () => {
     expect(report.launchedAt).toBe(LAUNCH);
     expect(report.firstServerAvailableAfterMinutes).toBe(30);
     expect(report.lastServerAvailableAfterMinutes).toBe(46);
-    expect(report.summary).toMatchObject({ servers: 5, windows: 4, linux: 1, ok: 4, warning: 0, failed: 1, blocked: 0 });
+    expect(report.summary).toMatchObject({
+      servers: 5,
+      windows: 4,
+      linux: 1,
+      ok: 4,
+      warning: 0,
+      failed: 1,
+      blocked: 0,
+    });
     expect(report.summary.windows).toBe(expected.windows);
     expect(report.summary.linux).toBe(expected.linux);
     for (const want of expected.servers) {
@@ -103,7 +136,18 @@ describe('DRP test report (e2e)', () => {
     // Contract fields are all there.
     for (const x of report.servers) {
       expect(Object.keys(x)).toEqual(
-        expect.arrayContaining(['hostname', 'os', 'template', 'restoreMinutes', 'availableAfterMinutes', 'health', 'rtoMinutes', 'rtoMet', 'rpoMinutes', 'detail']),
+        expect.arrayContaining([
+          'hostname',
+          'os',
+          'template',
+          'restoreMinutes',
+          'availableAfterMinutes',
+          'health',
+          'rtoMinutes',
+          'rtoMet',
+          'rpoMinutes',
+          'detail',
+        ]),
       );
     }
     const failedAction = report.correctiveActions.find((x: { hostname?: string }) => x.hostname === 'file01');
@@ -115,7 +159,10 @@ describe('DRP test report (e2e)', () => {
   it('is rebuilt identically from the events alone', async () => {
     const viaApi = (await api.http.get(url).set(bearer(a.auditor)).expect(200)).body;
     const recorded = await api.store.readStream(streams.activation(a.id, activationId));
-    const state = recorded.reduce<ActivationState>((s, e) => evolveActivation(s, e as unknown as ActivationEvent), initialActivationState());
+    const state = recorded.reduce<ActivationState>(
+      (s, e) => evolveActivation(s, e as unknown as ActivationEvent),
+      initialActivationState(),
+    );
     const tenant = (await api.store.readStream(streams.tenant(a.id))).reduce<TenantState>(
       (s, e) => tenantDecider.evolve(s, e as never),
       tenantDecider.initialState(),
@@ -173,18 +220,26 @@ describe('DRP test report (e2e)', () => {
             run: {
               restore: { start: 0, end: 5, rpoMinutes: 10 },
               boot: { start: 5, end: 8 },
-              analysis: { start: 8, end: 9, health: 'warning', detail: '<script>alert("x")</script> & "quotes"' },
+              analysis: {
+                start: 8,
+                end: 9,
+                health: 'warning',
+                detail: '<script>alert("x")</script> & "quotes"',
+              },
             },
           },
         ],
         tail: [{ type: 'ActivationCompleted', data: { status: 'completed', at: minutesAfter(LAUNCH, 9.5) } }],
       }),
     );
-    const html = (await api.http.get(`/api/v1/activations/${id}/report?format=html`).set(bearer(a.manager)).expect(200)).text;
+    const html = (
+      await api.http.get(`/api/v1/activations/${id}/report?format=html`).set(bearer(a.manager)).expect(200)
+    ).text;
     expect(html).not.toContain('<script>');
     expect(html).not.toContain('<b>Evil</b>');
     expect(html).toContain('&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; &quot;quotes&quot;');
-    const json = (await api.http.get(`/api/v1/activations/${id}/report`).set(bearer(a.manager)).expect(200)).body;
+    const json = (await api.http.get(`/api/v1/activations/${id}/report`).set(bearer(a.manager)).expect(200))
+      .body;
     expect(json.summary).toMatchObject({ servers: 1, warning: 1 });
     expect(json.correctiveActions[0]).toMatchObject({ hostname: 'web01', code: 'health-warning' });
   });
@@ -194,11 +249,15 @@ describe('DRP test report (e2e)', () => {
     expect(res.headers['content-type']).toMatch(/application\/problem\+json/);
     await api.http.get(`${url}?format=html`).set(bearer(b.manager)).expect(404);
     await api.http.get(`/api/v1/activations/${randomUUID()}/report`).set(bearer(a.manager)).expect(404);
-    await api.http.get(`/api/v1/activations/${encodeURIComponent('../../x')}/report`).set(bearer(a.manager)).expect(404);
+    await api.http
+      .get(`/api/v1/activations/${encodeURIComponent('../../x')}/report`)
+      .set(bearer(a.manager))
+      .expect(404);
   });
 
   it('lets every tenant role read it, refuses bad formats and anonymous callers', async () => {
-    for (const token of [a.manager, a.scheduler, a.auditor]) await api.http.get(url).set(bearer(token)).expect(200);
+    for (const token of [a.manager, a.scheduler, a.auditor])
+      await api.http.get(url).set(bearer(token)).expect(200);
     const bad = await api.http.get(`${url}?format=pdf`).set(bearer(a.manager)).expect(400);
     expect(bad.body.errors).toEqual([{ field: 'format', message: expect.any(String) }]);
     await api.http.get(url).expect(401);

@@ -6,7 +6,13 @@ import type { ActivationReport, ReportServer, TimelinePhase } from '@reprise/dom
  * interpolated value goes through `esc`.
  */
 
-const ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
+const ESCAPES: Record<string, string> = {
+  '&': '&amp;',
+  '<': '&lt;',
+  '>': '&gt;',
+  '"': '&quot;',
+  "'": '&#39;',
+};
 export const esc = (value: unknown): string => String(value ?? '').replace(/[&<>"']/g, (c) => ESCAPES[c]);
 
 export const PHASE_COLOURS: Record<TimelinePhase, string> = {
@@ -47,23 +53,28 @@ function dateFormatter(timeZone: string | undefined): (iso: string | null) => st
   return (iso) => (iso ? format.format(new Date(iso)) : '—');
 }
 
-const minutes = (n: number | null | undefined): string => (n === null || n === undefined ? '—' : `${Number.isInteger(n) ? n : n.toFixed(1)} min`);
+const minutes = (n: number | null | undefined): string =>
+  n === null || n === undefined ? '—' : `${Number.isInteger(n) ? n : n.toFixed(1)} min`;
 const yesNo = (b: boolean | null): string => (b === null ? '—' : b ? 'yes' : 'no');
-const time = (iso: string | null, fmt: (iso: string | null) => string) => (iso ? `<time datetime="${esc(iso)}">${esc(fmt(iso))}</time>` : '—');
+const time = (iso: string | null, fmt: (iso: string | null) => string) =>
+  iso ? `<time datetime="${esc(iso)}">${esc(fmt(iso))}</time>` : '—';
 
 function healthBadge(x: ReportServer): string {
-  const label = x.phase === 'blocked' ? 'blocked' : x.phase === 'cancelled' ? 'cancelled' : (x.health ?? x.phase);
+  const label =
+    x.phase === 'blocked' ? 'blocked' : x.phase === 'cancelled' ? 'cancelled' : (x.health ?? x.phase);
   return `<span class="badge badge-${esc(label)}">${esc(label)}</span>`;
 }
 
 function titleOf(report: ActivationReport): string {
-  if (report.type === 'test') return report.kind === 'restore-test' ? 'Restore test report' : 'DRP test report';
+  if (report.type === 'test')
+    return report.kind === 'restore-test' ? 'Restore test report' : 'DRP test report';
   return report.type === 'alert' ? 'DRP alert report' : 'DRP activation report (disaster)';
 }
 
 /** Picks a tick step giving at most ~12 ticks over `span` minutes. */
 function tickStep(span: number): number {
-  for (const step of [1, 2, 5, 10, 15, 20, 30, 60, 120, 240, 480, 720, 1440]) if (span / step <= 12) return step;
+  for (const step of [1, 2, 5, 10, 15, 20, 30, 60, 120, 240, 480, 720, 1440])
+    if (span / step <= 12) return step;
   return Math.ceil(span / 12 / 1440) * 1440;
 }
 
@@ -105,7 +116,10 @@ export function timelineSvg(report: ActivationReport): string {
   );
   // Row stripes first, so the grid stays visible on top of them.
   servers.forEach((_srv, i) => {
-    if (i % 2 === 1) parts.push(`<rect class="stripe" x="0" y="${top + i * rowH}" width="${width}" height="${rowH}" fill="#f5f6f8"/>`);
+    if (i % 2 === 1)
+      parts.push(
+        `<rect class="stripe" x="0" y="${top + i * rowH}" width="${width}" height="${rowH}" fill="#f5f6f8"/>`,
+      );
   });
   // Grid and axis.
   for (let m = min; m <= max + 1e-9; m += step) {
@@ -115,7 +129,9 @@ export function timelineSvg(report: ActivationReport): string {
       `<text x="${gx}" y="${top - 8}" font-size="11" text-anchor="middle" fill="#444">${esc(m)}</text>`,
     );
   }
-  parts.push(`<text x="${labelW - 8}" y="${top - 8}" font-size="11" text-anchor="end" fill="#444">min</text>`);
+  parts.push(
+    `<text x="${labelW - 8}" y="${top - 8}" font-size="11" text-anchor="end" fill="#444">min</text>`,
+  );
   servers.forEach((srv, i) => {
     const y = top + i * rowH;
     const barY = y + (rowH - barH) / 2;
@@ -158,15 +174,26 @@ export function timelineSvg(report: ActivationReport): string {
   // Legend.
   let lx = labelW;
   const legend = (swatch: string, text: string) => {
-    parts.push(`<g class="legend">${swatch.replace(/\{x\}/g, String(lx))}<text x="${lx + 18}" y="${legendY + 4}" font-size="11" fill="#333">${esc(text)}</text></g>`);
+    parts.push(
+      `<g class="legend">${swatch.replace(/\{x\}/g, String(lx))}<text x="${lx + 18}" y="${legendY + 4}" font-size="11" fill="#333">${esc(text)}</text></g>`,
+    );
     lx += 26 + text.length * 6;
   };
   for (const phase of ['restore', 'wait', 'boot', 'analysis'] as TimelinePhase[]) {
-    legend(`<rect x="{x}" y="${legendY - 6}" width="14" height="10" fill="${PHASE_COLOURS[phase]}"/>`, PHASE_LABELS[phase]);
+    legend(
+      `<rect x="{x}" y="${legendY - 6}" width="14" height="10" fill="${PHASE_COLOURS[phase]}"/>`,
+      PHASE_LABELS[phase],
+    );
   }
-  legend(`<line x1="{x}" y1="${legendY - 8}" x2="{x}" y2="${legendY + 6}" stroke="${RTO_COLOUR}" stroke-width="2" stroke-dasharray="4 2" transform="translate(7 0)"/>`, 'RTO target');
+  legend(
+    `<line x1="{x}" y1="${legendY - 8}" x2="{x}" y2="${legendY + 6}" stroke="${RTO_COLOUR}" stroke-width="2" stroke-dasharray="4 2" transform="translate(7 0)"/>`,
+    'RTO target',
+  );
   legend(`<circle cx="{x}" cy="${legendY - 1}" r="4" fill="#222" transform="translate(7 0)"/>`, 'Available');
-  legend(`<rect x="{x}" y="${legendY - 6}" width="14" height="10" fill="#fff" stroke="${FAILED_COLOUR}" stroke-width="2"/>`, 'Failed step');
+  legend(
+    `<rect x="{x}" y="${legendY - 6}" width="14" height="10" fill="#fff" stroke="${FAILED_COLOUR}" stroke-width="2"/>`,
+    'Failed step',
+  );
   parts.push('</svg>');
   return parts.join('\n');
 }

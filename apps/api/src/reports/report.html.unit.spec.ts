@@ -1,9 +1,21 @@
-import { evolveActivation, initialActivationState, type ActivationEvent, type Activation } from '@reprise/domain/activation';
+import {
+  evolveActivation,
+  initialActivationState,
+  type ActivationEvent,
+  type Activation,
+} from '@reprise/domain/activation';
 import { buildReport } from '@reprise/domain/report';
-import { LAUNCH, fiveServerExample, minutesAfter, scenarioEvents, snapshot } from '@reprise/domain/report/testing/report-scenarios';
+import {
+  LAUNCH,
+  fiveServerExample,
+  minutesAfter,
+  scenarioEvents,
+  snapshot,
+} from '@reprise/domain/report/testing/report-scenarios';
 import { esc, renderReportHtml, timelineSvg } from './report.html';
 
-const fold = (events: ActivationEvent[]) => events.reduce(evolveActivation, initialActivationState()) as Activation;
+const fold = (events: ActivationEvent[]) =>
+  events.reduce(evolveActivation, initialActivationState()) as Activation;
 const tenant = { customerNumber: '12321', domain: 'ocb00.example' };
 
 describe('report HTML', () => {
@@ -26,7 +38,11 @@ describe('report HTML', () => {
 
   it('draws a running phase up to the last event and keeps the numbers finite', () => {
     const x = snapshot('run01', { rtoMinutes: null });
-    const events = scenarioEvents({ activationId: 'a', tenantId: 't', servers: [{ snapshot: x, run: { restore: { start: 0, end: 4, rpoMinutes: 10 }, boot: { start: 4 } } }] });
+    const events = scenarioEvents({
+      activationId: 'a',
+      tenantId: 't',
+      servers: [{ snapshot: x, run: { restore: { start: 0, end: 4, rpoMinutes: 10 }, boot: { start: 4 } } }],
+    });
     events.push({ type: 'NetworkSetupStarted', data: { at: minutesAfter(LAUNCH, 7) } });
     const report = buildReport(fold(events), tenant);
     const svg = timelineSvg(report);

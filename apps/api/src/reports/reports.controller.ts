@@ -1,5 +1,13 @@
 import { Controller, Get, Param, Query, Res } from '@nestjs/common';
-import { ApiBearerAuth, ApiOperation, ApiParam, ApiProduces, ApiQuery, ApiResponse, ApiTags } from '@nestjs/swagger';
+import {
+  ApiBearerAuth,
+  ApiOperation,
+  ApiParam,
+  ApiProduces,
+  ApiQuery,
+  ApiResponse,
+  ApiTags,
+} from '@nestjs/swagger';
 import type { Response } from 'express';
 import type { ActivationReport } from '@reprise/domain/report';
 import { validationError } from '@reprise/domain/shared/errors';
@@ -21,7 +29,8 @@ export class ReportsController {
   @Get(':id/report')
   @Roles('dr-manager', 'scheduler', 'auditor')
   @ApiOperation({
-    summary: 'The DRP test report of an activation, rebuilt from its events (live while it runs, final once closed)',
+    summary:
+      'The DRP test report of an activation, rebuilt from its events (live while it runs, final once closed)',
     description:
       'Launch and closing dates, delay to first and last server available, customer number and domain, Windows/Linux split, ok/warning/failed/blocked counts, one entry per server and the corrective actions. `?format=html` gives a printable page with a timeline chart (restore / boot / analysis per server, RTO target as a line).',
   })
@@ -38,7 +47,9 @@ export class ReportsController {
     @Res({ passthrough: true }) res: Response,
   ): Promise<ActivationReport | string> {
     if (format !== undefined && !FORMATS.includes(format as (typeof FORMATS)[number])) {
-      throw validationError('invalid-query', 'format must be json or html', [{ field: 'format', message: 'must be one of json, html' }]);
+      throw validationError('invalid-query', 'format must be json or html', [
+        { field: 'format', message: 'must be one of json, html' },
+      ]);
     }
     const { report, tenant } = await this.reports.build(actor.tenantId, id);
     res.setHeader('Cache-Control', 'no-store');

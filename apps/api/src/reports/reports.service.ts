@@ -1,9 +1,19 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { evolveActivation, initialActivationState, type ActivationEvent, type ActivationState } from '@reprise/domain/activation';
+import {
+  evolveActivation,
+  initialActivationState,
+  type ActivationEvent,
+  type ActivationState,
+} from '@reprise/domain/activation';
 import { buildReport, type ActivationReport } from '@reprise/domain/report';
 import { notFound } from '@reprise/domain/shared/errors';
 import { streams } from '@reprise/domain/shared/streams';
-import { tenantDecider, type TenantDetails, type TenantEvent, type TenantState } from '@reprise/domain/tenant/tenant';
+import {
+  tenantDecider,
+  type TenantDetails,
+  type TenantEvent,
+  type TenantState,
+} from '@reprise/domain/tenant/tenant';
 import { loadAggregate } from '@reprise/event-store/command-handling';
 import { EVENT_STORE, type EventStore } from '@reprise/event-store/event-store.port';
 
@@ -28,10 +38,14 @@ export class ReportsService {
   async build(tenantId: string, activationId: string): Promise<BuiltReport> {
     if (!ACTIVATION_ID.test(activationId)) throw notFound('activation', activationId.slice(0, 100));
     const [loaded, tenant] = await Promise.all([
-      loadAggregate<ActivationState, ActivationEvent>(this.store, streams.activation(tenantId, activationId), {
-        evolve: evolveActivation,
-        initialState: initialActivationState,
-      }),
+      loadAggregate<ActivationState, ActivationEvent>(
+        this.store,
+        streams.activation(tenantId, activationId),
+        {
+          evolve: evolveActivation,
+          initialState: initialActivationState,
+        },
+      ),
       this.tenant(tenantId),
     ]);
     if (!loaded || !loaded.state.exists) throw notFound('activation', activationId);
@@ -39,8 +53,16 @@ export class ReportsService {
   }
 
   private async tenant(tenantId: string): Promise<BuiltReport['tenant']> {
-    const loaded = await loadAggregate<TenantState, TenantEvent>(this.store, streams.tenant(tenantId), tenantDecider);
+    const loaded = await loadAggregate<TenantState, TenantEvent>(
+      this.store,
+      streams.tenant(tenantId),
+      tenantDecider,
+    );
     const t = loaded?.state;
-    return { customerNumber: t?.customerNumber ?? '', domain: t?.domain ?? '', timeZone: t?.timeZone ?? 'UTC' };
+    return {
+      customerNumber: t?.customerNumber ?? '',
+      domain: t?.domain ?? '',
+      timeZone: t?.timeZone ?? 'UTC',
+    };
   }
 }
