@@ -38,6 +38,8 @@ const TITLES: Record<number, string> = {
   503: 'Service Unavailable',
 };
 
+const RESERVED = new Set(['type', 'title', 'status', 'detail', 'code', 'errors', 'instance']);
+
 const typeFor = (code: string) => `https://reprise.dev/problems/${code}`;
 
 /** Thrown by the validation pipe: every invalid field listed. */
@@ -59,14 +61,17 @@ export class ProblemDetailsFilter implements ExceptionFilter {
     if (exception instanceof DomainError) {
       const status = STATUS_OF[exception.kind];
       const { errors, ...rest } = exception.details;
+      // Extra details first: they may never replace the standard members (a detail named `status`
+      // would otherwise turn a 409 into a body saying something else).
+      const extras = Object.fromEntries(Object.entries(rest).filter(([key]) => !RESERVED.has(key)));
       return {
+        ...extras,
         type: typeFor(exception.code),
         title: TITLES[status],
         status,
         detail: exception.message,
         code: exception.code,
         ...(errors && errors.length ? { errors } : {}),
-        ...rest,
       };
     }
     if (exception instanceof WrongExpectedVersionError) {
