@@ -127,12 +127,22 @@ export class ReasonDto {
   by?: PersonDto;
 }
 
-export class AbortActivationDto extends ReasonDto {
+/**
+ * `reason` is required. Not derived from ReasonDto: class-validator applies the parent's
+ * `@IsOptional()` to the redeclared property too, which let an abort without a reason through.
+ */
+export class AbortActivationDto {
   @ApiProperty()
   @IsString()
   @MinLength(1)
   @MaxLength(2000)
-  declare reason: string;
+  reason: string;
+
+  @ApiPropertyOptional({ type: PersonDto })
+  @IsOptional()
+  @ValidateNested()
+  @Type(() => PersonDto)
+  by?: PersonDto;
 }
 
 export class ListActivationsQuery {

@@ -18,7 +18,7 @@ import {
 } from '@reprise/domain/activation';
 import type { ServerState } from '@reprise/domain/estate/server';
 import { CLOCK, type Clock } from '@reprise/domain/shared/clock';
-import { forbidden, notFound, validationError } from '@reprise/domain/shared/errors';
+import { DomainError, forbidden, notFound, validationError } from '@reprise/domain/shared/errors';
 import { streams } from '@reprise/domain/shared/streams';
 import { handleCommand } from '@reprise/event-store/command-handling';
 import {
@@ -26,6 +26,7 @@ import {
   type EventStore,
   type MetadataInput,
   type RecordedEvent,
+  WrongExpectedVersionError,
 } from '@reprise/event-store/event-store.port';
 import { NOTIFIER, type Notifier } from '@reprise/common/notifications/notifier';
 import type { Actor } from '../auth';
@@ -54,6 +55,25 @@ export function toSnapshot(server: ServerState): ActivationServerSnapshot {
       (server as ServerState & { antiAffinityGroup?: string | null }).antiAffinityGroup ?? null,
   };
 }
+
+/**
+ * Domain errors of the activation decider carry the activation's `status` in their details (e.g.
+ * `wrong-status`, `wrong-code`); spread into problem+json it would replace the HTTP `status` number
+ * and the filter would answer 500. It is answered as `activationStatus` instead.
+ */
+export function withActivationStatus(error: unknown): unknown {
+  if (!(error instanceof DomainError) || !('status' in error.details)) return error;
+  const { status, ...details } = error.details;
+  const renamed = new DomainError(error.kind, error.code, error.message, {
+    ...details,
+    activationStatus: status,
+  });
+  renamed.stack = error.stack;
+  return renamed;
+}
+
+/** How many times a human command is decided again after losing a race with the worker's facts. */
+const COMMAND_ATTEMPTS = 5;
 
 /** Time a close/failback waits for the worker to finish before answering 202 instead of 200. */
 const SETTLE_TIMEOUT_MS = Number(process.env.REPRISE_SETTLE_TIMEOUT_MS ?? 20_000);
@@ -84,13 +104,27 @@ export class ActivationsService {
     command: ActivationCommand,
     metadata: MetadataInput,
   ) {
-    const result = await handleCommand(
-      this.store,
-      streams.activation(actor.tenantId, activationId),
-      activationDecider,
-      command,
-      metadata,
-    );
+    // The worker appends facts to the same stream while it runs (pre-staged restores of an alert,
+    // steps of a running activation): a human command that lost the race is decided again on the
+    // new state rather than answered 409 (no If-Match was given, so there is no lost update).
+    let result: Awaited<
+      ReturnType<typeof handleCommand<ActivationCommand, ActivationState, ActivationEvent>>
+    >;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        result = await handleCommand(
+          this.store,
+          streams.activation(actor.tenantId, activationId),
+          activationDecider,
+          command,
+          metadata,
+        );
+        break;
+      } catch (error) {
+        if (error instanceof WrongExpectedVersionError && attempt < COMMAND_ATTEMPTS) continue;
+        throw withActivationStatus(error);
+      }
+    }
     if (result.position) await this.views.waitFor(result.position);
     return result;
   }
@@ -220,7 +254,7 @@ export class ActivationsService {
       metadata,
     );
     const refusal = confirmationRefusal(result.events as unknown as ActivationEvent[]);
-    if (refusal) throw refusal;
+    if (refusal) throw withActivationStatus(refusal);
     const next = result.state as Activation;
     return { id, status: next.status, startsAt: next.startsAt, version: result.version };
   }

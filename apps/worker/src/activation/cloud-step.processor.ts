@@ -9,13 +9,32 @@ import { StepRunner } from './step-runner.service';
 type StepJob = Job<JobPayloads['activation.step']>;
 
 const CONCURRENCY = Number(process.env.WORKER_CONCURRENCY ?? 64);
+/**
+ * A step job held by a worker that died (SIGKILL, OOM, lost host) stays `active` in Redis until its
+ * lock expires and BullMQ's stalled-job check moves it back to `wait`; until then the reconciler
+ * cannot enqueue it again (same job id). BullMQ's defaults (30 s lock, 30 s check) stall a crashed
+ * activation for up to a minute, so the lock is short (renewed every half of it while the step runs)
+ * and the check frequent. Steps are idempotent, so a job taken over after a stall only resumes.
+ */
+const LOCK_MS = Number(process.env.REPRISE_STEP_LOCK_MS ?? 5000);
+const STALLED_CHECK_MS = Number(process.env.REPRISE_STALLED_CHECK_MS ?? 2000);
 
 /** Runs activation steps. A step still failing after its last retry is recorded as a failure event. */
-@Processor(QueueName.CloudStep, { concurrency: CONCURRENCY })
+@Processor(QueueName.CloudStep, {
+  concurrency: CONCURRENCY,
+  lockDuration: LOCK_MS,
+  stalledInterval: STALLED_CHECK_MS,
+  // A step that stalls again (another crash) is taken over again rather than failed without an event.
+  maxStalledCount: 10,
+})
 export class CloudStepProcessor extends WorkerHost {
   private readonly logger = new Logger(CloudStepProcessor.name);
-  /** Keys running in this process: a re-enqueued copy of a running step does not run twice here. */
-  private readonly running = new Set<string>();
+  /**
+   * Steps running in this process by key: a copy of a running step (re-enqueued after its job was
+   * lost with Redis) shares the outcome of the running one instead of running the step twice, and
+   * fails (so BullMQ retries it) if the running one fails.
+   */
+  private readonly running = new Map<string, Promise<void>>();
 
   constructor(
     private readonly runner: StepRunner,
@@ -26,13 +45,13 @@ export class CloudStepProcessor extends WorkerHost {
   }
 
   async process(job: StepJob): Promise<void> {
-    if (this.running.has(job.data.key)) return;
-    this.running.add(job.data.key);
-    try {
-      await this.runner.run(job.data, job.id ?? job.data.key);
-    } finally {
-      this.running.delete(job.data.key);
-    }
+    const inFlight = this.running.get(job.data.key);
+    if (inFlight) return inFlight;
+    const run = this.runner.run(job.data, job.id ?? job.data.key).finally(() => {
+      if (this.running.get(job.data.key) === run) this.running.delete(job.data.key);
+    });
+    this.running.set(job.data.key, run);
+    return run;
   }
 
   @OnWorkerEvent('failed')

@@ -25,6 +25,26 @@ type RecordFn = (command: ActivationCommand) => Promise<unknown>;
 const POLL_MS = Number(process.env.REPRISE_CLOUD_POLL_MS ?? 25);
 const WAIT_TIMEOUT_MS = 10 * 60_000;
 
+/** Whether the events still say the step has work to do (the phase it acts on, while executing). */
+function stillDue(state: Activation, job: StepJob, server: ServerState | undefined): boolean {
+  const executing = state.status === 'running';
+  switch (job.step) {
+    case 'restore':
+      return (
+        (executing || state.status === 'alert') &&
+        (server?.phase === 'pending' || server?.phase === 'restoring')
+      );
+    case 'boot':
+      return executing && (server?.phase === 'restored' || server?.phase === 'booting');
+    case 'analyse':
+      return executing && server?.phase === 'checking';
+    case 'network':
+      return executing && (state.network.phase === 'pending' || state.network.phase === 'setting-up');
+    default:
+      return true;
+  }
+}
+
 /**
  * Runs one step of an activation against the recovery cloud. Every mutating call carries an
  * idempotency key derived from (activation, server, step, attempt); before any call the step looks
@@ -68,6 +88,10 @@ export class StepRunner {
     if (!state) return;
     const server = job.serverId ? state.servers[state.index[job.serverId]] : undefined;
     if (job.serverId && (!server || server.attempt !== job.attempt)) return; // superseded by a retry
+    // A copy of a step that is done (a re-enqueued job, a job taken over after a stall), or a step
+    // of an activation that stopped executing (aborted), calls nothing: no idempotency key is
+    // replayed for work the events already record, and nothing new starts after an abort.
+    if (!stillDue(state, job, server)) return;
     const record: RecordFn = (command) =>
       this.recorder.record(job.tenantId, job.activationId, command, jobId);
     try {
