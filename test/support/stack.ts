@@ -101,7 +101,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     env: { ...env, SQLITE_PATH: process.env.SQLITE_PATH as string },
     webhook,
     async close() {
-      await worker?.close();
+      await this.worker?.close();
       await api.close();
       await cloud.close();
       await webhook.close();

@@ -193,7 +193,14 @@ export class HttpRecoveryCloud implements RecoveryCloud {
     const pollIntervalMs = options.pollIntervalMs ?? 200;
     const timeoutMs = options.timeoutMs ?? 60_000;
     const deadline = Date.now() + timeoutMs;
+    const stopped = () =>
+      new CloudTransientError(
+        'wait-aborted',
+        `stopped waiting for operation ${operationId}: ${String(options.signal?.reason ?? 'aborted')}`,
+        0,
+      );
     for (;;) {
+      if (options.signal?.aborted) throw stopped();
       const op = await this.getOperation<R>(operationId);
       if (op.status === 'succeeded') return op;
       if (op.status === 'failed') {
@@ -212,6 +219,7 @@ export class HttpRecoveryCloud implements RecoveryCloud {
         );
       }
       await this.sleep(pollIntervalMs);
+      if (options.signal?.aborted) throw stopped();
     }
   }
 

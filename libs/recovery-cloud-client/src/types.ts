@@ -204,6 +204,8 @@ export interface WaitOptions {
   pollIntervalMs?: number;
   /** Wall ms before giving up. Default 60 000. */
   timeoutMs?: number;
+  /** Stop polling (e.g. the worker is shutting down): rejects with CloudTransientError `wait-aborted`. */
+  signal?: AbortSignal;
 }
 
 export interface ClockAnchors {

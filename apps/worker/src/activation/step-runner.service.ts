@@ -1,4 +1,4 @@
-import { Inject, Injectable, Logger } from '@nestjs/common';
+import { BeforeApplicationShutdown, Inject, Injectable, Logger } from '@nestjs/common';
 import type { ActivationCommand } from '@reprise/domain/activation/activation.commands';
 import type { Activation, ServerState } from '@reprise/domain/activation/activation.state';
 import { CLOCK, type Clock } from '@reprise/domain/shared/clock';
@@ -54,7 +54,7 @@ function stillDue(state: Activation, job: StepJob, server: ServerState | undefin
  * Transient errors are thrown, so BullMQ retries the job with backoff.
  */
 @Injectable()
-export class StepRunner {
+export class StepRunner implements BeforeApplicationShutdown {
   private readonly logger = new Logger(StepRunner.name);
 
   constructor(
@@ -76,7 +76,20 @@ export class StepRunner {
         undefined,
         op as unknown as CloudOperation,
       );
-    return this.cloud.waitFor<R>(op.operationId, { pollIntervalMs: POLL_MS, timeoutMs: WAIT_TIMEOUT_MS });
+    // A stopping worker does not wait for long cloud operations: the job fails as transient and the
+    // step resumes (same operation, found by listing) in whichever worker takes it next.
+    return this.cloud.waitFor<R>(op.operationId, {
+      pollIntervalMs: POLL_MS,
+      timeoutMs: WAIT_TIMEOUT_MS,
+      signal: this.shutdown.signal,
+    });
+  }
+
+  private readonly shutdown = new AbortController();
+
+  /** Runs before BullMQ closes its workers (which waits for the jobs in progress). */
+  beforeApplicationShutdown(): void {
+    this.shutdown.abort('the worker is stopping; the step resumes in the next worker');
   }
 
   private async resources(job: StepJob, serverId?: string): Promise<CloudResource[]> {
