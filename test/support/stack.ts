@@ -100,7 +100,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     worker,
     env: { ...env, SQLITE_PATH: process.env.SQLITE_PATH as string },
     webhook,
-    async close() {
+    async close(this: Stack) {
       await this.worker?.close();
       await api.close();
       await cloud.close();

@@ -73,17 +73,23 @@ export class PlanService {
       plan,
       now: this.clock.now().toISOString(),
     };
-    for (const contributor of this.registry.all()) {
-      try {
-        findings.push(...(await contributor.check(context)));
-      } catch (error) {
-        findings.push({
-          severity: 'warning',
-          code: 'check-unavailable',
-          message: `${contributor.name} could not run: ${(error as Error).message}`,
-        });
-      }
-    }
+    // Contributors are independent (some ask the recovery cloud): run them side by side.
+    const contributed = await Promise.all(
+      this.registry.all().map(async (contributor) => {
+        try {
+          return await contributor.check(context);
+        } catch (error) {
+          return [
+            {
+              severity: 'warning' as const,
+              code: 'check-unavailable',
+              message: `${contributor.name} could not run: ${(error as Error).message}`,
+            },
+          ];
+        }
+      }),
+    );
+    for (const list of contributed) findings.push(...list);
     findings.sort((a, b) => SEVERITY_ORDER[a.severity] - SEVERITY_ORDER[b.severity]);
     return { ready: !findings.some((f) => f.severity === 'error'), findings };
   }

@@ -20,7 +20,7 @@ import { ReadinessCheckRegistry } from '../plan/readiness-check';
         new HttpRecoveryCloud({
           baseUrl: env.RECOVERY_CLOUD_URL,
           timeoutMs: 1500,
-          retry: { maxAttempts: 2 },
+          retry: { maxAttempts: 1 },
         }),
     },
   ],
