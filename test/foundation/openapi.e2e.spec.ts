@@ -1,0 +1,66 @@
+import { startApi, type ApiHarness } from '../support/api-harness';
+
+/** Every route of the public contract (../shared/api.md) is in the OpenAPI document at /docs. */
+const CONTRACT: Array<[string, string]> = [
+  ['post', '/api/v1/tenants'],
+  ['get', '/api/v1/tenants/{id}'],
+  ['post', '/api/v1/tenants/{id}/api-keys'],
+  ['post', '/api/v1/servers'],
+  ['get', '/api/v1/servers'],
+  ['get', '/api/v1/servers/{id}'],
+  ['put', '/api/v1/servers/{id}/protection-class'],
+  ['put', '/api/v1/servers/{id}/dependencies'],
+  ['put', '/api/v1/servers/{id}/template'],
+  ['post', '/api/v1/servers/{id}/disks'],
+  ['delete', '/api/v1/servers/{id}/disks/{name}'],
+  ['put', '/api/v1/servers/{id}/os'],
+  ['delete', '/api/v1/servers/{id}'],
+  ['get', '/api/v1/servers/{id}/history'],
+  ['put', '/api/v1/plan/authorised-persons'],
+  ['get', '/api/v1/plan'],
+  ['post', '/api/v1/plan/check'],
+  ['post', '/api/v1/activations'],
+  ['post', '/api/v1/activations/{id}/confirm'],
+  ['post', '/api/v1/activations/{id}/escalate'],
+  ['post', '/api/v1/activations/{id}/stand-down'],
+  ['get', '/api/v1/activations'],
+  ['get', '/api/v1/activations/{id}'],
+  ['get', '/api/v1/activations/{id}/events'],
+  ['get', '/api/v1/activations/{id}/stream'],
+  ['post', '/api/v1/activations/{id}/abort'],
+  ['post', '/api/v1/activations/{id}/servers/{serverId}/retry'],
+  ['post', '/api/v1/activations/{id}/close'],
+  ['post', '/api/v1/activations/{id}/failback'],
+  ['get', '/api/v1/activations/{id}/report'],
+  ['post', '/api/v1/test-schedules'],
+  ['get', '/api/v1/test-schedules'],
+  ['delete', '/api/v1/test-schedules/{id}'],
+  ['get', '/api/v1/compliance'],
+  ['get', '/api/v1/audit/events'],
+  ['get', '/api/v1/audit/verify'],
+];
+
+describe('OpenAPI document (e2e)', () => {
+  let api: ApiHarness;
+  let paths: Record<string, Record<string, { responses: Record<string, unknown> }>>;
+  beforeAll(async () => {
+    api = await startApi();
+    paths = (await api.http.get('/docs/openapi.json').expect(200)).body.paths;
+  });
+  afterAll(async () => api.close());
+
+  it.each(CONTRACT)('documents %s %s', (method, path) => {
+    const operation = paths[path]?.[method];
+    expect(operation).toBeDefined();
+  });
+
+  it('documents the error answers of writes (problem+json statuses)', () => {
+    const writes = CONTRACT.filter(([m]) => m !== 'get').map(([m, p]) => ({
+      m,
+      p,
+      codes: Object.keys(paths[p]?.[m]?.responses ?? {}),
+    }));
+    const undocumented = writes.filter((w) => !w.codes.some((c) => c.startsWith('4')));
+    expect(undocumented).toEqual([]);
+  });
+});
