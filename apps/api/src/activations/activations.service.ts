@@ -10,13 +10,11 @@ import {
   type Activation,
   type ActivationCommand,
   type ActivationEvent,
-  type ActivationServerSnapshot,
   type ActivationState,
   type ActivationView,
   type Person,
   type RequestedScope,
 } from '@reprise/domain/activation';
-import type { ServerState } from '@reprise/domain/estate/server';
 import { CLOCK, type Clock } from '@reprise/domain/shared/clock';
 import { DomainError, forbidden, notFound, validationError } from '@reprise/domain/shared/errors';
 import { streams } from '@reprise/domain/shared/streams';
@@ -30,31 +28,17 @@ import {
 } from '@reprise/event-store/event-store.port';
 import { NOTIFIER, type Notifier } from '@reprise/common/notifications/notifier';
 import type { Actor } from '../auth';
-import { readAuthorisedPersons, readTenantDetails, readTenantEstate } from '../estate/estate.queries';
+import {
+  activationSnapshotOf,
+  readAuthorisedPersons,
+  readTenantDetails,
+  readTenantEstate,
+} from '@reprise/event-store/queries/estate.queries';
 import { TenantLocks } from '../estate/tenant-lock';
 import { ActivationViews } from './activation-views.service';
 import { hashConfirmationCode, newConfirmationCode, verifyConfirmationCode } from './confirmation-code';
 
 export const VIEW_ESTIMATES = estimatesFromSizes();
-
-export function toSnapshot(server: ServerState): ActivationServerSnapshot {
-  return {
-    serverId: server.id,
-    hostname: server.hostname,
-    osFamily: server.os.family,
-    osName: server.os.name,
-    osVersion: server.os.version,
-    template: { ...server.template },
-    disks: server.disks.map((d) => ({ ...d })),
-    dependsOn: [...server.dependsOn],
-    rtoMinutes: server.rtoMinutes,
-    rpoMinutes: server.rpoMinutes,
-    recoveryMethod: server.recoveryMethod,
-    protectionClass: server.protectionClass,
-    antiAffinityGroup:
-      (server as ServerState & { antiAffinityGroup?: string | null }).antiAffinityGroup ?? null,
-  };
-}
 
 /**
  * Domain errors of the activation decider carry the activation's `status` in their details (e.g.
@@ -165,7 +149,7 @@ export class ActivationsService {
     const code = body.type === 'disaster' ? newConfirmationCode() : null;
     const persons = await readAuthorisedPersons(this.store, actor.tenantId);
     const result = await this.locks.run(actor.tenantId, async () => {
-      const estate = (await readTenantEstate(this.store, actor.tenantId)).map(toSnapshot);
+      const estate = (await readTenantEstate(this.store, actor.tenantId)).map(activationSnapshotOf);
       const otherActivations = this.views
         .list(actor.tenantId)
         .map((a) => ({ id: a.id, type: a.type, status: a.status }));
@@ -269,7 +253,7 @@ export class ActivationsService {
     const tenant = await readTenantDetails(this.store, actor.tenantId);
     const persons = await readAuthorisedPersons(this.store, actor.tenantId);
     const code = newConfirmationCode();
-    const estate = (await readTenantEstate(this.store, actor.tenantId)).map(toSnapshot);
+    const estate = (await readTenantEstate(this.store, actor.tenantId)).map(activationSnapshotOf);
     const result = await this.execute(
       actor,
       id,

@@ -66,7 +66,6 @@ export function activationSnapshotOf(server: ServerState): ActivationServerSnaps
     rpoMinutes: server.rpoMinutes,
     recoveryMethod: server.recoveryMethod,
     protectionClass: server.protectionClass,
-    antiAffinityGroup:
-      (server as ServerState & { antiAffinityGroup?: string | null }).antiAffinityGroup ?? null,
+    antiAffinityGroup: server.antiAffinityGroup ?? null,
   };
 }
