@@ -6,7 +6,8 @@ import {
   startRecoveryCloud,
   type RunningRecoveryCloud,
 } from '../../apps/recovery-cloud/src/recovery-cloud.app';
-import { ADMIN_TOKEN, startApi, type ApiHarness } from './api-harness';
+import { startApi, type ApiHarness } from './api-harness';
+import { bearer, createTenant as createTenantKeys } from './tenants';
 
 export interface StackOptions {
   timeScale?: number;
@@ -109,36 +110,11 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   };
 }
 
-export const bearer = (token: string) => ({ Authorization: `Bearer ${token}` });
+export { bearer } from './tenants';
 
-/** Creates a tenant with one key per role; returns the tokens. */
-export async function createTenant(api: ApiHarness, overrides: Record<string, unknown> = {}) {
-  const tenant = await api.http
-    .post('/api/v1/tenants')
-    .set(bearer(ADMIN_TOKEN))
-    .send({
-      name: 'Acme',
-      customerNumber: `C-${randomUUID().slice(0, 6)}`,
-      domain: 'acme.example',
-      activationWindow: '24x7',
-      ...overrides,
-    })
-    .expect(201);
-  const key = async (role: string) =>
-    (
-      await api.http
-        .post(`/api/v1/tenants/${tenant.body.id}/api-keys`)
-        .set(bearer(ADMIN_TOKEN))
-        .send({ name: role, role })
-        .expect(201)
-    ).body.token as string;
-  return {
-    id: tenant.body.id as string,
-    manager: await key('dr-manager'),
-    scheduler: await key('scheduler'),
-    auditor: await key('auditor'),
-  };
-}
+/** A 24x7 tenant (activations start at once) with one key per role. */
+export const createTenant = (api: ApiHarness, overrides: Record<string, unknown> = {}) =>
+  createTenantKeys(api, { name: 'Acme', domain: 'acme.example', activationWindow: '24x7', ...overrides });
 
 export interface ServerInput {
   hostname: string;
