@@ -13,7 +13,7 @@ import {
   ValidateNested,
   ValidationArguments,
 } from 'class-validator';
-import type { RequestedScope } from '@reprise/domain/activation';
+import { ACTIVATION_STATUSES, type RequestedScope } from '@reprise/domain/activation';
 
 /** `"full"` or `{servers: [hostname, ...]}` (1 to 1,000 hostnames). */
 function IsActivationScope() {
@@ -151,21 +151,9 @@ export class ListActivationsQuery {
   @IsIn(['test', 'disaster', 'alert'])
   type?: string;
 
-  @ApiPropertyOptional()
+  @ApiPropertyOptional({ enum: ACTIVATION_STATUSES })
   @IsOptional()
-  @IsIn([
-    'awaiting-confirmation',
-    'scheduled',
-    'alert',
-    'running',
-    'completed',
-    'completed-with-failures',
-    'aborted',
-    'rejected',
-    'stood-down',
-    'closed',
-    'failed-back',
-  ])
+  @IsIn(ACTIVATION_STATUSES)
   status?: string;
 }
 
