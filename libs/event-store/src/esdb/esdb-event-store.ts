@@ -210,7 +210,8 @@ export class EsdbEventStore implements EventStore {
     return this.knownPositions.get(after) ?? { commit: BigInt(after), prepare: BigInt(after) };
   }
 
-  private isOwnStream(stream: string): boolean {
+  /** Streams of the application (not EventStoreDB's system streams, not our checkpoints). */
+  isOwnStream(stream: string): boolean {
     return !stream.startsWith('$') && !stream.startsWith(this.checkpointPrefix);
   }
 
@@ -350,6 +351,7 @@ class EsdbSubscription implements Subscription {
           if (
             !event ||
             event.position <= this.position ||
+            !this.store.isOwnStream(event.stream) ||
             !matchesPrefixes(event.stream, this.options.streamPrefixes)
           )
             continue;
