@@ -1,5 +1,7 @@
 import { teardownRequired } from '@reprise/domain/activation/activation.decider';
 import type { Activation, ServerState } from '@reprise/domain/activation/activation.state';
+import { DEFAULT_ESTIMATES } from '@reprise/domain/estate/estimates';
+import { downstreamTails } from '@reprise/domain/estate/graph';
 import type { StepKind } from '@reprise/jobs';
 
 export interface WorkItem {
@@ -16,40 +18,24 @@ const EXECUTING = new Set(['running']);
  * throughput does not depend on this; what it buys is order: servers whose downstream chain is
  * longest are restored first, and the leaves last, so the activation's tail is one short start-up.
  */
-export const MAX_PARALLEL_RESTORES = Number(process.env.REPRISE_MAX_PARALLEL_RESTORES ?? 16);
-const STARTUP_MINUTES = { windows: 1 + 6 + 4, linux: 1 + 3 + 4 };
-
-/**
- * Tails depend only on the scope, which evolve() carries along by reference: cache them per scope
- * (keyed by the first server's snapshot object, checked against the scope size).
- */
+export const MAX_PARALLEL_RESTORES = Number(
+  process.env.REPRISE_MAX_PARALLEL_RESTORES ?? DEFAULT_ESTIMATES.maxParallelRestores,
+);
+/** Tails depend only on the scope, which evolve() carries by reference: cached per scope. */
 const tailCache = new WeakMap<object, { size: number; tails: Map<string, number> }>();
 
 /** Minutes from a server's restore to the end of its longest downstream chain of start-ups. */
-export function downstreamTails(state: Activation): Map<string, number> {
+export function restoreTails(state: Activation): Map<string, number> {
   const anchor = state.servers[0]?.snapshot;
   const cached = anchor ? tailCache.get(anchor) : undefined;
   if (cached && cached.size === state.servers.length) return cached.tails;
-  const downstream = new Map<string, ServerState[]>();
-  for (const s of state.servers)
-    for (const up of s.snapshot.dependsOn) {
-      const list = downstream.get(up);
-      if (list) list.push(s);
-      else downstream.set(up, [s]);
-    }
-  const tails = new Map<string, number>();
-  const visiting = new Set<string>();
-  const tail = (s: ServerState): number => {
-    const known = tails.get(s.snapshot.hostname);
-    if (known !== undefined) return known;
-    if (visiting.has(s.snapshot.hostname)) return 0; // a cycle cannot be enrolled; be safe anyway
-    visiting.add(s.snapshot.hostname);
-    const below = Math.max(0, ...(downstream.get(s.snapshot.hostname) ?? []).map(tail));
-    const value = STARTUP_MINUTES[s.snapshot.osFamily] + below;
-    tails.set(s.snapshot.hostname, value);
-    return value;
-  };
-  state.servers.forEach(tail);
+  const graph = new Map(state.servers.map((s) => [s.snapshot.hostname, s.snapshot.dependsOn]));
+  const family = new Map(state.servers.map((s) => [s.snapshot.hostname, s.snapshot.osFamily]));
+  // The same tails the plan uses to predict the RTO (start-up = boot + analysis estimates).
+  const tails = downstreamTails(
+    graph,
+    (h) => DEFAULT_ESTIMATES.bootMinutes[family.get(h) ?? 'linux'] + DEFAULT_ESTIMATES.analysisMinutes,
+  );
   if (anchor) tailCache.set(anchor, { size: state.servers.length, tails });
   return tails;
 }
@@ -80,7 +66,7 @@ export function workPlan(state: Activation): WorkItem[] {
     const pending = state.servers.filter((s) => s.phase === 'pending');
     const free = Math.max(0, MAX_PARALLEL_RESTORES - restoring.length);
     if (pending.length && free) {
-      const tails = downstreamTails(state);
+      const tails = restoreTails(state);
       const size = (s: ServerState) => s.snapshot.disks.reduce((sum, d) => sum + d.sizeGiB, 0);
       pending
         .sort(

@@ -8,6 +8,13 @@ import type { RecoveryMethod, ServerState } from './server';
 export interface RecoveryEstimateSettings {
   /** Restore throughput of one server's restore from the backup space (GiB per minute). 5 GiB/min ≈ 0.7 Gbit/s. */
   restoreGiBPerMinute: number;
+  /**
+   * Restore bandwidth of the recovery space, shared by every restore in flight (GiB per minute; 60 ≈
+   * 1 GiB/s, the simulator's default). The plan predicts restores as the engine runs them: at most
+   * `maxParallelRestores` at once, longest downstream chain first.
+   */
+  sharedRestoreGiBPerMinute: number;
+  maxParallelRestores: number;
   /** Powering on an asynchronously replicated VM (RTO < 15 min). */
   vmReplicationPowerOnMinutes: number;
   /** Presenting a replicated LUN to the recovery hosts (RTO < 4 h). */
@@ -19,6 +26,8 @@ export interface RecoveryEstimateSettings {
 
 export const DEFAULT_ESTIMATES: RecoveryEstimateSettings = {
   restoreGiBPerMinute: 5,
+  sharedRestoreGiBPerMinute: 60,
+  maxParallelRestores: 16,
   vmReplicationPowerOnMinutes: 2,
   storageReplicationPresentMinutes: 30,
   bootMinutes: { windows: 6, linux: 3 },

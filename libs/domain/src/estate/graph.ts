@@ -200,3 +200,75 @@ export function schedule(graph: DependencyGraph, timing: (node: string) => NodeT
   criticalPath.reverse();
   return { availableAt, criticalPath, makespan: last === null ? 0 : availableAt.get(last)! };
 }
+
+/**
+ * Minutes from a node's readiness to the end of its longest downstream chain of start-ups
+ * (its own start included). The engine restores nodes with the longest tail first.
+ */
+export function downstreamTails(
+  graph: DependencyGraph,
+  start: (node: string) => number,
+): Map<string, number> {
+  const downstream = new Map<string, string[]>();
+  for (const [node, ups] of graph)
+    for (const up of ups) {
+      const list = downstream.get(up);
+      if (list) list.push(node);
+      else downstream.set(up, [node]);
+    }
+  const { order } = topologicalOrder(graph);
+  const tails = new Map<string, number>();
+  for (let i = order.length - 1; i >= 0; i--) {
+    const node = order[i];
+    let below = 0;
+    for (const d of downstream.get(node) ?? []) below = Math.max(below, tails.get(d) ?? 0);
+    tails.set(node, start(node) + below);
+  }
+  for (const node of graph.keys()) if (!tails.has(node)) tails.set(node, start(node)); // nodes on cycles
+  return tails;
+}
+
+/**
+ * When restores sharing one bandwidth finish, if at most `maxParallel` run at once and they start in
+ * `priority` order (highest first): each running restore gets bandwidth / running. Sizes in GiB,
+ * bandwidth in GiB per minute; returns minutes after the start. O(n · maxParallel).
+ */
+export function sharedRestoreFinish(
+  sizes: ReadonlyMap<string, number>,
+  bandwidthGiBPerMinute: number,
+  maxParallel: number,
+  priority: (node: string) => number,
+): Map<string, number> {
+  const queue = [...sizes.keys()].sort(
+    (a, b) => priority(b) - priority(a) || (sizes.get(b) ?? 0) - (sizes.get(a) ?? 0),
+  );
+  const finish = new Map<string, number>();
+  const running = new Map<string, number>(); // node → GiB left
+  let now = 0;
+  let next = 0;
+  const fill = () => {
+    while (running.size < maxParallel && next < queue.length) {
+      const node = queue[next++];
+      const size = sizes.get(node) ?? 0;
+      if (size <= 0) finish.set(node, now);
+      else running.set(node, size);
+    }
+  };
+  fill();
+  while (running.size) {
+    const rate = bandwidthGiBPerMinute / running.size;
+    let smallest = Infinity;
+    for (const left of running.values()) smallest = Math.min(smallest, left);
+    const elapsed = smallest / rate;
+    now += elapsed;
+    for (const [node, left] of running) {
+      const remaining = left - smallest;
+      if (remaining <= 1e-9) {
+        running.delete(node);
+        finish.set(node, now);
+      } else running.set(node, remaining);
+    }
+    fill();
+  }
+  return finish;
+}

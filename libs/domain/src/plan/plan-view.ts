@@ -4,8 +4,9 @@ import {
   DEFAULT_ESTIMATES,
   round1,
   ServerEstimate,
+  totalDiskGiB,
 } from '../estate/estimates';
-import { bootWaves, DependencyGraph, schedule } from '../estate/graph';
+import { bootWaves, DependencyGraph, downstreamTails, schedule, sharedRestoreFinish } from '../estate/graph';
 import type { ServerState } from '../estate/server';
 
 export interface PlanServer {
@@ -54,6 +55,23 @@ export function computePlan(
   const byName = new Map(servers.filter((s) => graph.has(s.hostname)).map((s) => [s.hostname, s]));
   const estimates = new Map<string, ServerEstimate>();
   for (const [name, s] of byName) estimates.set(name, estimateServer(s, settings));
+  // Backup restores share the recovery space's bandwidth, run as the engine runs them (bounded,
+  // longest downstream chain first); replicas are powered on or presented without it.
+  const startOf = (name: string) => estimates.get(name)!.bootMinutes + estimates.get(name)!.analysisMinutes;
+  const tails = downstreamTails(graph, startOf);
+  const restoreSizes = new Map(
+    [...byName]
+      .filter(([, s]) => s.recoveryMethod === 'backup-restore')
+      .map(([name, s]) => [name, totalDiskGiB(s)]),
+  );
+  const restored = sharedRestoreFinish(
+    restoreSizes,
+    settings.sharedRestoreGiBPerMinute,
+    settings.maxParallelRestores,
+    (n) => tails.get(n) ?? 0,
+  );
+  for (const [name, minutes] of restored)
+    estimates.set(name, { ...estimates.get(name)!, restoreMinutes: minutes });
   const result = schedule(graph, (name) => {
     const e = estimates.get(name)!;
     return { ready: e.restoreMinutes, start: e.bootMinutes + e.analysisMinutes };

@@ -46,14 +46,30 @@ describe('plan', () => {
     ]);
     expect(plan.bootWaves).toEqual([['db'], ['app'], ['web']]);
     expect(plan.criticalPath).toEqual(['db', 'app', 'web']);
-    // db: 500/5 = 100 restore + 3 boot + 3 analysis = 106; app +6; web +6
-    expect(plan.predictedRtoMinutes).toBe(118);
+    // The three restores share 60 GiB/min: app and web (50 GiB) are done at 2.5 min, db (500 GiB) at
+    // 10 min; db available at 10 + 3 boot + 3 analysis = 16; app 22; web 28.
+    expect(plan.predictedRtoMinutes).toBe(28);
     expect(plan.servers.map((s) => s.hostname)).toEqual(['app', 'db', 'web']);
   });
+  it('restores large servers with long downstream chains first when restores must queue', () => {
+    // 20 servers of 600 GiB restore before a chain root of the same size would, if order were by name;
+    // the root's chain (root → mid → top) makes it go first.
+    const leaves = Array.from({ length: 20 }, (_, i) =>
+      mk(`a-leaf-${i}`, { disks: [{ name: 'd', sizeGiB: 600 }] }),
+    );
+    const plan = computePlan([
+      ...leaves,
+      mk('z-root', { disks: [{ name: 'd', sizeGiB: 600 }] }),
+      mk('z-mid', { dependsOn: ['z-root'] }),
+      mk('z-top', { dependsOn: ['z-mid'] }),
+    ]);
+    const at = (h: string) => plan.servers.find((s) => s.hostname === h)!.predictedAvailableAfterMinutes!;
+    expect(at('z-root')).toBeLessThan(at('a-leaf-19'));
+  });
   it('replication is much faster than restore', () => {
-    const restore = computePlan([mk('a', { disks: [{ name: 'd', sizeGiB: 1000 }] })]).predictedRtoMinutes;
+    const restore = computePlan([mk('a', { disks: [{ name: 'd', sizeGiB: 10000 }] })]).predictedRtoMinutes;
     const replica = computePlan([
-      mk('a', { disks: [{ name: 'd', sizeGiB: 1000 }], recoveryMethod: 'vm-replication' }),
+      mk('a', { disks: [{ name: 'd', sizeGiB: 10000 }], recoveryMethod: 'vm-replication' }),
     ]).predictedRtoMinutes;
     expect(replica).toBeLessThan(restore / 10);
   });

@@ -79,8 +79,12 @@ export function capacityFindings(perimeter: ServerState[], space: RecoverySpace)
   return findings;
 }
 
-/** Restore points older than the server's RPO target, and servers the backup space does not know. */
-export function freshnessFindings(servers: ServerState[], ages: BackupAge[]): ReadinessFinding[] {
+/**
+ * Restore points older than the server's RPO target, and servers the backup space does not know.
+ * Only servers recovered from backups: a replicated server's RPO is its replication lag.
+ */
+export function freshnessFindings(all: ServerState[], ages: BackupAge[]): ReadinessFinding[] {
+  const servers = all.filter((s) => (s.recoveryMethod ?? 'backup-restore') === 'backup-restore');
   const byId = new Map(ages.map((a) => [a.serverId, a]));
   const stale = servers.filter((s) => {
     const age = byId.get(s.id)?.ageMinutes;

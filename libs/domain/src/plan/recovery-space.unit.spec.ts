@@ -9,6 +9,7 @@ const server = (hostname: string, over: Partial<ServerState> = {}): ServerState 
     disks: [{ name: 'system', sizeGiB: 100 }],
     protectionClass: 'drp',
     rpoMinutes: 60,
+    recoveryMethod: 'backup-restore',
     antiAffinityGroup: null,
     ...over,
   }) as ServerState;
