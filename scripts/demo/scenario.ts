@@ -151,10 +151,13 @@ export async function runScenario(ctx: ScenarioContext): Promise<void> {
   console.log(
     `3. The DRP: ${plan.bootWaves.flat().length} servers in ${plan.bootWaves.length} dependency levels; critical path ${plan.criticalPath.join(' → ')}; predicted RTO ${plan.predictedRtoMinutes} min`,
   );
-  const check = await call<{
-    ready: boolean;
-    findings: Array<{ severity: string; code: string; message: string }>;
-  }>(ctx, token, 'POST', '/plan/check');
+  // The worker registers the imported servers with the cloud's backup space within a moment: wait for it.
+  type Check = { ready: boolean; findings: Array<{ severity: string; code: string; message: string }> };
+  let check = await call<Check>(ctx, token, 'POST', '/plan/check');
+  for (let i = 0; i < 50 && check.findings.some((f) => f.code === 'no-restore-point'); i++) {
+    await new Promise((r) => setTimeout(r, 100));
+    check = await call<Check>(ctx, token, 'POST', '/plan/check');
+  }
   console.log(
     `   readiness check: ${check.ready ? 'ready' : 'NOT ready'}${check.findings.length ? '' : ', no finding'}`,
   );
