@@ -3,16 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { AppProcess, startApp, stopAll, waitForHealth } from '../../scripts/demo/processes';
-
-const freePort = (): Promise<number> =>
-  new Promise((resolve) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
+import { AppProcess, freePort, startApp, stopAll, waitForHealth } from '../../scripts/demo/processes';
 
 export interface BenchStack {
   apiUrl: string;

@@ -4,24 +4,11 @@ import { fiveServerExample } from '@reprise/domain/report/testing/report-scenari
 import { streams } from '@reprise/domain/shared/streams';
 import { hashEvent } from '@reprise/event-store/hash-chain';
 import type { RecordedEvent } from '@reprise/event-store/event-store.port';
-import { AuditService } from '../../apps/api/src/audit/audit.service';
+import { AuditService, type AuditEventItem } from '../../apps/api/src/audit/audit.service';
 import { startApi, type ApiHarness } from '../support/api-harness';
 import { admin, bearer, createTenant, recordActivation, type TenantKeys } from '../reports/support';
 
-interface Item {
-  seq: number;
-  stream: string;
-  type: string;
-  at: string;
-  data: unknown;
-  hash: string;
-  prevHash: string;
-  actor: string;
-  role: string;
-  requestId: string | null;
-  correlationId: string;
-  causationId: string | null;
-}
+type Item = AuditEventItem;
 
 const ownedBy = (tenantId: string) => (stream: string) =>
   stream.startsWith(`tenant/${tenantId}/`) || stream === `platform/tenant/${tenantId}`;

@@ -19,7 +19,9 @@ export interface HandleResult<State> {
  * Command handling as one function: read the stream, fold `evolve`, `decide`, append with the
  * revision that was read (optimistic concurrency). `expectedVersion` (from `If-Match`) makes the
  * write conditional on what the client saw. A concurrent writer makes this fail with
- * WrongExpectedVersionError (409), never a lost update.
+ * WrongExpectedVersionError (409), never a lost update — unless `conflictRetries` is given and the
+ * caller set no `expectedVersion`: then the command is decided again on the new state (used where
+ * another process appends facts to the same stream, e.g. the worker on an activation).
  */
 export async function handleCommand<Command, State, Event extends DomainEvent>(
   store: EventStore,
@@ -27,12 +29,30 @@ export async function handleCommand<Command, State, Event extends DomainEvent>(
   decider: Decider<Command, State, Event>,
   command: Command,
   metadata: MetadataInput,
-  options: { expectedVersion?: number } = {},
+  options: { expectedVersion?: number; conflictRetries?: number } = {},
+): Promise<HandleResult<State>> {
+  const retries = options.expectedVersion === undefined ? (options.conflictRetries ?? 0) : 0;
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await decideAndAppend(store, stream, decider, command, metadata, options.expectedVersion);
+    } catch (error) {
+      if (!(error instanceof WrongExpectedVersionError) || attempt >= retries) throw error;
+    }
+  }
+}
+
+async function decideAndAppend<Command, State, Event extends DomainEvent>(
+  store: EventStore,
+  stream: string,
+  decider: Decider<Command, State, Event>,
+  command: Command,
+  metadata: MetadataInput,
+  expectedVersion: number | undefined,
 ): Promise<HandleResult<State>> {
   const recorded = await store.readStream(stream);
   const current = recorded.length ? recorded[recorded.length - 1].revision : -1;
-  if (options.expectedVersion !== undefined && options.expectedVersion !== current) {
-    throw new WrongExpectedVersionError(stream, options.expectedVersion, current);
+  if (expectedVersion !== undefined && expectedVersion !== current) {
+    throw new WrongExpectedVersionError(stream, expectedVersion, current);
   }
   let state = decider.initialState();
   for (const event of recorded) state = decider.evolve(state, event as unknown as Event);

@@ -3,4 +3,3 @@ export * from './errors';
 export * from './recovery-cloud.port';
 export * from './http-recovery-cloud';
 export * from './simulated-clock';
-export * from './recovery-cloud-client.module';

@@ -24,7 +24,6 @@ import {
   type EventStore,
   type MetadataInput,
   type RecordedEvent,
-  WrongExpectedVersionError,
 } from '@reprise/event-store/event-store.port';
 import { NOTIFIER, type Notifier } from '@reprise/common/notifications/notifier';
 import type { Actor } from '../auth';
@@ -57,7 +56,7 @@ export function withActivationStatus(error: unknown): unknown {
 }
 
 /** How many times a human command is decided again after losing a race with the worker's facts. */
-const COMMAND_ATTEMPTS = 5;
+const COMMAND_RETRIES = 4;
 
 /** Time a close/failback waits for the worker to finish before answering 202 instead of 200. */
 const SETTLE_TIMEOUT_MS = Number(process.env.REPRISE_SETTLE_TIMEOUT_MS ?? 20_000);
@@ -91,24 +90,16 @@ export class ActivationsService {
     // The worker appends facts to the same stream while it runs (pre-staged restores of an alert,
     // steps of a running activation): a human command that lost the race is decided again on the
     // new state rather than answered 409 (no If-Match was given, so there is no lost update).
-    let result: Awaited<
-      ReturnType<typeof handleCommand<ActivationCommand, ActivationState, ActivationEvent>>
-    >;
-    for (let attempt = 1; ; attempt++) {
-      try {
-        result = await handleCommand(
-          this.store,
-          streams.activation(actor.tenantId, activationId),
-          activationDecider,
-          command,
-          metadata,
-        );
-        break;
-      } catch (error) {
-        if (error instanceof WrongExpectedVersionError && attempt < COMMAND_ATTEMPTS) continue;
-        throw withActivationStatus(error);
-      }
-    }
+    const result = await handleCommand(
+      this.store,
+      streams.activation(actor.tenantId, activationId),
+      activationDecider,
+      command,
+      metadata,
+      { conflictRetries: COMMAND_RETRIES },
+    ).catch((error: unknown) => {
+      throw withActivationStatus(error);
+    });
     if (result.position) await this.views.waitFor(result.position);
     return result;
   }
@@ -123,12 +114,6 @@ export class ActivationsService {
     let state: ActivationState = initialActivationState();
     for (const event of events) state = evolveActivation(state, event as unknown as ActivationEvent);
     return state as Activation;
-  }
-
-  private person(actor: Actor, given: Person | undefined, fallback: Person): Person {
-    return (
-      given ?? { name: fallback.name === actor.actor ? actor.actor : fallback.name, email: fallback.email }
-    );
   }
 
   async request(
@@ -292,10 +277,7 @@ export class ActivationsService {
     metadata: MetadataInput,
   ) {
     const state = await this.requireActivation(actor, id);
-    const by = this.person(actor, body.by, {
-      name: actor.actor,
-      email: `${actor.keyId ?? 'admin'}@api-keys.reprise`,
-    });
+    const by: Person = body.by ?? { name: actor.actor, email: `${actor.keyId ?? 'admin'}@api-keys.reprise` };
     const at = this.now();
     let command: ActivationCommand;
     switch (kind) {
