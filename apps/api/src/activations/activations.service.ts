@@ -32,8 +32,8 @@ import {
   readAuthorisedPersons,
   readTenantDetails,
   readTenantEstate,
-} from '@reprise/event-store/queries/estate.queries';
-import { TenantLocks } from '../estate/tenant-lock';
+} from '@reprise/read-models/estate.queries';
+import { TenantLocks } from './tenant-lock';
 import { ActivationViews } from './activation-views.service';
 import { hashConfirmationCode, newConfirmationCode, verifyConfirmationCode } from './confirmation-code';
 
