@@ -524,7 +524,11 @@ function requestClose(d: C.RequestClose['data'], s: Activation): ActivationEvent
   const at = requireAt(d.at);
   if (s.type !== 'test' && s.status !== 'aborted') {
     if (s.status === 'completed' || s.status === 'completed-with-failures') {
-      throw ruleViolation('failback-required', 'a disaster ends with failback, not close');
+      // A wrong state (409), as the contract says: the disaster's next step is failback.
+      throw conflict('failback-required', `a ${s.type} ends with failback, not close`, {
+        status: s.status,
+        next: 'failback',
+      });
     }
     throw wrongStatus(s, 'close', ['aborted']);
   }

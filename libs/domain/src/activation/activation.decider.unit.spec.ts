@@ -894,7 +894,7 @@ describe('activation decider', () => {
         ...networkUp(t(5)),
       ]);
       expect(stateOf(disasterDone).status).toBe('completed');
-      given(disasterDone).when(closeCmd()).thenThrows('rule', 'failback-required');
+      given(disasterDone).when(closeCmd()).thenThrows('conflict', 'failback-required', { next: 'failback' });
       given(awaitingDisaster()).when(closeCmd()).thenThrows('conflict', 'wrong-status');
     });
   });
