@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import {
   activationDecider,
+  CONFIRMATION_TTL_MINUTES,
   confirmationRefusal,
   estimatesFromSizes,
   evolveActivation,
@@ -81,6 +82,11 @@ export class ActivationsService {
     return this.clock.now().toISOString();
   }
 
+  /** A human deadline: 15 WALL minutes to confirm, whatever the pace of the engine's clock. */
+  private confirmationDeadline(): string {
+    return this.clock.afterWallTime(CONFIRMATION_TTL_MINUTES * 60_000).toISOString();
+  }
+
   private async execute(
     actor: Actor,
     activationId: string,
@@ -154,7 +160,11 @@ export class ActivationsService {
             reason: body.reason ?? null,
             window: { activationWindow: tenant.activationWindow, timeZone: tenant.timeZone },
             confirmation: code
-              ? { codeHash: await hashConfirmationCode(code), recipients: persons.map((p) => p.email) }
+              ? {
+                  codeHash: await hashConfirmationCode(code),
+                  recipients: persons.map((p) => p.email),
+                  expiresAt: this.confirmationDeadline(),
+                }
               : undefined,
             at: this.now(),
           },
@@ -250,6 +260,7 @@ export class ActivationsService {
           confirmation: {
             codeHash: await hashConfirmationCode(code),
             recipients: persons.map((p) => p.email),
+            expiresAt: this.confirmationDeadline(),
           },
           by: body.requestedBy ?? state.requestedBy,
           reason: body.reason ?? null,

@@ -19,7 +19,6 @@ import {
 } from './activation.state';
 import {
   CONFIRMATION_ATTEMPTS,
-  CONFIRMATION_TTL_MINUTES,
   isAvailablePhase,
   isTerminalPhase,
   type ActivationKind,
@@ -28,7 +27,7 @@ import {
 } from './activation.types';
 import { graphOf, reachable } from './graph';
 import { assertNoOverlap, resolveScope } from './scope';
-import { addMinutes, isAtOrAfter, minutesBetween, toMillis } from './time';
+import { addMinutes, isAtOrAfter, minutesBetween, toIso, toMillis } from './time';
 import { isWithinWindow, nextWindowOpening } from './window';
 
 /**
@@ -282,11 +281,15 @@ function confirmationRequested(
       'no authorised person other than the requester can confirm',
       { requester: requester.email },
     );
+  if (toMillis(c.expiresAt ?? '', 'confirmation.expiresAt') <= toMillis(at))
+    throw validationError('confirmation-deadline', 'the confirmation deadline must come after the request', [
+      { field: 'confirmation.expiresAt', message: 'must be a time after the request' },
+    ]);
   return {
     type: 'ConfirmationRequested',
     data: {
       codeHash: c.codeHash,
-      expiresAt: addMinutes(at, CONFIRMATION_TTL_MINUTES),
+      expiresAt: toIso(toMillis(c.expiresAt)),
       recipients,
       attemptsAllowed: CONFIRMATION_ATTEMPTS,
       requestedBy: requester,
