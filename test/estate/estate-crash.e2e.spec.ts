@@ -6,7 +6,9 @@ import { SystemClock } from '@reprise/common/clock/system-clock';
 import type { EstateChangeDecided } from '@reprise/domain/estate/estate-registry';
 import { streams } from '@reprise/domain/shared/streams';
 import { SqliteEventStore } from '@reprise/event-store/sqlite/sqlite-event-store';
+import { NO_CLOUD } from '../support/api-harness';
 import { appEntry, freePort, ROOT } from '../support/processes';
+import { deleteQueueKeys, testQueuePrefix } from '../support/redis-keys';
 import { server } from './support';
 
 /**
@@ -31,6 +33,7 @@ interface Outcome {
 describe('estate writes under SIGKILL of the api (real process, SQLite)', () => {
   const dir = mkdtempSync(join(tmpdir(), 'reprise-crash-'));
   const sqlite = join(dir, 'reprise.db');
+  const queuePrefix = testQueuePrefix('estate-crash');
   let api: { child: ChildProcess; url: string } | null = null;
   let tenantId = '';
   let token = '';
@@ -49,7 +52,9 @@ describe('estate writes under SIGKILL of the api (real process, SQLite)', () => 
         READ_MODEL_PATH: join(dir, 'read-models-api.db'),
         REPRISE_ADMIN_TOKEN: ADMIN,
         REDIS_URL: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
-        QUEUE_PREFIX: `reprise-test-crash-${process.pid}`,
+        QUEUE_PREFIX: queuePrefix,
+        RECOVERY_CLOUD_URL: NO_CLOUD,
+        CLOCK: 'system',
       },
       stdio: ['ignore', 'ignore', 'pipe'],
     });
@@ -136,6 +141,7 @@ describe('estate writes under SIGKILL of the api (real process, SQLite)', () => 
   afterAll(async () => {
     if (api) await kill();
     rmSync(dir, { recursive: true, force: true });
+    await deleteQueueKeys(queuePrefix);
   });
 
   it(`${ROUNDS} rounds: no hostname reserved without a server, no acknowledged write lost`, async () => {
