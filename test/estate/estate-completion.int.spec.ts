@@ -6,7 +6,7 @@ import {
   type EstateChangeDecided,
   type EstateRegistryCommand,
 } from '@reprise/domain/estate/estate-registry';
-import type { ServerSpec } from '@reprise/domain/estate/server';
+import { serverSpec } from '@reprise/domain/estate/testing/fixtures';
 import { streams } from '@reprise/domain/shared/streams';
 import { AggregateExecutor } from '@reprise/event-store/aggregate-executor';
 import { SqliteEventStore } from '@reprise/event-store/sqlite/sqlite-event-store';
@@ -20,22 +20,7 @@ import { bearer, createTenant, server, type TenantFixture } from './support';
  * real api starts on it. Its first answers must already agree: what was decided is there, once.
  */
 const V1 = '/api/v1';
-const spec = (hostname: string, o: Partial<ServerSpec> = {}): ServerSpec => ({
-  hostname,
-  kind: 'virtual',
-  platform: 'vmware',
-  os: { family: 'linux', name: 'Ubuntu', version: '24.04' },
-  backupMode: 'agent',
-  applications: [],
-  template: { vcpu: 2, ramGiB: 4 },
-  disks: [{ name: 'system', sizeGiB: 50 }],
-  protectionClass: 'drp',
-  dependsOn: [],
-  rtoMinutes: null,
-  rpoMinutes: null,
-  recoveryMethod: 'backup-restore',
-  ...o,
-});
+const spec = serverSpec;
 
 describe('estate decisions survive a crash between their two appends (real api, SQLite)', () => {
   let api: ApiHarness;

@@ -27,7 +27,7 @@ import {
 } from './activation.types';
 import { graphOf, reachable } from './graph';
 import { assertNoOverlap, resolveScope } from './scope';
-import { addMinutes, isAtOrAfter, minutesBetween, toIso, toMillis } from './time';
+import { isAtOrAfter, minutesBetween, toIso, toMillis } from './time';
 import { isWithinWindow, nextWindowOpening } from './window';
 
 /**

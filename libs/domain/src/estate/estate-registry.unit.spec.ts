@@ -8,24 +8,10 @@ import {
   type EstateRegistryEvent,
 } from './estate-registry';
 import type { ServerSpec } from './server';
+import { serverSpec } from './testing/fixtures';
 
 const NOW = '2026-11-29T09:00:00.000Z';
-const spec = (hostname: string, o: Partial<ServerSpec> = {}): ServerSpec => ({
-  hostname,
-  kind: 'virtual',
-  platform: 'vmware',
-  os: { family: 'linux', name: 'Ubuntu', version: '24.04' },
-  backupMode: 'agent',
-  applications: [],
-  template: { vcpu: 2, ramGiB: 4 },
-  disks: [{ name: 'system', sizeGiB: 50 }],
-  protectionClass: 'drp',
-  dependsOn: [],
-  rtoMinutes: null,
-  rpoMinutes: null,
-  recoveryMethod: 'backup-restore',
-  ...o,
-});
+const spec = serverSpec;
 const id = (hostname: string) => `id-${hostname}`;
 const enrol = (hostname: string, o: Partial<ServerSpec> = {}): EstateRegistryCommand => ({
   type: 'EnrolServer',

@@ -422,6 +422,21 @@ function requireActive<S extends EstateMember>(state: S | null, action: string):
   return state;
 }
 
+/** 409 while active servers depend on `s`: they would lose what they need to start. */
+function requireNoDependents(
+  s: EstateMember,
+  estate: EstateView,
+  becoming: 'archived' | 'decommissioned',
+): void {
+  const dependents = dependentsOf(s.hostname, estate);
+  if (dependents.length)
+    throw conflict(
+      'server-has-dependents',
+      `${s.hostname} cannot be ${becoming}: ${dependents.join(', ')} depend on it`,
+      { dependents },
+    );
+}
+
 // ---------- decide ----------
 /**
  * Estate-wide decisions: the events a command would record on the server's stream, given what the
@@ -507,24 +522,12 @@ export function decideEstateChange(command: EstateServerCommand, state: EstateMe
     }
     case 'ArchiveServer': {
       const s = requireActive(state, 'be archived');
-      const dependents = dependentsOf(s.hostname, command.estate);
-      if (dependents.length)
-        throw conflict(
-          'server-has-dependents',
-          `${s.hostname} cannot be archived: ${dependents.join(', ')} depend on it`,
-          { dependents },
-        );
+      requireNoDependents(s, command.estate, 'archived');
       return [{ type: 'ServerArchived', data: { hostname: s.hostname, at: command.now } }];
     }
     case 'DecommissionServer': {
       const s = requireActive(state, 'be decommissioned');
-      const dependents = dependentsOf(s.hostname, command.estate);
-      if (dependents.length)
-        throw conflict(
-          'server-has-dependents',
-          `${s.hostname} cannot be decommissioned: ${dependents.join(', ')} depend on it`,
-          { dependents },
-        );
+      requireNoDependents(s, command.estate, 'decommissioned');
       return [
         {
           type: 'ServerDecommissioned',

@@ -10,25 +10,11 @@ import {
   ServerSpec,
   ServerState,
 } from './server';
+import { serverSpec } from './testing/fixtures';
 import { fold } from '../shared/decider';
 
 const NOW = '2026-01-05T09:00:00.000Z';
-const spec = (hostname: string, o: Partial<ServerSpec> = {}): ServerSpec => ({
-  hostname,
-  kind: 'virtual',
-  platform: 'vmware',
-  os: { family: 'linux', name: 'Ubuntu', version: '22.04' },
-  backupMode: 'agent',
-  applications: [],
-  template: { vcpu: 2, ramGiB: 4 },
-  disks: [{ name: 'system', sizeGiB: 50 }],
-  protectionClass: 'drp',
-  dependsOn: [],
-  rtoMinutes: null,
-  rpoMinutes: null,
-  recoveryMethod: 'backup-restore',
-  ...o,
-});
+const spec = serverSpec;
 const empty: EstateView = { byHostname: new Map() };
 const estate = (
   ...servers: Array<{
@@ -193,7 +179,7 @@ describe('server decider', () => {
         { type: 'AddDisk', disk: { name: 'data', sizeGiB: 100 } },
         { type: 'ResizeDisk', name: 'data', sizeGiB: 200 },
         { type: 'RemoveDisk', name: 'data' },
-        { type: 'ChangeOs', os: { family: 'linux', name: 'Ubuntu', version: '24.04' }, now: NOW },
+        { type: 'ChangeOs', os: { family: 'linux', name: 'Debian', version: '12' }, now: NOW },
         { type: 'ChangeRecoveryObjectives', rtoMinutes: 60, recoveryMethod: 'vm-replication' },
       ];
       const types: string[] = [];
@@ -213,7 +199,7 @@ describe('server decider', () => {
       expect(s).toMatchObject({
         template: { vcpu: 4, ramGiB: 8 },
         disks: [{ name: 'system', sizeGiB: 50 }],
-        os: { version: '24.04' },
+        os: { name: 'Debian', version: '12' },
         rtoMinutes: 60,
         recoveryMethod: 'vm-replication',
       });

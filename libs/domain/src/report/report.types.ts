@@ -101,13 +101,7 @@ export interface ReportServer {
  * from the launch (or the retry that started the current attempt) to the server's last step.
  */
 export type TimelinePhase =
-  | 'earlier-attempt'
-  | 'restore-queue'
-  | 'restore'
-  | 'wait'
-  | 'queued'
-  | 'boot'
-  | 'analysis';
+  'earlier-attempt' | 'restore-queue' | 'restore' | 'wait' | 'queued' | 'boot' | 'analysis';
 
 /** Every phase, in the order a server goes through them, with what it means (legend, tooltips). */
 export const TIMELINE_PHASES: ReadonlyArray<{ phase: TimelinePhase; label: string }> = [

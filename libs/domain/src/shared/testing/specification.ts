@@ -22,6 +22,12 @@ export function deciderSpecification<Command, State, Event extends DomainEvent>(
               expect(actual).toEqual(expected);
               return actual;
             },
+            /** Checks only the event types, returns the events for further checks. */
+            thenTypes(...types: Event['type'][]): Event[] {
+              const actual = run();
+              expect(actual.map((e) => e.type)).toEqual(types);
+              return actual;
+            },
             thenNothing(): void {
               expect(run()).toEqual([]);
             },
