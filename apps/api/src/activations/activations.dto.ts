@@ -152,7 +152,11 @@ export class ListActivationsQuery {
 }
 
 export class AsOfQuery {
-  @ApiPropertyOptional({ description: 'Rebuild the state from the events recorded up to this time' })
+  @ApiPropertyOptional({
+    format: 'date-time',
+    example: '2027-01-05T09:00:00Z',
+    description: 'Rebuild the state from the events recorded up to this time (date, time and offset)',
+  })
   @IsOptional()
   @IsTimestamp()
   asOf?: string;

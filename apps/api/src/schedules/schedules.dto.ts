@@ -46,6 +46,7 @@ export class CreateTestScheduleDto {
   kind: TestKind;
 
   @ApiProperty({
+    format: 'date-time',
     example: '2026-09-15T08:00:00Z',
     description: 'When the test starts; at least 30 days ahead (else 422 too-soon)',
   })
