@@ -3,7 +3,6 @@ import type { AddressInfo } from 'node:net';
 import fc from 'fast-check';
 import { startApi, type ApiHarness } from '../support/api-harness';
 import { admin, bearer, createTenant, type TenantKeys } from '../support/tenants';
-import { enrol } from '../support/stack';
 import {
   badBodies,
   badIdArb,
@@ -16,6 +15,7 @@ import {
   type OpenApiDocument,
   type Route,
 } from './openapi-fuzz';
+import { liveTenant } from './support';
 
 /**
  * The promise of the API contract, tested with generated input on every route the app documents
@@ -73,40 +73,18 @@ describe('bad input, generated: every route, never 5xx, nothing changes (propert
 
   beforeAll(async () => {
     api = await startApi();
-    a = await createTenant(api, { activationWindow: '24x7' });
+    const live = await liveTenant(api);
+    a = live.tenant;
     b = await createTenant(api, { activationWindow: '24x7' });
-    const servers = await enrol(api, a.manager, [
-      { hostname: 'db-1' },
-      { hostname: 'app-1', dependsOn: ['db-1'] },
-    ]);
-    fixtures.servers = servers['app-1'];
-    fixtures.serverId = servers['db-1'];
-    fixtures.name = 'system';
-    fixtures.tenants = a.id;
-    const person = (name: string) => ({ name, email: `${name.toLowerCase()}@acme.example` });
-    await api.http
-      .put('/api/v1/plan/authorised-persons')
-      .set(bearer(a.manager))
-      .send([person('Claire'), person('Bruno')])
-      .expect(200);
-    // A live alert: every activation command would be legitimate on it, if its input were good.
-    fixtures.activations = (
-      await api.http
-        .post('/api/v1/activations')
-        .set(bearer(a.manager))
-        .send({ type: 'alert', scope: 'full', requestedBy: person('Claire') })
-        .expect(202)
-    ).body.id;
-    fixtures['test-schedules'] = (
-      await api.http
-        .post('/api/v1/test-schedules')
-        .set(bearer(a.scheduler))
-        .send({ kind: 'drp-test', scheduledFor: new Date(Date.now() + 90 * 86_400_000).toISOString() })
-        .expect(201)
-    ).body.id;
-    fixtures.keyId = (
-      await api.http.get(`/api/v1/tenants/${a.id}/api-keys`).set(admin).expect(200)
-    ).body.items[0].id;
+    Object.assign(fixtures, {
+      servers: live.servers['app-1'],
+      serverId: live.servers['db-1'],
+      name: 'system',
+      tenants: a.id,
+      activations: live.alert,
+      'test-schedules': live.schedule,
+      keyId: live.keyId,
+    });
     doc = (await api.http.get('/docs-json').expect(200)).body;
     base = `http://127.0.0.1:${(api.app.getHttpServer().address() as AddressInfo).port}`;
   }, 60_000);

@@ -2,8 +2,9 @@ import type { AddressInfo } from 'node:net';
 import { gzipSync } from 'node:zlib';
 import type { Response } from 'supertest';
 import { startApi, type ApiHarness } from '../support/api-harness';
-import { admin, bearer, createTenant, type TenantKeys } from '../support/tenants';
-import { enrol, serverBody } from '../support/stack';
+import { admin, bearer, type TenantKeys } from '../support/tenants';
+import { serverBody } from '../support/stack';
+import { BRUNO, CLAIRE, liveTenant } from './support';
 
 /**
  * Named regressions of issue 9's bad-input findings, one `describe` per finding, each reproduced
@@ -17,33 +18,11 @@ describe('bad input: the findings of issue 9 (e2e)', () => {
   let alert: string;
   let schedule: string;
   let keyId: string;
-  const CLAIRE = { name: 'Claire Martin', email: 'claire@acme.example' };
-  const BRUNO = { name: 'Bruno Petit', email: 'bruno@acme.example' };
 
   beforeAll(async () => {
     api = await startApi();
-    t = await createTenant(api, { activationWindow: '24x7' });
-    ids = await enrol(api, t.manager, [{ hostname: 'db-1' }, { hostname: 'app-1', dependsOn: ['db-1'] }]);
-    await api.http
-      .put('/api/v1/plan/authorised-persons')
-      .set(bearer(t.manager))
-      .send([CLAIRE, BRUNO])
-      .expect(200);
-    alert = (
-      await api.http
-        .post('/api/v1/activations')
-        .set(bearer(t.manager))
-        .send({ type: 'alert', scope: 'full', requestedBy: CLAIRE })
-        .expect(202)
-    ).body.id;
-    schedule = (
-      await api.http
-        .post('/api/v1/test-schedules')
-        .set(bearer(t.scheduler))
-        .send({ kind: 'drp-test', scheduledFor: new Date(Date.now() + 60 * 86_400_000).toISOString() })
-        .expect(201)
-    ).body.id;
-    keyId = (await api.http.get(`/api/v1/tenants/${t.id}/api-keys`).set(admin).expect(200)).body.items[0].id;
+    const live = await liveTenant(api);
+    ({ tenant: t, servers: ids, alert, schedule, keyId } = live);
   }, 60_000);
   afterAll(async () => api?.close());
 
