@@ -1,6 +1,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import fc from 'fast-check';
+import { fieldPath } from '@reprise/common/http/field-path';
 import { startApi, type ApiHarness } from '../support/api-harness';
 import { admin, bearer, createTenant, type TenantKeys } from '../support/tenants';
 import {
@@ -173,7 +174,7 @@ describe('bad input, generated: every route, never 5xx, nothing changes (propert
         // A malformed %-escape cannot be decoded into any parameter: the path is named.
         ...n.ids.filter((id) => id.bad).flatMap((id) => [id.param, 'path']),
         ...(n.ifMatch !== undefined ? ['If-Match'] : []),
-        ...(n.query?.keys ?? []),
+        ...(n.query?.keys ?? []).map((key) => fieldPath('', key)),
         ...n.times.filter((t) => t).map((t) => t!.name),
       ],
     };

@@ -398,5 +398,26 @@ describe('bad input: the findings of issue 9 (e2e)', () => {
       );
       expect(overlap.code).toBe('activation-overlap');
     });
+    it('a server enrolled under a taken hostname with an unknown dependency → 422 naming it, not 409', async () => {
+      const body = await refused(
+        () =>
+          api.http
+            .post('/api/v1/servers')
+            .set(m())
+            .send(serverBody({ hostname: 'db-1', dependsOn: ['ghost-9'] })),
+        422,
+        ['dependsOn'],
+      );
+      expect(body.code).toBe('unknown-dependency');
+      await refused(
+        () =>
+          api.http
+            .post('/api/v1/servers')
+            .set(m())
+            .send(serverBody({ hostname: 'db-1' })),
+        409,
+        ['hostname'],
+      );
+    });
   });
 });

@@ -12,7 +12,7 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import type { NextFunction, Request, Response } from 'express';
 import type { Observable } from 'rxjs';
 import { validationError, type FieldError } from '@reprise/domain/shared/errors';
-import { fieldPath } from './field-path';
+import { fieldPath, shortField } from './field-path';
 import { ProblemDetailsFilter, RequestProblem } from './problem-details.filter';
 
 /** Largest request body (JSON or CSV) any route reads. */
@@ -26,13 +26,9 @@ export const BODY_LIMIT_BYTES = 1024 * 1024;
 export const MAX_JSON_DEPTH = 16;
 
 const JSON_TYPES = ['application/json', '+json'];
-const MAX_FIELD_LENGTH = 200;
 
 /** Media types a route declares with `@ApiConsumes` (the OpenAPI document says the same thing). */
 const API_CONSUMES = 'swagger/apiConsumes';
-
-const shorten = (field: string) =>
-  field.length > MAX_FIELD_LENGTH ? `${field.slice(0, MAX_FIELD_LENGTH)}…` : field;
 
 /**
  * The path of the first value nested deeper than `maxDepth` (the root is level 1), or null.
@@ -43,7 +39,7 @@ export function tooDeep(value: unknown, maxDepth = MAX_JSON_DEPTH): string | nul
   while (stack.length) {
     const [node, path, depth] = stack.pop()!;
     if (node === null || typeof node !== 'object') continue;
-    if (depth > maxDepth) return shorten(path || 'body');
+    if (depth > maxDepth) return shortField(path || 'body');
     for (const [key, child] of Object.entries(node))
       if (child !== null && typeof child === 'object') stack.push([child, fieldPath(path, key), depth + 1]);
   }
@@ -138,7 +134,10 @@ export class RequestBodyInterceptor implements NestInterceptor {
     if (isEmptyObject(req.body)) return next.handle();
     const errors: FieldError[] =
       req.body !== null && typeof req.body === 'object' && !Array.isArray(req.body)
-        ? Object.keys(req.body).map((key) => ({ field: shorten(key), message: 'is not a known field' }))
+        ? Object.keys(req.body).map((key) => ({
+            field: shortField(fieldPath('', key)),
+            message: 'is not a known field',
+          }))
         : [{ field: 'body', message: 'this route takes no body' }];
     throw validationError('unexpected-body', 'this route takes no body', errors);
   }
@@ -148,7 +147,7 @@ function unsupportedMediaType(why: string, contentType: string | undefined) {
   return new RequestProblem(
     415,
     'unsupported-media-type',
-    `${why}; got ${contentType ? `"${shorten(contentType)}"` : 'no Content-Type'}`,
+    `${why}; got ${contentType ? `"${shortField(contentType)}"` : 'no Content-Type'}`,
     [{ field: 'Content-Type', message: why }],
   );
 }

@@ -18,7 +18,7 @@ import {
 import type { ValidationOptions } from 'class-validator';
 import type { FieldError } from '@reprise/domain/shared/errors';
 import { isTimestamp, TIMESTAMP_RULE } from '@reprise/domain/shared/timestamp';
-import { fieldPath } from './field-path';
+import { fieldPath, shortField } from './field-path';
 import { InvalidInputException } from './problem-details.filter';
 
 export { fieldPath };
@@ -97,7 +97,7 @@ export function validateInput<T extends object>(
   const forbidden = prototypeKeyErrors(raw, prefix);
   const value = plainToInstance(type, forbidden.length ? withoutPrototypeKeys(raw) : raw);
   const errors = [...forbidden, ...flattenValidationErrors(validateSync(value, VALIDATOR_OPTIONS), prefix)];
-  return { value, errors };
+  return { value, errors: errors.map((e) => ({ ...e, field: shortField(e.field) })) };
 }
 
 const BUILT_IN = new Set<unknown>([String, Boolean, Number, Array, Object, Buffer, Date]);
