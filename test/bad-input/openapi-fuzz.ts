@@ -340,6 +340,10 @@ const WRONG_TYPES = [
   'application/jsonx',
   'image/png',
   'text/csv',
+  '*/*',
+  '/',
+  ';',
+  'application/json, text/plain',
 ];
 
 function decompresses(encoding: string, text: string): boolean {
