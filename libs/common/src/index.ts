@@ -8,4 +8,6 @@ export * from './http/validation';
 export * from './redis/redis.module';
 export * from './health/health.module';
 export * from './notifications/notifier';
+export * from './http/request-body';
+export * from './http/path-params';
 export * from './completions/completions.module';

@@ -1,10 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { Request } from 'express';
-import { plainToInstance } from 'class-transformer';
-import { validateSync } from 'class-validator';
 import { COMPLETIONS } from '@reprise/common/completions/completions.module';
-import { flattenValidationErrors } from '@reprise/common/http/validation';
+import { validateInput } from '@reprise/common/http/validation';
 import { CLOCK, type Clock } from '@reprise/domain/shared/clock';
 import { notFound, validationError } from '@reprise/domain/shared/errors';
 import { streams } from '@reprise/domain/shared/streams';
@@ -246,33 +244,15 @@ export class EstateService {
     // the shape: the same DTO rules as POST /servers; the estate registry decides the rest
     const rejected: ImportRowError[] = [];
     const specs: ImportRow[] = rows.map((raw, i) => {
-      if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
-        rejected.push({
-          row: i,
-          hostname: null,
-          errors: [{ field: `[${i}]`, message: 'must be an object' }],
-        });
-        return null;
-      }
-      const dto = plainToInstance(CreateServerDto, raw);
-      const errors = flattenValidationErrors(
-        validateSync(dto, {
-          whitelist: true,
-          forbidNonWhitelisted: true,
-          forbidUnknownValues: true,
-          validationError: { target: false, value: false },
-        }),
-      );
-      if (errors.length) {
-        const hostname = (raw as { hostname?: unknown }).hostname;
-        rejected.push({
-          row: i,
-          hostname: typeof hostname === 'string' ? hostname.toLowerCase() : null,
-          errors: errors.map((e) => ({ field: `[${i}].${e.field}`, message: e.message })),
-        });
-        return null;
-      }
-      return { serverId: randomUUID(), spec: specFromDto(dto) };
+      const { value, errors } = validateInput(CreateServerDto, raw, `[${i}]`);
+      if (value && !errors.length) return { serverId: randomUUID(), spec: specFromDto(value) };
+      const hostname = (raw as { hostname?: unknown } | null)?.hostname;
+      rejected.push({
+        row: i,
+        hostname: typeof hostname === 'string' ? hostname.toLowerCase() : null,
+        errors,
+      });
+      return null;
     });
     const decision = await this.decide(
       actor.tenantId,

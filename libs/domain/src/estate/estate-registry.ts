@@ -114,7 +114,7 @@ function decide(command: EstateRegistryCommand, state: EstateRegistryState): Est
 /**
  * An import: every row against the tenant's estate and against the other rows (duplicates, rules
  * with the batch's own servers visible as dependencies, cycles across the batch); all rows or none.
- * Refused: 400 when a row's shape was refused, else 409 for duplicate hostnames, else 422.
+ * Refused: 400 when a row's shape was refused, else 422 for a broken rule, else 409 for duplicates.
  */
 function decideImport(
   command: Extract<EstateRegistryCommand, { type: 'ImportServers' }>,
@@ -129,19 +129,16 @@ function decideImport(
 
   // duplicates inside the batch and against the tenant's servers (archived ones still hold their name)
   const firstRow = new Map<string, number>();
-  let duplicates = false;
   command.rows.forEach((r, i) => {
     if (!r) return;
     const { hostname } = r.spec;
     if (state.holders.has(hostname)) {
-      duplicates = true;
       add(i, hostname, {
         field: `[${i}].hostname`,
         message: `a server named ${hostname} already exists in this tenant`,
         code: 'duplicate-hostname',
       });
     } else if (firstRow.has(hostname)) {
-      duplicates = true;
       add(i, hostname, {
         field: `[${i}].hostname`,
         message: `duplicate of row ${firstRow.get(hostname)} in this import`,
@@ -212,9 +209,12 @@ function decideImport(
     ...(cycle ? { cycle } : {}),
   };
   const message = `${list.length} of ${command.rows.length} rows are invalid; nothing was imported`;
+  // The whole request is judged before the conflict with what exists: fields (400), then rules
+  // such as unknown dependencies or cycles (422), then duplicate hostnames (409).
+  const ruleBroken = list.some((r) => r.errors.some((e) => e.code !== 'duplicate-hostname'));
   if (command.rejected.length) throw new DomainError('validation', 'invalid-import', message, details);
-  if (duplicates) throw conflict('duplicate-hostname', message, details);
-  throw ruleViolation(cycle ? 'dependency-cycle' : 'invalid-import', message, details);
+  if (ruleBroken) throw ruleViolation(cycle ? 'dependency-cycle' : 'invalid-import', message, details);
+  throw conflict('duplicate-hostname', message, details);
 }
 
 /** How a server event changes what the registry knows of the server (the server's own `evolve`). */

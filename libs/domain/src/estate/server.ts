@@ -449,14 +449,16 @@ export function decideEstateChange(command: EstateServerCommand, state: EstateMe
       const spec = { ...command.spec, dependsOn: unique(command.spec.dependsOn) };
       const fieldErrors = specFieldErrors(spec);
       if (fieldErrors.length) throw validationError('invalid-server', 'the server is invalid', fieldErrors);
-      const holder = command.estate.byHostname.get(spec.hostname);
-      if (holder && holder.id !== command.serverId) throw duplicateHostname(spec.hostname);
       const cycle = spec.dependsOn.includes(spec.hostname) ? [spec.hostname, spec.hostname] : null;
       if (cycle) throw cycleError(cycle);
       throwRules([
         ...protectionRuleProblems(spec, command.now),
         ...dependencyProblems(spec, spec.dependsOn, command.estate),
       ]);
+      // The whole request is judged (its rules, the servers it names) before the conflict with
+      // another server.
+      const holder = command.estate.byHostname.get(spec.hostname);
+      if (holder && holder.id !== command.serverId) throw duplicateHostname(spec.hostname);
       const { dependsOn, ...rest } = spec;
       return [
         {

@@ -3,7 +3,7 @@ import { deciderSpecification } from '@reprise/domain/shared/testing/specificati
 import type { ActivationCommand } from '../activation.commands';
 import { activationDecider } from '../activation.decider';
 import type { ActivationEvent } from '../activation.events';
-import type { Activation, ActivationState } from '../activation.state';
+import type { Activation } from '../activation.state';
 
 /**
  * given(past events).when(command).then(new events) / .thenTypes(...) / .thenThrows(kind, code,
