@@ -207,7 +207,11 @@ describe('estate writes under SIGKILL of the api (real process, SQLite)', () => 
         }
       };
       const load = Promise.all(Array.from({ length: CLIENTS }, (_, c) => client(c)));
-      await new Promise((r) => setTimeout(r, 300 + Math.floor(Math.random() * 700)));
+      // Kill once the load is well under way (a loaded machine answers slower), at a random instant.
+      const since = Date.now();
+      while (outcomes.filter((o) => o.acknowledged).length < CLIENTS && Date.now() - since < 20_000)
+        await new Promise((r) => setTimeout(r, 20));
+      await new Promise((r) => setTimeout(r, Math.floor(Math.random() * 600)));
       stop = true;
       await kill();
       await load;
