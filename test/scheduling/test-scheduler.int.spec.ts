@@ -48,7 +48,7 @@ describe('TestScheduler (integration, SQLite)', () => {
             hostname,
             kind: 'virtual',
             platform: 'vmware',
-            os: { family: 'linux', name: 'Ubuntu', version: '22.04' },
+            os: { family: 'linux', name: 'Ubuntu', version: '24.04' },
             backupMode: 'agent',
             applications: [],
             template: { vcpu: 2, ramGiB: 4 },

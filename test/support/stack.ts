@@ -134,8 +134,8 @@ export function serverBody(s: ServerInput) {
     kind: 'virtual',
     platform: 'vmware',
     os: windows
-      ? { family: 'windows', name: 'Windows Server', version: '2019' }
-      : { family: 'linux', name: 'Ubuntu', version: '22.04' },
+      ? { family: 'windows', name: 'Windows Server', version: '2022' }
+      : { family: 'linux', name: 'Ubuntu', version: '24.04' },
     backupMode: 'agent',
     template: { vcpu: 2, ramGiB: 4 },
     disks: [{ name: 'system', sizeGiB: s.diskGiB ?? 60 }],
