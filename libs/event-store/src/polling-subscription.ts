@@ -43,7 +43,12 @@ export class PollingSubscription implements Subscription {
     const unsubscribe = this.settings.wakeUp?.(() => this.wake?.());
     try {
       this.position = await this.checkpoints.getCheckpoint(this.options.subscriberId);
+      const filtered = Boolean(this.options.streamPrefixes?.length);
       while (!this.stopped) {
+        // Read the head BEFORE the page: every event up to it was committed before the page was read,
+        // so an empty filtered page proves none of them matches. (A head read after the page could
+        // include an event committed in between, and jumping to it would skip that event.)
+        const head = filtered ? await this.store.headPosition() : this.position;
         const events = await this.store.readAll({
           afterPosition: this.position,
           maxCount: BATCH,
@@ -52,7 +57,6 @@ export class PollingSubscription implements Subscription {
         if (events.length === 0) {
           // Nothing matching after our position: move the checkpoint to the head so filtered
           // subscribers do not rescan unrelated events forever.
-          const head = await this.store.headPosition();
           if (head > this.position) {
             this.position = head;
             await this.checkpoints.saveCheckpoint(this.options.subscriberId, this.position);
