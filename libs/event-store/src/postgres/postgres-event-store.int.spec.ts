@@ -1,7 +1,12 @@
 import { ManualClock } from '@reprise/common/clock/system-clock';
 import { eventStoreContract, meta } from '../contract/event-store.contract';
 import { PostgresEventStore, type PostgresEventStoreOptions } from './postgres-event-store';
-import { dropTestSchema, postgresTestUrl, uniqueTestSchema, withPostgres } from './test-schema';
+import {
+  dropTestSchema,
+  postgresTestUrl,
+  uniqueTestSchema,
+  withPostgres,
+} from '../testing/postgres-test-schema';
 
 eventStoreContract('PostgreSQL', () => {
   const schema = uniqueTestSchema();

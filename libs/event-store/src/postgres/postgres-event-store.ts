@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events';
-import { Client, Pool, types, type CustomTypesConfig, type QueryConfig } from 'pg';
+import { Client, Pool, types, type CustomTypesConfig, type QueryArrayConfig, type QueryConfig } from 'pg';
 import type { Clock } from '@reprise/domain/shared/clock';
 import {
   AppendOptions,
@@ -162,8 +162,8 @@ export class PostgresEventStore implements EventStore {
     }
   }
 
-  private query<Row>(config: QueryConfig): Promise<Row[]> {
-    return this.ready.then(() => this.pool.query(config)).then((r) => r.rows as Row[]);
+  private query<Row>(config: QueryConfig | QueryArrayConfig): Promise<Row[]> {
+    return this.ready.then(() => this.pool.query(config as QueryConfig)).then((r) => r.rows as Row[]);
   }
 
   private rows(name: string, text: string, values: unknown[]): Promise<RawRow[]> {

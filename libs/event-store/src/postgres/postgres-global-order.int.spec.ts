@@ -3,7 +3,12 @@ import { meta } from '../contract/event-store.contract';
 import type { RecordedEvent } from '../event-store.port';
 import { chainEvents, EventIds, NO_STREAM_HEAD, prepareEvents } from '../stored-event';
 import { PostgresEventStore } from './postgres-event-store';
-import { dropTestSchema, postgresTestUrl, uniqueTestSchema, withPostgres } from './test-schema';
+import {
+  dropTestSchema,
+  postgresTestUrl,
+  uniqueTestSchema,
+  withPostgres,
+} from '../testing/postgres-test-schema';
 import { Client } from 'pg';
 
 /**
