@@ -446,6 +446,16 @@ const SUBJECTS: Array<{ key: SubjectKey; open: (dir: string, schema: string) => 
   { key: 'emmettPg', open: (_dir, schema) => emmettPostgresSubject(schema) },
 ];
 
+const DEADLINE_MS = 120_000;
+const withDeadline = <T>(work: Promise<T>): Promise<T> =>
+  new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(
+      () => reject(new Error(`no answer within ${DEADLINE_MS / 1000} s`)),
+      DEADLINE_MS,
+    );
+    work.then(resolve, reject).finally(() => clearTimeout(timer));
+  });
+
 const median = (xs: number[]) => {
   const s = [...xs].sort((a, b) => a - b);
   return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
@@ -463,12 +473,16 @@ export async function run(): Promise<void> {
   );
   const rates = new Map<string, number[]>();
   const lost = new Map<SubjectKey, number>();
+  /** Subjects that failed or hung in a workload: left out of the rest of that round, and reported. */
+  const broken = new Map<SubjectKey, string>();
   for (let round = 0; round < ROUNDS; round++) {
     const dir = mkdtempSync(join(tmpdir(), 'reprise-bench-'));
     const schemas: string[] = [];
     const opened: Array<{ key: SubjectKey; subject: Subject }> = [];
     try {
-      for (const { key, open } of SUBJECTS) {
+      // BENCH_SUBJECTS=reprisePg,rawPg runs only those (for profiling one store).
+      const only = process.env.BENCH_SUBJECTS?.split(',');
+      for (const { key, open } of SUBJECTS.filter((s) => !only || only.includes(s.key))) {
         const schema = `bench_${key.toLowerCase()}_${randomUUID().slice(0, 8)}`;
         schemas.push(schema);
         opened.push({ key, subject: await open(dir, schema) });
@@ -477,26 +491,36 @@ export async function run(): Promise<void> {
         // Rotate who goes first, so no subject always runs on a cooler (or hotter) machine.
         const order = opened.map((_, i) => opened[(i + round) % opened.length]);
         for (const { key, subject } of order) {
+          if (broken.has(key)) continue;
           const start = performance.now();
-          const count = await workload.run(subject);
+          const count = await withDeadline(workload.run(subject)).catch((error: unknown) => {
+            broken.set(key, `${workload.key}: ${error instanceof Error ? error.message : String(error)}`);
+            return null;
+          });
           const ms = performance.now() - start;
+          if (process.env.BENCH_VERBOSE)
+            console.error(`round ${round + 1} ${workload.key} ${key}: ${ms.toFixed(0)} ms`);
           if (count === null) continue;
           const id = `${workload.key}:${key}`;
           rates.set(id, [...(rates.get(id) ?? []), (count / ms) * 1000]);
         }
       }
       for (const { key, subject } of opened) {
+        if (broken.has(key)) continue;
         const expected =
           BATCHES * BATCH_SIZE +
           SEQUENTIAL +
           CALLERS * WAVES +
           (subject.writers ? WRITERS * CALLERS * (WAVES / 4) : 0) +
-          (key.startsWith('emmett') ? 1 : 0);
+          (key === 'emmettSqlite' ? 1 : 0);
         const kept = await subject.count();
         if (kept < expected) lost.set(key, (lost.get(key) ?? 0) + expected - kept);
       }
     } finally {
-      for (const { subject } of opened) await subject.close().catch(() => undefined);
+      for (const { key, subject } of opened)
+        if (!broken.has(key)) await subject.close().catch(() => undefined);
+      for (const [key, why] of broken) console.log(`${key} failed in round ${round + 1} (${why})`);
+      broken.clear();
       await withClient(async (c) => {
         for (const schema of schemas) await c.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
       });

@@ -86,10 +86,20 @@ export function chainEvents(
   head: StreamHead,
 ): { events: ChainedEvent[]; head: StreamHead } {
   let { revision, hash: prevHash } = head;
-  const chained = events.map((event) => {
+  const chained = events.map((event): ChainedEvent => {
     revision += 1;
     const hash = chainHash(prevHash, event.type, event.dataJson, event.metadataJson);
-    const link = { ...event, revision, prevHash, hash };
+    const link = {
+      id: event.id,
+      type: event.type,
+      data: event.data,
+      dataJson: event.dataJson,
+      metadata: event.metadata,
+      metadataJson: event.metadataJson,
+      revision,
+      prevHash,
+      hash,
+    };
     prevHash = hash;
     return link;
   });
@@ -165,13 +175,21 @@ export class ChainVerifier {
  */
 export class EventIds {
   private counter = 0;
-  private readonly prefix = randomUUID().replace(/-/g, '').slice(0, 12);
+  private readonly random = randomUUID().replace(/-/g, '');
+  private lastMs = -1;
+  /** `tttttttt-tttt-7rrr-` for the current millisecond, built once per millisecond. */
+  private head = '';
 
   next(): string {
-    const ms = Date.now().toString(16).padStart(12, '0');
-    const counter = (this.counter++ & 0xfffffff).toString(16).padStart(7, '0');
-    const hex = `${ms}7${this.prefix.slice(0, 3)}${(0x8 | (this.counter & 0x3)).toString(16)}${this.prefix.slice(3, 11)}${counter}`;
-    return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20, 32)}`;
+    const ms = Date.now();
+    if (ms !== this.lastMs) {
+      this.lastMs = ms;
+      const t = ms.toString(16).padStart(12, '0');
+      this.head = `${t.slice(0, 8)}-${t.slice(8, 12)}-7${this.random.slice(0, 3)}-`;
+    }
+    const counter = this.counter++ & 0xfffffff;
+    // Variant bits 10xx, then 8 random hex digits and a 7-digit counter: unique within the process.
+    return `${this.head}${(0x8 | (counter & 0x3)).toString(16)}${this.random.slice(3, 6)}-${this.random.slice(6, 11)}${counter.toString(16).padStart(7, '0')}`;
   }
 }
 

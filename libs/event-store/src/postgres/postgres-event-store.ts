@@ -132,7 +132,7 @@ export class PostgresEventStore implements EventStore {
     this.pool.on('error', () => undefined);
     const t = (name: string) => `"${this.schema}".${name}`;
     this.sql = {
-      append: `SELECT * FROM ${t('append_events')}($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+      append: `SELECT * FROM ${t('append_events')}($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
       heads: `SELECT DISTINCT ON (stream) stream, revision, hash FROM ${t('events')}
               WHERE stream = ANY($1) ORDER BY stream, revision DESC`,
       readStream: `SELECT ${COLUMNS} FROM ${t('events')} WHERE stream = $1 AND revision >= $2
@@ -447,29 +447,45 @@ function appendParameters(bases: Map<string, StreamHead>, decisions: Decision[])
     checkStreams.push(stream);
     checkRevisions.push(head.revision);
   }
-  const columns: [string[], number[], string[], string[], string[], string[], string[], string[]] = [
-    [],
-    [],
-    [],
-    [],
-    [],
-    [],
-    [],
-    [],
-  ];
-  const [streams, revisions, ids, typesCol, data, metadata, prevHashes, hashes] = columns;
+  const streams: string[] = [];
+  const revisions: number[] = [];
+  const ids: string[] = [];
+  const typeNames: string[] = [];
+  const data: string[] = [];
+  const metadataIndex: number[] = [];
+  const prevHashes: string[] = [];
+  const hashes: string[] = [];
+  const metadata: string[] = [];
+  const metadataSeen = new Map<string, number>();
   for (const decision of decisions) {
     if ('conflict' in decision) continue;
     for (const e of decision.chained) {
+      let index = metadataSeen.get(e.metadataJson);
+      if (index === undefined) {
+        index = metadata.push(e.metadataJson);
+        metadataSeen.set(e.metadataJson, index);
+      }
       streams.push(decision.item.stream);
       revisions.push(e.revision);
       ids.push(e.id);
-      typesCol.push(e.type);
+      typeNames.push(e.type);
       data.push(e.dataJson);
-      metadata.push(e.metadataJson);
+      metadataIndex.push(index);
       prevHashes.push(e.prevHash);
       hashes.push(e.hash);
     }
   }
-  return [checkStreams, checkRevisions, ...columns];
+  return [
+    checkStreams,
+    checkRevisions,
+    streams,
+    revisions,
+    ids,
+    typeNames,
+    data,
+    metadataIndex,
+    prevHashes,
+    hashes,
+    metadata,
+  ];
 }

@@ -114,7 +114,7 @@ describe('PostgreSQL event store: global order without gaps', () => {
     const {
       rows: [{ first_position: heldPosition }],
     } = await slow.query(
-      `SELECT first_position::int FROM "${schema}".append_events($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+      `SELECT first_position::int FROM "${schema}".append_events($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
       [
         ['held'],
         [-1],
@@ -123,9 +123,10 @@ describe('PostgreSQL event store: global order without gaps', () => {
         [held.id],
         ['Held'],
         [held.dataJson],
-        [held.metadataJson],
+        [1],
         [held.prevHash],
         [held.hash],
+        [held.metadataJson],
       ],
     );
 

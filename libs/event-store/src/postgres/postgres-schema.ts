@@ -54,11 +54,13 @@ export function migrationSql(schema: string): string {
     -- One group commit. p_check_*: the head revision the caller assumed for each stream it writes (or
     -- decided a conflict against). A stream whose real head differs is "stale": none of its events
     -- are written and its real head is returned, so the caller re-decides and re-chains it. The other
-    -- streams' events are written with consecutive positions after the log head.
+    -- streams' events are written with consecutive positions after the log head. Events of an append
+    -- usually share their metadata: each distinct metadata text is sent once (p_metadata), and every
+    -- event names its own by index.
     CREATE OR REPLACE FUNCTION ${s}.append_events(
       p_check_streams text[], p_check_revisions integer[],
       p_streams text[], p_revisions integer[], p_ids uuid[], p_types text[],
-      p_data text[], p_metadata text[], p_prev_hashes text[], p_hashes text[]
+      p_data text[], p_metadata_index integer[], p_prev_hashes text[], p_hashes text[], p_metadata text[]
     ) RETURNS TABLE (first_position bigint, stale_streams text[], stale_revisions integer[], stale_hashes text[])
     LANGUAGE plpgsql AS $fn$
     #variable_conflict use_column
@@ -81,9 +83,9 @@ export function migrationSql(schema: string): string {
       IF cardinality(p_ids) > 0 THEN
         INSERT INTO ${s}.events (position, id, stream, revision, type, data, metadata, prev_hash, hash)
         SELECT v_head + row_number() OVER (ORDER BY x.ord), x.id, x.stream, x.revision, x.type, x.data,
-               x.metadata, x.prev_hash, x.hash
-          FROM unnest(p_streams, p_revisions, p_ids, p_types, p_data, p_metadata, p_prev_hashes, p_hashes)
-               WITH ORDINALITY AS x(stream, revision, id, type, data, metadata, prev_hash, hash, ord)
+               p_metadata[x.metadata_index], x.prev_hash, x.hash
+          FROM unnest(p_streams, p_revisions, p_ids, p_types, p_data, p_metadata_index, p_prev_hashes, p_hashes)
+               WITH ORDINALITY AS x(stream, revision, id, type, data, metadata_index, prev_hash, hash, ord)
          WHERE x.stream <> ALL (stale_streams);
         GET DIAGNOSTICS v_count = ROW_COUNT;
         IF v_count > 0 THEN
