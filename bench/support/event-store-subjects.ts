@@ -37,6 +37,9 @@ const payload = (i: number) => ({
 const META_JSON = JSON.stringify({ ...metadata, requestId: null, recordedAt: '2026-01-01T00:00:00.000Z' });
 // Raw rows carry hashes of the real size, without computing them.
 const FAKE_HASH = 'f'.repeat(64);
+/** The columns the raw baselines insert: the rows Reprise writes, without canonical JSON or hashing. */
+const rawRow = (stream: string, revision: number, i: number) =>
+  [randomUUID(), stream, revision, 'E', JSON.stringify(payload(i)), META_JSON, FAKE_HASH, FAKE_HASH] as const;
 
 /** What a subject does in each workload. Write workloads return events written, reads events read. */
 interface Subject {
@@ -114,17 +117,7 @@ function rawSqliteSubject(path: string): Subject {
   const insert = db.prepare(
     'INSERT INTO events (id, stream, revision, type, data, metadata, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
   );
-  const row = (stream: string, revision: number, i: number) =>
-    insert.run(
-      randomUUID(),
-      stream,
-      revision,
-      'E',
-      JSON.stringify(payload(i)),
-      META_JSON,
-      FAKE_HASH,
-      FAKE_HASH,
-    );
+  const row = (stream: string, revision: number, i: number) => insert.run(...rawRow(stream, revision, i));
   const batch = db.transaction((b: number) => {
     for (let i = 0; i < BATCH_SIZE; i++) row(batchStream(b), i, i);
   });
@@ -175,17 +168,7 @@ async function rawPgSubject(schema: string): Promise<Subject> {
     const n = rows.length;
     if (!texts.has(n)) texts.set(n, insertSql(n));
     const values: unknown[] = [];
-    for (const [stream, revision, i] of rows)
-      values.push(
-        randomUUID(),
-        stream,
-        revision,
-        'E',
-        JSON.stringify(payload(i)),
-        META_JSON,
-        FAKE_HASH,
-        FAKE_HASH,
-      );
+    for (const [stream, revision, i] of rows) values.push(...rawRow(stream, revision, i));
     return client.query({ name: `${schema}-insert-${n}`, text: texts.get(n) as string, values });
   };
   const waveRows = (prefix: string, w: number) =>

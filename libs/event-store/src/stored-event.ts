@@ -46,6 +46,24 @@ export interface StoredRow {
   hash: string;
 }
 
+/** The columns the table adapters select, in this order, and a row of them as an array. */
+export const STORED_COLUMNS = 'position, id, stream, revision, type, data, metadata, prev_hash, hash';
+export type StoredColumns = [number, string, string, number, string, string, string, string, string];
+
+export function storedRow(r: StoredColumns): StoredRow {
+  return {
+    position: r[0],
+    id: r[1],
+    stream: r[2],
+    revision: r[3],
+    type: r[4],
+    data: r[5],
+    metadata: r[6],
+    prevHash: r[7],
+    hash: r[8],
+  };
+}
+
 /**
  * Validates and serialises the events of one append (throws on an empty type or on data that is not
  * plain JSON, so a bad append fails alone and before any write). Metadata is shared by the events
@@ -120,17 +138,17 @@ export function recordedFromChained(stream: string, event: ChainedEvent, positio
   };
 }
 
-export function recordedFromRow(row: StoredRow): RecordedEvent {
+export function recordedFromColumns(r: StoredColumns): RecordedEvent {
   return {
-    id: row.id,
-    stream: row.stream,
-    revision: row.revision,
-    position: row.position,
-    type: row.type,
-    data: JSON.parse(row.data),
-    metadata: JSON.parse(row.metadata),
-    hash: row.hash,
-    prevHash: row.prevHash,
+    id: r[1],
+    stream: r[2],
+    revision: r[3],
+    position: r[0],
+    type: r[4],
+    data: JSON.parse(r[5]),
+    metadata: JSON.parse(r[6]),
+    hash: r[8],
+    prevHash: r[7],
   };
 }
 

@@ -25,7 +25,10 @@ import {
   PreparedEvent,
   prepareEvents,
   recordedFromChained,
-  recordedFromRow,
+  recordedFromColumns,
+  STORED_COLUMNS,
+  StoredColumns,
+  storedRow,
   StreamHead,
   StreamHeadCache,
 } from '../stored-event';
@@ -49,8 +52,8 @@ const MAX_APPENDS_PER_COMMIT = 1_000;
 const MAX_ROUNDS = 20;
 const PAGE = 10_000;
 const LISTEN_RETRY_MS = 1_000;
-const COLUMNS = 'position, id, stream, revision, type, data, metadata, prev_hash, hash';
-type RawRow = [number, string, string, number, string, string, string, string, string];
+const COLUMNS = STORED_COLUMNS;
+type RawRow = StoredColumns;
 
 // bigint columns (positions) as numbers: positions stay far below 2^53.
 const INT8_OID = 20;
@@ -70,18 +73,6 @@ interface PendingAppend {
 type Decision =
   | { item: PendingAppend; conflict: number }
   | { item: PendingAppend; chained: ChainedEvent[]; head: StreamHead };
-
-const toRow = (r: RawRow) => ({
-  position: r[0],
-  id: r[1],
-  stream: r[2],
-  revision: r[3],
-  type: r[4],
-  data: r[5],
-  metadata: r[6],
-  prevHash: r[7],
-  hash: r[8],
-});
 
 /**
  * PostgreSQL adapter (`pg`). Same port and contract as the SQLite store, for several api and worker
@@ -301,7 +292,7 @@ export class PostgresEventStore implements EventStore {
       options.fromRevision ?? 0,
       options.maxCount ?? null,
     ]);
-    const events = rows.map((r) => recordedFromRow(toRow(r)));
+    const events = rows.map(recordedFromColumns);
     const last = events[events.length - 1];
     if (last && (options.maxCount === undefined || events.length < options.maxCount))
       this.heads.set(stream, { revision: last.revision, hash: last.hash });
@@ -325,7 +316,7 @@ export class PostgresEventStore implements EventStore {
     const rows = prefixes.length
       ? await this.rows('readAllPrefixed', this.sql.readAllPrefixed, [after, max, prefixes])
       : await this.rows('readAll', this.sql.readAll, [after, max]);
-    return rows.map((r) => recordedFromRow(toRow(r)));
+    return rows.map(recordedFromColumns);
   }
 
   async headPosition(): Promise<number> {
@@ -410,7 +401,7 @@ export class PostgresEventStore implements EventStore {
           )
         : await this.rows('readAll', this.sql.readAll, [after, PAGE]);
       for (const raw of rows) {
-        const row = toRow(raw);
+        const row = storedRow(raw);
         const problem = verifier.check(row);
         if (problem) return verifier.result(problem);
         after = stream ? row.revision : row.position;

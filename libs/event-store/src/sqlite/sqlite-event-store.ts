@@ -26,7 +26,10 @@ import {
   PreparedEvent,
   prepareEvents,
   recordedFromChained,
-  recordedFromRow,
+  recordedFromColumns,
+  STORED_COLUMNS,
+  StoredColumns,
+  storedRow,
   StreamHead,
 } from '../stored-event';
 
@@ -38,8 +41,8 @@ export interface SqliteEventStoreOptions {
   pollIntervalMs?: number;
 }
 
-const COLUMNS = 'position, id, stream, revision, type, data, metadata, prev_hash, hash';
-type RawRow = [number, string, string, number, string, string, string, string, string];
+const COLUMNS = STORED_COLUMNS;
+type RawRow = StoredColumns;
 
 interface PendingAppend {
   stream: string;
@@ -212,17 +215,7 @@ export class SqliteEventStore implements EventStore {
   }
 
   private toRecorded(row: RawRow): RecordedEvent {
-    return recordedFromRow({
-      position: row[0],
-      id: row[1],
-      stream: row[2],
-      revision: row[3],
-      type: row[4],
-      data: row[5],
-      metadata: row[6],
-      prevHash: row[7],
-      hash: row[8],
-    });
+    return recordedFromColumns(row);
   }
 
   async readStream(stream: string, options: ReadStreamOptions = {}): Promise<RecordedEvent[]> {
@@ -296,17 +289,7 @@ export class SqliteEventStore implements EventStore {
     ) as IterableIterator<RawRow>;
     const verifier = new ChainVerifier(options.streamPrefixes?.filter(Boolean));
     for (const row of rows) {
-      const problem = verifier.check({
-        position: row[0],
-        id: row[1],
-        stream: row[2],
-        revision: row[3],
-        type: row[4],
-        data: row[5],
-        metadata: row[6],
-        prevHash: row[7],
-        hash: row[8],
-      });
+      const problem = verifier.check(storedRow(row));
       if (problem) {
         rows.return?.();
         return verifier.result(problem);
