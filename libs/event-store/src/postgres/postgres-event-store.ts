@@ -123,7 +123,7 @@ export class PostgresEventStore implements EventStore {
     this.pool.on('error', () => undefined);
     const t = (name: string) => `"${this.schema}".${name}`;
     this.sql = {
-      append: `SELECT * FROM ${t('append_events')}($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
+      append: `SELECT * FROM ${t('append_events')}($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
       heads: `SELECT DISTINCT ON (stream) stream, revision, hash FROM ${t('events')}
               WHERE stream = ANY($1) ORDER BY stream, revision DESC`,
       readStream: `SELECT ${COLUMNS} FROM ${t('events')} WHERE stream = $1 AND revision >= $2
@@ -432,11 +432,15 @@ export class PostgresEventStore implements EventStore {
 
 /** The arguments of `append_events`: the assumed heads, then the events as parallel arrays. */
 function appendParameters(bases: Map<string, StreamHead>, decisions: Decision[]): unknown[] {
+  const written = new Set<string>();
+  for (const decision of decisions) if (!('conflict' in decision)) written.add(decision.item.stream);
   const checkStreams: string[] = [];
   const checkRevisions: number[] = [];
+  const checkWritten: boolean[] = [];
   for (const [stream, head] of bases) {
     checkStreams.push(stream);
     checkRevisions.push(head.revision);
+    checkWritten.push(written.has(stream));
   }
   const streams: string[] = [];
   const revisions: number[] = [];
@@ -469,6 +473,7 @@ function appendParameters(bases: Map<string, StreamHead>, decisions: Decision[])
   return [
     checkStreams,
     checkRevisions,
+    checkWritten,
     streams,
     revisions,
     ids,

@@ -114,10 +114,11 @@ describe('PostgreSQL event store: global order without gaps', () => {
     const {
       rows: [{ first_position: heldPosition }],
     } = await slow.query(
-      `SELECT first_position::int FROM "${schema}".append_events($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
+      `SELECT first_position::int FROM "${schema}".append_events($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
       [
         ['held'],
         [-1],
+        [true],
         ['held'],
         [0],
         [held.id],
