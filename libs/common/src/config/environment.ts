@@ -7,6 +7,7 @@ import {
   IsPositive,
   IsString,
   IsUrl,
+  Matches,
   Max,
   Min,
   MinLength,
@@ -58,8 +59,8 @@ export class Environment {
   @MinLength(1)
   QUEUE_PREFIX = 'reprise';
 
-  @IsIn(['sqlite', 'esdb'])
-  EVENT_STORE: 'sqlite' | 'esdb' = 'sqlite';
+  @IsIn(['sqlite', 'postgres', 'esdb'])
+  EVENT_STORE: 'sqlite' | 'postgres' | 'esdb' = 'sqlite';
 
   @IsString()
   @MinLength(1)
@@ -78,6 +79,19 @@ export class Environment {
       'EVENTSTORE_CONNECTION_STRING is required when EVENT_STORE=esdb (e.g. esdb://localhost:2113?tls=false)',
   })
   EVENTSTORE_CONNECTION_STRING?: string;
+
+  @ValidateIf((env: Environment) => env.EVENT_STORE === 'postgres')
+  @Matches(/^postgres(ql)?:\/\/\S+$/, {
+    message:
+      'POSTGRES_URL is required when EVENT_STORE=postgres (e.g. postgres://reprise:secret@localhost:5432/reprise)',
+  })
+  POSTGRES_URL?: string;
+
+  /** Schema of the PostgreSQL event store's tables (several Reprise installations can share a database). */
+  @Matches(/^[a-z_][a-z0-9_]{0,62}$/, {
+    message: 'POSTGRES_SCHEMA must be a lower-case identifier (letters, digits, _; at most 63)',
+  })
+  POSTGRES_SCHEMA = 'reprise';
 
   @IsOptional()
   @IsString()
