@@ -1,4 +1,5 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Environment } from '@reprise/common/config/environment';
 import {
   activationDecider,
   evolveActivation,
@@ -51,10 +52,10 @@ export interface TestSchedulerOptions {
   cadenceHorizonDays: number;
 }
 
-export const schedulerOptionsFromEnv = (): TestSchedulerOptions => ({
-  complianceEveryMs: Number(process.env.REPRISE_COMPLIANCE_EVERY_MS ?? 2000),
-  defaultCadence: (process.env.REPRISE_DEFAULT_CADENCE ?? 'on') !== 'off',
-  cadenceHorizonDays: Number(process.env.REPRISE_CADENCE_HORIZON_DAYS ?? 60),
+export const schedulerOptions = (env: Environment): TestSchedulerOptions => ({
+  complianceEveryMs: env.REPRISE_COMPLIANCE_EVERY_MS ?? 2000,
+  defaultCadence: (env.REPRISE_DEFAULT_CADENCE ?? 'on') !== 'off',
+  cadenceHorizonDays: env.REPRISE_CADENCE_HORIZON_DAYS ?? 60,
 });
 
 const scheduleStreamsPrefix = (tenantId: string) => `${streams.tenantPrefix(tenantId)}test-schedule/`;
@@ -74,13 +75,16 @@ const activationStreamsPrefix = (tenantId: string) => `${streams.tenantPrefix(te
 export class TestScheduler {
   private readonly logger = new Logger(TestScheduler.name);
   private readonly lastCompliance = new Map<string, number>();
-  readonly options: TestSchedulerOptions = schedulerOptionsFromEnv();
+  readonly options: TestSchedulerOptions;
 
   constructor(
     @Inject(EVENT_STORE) private readonly store: EventStore,
     @Inject(CLOCK) private readonly clock: Clock,
     private readonly notifications: NotificationRequests,
-  ) {}
+    env: Environment,
+  ) {
+    this.options = schedulerOptions(env);
+  }
 
   async tick(): Promise<void> {
     const now = this.clock.now().toISOString();

@@ -9,7 +9,12 @@ import {
 } from '@reprise/domain/shared/errors';
 import type * as C from './activation.commands';
 import type { ActivationCommand, ConfirmationInput } from './activation.commands';
-import type { ActivationEvent, ConfirmationRequested, ServerBlocked } from './activation.events';
+import type {
+  ActivationEvent,
+  ConfirmationRequested,
+  ServerBlocked,
+  ServerStepFailed,
+} from './activation.events';
 import {
   evolveActivation,
   initialActivationState,
@@ -18,6 +23,7 @@ import {
   type ServerState,
 } from './activation.state';
 import {
+  CAPACITY_SHORTAGES,
   CONFIRMATION_ATTEMPTS,
   CONFIRMATION_TTL_MINUTES,
   isAvailablePhase,
@@ -779,16 +785,16 @@ function stepFailed(d: C.RecordServerStepFailed['data'], s: Activation): Activat
         { field: 'step', message: 'must be restore, boot or analysis' },
       ]);
   }
-  return withConsequences(
-    s,
-    [
-      {
-        type: 'ServerStepFailed',
-        data: { serverId: d.serverId, step: d.step, reason: d.reason || 'unknown', attempt: d.attempt, at },
-      },
-    ],
-    at,
-  );
+  if (d.shortage !== undefined && !CAPACITY_SHORTAGES.includes(d.shortage))
+    throw validationError('invalid-shortage', `shortage is one of ${CAPACITY_SHORTAGES.join(', ')}`, [
+      { field: 'shortage', message: `must be one of ${CAPACITY_SHORTAGES.join(', ')}` },
+    ]);
+  const failed: ServerStepFailed = {
+    type: 'ServerStepFailed',
+    data: { serverId: d.serverId, step: d.step, reason: d.reason || 'unknown', attempt: d.attempt, at },
+  };
+  if (d.shortage) failed.data.shortage = d.shortage;
+  return withConsequences(s, [failed], at);
 }
 
 function networkFact(s: Activation): boolean {

@@ -1,0 +1,22 @@
+import { Injectable } from '@nestjs/common';
+import { CloudSteps } from './cloud-steps.service';
+import { HandlesStep, type StepHandler, type StepRun } from './step-handler';
+
+/** Back to nominal: the original site runs again; the recovery space is released, verified by listing. */
+@Injectable()
+@HandlesStep('failback')
+export class FailbackHandler implements StepHandler {
+  constructor(private readonly cloud: CloudSteps) {}
+
+  async run(run: StepRun): Promise<void> {
+    await this.cloud.wait(
+      await this.cloud.cloud.teardown(
+        { tenantId: run.tenantId, activationId: run.activationId },
+        { idempotencyKey: `${run.step.key}:release` },
+      ),
+    );
+    const remaining = await this.cloud.resources(run);
+    if (remaining.length) throw new Error(`failback: ${remaining.length} resources still listed; retrying`);
+    await run.record({ type: 'RecordFailback', data: { at: run.now() } });
+  }
+}
