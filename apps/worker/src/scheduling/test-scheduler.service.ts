@@ -4,7 +4,7 @@ import {
   activationDecider,
   evolveActivation,
   initialActivationState,
-  teardownRequired,
+  isFinished,
   type Activation,
   type ActivationEvent,
   type ActivationState,
@@ -40,7 +40,6 @@ import { notificationId, NotificationRequests } from '../notifications/notificat
 import { deterministicUuid } from './ids';
 
 export const SCHEDULER_PERSON: Person = { name: 'Reprise scheduler', email: 'scheduler@reprise.local' };
-const ENDED = new Set(['closed', 'failed-back', 'rejected', 'stood-down']);
 const CLOSABLE = new Set(['completed', 'completed-with-failures', 'aborted']);
 
 export interface TestSchedulerOptions {
@@ -226,7 +225,7 @@ export class TestScheduler {
       }
       return;
     }
-    if (ENDED.has(activation.status) && !teardownRequired(activation)) {
+    if (isFinished(activation)) {
       await this.recordOnSchedule(tenantId, streams.schedule(tenantId, schedule.id), schedule.id, {
         type: 'RecordScheduledTestFinished',
         data: { activationId, activationStatus: activation.status, at: now },

@@ -293,7 +293,9 @@ export class InMemoryRecoveryCloud implements RecoveryCloud {
     perform: (op: CloudOperation) => R,
   ): Promise<CloudOperation<R>> {
     if (!options?.idempotencyKey)
-      return Promise.reject(new CloudPermanentError('idempotency-key-required', 'idempotency key required', 400));
+      return Promise.reject(
+        new CloudPermanentError('idempotency-key-required', 'idempotency key required', 400),
+      );
     this.calls.push({ kind, idempotencyKey: options.idempotencyKey });
     const known = this.byKey.get(options.idempotencyKey);
     if (known) return Promise.resolve({ ...known } as CloudOperation<R>);
