@@ -20,17 +20,10 @@ const bootedHarness = () =>
     t(8),
   ).knowServers();
 
-async function placeVm(h: StepHarness) {
-  await h.cloud.createServer(
-    { tenantId: h.state.tenantId, activationId: h.state.id, serverId: 'id-db' },
-    { idempotencyKey: 'boot' },
-  );
-}
-
 describe('analyse step handler (in-memory recovery cloud)', () => {
   it('records the start and the health the cloud found, with its detail', async () => {
     const h = bootedHarness();
-    await placeVm(h);
+    await h.placeVm('id-db');
     h.cloud.healthOf('id-db', 'warning', 'service MSSQLSERVER stopped');
     const step = h.due('analyse', 'db');
     await h.run(new AnalyseHandler(h.steps), step);
@@ -41,7 +34,7 @@ describe('analyse step handler (in-memory recovery cloud)', () => {
 
   it('resumed: the same analysis (same key), its start recorded once', async () => {
     const h = bootedHarness();
-    await placeVm(h);
+    await h.placeVm('id-db');
     const step = h.due('analyse', 'db');
     await h.record({
       type: 'RecordServerAnalysisStarted',

@@ -64,6 +64,17 @@ export class CloudSteps implements BeforeApplicationShutdown {
     return this.cloud.listResources(run.tenantId, run.activationId, serverId);
   }
 
+  /** Removes everything the activation holds in the recovery space; returns what the cloud still lists (verified, not assumed). */
+  async release(run: StepRun, part: string): Promise<CloudResource[]> {
+    await this.wait(
+      await this.cloud.teardown(
+        { tenantId: run.tenantId, activationId: run.activationId },
+        { idempotencyKey: `${run.step.key}:${part}` },
+      ),
+    );
+    return this.resources(run);
+  }
+
   /** Restore points of the server; registers it first if the cloud does not know it yet. */
   async restorePoints(run: StepRun, server: ServerState): Promise<RestorePoint[]> {
     const s = server.snapshot;

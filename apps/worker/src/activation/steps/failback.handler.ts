@@ -9,13 +9,7 @@ export class FailbackHandler implements StepHandler {
   constructor(private readonly cloud: CloudSteps) {}
 
   async run(run: StepRun): Promise<void> {
-    await this.cloud.wait(
-      await this.cloud.cloud.teardown(
-        { tenantId: run.tenantId, activationId: run.activationId },
-        { idempotencyKey: `${run.step.key}:release` },
-      ),
-    );
-    const remaining = await this.cloud.resources(run);
+    const remaining = await this.cloud.release(run, 'release');
     if (remaining.length) throw new Error(`failback: ${remaining.length} resources still listed; retrying`);
     await run.record({ type: 'RecordFailback', data: { at: run.now() } });
   }

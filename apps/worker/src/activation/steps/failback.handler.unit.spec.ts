@@ -32,10 +32,7 @@ const failingBack = () =>
 describe('failback step handler (in-memory recovery cloud)', () => {
   it('releases the recovery space and records the failback once nothing is listed', async () => {
     const h = failingBack();
-    await h.cloud.createServer(
-      { tenantId: h.state.tenantId, activationId: h.state.id, serverId: 'id-dc' },
-      { idempotencyKey: 'b' },
-    );
+    await h.placeVm('id-dc');
     await h.run(new FailbackHandler(h.steps), h.due('failback'));
     expect(h.cloud.listed(h.state.id)).toEqual([]);
     expect(h.state.status).toBe('failed-back');
@@ -43,10 +40,7 @@ describe('failback step handler (in-memory recovery cloud)', () => {
 
   it('anything still listed: no failback recorded, the step is retried', async () => {
     const h = failingBack();
-    await h.cloud.createServer(
-      { tenantId: h.state.tenantId, activationId: h.state.id, serverId: 'id-dc' },
-      { idempotencyKey: 'b' },
-    );
+    await h.placeVm('id-dc');
     h.cloud.teardownLeaves.add('server');
     await expect(h.run(new FailbackHandler(h.steps), h.due('failback'))).rejects.toThrow(/still listed/);
     expect(h.state.status).toBe('completed');

@@ -13,17 +13,7 @@ describe('restore step handler (in-memory recovery cloud)', () => {
   describe('from backups', () => {
     it('starts from the newest restore point and restores every disk', async () => {
       const h = new StepHarness(runningTest({ estate: [server('dc')] }));
-      h.cloud.knowServer(
-        {
-          tenantId: h.state.tenantId,
-          serverId: 'id-dc',
-          hostname: 'dc',
-          osFamily: 'windows',
-          disks: server('dc').disks,
-          template: server('dc').template,
-        },
-        ['2024-06-02T02:00:00.000Z', '2024-06-03T02:00:00.000Z'],
-      );
+      h.knowServers(['2024-06-02T02:00:00.000Z', '2024-06-03T02:00:00.000Z']);
       const step = h.due('restore', 'dc');
       await h.run(handlerOf(h), step);
       expect(h.facts()).toEqual(['RecordServerRestoreStarted', 'RecordDiskRestored', 'RecordDiskRestored']);
@@ -72,17 +62,7 @@ describe('restore step handler (in-memory recovery cloud)', () => {
 
     it('no restore point, or a refusal of the cloud: a permanent error with the cloud’s reason', async () => {
       const h = new StepHarness(runningTest({ estate: [server('dc')] }));
-      h.cloud.knowServer(
-        {
-          tenantId: h.state.tenantId,
-          serverId: 'id-dc',
-          hostname: 'dc',
-          osFamily: 'windows',
-          disks: server('dc').disks,
-          template: server('dc').template,
-        },
-        [],
-      );
+      h.knowServers([]);
       await expect(h.run(handlerOf(h), h.due('restore', 'dc'))).rejects.toMatchObject({
         code: 'no-restore-point',
       });

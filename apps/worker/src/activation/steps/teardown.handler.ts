@@ -15,13 +15,7 @@ export class TeardownHandler implements StepHandler {
   constructor(private readonly cloud: CloudSteps) {}
 
   async run(run: StepRun): Promise<void> {
-    await this.cloud.wait(
-      await this.cloud.cloud.teardown(
-        { tenantId: run.tenantId, activationId: run.activationId },
-        { idempotencyKey: `${run.step.key}:teardown` },
-      ),
-    );
-    const remaining = (await this.cloud.resources(run)).map((r) => `${r.kind}:${r.id}`);
+    const remaining = (await this.cloud.release(run, 'teardown')).map((r) => `${r.kind}:${r.id}`);
     await run.record({ type: 'RecordTeardown', data: { remaining, at: run.now() } });
     if (remaining.length)
       this.logger.warn(

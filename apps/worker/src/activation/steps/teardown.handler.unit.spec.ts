@@ -18,10 +18,7 @@ async function restoreSomething(h: StepHarness) {
     { tenantId: h.state.tenantId, activationId: h.state.id, serverId: 'id-dc', diskName: 'c' },
     { idempotencyKey: 'r' },
   );
-  await h.cloud.createServer(
-    { tenantId: h.state.tenantId, activationId: h.state.id, serverId: 'id-dc' },
-    { idempotencyKey: 'b' },
-  );
+  await h.placeVm('id-dc');
 }
 
 describe('teardown step handler (in-memory recovery cloud)', () => {

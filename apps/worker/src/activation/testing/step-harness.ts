@@ -28,21 +28,32 @@ export class StepHarness {
     this.steps = new CloudSteps(this.cloud, validateEnvironment({}));
   }
 
-  /** The cloud knows every server of the scope (the estate sync registered them). */
-  knowServers(): this {
+  /** The cloud knows every server of the scope (the estate sync registered them), with these restore points. */
+  knowServers(takenAt?: string[]): this {
     for (const x of this.state.servers) {
       const s = x.snapshot;
-      this.cloud.knowServer({
-        tenantId: this.state.tenantId,
-        serverId: s.serverId,
-        hostname: s.hostname,
-        osFamily: s.osFamily,
-        disks: s.disks,
-        template: s.template,
-        recoveryMethod: s.recoveryMethod,
-      });
+      this.cloud.knowServer(
+        {
+          tenantId: this.state.tenantId,
+          serverId: s.serverId,
+          hostname: s.hostname,
+          osFamily: s.osFamily,
+          disks: s.disks,
+          template: s.template,
+          recoveryMethod: s.recoveryMethod,
+        },
+        takenAt,
+      );
     }
     return this;
+  }
+
+  /** A VM the cloud already runs for the server (placed by an earlier step). */
+  async placeVm(serverId: string): Promise<void> {
+    await this.cloud.createServer(
+      { tenantId: this.state.tenantId, activationId: this.state.id, serverId },
+      { idempotencyKey: `earlier:${serverId}` },
+    );
   }
 
   get state(): Activation {
