@@ -1,9 +1,26 @@
-import type { CloudOperation } from '@reprise/recovery-cloud-client';
+import type { CloudOperation, CloudResourceKind } from '@reprise/recovery-cloud-client';
+import type { CloudSteps } from '../cloud-steps.service';
 import type { ServerStepRun } from '../step-handler';
 
 /** How one recovery method makes a server's disks usable in the recovery space. */
 export interface RestoreMethod {
   restore(run: ServerStepRun): Promise<void>;
+}
+
+/**
+ * A replicated server's operation, done: the one that made the resource of `kind` the cloud already
+ * lists for the server (a resumed step waits for it), or a new one (`start`).
+ */
+export async function replicatedOperation<R>(
+  cloud: CloudSteps,
+  run: ServerStepRun,
+  kind: CloudResourceKind,
+  start: () => Promise<CloudOperation<R>>,
+): Promise<CloudOperation<R>> {
+  const listed = (await cloud.resources(run, run.server.snapshot.serverId)).find((r) => r.kind === kind);
+  // The cloud must know the server (its replica or LUN) before anything is asked of it.
+  if (!run.server.restoreStartedAt) await cloud.restorePoints(run, run.server);
+  return cloud.wait(listed ? await cloud.cloud.getOperation<R>(listed.operationId) : await start());
 }
 
 /**
