@@ -32,6 +32,7 @@ import {
   type ActivationStatus,
   type Person,
 } from './activation.types';
+import { teardownRequired } from './activation.workflow';
 import { graphOf, reachable } from './graph';
 import { assertNoOverlap, resolveScope } from './scope';
 import { addMinutes, isAtOrAfter, minutesBetween, toMillis } from './time';
@@ -536,15 +537,6 @@ function requestClose(d: C.RequestClose['data'], s: Activation): ActivationEvent
   }
   requireStatus(s, 'close', ['completed', 'completed-with-failures', 'aborted']);
   return [{ type: 'CloseRequested', data: { by: requirePerson(d.by, 'by'), at } }];
-}
-
-/** Is a teardown of the recovery space due (close requested, or pre-staged restores to discard)? */
-export function teardownRequired(s: Activation): boolean {
-  if (s.close) return s.status !== 'closed';
-  if ((s.status === 'stood-down' || s.status === 'rejected') && !s.teardown.verifiedAt) {
-    return s.servers.some((x) => x.restoreStartedAt !== null) || (s.escalated?.removed.length ?? 0) > 0;
-  }
-  return false;
 }
 
 function recordTeardown(d: C.RecordTeardown['data'], s: Activation): ActivationEvent[] {

@@ -1,7 +1,6 @@
 import { DEFAULT_ESTIMATES, type RecoveryEstimateSettings } from '../estate/estimates';
 import { downstreamTails } from '../estate/graph';
 import type { ActivationCommand } from './activation.commands';
-import { teardownRequired } from './activation.decider';
 import type { Activation, ActivationState, ServerState } from './activation.state';
 import { isAvailablePhase, type ActivationStatus, type CapacityShortage } from './activation.types';
 import { graphOf } from './graph';
@@ -94,6 +93,15 @@ export const DEFAULT_WORKFLOW_SETTINGS: WorkflowSettings = {
 
 /** Activations in these statuses never run anything again (but may still owe a teardown). */
 const OVER: readonly ActivationStatus[] = ['closed', 'failed-back', 'rejected', 'stood-down'];
+
+/** Is a teardown of the recovery space due (close requested, or pre-staged restores to discard)? */
+export function teardownRequired(s: Activation): boolean {
+  if (s.close) return s.status !== 'closed';
+  if ((s.status === 'stood-down' || s.status === 'rejected') && !s.teardown.verifiedAt) {
+    return s.servers.some((x) => x.restoreStartedAt !== null) || (s.escalated?.removed.length ?? 0) > 0;
+  }
+  return false;
+}
 
 /** The activation ended and nothing is owed to the recovery space: nothing will ever be due again. */
 export function isFinished(state: Activation): boolean {
