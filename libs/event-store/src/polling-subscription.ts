@@ -44,6 +44,9 @@ export class PollingSubscription implements Subscription {
     try {
       this.position = await this.checkpoints.getCheckpoint(this.options.subscriberId);
       while (!this.stopped) {
+        // The head is read BEFORE the page: an event another process commits in between lies after
+        // it, so moving the checkpoint to the head (below) can never skip it.
+        const head = await this.store.headPosition();
         const events = await this.store.readAll({
           afterPosition: this.position,
           maxCount: BATCH,
@@ -52,7 +55,6 @@ export class PollingSubscription implements Subscription {
         if (events.length === 0) {
           // Nothing matching after our position: move the checkpoint to the head so filtered
           // subscribers do not rescan unrelated events forever.
-          const head = await this.store.headPosition();
           if (head > this.position) {
             this.position = head;
             await this.checkpoints.saveCheckpoint(this.options.subscriberId, this.position);
