@@ -127,19 +127,65 @@ const maxOf = (a: Projection, b: Projection): Projection => ({
 });
 const plus = (p: Projection, ms: number): Projection => ({ fixed: p.fixed + ms, lag: p.lag + ms });
 
-/** Projections of unchanged servers are reused across states: evolve keeps a server's object while nothing happens to it. */
-const projectionCache = new WeakMap<
-  StepEstimates,
-  WeakMap<ServerState, { p: Projection | null; ups: (Projection | null)[] }>
->();
+/** What a server's own facts say of its projection, whatever its upstream servers do. */
+type OwnTerms =
+  | { kind: 'fixed'; p: Projection | null }
+  | {
+      kind: 'open';
+      restored: Projection;
+      booted: Projection | null;
+      bootMs: number;
+      analysis: Projection | null;
+      analysisMs: number;
+    };
+
+interface Cached {
+  own: OwnTerms;
+  p: Projection | null;
+  ups: (Projection | null)[];
+}
+
+/**
+ * Projections are reused across states: evolve keeps a server's object while nothing happens to it,
+ * so its own terms are computed once per change, and its projection is recomputed only when its
+ * upstream projections changed (an unchanged value keeps its object, so the cascade stops there).
+ */
+const projectionCache = new WeakMap<StepEstimates, WeakMap<ServerState, Cached>>();
+const MIN = 60_000;
+
+function ownTerms(x: ServerState, estimates: StepEstimates): OwnTerms {
+  if (isAvailablePhase(x.phase)) return { kind: 'fixed', p: fixedAt(toMillis(x.checkedAt!)) };
+  if (x.phase === 'failed' || x.phase === 'blocked' || x.phase === 'cancelled')
+    return { kind: 'fixed', p: null };
+  const est = estimates(x.snapshot);
+  const underWay = (start: string, minutes: number) => maxOf(NOW, fixedAt(toMillis(start) + minutes * MIN));
+  return {
+    kind: 'open',
+    restored: x.restoredAt
+      ? fixedAt(toMillis(x.restoredAt))
+      : x.restoreStartedAt
+        ? underWay(x.restoreStartedAt, est.restoreMinutes)
+        : plus(NOW, est.restoreMinutes * MIN),
+    booted: x.bootedAt
+      ? fixedAt(toMillis(x.bootedAt))
+      : x.bootStartedAt
+        ? underWay(x.bootStartedAt, est.bootMinutes)
+        : null,
+    bootMs: est.bootMinutes * MIN,
+    analysis: x.analysisStartedAt ? underWay(x.analysisStartedAt, est.analysisMinutes) : null,
+    analysisMs: est.analysisMinutes * MIN,
+  };
+}
+
+const sameValue = (a: Projection | null, b: Projection | null) =>
+  a === b || (a !== null && b !== null && a.fixed === b.fixed && a.lag === b.lag);
 
 /**
  * Projected availability of every server (by position in `state.servers`; null when it cannot
  * become available), by walking the dependency graph: a step under way ends at `max(now, start +
  * estimate)`, a pending restore starts now, a boot starts when the server is restored and its own
  * upstream servers are available. Failed, blocked and cancelled servers (and what depends on them)
- * are left out. A server whose state and upstream projections did not change keeps its projection,
- * so asking after every fact costs little more than a walk of the graph.
+ * are left out. Asking after every fact costs little more than a walk of the graph (see the cache).
  */
 export function availabilityProjections(state: Activation, estimates: StepEstimates): (Projection | null)[] {
   const graph = graphOf(state);
@@ -147,7 +193,6 @@ export function availabilityProjections(state: Activation, estimates: StepEstima
   if (!cache) projectionCache.set(estimates, (cache = new WeakMap()));
   const known = cache;
   const memo: (Projection | null | undefined)[] = new Array(state.servers.length);
-  const MIN = 60_000;
   const visit = (i: number): Projection | null => {
     const done = memo[i];
     if (done !== undefined) return done;
@@ -159,28 +204,18 @@ export function availabilityProjections(state: Activation, estimates: StepEstima
     for (let k = 0; k < upIds.length; k++) if (visit(state.index[upIds[k]]) !== cached?.ups[k]) same = false;
     if (same) return (memo[i] = cached!.p);
     const ups = upIds.map((id) => memo[state.index[id]] as Projection | null);
+    const own = cached?.own ?? ownTerms(x, estimates);
     let avail: Projection | null;
-    if (isAvailablePhase(x.phase)) avail = fixedAt(toMillis(x.checkedAt!));
-    else if (x.phase === 'failed' || x.phase === 'blocked' || x.phase === 'cancelled') avail = null;
+    if (own.kind === 'fixed') avail = own.p;
     else if (ups.includes(null)) avail = null;
     else {
-      const est = estimates(x.snapshot);
-      const upReady = (ups as Projection[]).reduce(maxOf, NOW);
-      const restored = x.restoredAt
-        ? fixedAt(toMillis(x.restoredAt))
-        : x.restoreStartedAt
-          ? maxOf(NOW, fixedAt(toMillis(x.restoreStartedAt) + est.restoreMinutes * MIN))
-          : plus(NOW, est.restoreMinutes * MIN);
-      const booted = x.bootedAt
-        ? fixedAt(toMillis(x.bootedAt))
-        : x.bootStartedAt
-          ? maxOf(NOW, fixedAt(toMillis(x.bootStartedAt) + est.bootMinutes * MIN))
-          : plus(maxOf(restored, upReady), est.bootMinutes * MIN);
-      avail = x.analysisStartedAt
-        ? maxOf(NOW, fixedAt(toMillis(x.analysisStartedAt) + est.analysisMinutes * MIN))
-        : plus(maxOf(booted, NOW), est.analysisMinutes * MIN);
+      const booted =
+        own.booted ?? plus(maxOf(own.restored, (ups as Projection[]).reduce(maxOf, NOW)), own.bootMs);
+      avail = own.analysis ?? plus(maxOf(booted, NOW), own.analysisMs);
     }
-    known.set(x, { p: avail, ups });
+    // An unchanged value keeps its object: what depends on this server keeps its projection too.
+    if (cached && sameValue(cached.p, avail)) avail = cached.p;
+    known.set(x, { own, p: avail, ups });
     return (memo[i] = avail);
   };
   return state.servers.map((_, i) => visit(i));
