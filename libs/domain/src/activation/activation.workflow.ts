@@ -60,7 +60,6 @@ export type Timer =
       projectedMinutes: number;
       targetMinutes: number;
     };
-export type TimerKind = Timer['kind'];
 
 export interface WhatIsDue {
   /** Steps to run or resume now (the queue de-duplicates them by key). */
@@ -226,7 +225,7 @@ export function isStillDue(state: Activation, step: Pick<DueStep, 'kind' | 'serv
   return activationStepAttempt(state, step.kind) === step.attempt;
 }
 
-export const isServerStepKind = (kind: StepKind): kind is ServerStepKind =>
+const isServerStepKind = (kind: StepKind): kind is ServerStepKind =>
   (SERVER_STEP_KINDS as readonly string[]).includes(kind);
 
 /** Servers (by position) in restore order: longest downstream chain of start-ups first, then largest. Cached per scope. */

@@ -40,7 +40,6 @@ export class InMemoryRecoveryCloud implements RecoveryCloud {
   private readonly resources: CloudResource[] = [];
   private readonly servers = new Map<string, RegisterServerRequest & { points: RestorePoint[] }>();
   private readonly faults = new Map<OperationKind, CloudErrorInfo[]>();
-  private readonly refusals = new Map<OperationKind, CloudPermanentError[]>();
   private readonly health = new Map<string, { health: Health; detail: string }>();
   /** Resources a teardown leaves behind (by kind), to model a teardown that did not finish. */
   readonly teardownLeaves = new Set<CloudResourceKind>();
@@ -68,11 +67,6 @@ export class InMemoryRecoveryCloud implements RecoveryCloud {
   /** The next operation of `kind` fails in the cloud with this reason (the waiter sees it). */
   failNext(kind: OperationKind, error: CloudErrorInfo): void {
     this.faults.set(kind, [...(this.faults.get(kind) ?? []), error]);
-  }
-
-  /** The next call of `kind` is refused outright (a 4xx). */
-  refuseNext(kind: OperationKind, error: CloudPermanentError): void {
-    this.refusals.set(kind, [...(this.refusals.get(kind) ?? []), error]);
   }
 
   healthOf(serverId: string, health: Health, detail = ''): void {
@@ -299,8 +293,6 @@ export class InMemoryRecoveryCloud implements RecoveryCloud {
     this.calls.push({ kind, idempotencyKey: options.idempotencyKey });
     const known = this.byKey.get(options.idempotencyKey);
     if (known) return Promise.resolve({ ...known } as CloudOperation<R>);
-    const refusal = this.refusals.get(kind)?.shift();
-    if (refusal) return Promise.reject(refusal);
     const at = this.now();
     const op: CloudOperation = {
       operationId: `op-${++this.seq}`,

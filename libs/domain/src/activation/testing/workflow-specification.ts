@@ -60,12 +60,12 @@ const hostname = (state: ActivationState, serverId: string | null): string | nul
     ? (state.servers[state.index[serverId]]?.snapshot.hostname ?? null)
     : null;
 
-export const summariseStep = (state: ActivationState, step: DueStep): string => {
+const summariseStep = (state: ActivationState, step: DueStep): string => {
   const host = hostname(state, step.serverId);
   return host ? `${step.kind}:${host}` : step.kind;
 };
 
-export const summariseTimer = (state: ActivationState, timer: Timer): string => {
+const summariseTimer = (state: ActivationState, timer: Timer): string => {
   const host = hostname(state, timer.kind === 'rto-breach' ? timer.serverId : null);
   return `${timer.kind}${host ? `:${host}` : ''}@${timer.at}`;
 };
