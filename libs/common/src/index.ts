@@ -10,3 +10,4 @@ export * from './health/health.module';
 export * from './notifications/notifier';
 export * from './http/request-body';
 export * from './http/path-params';
+export * from './completions/completions.module';

@@ -44,8 +44,8 @@ export class PollingSubscription implements Subscription {
     try {
       this.position = await this.checkpoints.getCheckpoint(this.options.subscriberId);
       while (!this.stopped) {
-        // The head is read BEFORE the page: an event another process commits in between lies after
-        // it, so moving the checkpoint to the head (below) can never skip it.
+        // The head is read BEFORE the page: an event appended in between (by this process or
+        // another) is then either in the page or after `head`, never skipped by the jump below.
         const head = await this.store.headPosition();
         const events = await this.store.readAll({
           afterPosition: this.position,
@@ -53,8 +53,8 @@ export class PollingSubscription implements Subscription {
           streamPrefixes: this.options.streamPrefixes,
         });
         if (events.length === 0) {
-          // Nothing matching after our position: move the checkpoint to the head so filtered
-          // subscribers do not rescan unrelated events forever.
+          // Nothing matching up to the head: move the checkpoint there so filtered subscribers
+          // do not rescan unrelated events forever.
           if (head > this.position) {
             this.position = head;
             await this.checkpoints.saveCheckpoint(this.options.subscriberId, this.position);

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import {
   activationDecider,
+  CONFIRMATION_TTL_MINUTES,
   confirmationRefusal,
   estimatesFromSizes,
   evolveActivation,
@@ -33,8 +34,8 @@ import {
   readAuthorisedPersons,
   readTenantDetails,
   readTenantEstate,
-} from '@reprise/event-store/queries/estate.queries';
-import { TenantLocks } from '../estate/tenant-lock';
+} from '@reprise/read-models/estate.queries';
+import { TenantLocks } from './tenant-lock';
 import { ActivationViews } from './activation-views.service';
 import { hashConfirmationCode, newConfirmationCode, verifyConfirmationCode } from './confirmation-code';
 
@@ -80,6 +81,11 @@ export class ActivationsService {
 
   private now(): string {
     return this.clock.now().toISOString();
+  }
+
+  /** A human deadline: 15 WALL minutes to confirm, whatever the pace of the engine's clock. */
+  private confirmationDeadline(): string {
+    return this.clock.afterWallTime(CONFIRMATION_TTL_MINUTES * 60_000).toISOString();
   }
 
   private async execute(
@@ -155,7 +161,11 @@ export class ActivationsService {
             reason: body.reason ?? null,
             window: { activationWindow: tenant.activationWindow, timeZone: tenant.timeZone },
             confirmation: code
-              ? { codeHash: await hashConfirmationCode(code), recipients: persons.map((p) => p.email) }
+              ? {
+                  codeHash: await hashConfirmationCode(code),
+                  recipients: persons.map((p) => p.email),
+                  expiresAt: this.confirmationDeadline(),
+                }
               : undefined,
             at: this.now(),
           },
@@ -251,6 +261,7 @@ export class ActivationsService {
           confirmation: {
             codeHash: await hashConfirmationCode(code),
             recipients: persons.map((p) => p.email),
+            expiresAt: this.confirmationDeadline(),
           },
           by: body.requestedBy ?? state.requestedBy,
           reason: body.reason ?? null,

@@ -18,7 +18,7 @@ function runnerFor(h: StepHarness, handler: (run: StepRun) => Promise<void>) {
   };
   const runner = new StepRunner(
     { load: h.load, record: (_t, _a, command) => h.record(command) as never },
-    { now: () => new Date(h.now()) },
+    { now: () => new Date(h.now()), afterWallTime: (ms) => new Date(Date.parse(h.now()) + ms) },
     { for: () => any },
   );
   return { runner, ran };

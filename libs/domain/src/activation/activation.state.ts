@@ -39,6 +39,8 @@ export interface ServerState {
   blockedBy: { hostname: string; serverId: string; reason: string; at: string } | null;
   cancelledAt: string | null;
   rtoBreachProjectedAt: string | null;
+  /** When the current attempt was asked for by a retry (null on the first attempt). */
+  retriedAt: string | null;
 }
 
 export type NetworkPhase = 'not-required' | 'pending' | 'setting-up' | 'ready' | 'failed';
@@ -124,6 +126,7 @@ export function newServerState(snapshot: ActivationServerSnapshot): ServerState 
     blockedBy: null,
     cancelledAt: null,
     rtoBreachProjectedAt: null,
+    retriedAt: null,
   };
 }
 
@@ -390,6 +393,7 @@ export function evolveActivation(state: ActivationState, event: ActivationEvent)
           attempt: d.attempt,
           failure: null,
           rtoBreachProjectedAt: null,
+          retriedAt: at,
           ...(d.resumeFrom === 'pending' ? { ...resetRestore, ...resetBoot } : resetBoot),
         }),
         at,
