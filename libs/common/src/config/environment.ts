@@ -136,15 +136,29 @@ export class Environment {
   @IsOptional()
   @Transform(toInt)
   @IsInt()
-  @Min(0)
+  @Min(1)
   WORKER_CONCURRENCY?: number;
 
   /** Restores in flight per activation (default 16). */
   @IsOptional()
   @Transform(toInt)
   @IsInt()
-  @Min(0)
+  @Min(1)
   REPRISE_MAX_PARALLEL_RESTORES?: number;
+
+  /** Wall ms a step's queue lock lasts (renewed while it runs); a killed worker's steps resume after it (default 5000). */
+  @IsOptional()
+  @Transform(toInt)
+  @IsInt()
+  @Min(1000)
+  REPRISE_STEP_LOCK_MS?: number;
+
+  /** Wall ms between checks for steps whose worker died (default 2000). */
+  @IsOptional()
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  REPRISE_STALLED_CHECK_MS?: number;
 
   /** Wall ms between polls of a running cloud operation (default 25). */
   @IsOptional()
@@ -153,7 +167,7 @@ export class Environment {
   @Min(0)
   REPRISE_CLOUD_POLL_MS?: number;
 
-  /** Wall ms between reconciliation sweeps of live activations (default 1000). */
+  /** Wall ms between sweeps of live activations: due timers fire on them (default 1000). */
   @IsOptional()
   @Transform(toInt)
   @IsInt()
@@ -194,13 +208,6 @@ export class Environment {
   @IsInt()
   @Min(0)
   REPRISE_COMPLIANCE_EVERY_MS?: number;
-
-  /** Wall ms between projected-RTO-breach sweeps. */
-  @IsOptional()
-  @Transform(toInt)
-  @IsInt()
-  @Min(0)
-  REPRISE_RTO_PROJECTION_SWEEP_MS?: number;
 
   /** How far ahead the default test cadence plans (days). */
   @IsOptional()

@@ -77,4 +77,22 @@ describe('environment validation', () => {
     );
     expect(() => validateEnvironment({ REPRISE_ADMIN_TOKEN: 'short' })).toThrow(/at least 16 characters/);
   });
+
+  it('refuses tuning that would stop the engine: no restore or step at a time, a lock too short to renew', () => {
+    for (const [name, value] of [
+      ['REPRISE_MAX_PARALLEL_RESTORES', '0'],
+      ['WORKER_CONCURRENCY', '0'],
+      ['REPRISE_STEP_LOCK_MS', '10'],
+      ['REPRISE_STALLED_CHECK_MS', '0'],
+    ])
+      expect(() => validateEnvironment({ [name]: value })).toThrow(
+        new RegExp(`${name}: .*\\(got "${value}"\\)`),
+      );
+    expect(
+      validateEnvironment({ REPRISE_MAX_PARALLEL_RESTORES: '4', REPRISE_STEP_LOCK_MS: '8000' }),
+    ).toMatchObject({
+      REPRISE_MAX_PARALLEL_RESTORES: 4,
+      REPRISE_STEP_LOCK_MS: 8000,
+    });
+  });
 });
