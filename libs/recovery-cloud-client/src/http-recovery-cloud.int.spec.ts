@@ -5,6 +5,7 @@ import {
 } from '../../../apps/recovery-cloud/src/recovery-cloud.app';
 import { CloudPermanentError, CloudTransientError } from './errors';
 import { HttpRecoveryCloud, type HttpRecoveryCloudOptions } from './http-recovery-cloud';
+import { pooledTransport } from './http-transport';
 import { SimulatedClock } from './simulated-clock';
 
 const TENANT = 'tenant-c';
@@ -21,17 +22,29 @@ beforeEach(async () => {
   calls = [];
 });
 
+const clients: HttpRecoveryCloud[] = [];
+afterEach(async () => {
+  await Promise.all(clients.splice(0).map((c) => c.onApplicationShutdown()));
+});
+
 function client(options: Partial<HttpRecoveryCloudOptions> = {}) {
-  return new HttpRecoveryCloud({
+  const timeoutMs = options.timeoutMs ?? 2000;
+  const pool = pooledTransport(cloud.url, { timeoutMs });
+  const c = new HttpRecoveryCloud({
     baseUrl: cloud.url,
-    timeoutMs: 2000,
+    timeoutMs,
     retry: { maxAttempts: 20, baseDelayMs: 20, maxDelayMs: 200 },
-    fetch: (input, init) => {
-      calls.push({ method: init?.method ?? 'GET', url: String(input) });
-      return fetch(input, init);
+    transport: {
+      send: (exchange) => {
+        calls.push({ method: exchange.method, url: `${cloud.url}${exchange.path}` });
+        return pool.send(exchange);
+      },
+      close: () => pool.close(),
     },
     ...options,
   });
+  clients.push(c);
+  return c;
 }
 
 const sim = () => request(cloud.url);
@@ -151,9 +164,10 @@ describe('HttpRecoveryCloud against the running simulator', () => {
   });
 
   it('times out slow answers and retries them', async () => {
+    // undici's timeouts tick about every half second: the answer comes well after one tick.
     await sim()
       .put('/sim/v1/config')
-      .send({ api: { latencyMs: 400, latencyRate: 1 } })
+      .send({ api: { latencyMs: 2500, latencyRate: 1 } })
       .expect(200);
     const c = client({ timeoutMs: 100, retry: { maxAttempts: 2, baseDelayMs: 10, maxDelayMs: 10 } });
     const error = await c.listResources(TENANT).catch((e: unknown) => e);

@@ -1,4 +1,5 @@
 import { CloudPermanentError, CloudTransientError } from './errors';
+import { type HttpTransport, HttpTransportError, pooledTransport } from './http-transport';
 import type { RecoveryCloud } from './recovery-cloud.port';
 import type {
   AnalysisResult,
@@ -41,14 +42,15 @@ export interface RetryPolicy {
 export interface HttpRecoveryCloudOptions {
   /** e.g. http://127.0.0.1:3100 (RECOVERY_CLOUD_URL). */
   baseUrl: string;
-  /** Per-attempt timeout in ms. Default 5 000. */
+  /** Per-attempt timeout in ms (undici's coarse timers: give or take half a second). Default 5 000. */
   timeoutMs?: number;
   retry?: Partial<RetryPolicy>;
   /** Random source for back-off jitter (tests). Default Math.random. */
   random?: () => number;
   /** Sleep (tests). */
   sleep?: (ms: number) => Promise<void>;
-  fetch?: typeof fetch;
+  /** How exchanges reach the cloud. Default: undici's keep-alive pool to `baseUrl` (`pooledTransport`). */
+  transport?: HttpTransport;
   /** Called before each retry (logging/metrics). */
   onRetry?: (info: {
     method: string;
@@ -81,20 +83,26 @@ const strip = <T extends { tenantId: string }>(request: T): Omit<T, 'tenantId'> 
  * back-off and jitter, reusing the caller's idempotency key; a 4xx is never retried.
  */
 export class HttpRecoveryCloud implements RecoveryCloud {
-  private readonly baseUrl: string;
+  private readonly basePath: string;
   private readonly timeoutMs: number;
   private readonly retry: RetryPolicy;
   private readonly random: () => number;
   private readonly sleep: (ms: number) => Promise<void>;
-  private readonly fetchImpl: typeof fetch;
+  private readonly transport: HttpTransport;
 
   constructor(private readonly options: HttpRecoveryCloudOptions) {
-    this.baseUrl = options.baseUrl.replace(/\/+$/, '');
+    const url = new URL(options.baseUrl);
+    this.basePath = url.pathname.replace(/\/+$/, '');
     this.timeoutMs = options.timeoutMs ?? 5000;
     this.retry = { ...DEFAULT_RETRY, ...options.retry };
     this.random = options.random ?? Math.random;
     this.sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
-    this.fetchImpl = options.fetch ?? fetch;
+    this.transport = options.transport ?? pooledTransport(url.origin, { timeoutMs: this.timeoutMs });
+  }
+
+  /** Closes the keep-alive connections (Nest calls it when the app stops). */
+  onApplicationShutdown(): Promise<void> {
+    return this.transport.close();
   }
 
   registerServer(
@@ -234,14 +242,14 @@ export class HttpRecoveryCloud implements RecoveryCloud {
 
   /** One logical call: attempts with timeout, retried on 5xx/network/timeout, never on 4xx. */
   private async request<T>(method: string, path: string, body?: object, idempotencyKey?: string): Promise<T> {
-    const url = `${this.baseUrl}/cloud/v1${path}`;
+    const target = `${this.basePath}/cloud/v1${path}`;
     const headers: Record<string, string> = { accept: 'application/json' };
     if (body !== undefined) headers['content-type'] = 'application/json';
     if (idempotencyKey) headers['idempotency-key'] = idempotencyKey;
     let last: RetryableFailure | undefined;
     for (let attempt = 1; attempt <= this.retry.maxAttempts; attempt++) {
       try {
-        return await this.attempt<T>(method, url, headers, body);
+        return await this.attempt<T>(method, target, headers, body);
       } catch (error) {
         if (!(error instanceof RetryableFailure)) throw error;
         last = error;
@@ -261,58 +269,39 @@ export class HttpRecoveryCloud implements RecoveryCloud {
 
   private async attempt<T>(
     method: string,
-    url: string,
+    path: string,
     headers: Record<string, string>,
     body?: object,
   ): Promise<T> {
-    let response: Response;
-    try {
-      response = await this.fetchImpl(url, {
-        method,
-        headers,
-        body: body === undefined ? undefined : JSON.stringify(body),
-        signal: AbortSignal.timeout(this.timeoutMs),
-      });
-    } catch (error) {
-      const name = (error as Error)?.name;
-      const reason =
-        name === 'TimeoutError' || name === 'AbortError'
-          ? `timeout after ${this.timeoutMs} ms`
-          : `network error: ${describe(error)}`;
-      throw new RetryableFailure(reason);
-    }
+    let status: number;
     let text: string;
     try {
-      text = await response.text();
+      ({ status, text } = await this.transport.send({
+        method,
+        path,
+        headers,
+        body: body === undefined ? undefined : JSON.stringify(body),
+      }));
     } catch (error) {
-      throw new RetryableFailure(
-        `network error while reading the answer: ${describe(error)}`,
-        response.status,
-      );
+      if (error instanceof HttpTransportError) throw new RetryableFailure(error.message);
+      throw new RetryableFailure(`network error: ${describe(error)}`);
     }
-    if (response.status >= 500)
-      throw new RetryableFailure(
-        `HTTP ${response.status}${text ? `: ${text.slice(0, 200)}` : ''}`,
-        response.status,
-      );
+    if (status >= 500)
+      throw new RetryableFailure(`HTTP ${status}${text ? `: ${text.slice(0, 200)}` : ''}`, status);
     let payload: unknown = undefined;
     try {
       payload = text ? JSON.parse(text) : undefined;
     } catch {
-      if (response.ok)
+      if (status >= 200 && status < 300)
         throw new CloudPermanentError(
           'invalid-response',
-          `the cloud answered ${response.status} with a body that is not JSON`,
-          response.status,
+          `the cloud answered ${status} with a body that is not JSON`,
+          status,
         );
     }
-    if (response.status >= 400) {
+    if (status >= 400) {
       const p = (payload ?? {}) as { code?: string; message?: string };
-      throw new CloudPermanentError(
-        p.code ?? `http-${response.status}`,
-        p.message ?? `HTTP ${response.status}`,
-        response.status,
-      );
+      throw new CloudPermanentError(p.code ?? `http-${status}`, p.message ?? `HTTP ${status}`, status);
     }
     return payload as T;
   }

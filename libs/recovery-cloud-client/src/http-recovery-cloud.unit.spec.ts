@@ -1,21 +1,24 @@
 import { CloudPermanentError, CloudTransientError } from './errors';
 import { HttpRecoveryCloud } from './http-recovery-cloud';
+import { HttpTransportError, type HttpTransport } from './http-transport';
 
 type Step = { status: number; body?: unknown } | 'network-error';
 
 function fakeCloud(steps: Step[]) {
   const seen: { url: string; key: string | undefined; body: string | undefined }[] = [];
   const delays: number[] = [];
-  const fetchImpl = (async (url: string, init: RequestInit) => {
-    const headers = init.headers as Record<string, string>;
-    seen.push({ url, key: headers['idempotency-key'], body: init.body as string | undefined });
-    const step = steps.shift() ?? { status: 500 };
-    if (step === 'network-error') throw new TypeError('fetch failed');
-    return new Response(step.body === undefined ? '' : JSON.stringify(step.body), { status: step.status });
-  }) as unknown as typeof fetch;
+  const transport: HttpTransport = {
+    send: async ({ path, headers, body }) => {
+      seen.push({ url: `http://cloud.test${path}`, key: headers['idempotency-key'], body });
+      const step = steps.shift() ?? { status: 500 };
+      if (step === 'network-error') throw new HttpTransportError('network', 'network error: ECONNRESET');
+      return { status: step.status, text: step.body === undefined ? '' : JSON.stringify(step.body) };
+    },
+    close: async () => undefined,
+  };
   const cloud = new HttpRecoveryCloud({
     baseUrl: 'http://cloud.test/',
-    fetch: fetchImpl,
+    transport,
     random: () => 0.5,
     sleep: async (ms) => {
       delays.push(ms);

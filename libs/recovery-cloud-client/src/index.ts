@@ -4,3 +4,4 @@ export * from './recovery-cloud.port';
 export * from './http-recovery-cloud';
 export * from './simulated-clock';
 export * from './clock-check';
+export * from './http-transport';
