@@ -93,7 +93,66 @@ describe('PollingSubscription', () => {
     try {
       await until(() => seen.length === 1);
       expect(seen).toEqual([2]);
-      expect(log.checkpoints.get('s')).toBe(2);
+      // The store's checkpoint is written within a second, never past the matching event.
+      await until(() => log.checkpoints.get('s') === 2);
+    } finally {
+      await sub.stop();
+    }
+  });
+
+  it('writes store checkpoints at most once a second while events flow, and the last one when it stops', async () => {
+    const log = new ScriptedLog();
+    const writes: number[] = [];
+    const store = log.store();
+    const save = store.saveCheckpoint.bind(store);
+    store.saveCheckpoint = async (id, position) => {
+      writes.push(position);
+      await save(id, position);
+    };
+    const listeners: Array<() => void> = [];
+    const sub = new PollingSubscription(
+      store,
+      { subscriberId: 's', handler: () => undefined },
+      { pollIntervalMs: 600_000, wakeUp: (l) => (listeners.push(l), () => undefined) },
+    );
+    void sub.start();
+    await sub.caughtUp;
+    for (let i = 0; i < 50; i++) {
+      log.commit('a');
+      for (const l of listeners) l();
+      await new Promise((r) => setTimeout(r, 2));
+    }
+    await until(() => log.events.length === 50);
+    await sub.stop();
+    expect(writes.length).toBeLessThanOrEqual(3);
+    expect(log.checkpoints.get('s')).toBe(50);
+  });
+
+  it('hands every checkpoint at once to a checkpoint store of its own', async () => {
+    const log = new ScriptedLog();
+    const positions: number[] = [];
+    const listeners: Array<() => void> = [];
+    const sub = new PollingSubscription(
+      log.store(),
+      {
+        subscriberId: 's',
+        handler: () => undefined,
+        checkpoints: {
+          getCheckpoint: async () => 0,
+          saveCheckpoint: async (_id, p) => void positions.push(p),
+        },
+      },
+      { pollIntervalMs: 600_000, wakeUp: (l) => (listeners.push(l), () => undefined) },
+    );
+    void sub.start();
+    try {
+      await sub.caughtUp;
+      for (let i = 1; i <= 3; i++) {
+        log.commit('a');
+        for (const l of listeners) l();
+        await until(() => positions.includes(i));
+      }
+      expect(positions).toEqual([1, 2, 3]);
     } finally {
       await sub.stop();
     }
