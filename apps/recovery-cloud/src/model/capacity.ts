@@ -42,7 +42,7 @@ export function ramLimit(host: Pick<HostUsage, 'ramGiB'>, rules: CapacityRules):
  * lowest RAM use after placement wins (ties: configuration order), so the choice is deterministic.
  */
 export function placeOnHost(
-  hosts: HostUsage[],
+  hosts: readonly HostUsage[],
   request: { vcpu: number; ramGiB: number; antiAffinityKey?: string; label: string },
   rules: CapacityRules,
 ): Placement<HostUsage> {

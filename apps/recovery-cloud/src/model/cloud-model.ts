@@ -8,10 +8,12 @@ import {
   placeOnHost,
   ramLimit,
 } from './capacity';
+import { CapacityUsage } from './capacity-usage';
 import { type SimConfig, validateConfig } from './config';
 import { CloudRequestError } from './errors';
 import { keyedRandom } from './random';
 import { RestorePool } from './restore-pool';
+import { ScheduledCompletions } from './scheduled-completions';
 import type {
   DiskResource,
   Fault,
@@ -140,11 +142,9 @@ export class CloudModel {
   private readonly servers = new Map<string, ProtectedServer>();
   private readonly operations = new Map<string, Operation>();
   private readonly byKey = new Map<string, string>();
-  private readonly resources = new ResourceIndex();
-  private readonly scheduled = new Map<
-    string,
-    { dueAt: number; seq: number; complete: (at: number) => void }
-  >();
+  private readonly usage = new CapacityUsage();
+  private readonly resources = new ResourceIndex(this.usage);
+  private readonly scheduled = new ScheduledCompletions();
   private readonly restoreHandlers = new Map<string, (at: number) => void>();
   private readonly attempts = new Map<string, number>();
   private faults: Fault[] = [];
@@ -161,6 +161,7 @@ export class CloudModel {
     startAt: number,
   ) {
     this.config = validateConfig(structuredClone(config));
+    this.usage.reset(this.config, []);
     this.clock = startAt;
     this.pool = new RestorePool(this.bandwidth(), startAt);
   }
@@ -180,6 +181,7 @@ export class CloudModel {
     const valid = validateConfig(structuredClone(config));
     this.advanceTo(now);
     this.config = valid;
+    this.usage.reset(valid, this.resources.values());
     this.pool.setBandwidth(this.bandwidth(), Math.max(now, this.pool.time));
     return this.getConfig();
   }
@@ -905,20 +907,22 @@ export class CloudModel {
 
   // ---------------------------------------------------------------- time
 
+  /** When the next operation completes if nothing new is asked (the model advanced to `now` first). */
+  nextCompletionAt(now: number): number | undefined {
+    this.advanceTo(now);
+    const scheduled = this.scheduled.peek()?.entry.dueAt;
+    const restore = this.pool.nextCompletion()?.at;
+    if (scheduled === undefined) return restore;
+    return restore === undefined ? scheduled : Math.min(scheduled, restore);
+  }
+
   /** Processes every completion due up to `t`, in time order. */
   advanceTo(t: number): void {
     if (t < this.clock) t = this.clock;
     for (;;) {
-      let nextAt = Number.POSITIVE_INFINITY;
-      let nextScheduled: string | undefined;
-      let nextSeq = Number.POSITIVE_INFINITY;
-      for (const [id, s] of this.scheduled) {
-        if (s.dueAt < nextAt || (s.dueAt === nextAt && s.seq < nextSeq)) {
-          nextAt = s.dueAt;
-          nextScheduled = id;
-          nextSeq = s.seq;
-        }
-      }
+      const next = this.scheduled.peek();
+      const nextAt = next?.entry.dueAt ?? Number.POSITIVE_INFINITY;
+      const nextScheduled = next?.id;
       const restore = this.pool.nextCompletion();
       if (restore && restore.at <= t && restore.at <= nextAt) {
         this.pool.progressTo(restore.at);
@@ -1095,48 +1099,12 @@ export class CloudModel {
     };
   }
 
-  private hostUsage(): HostUsage[] {
-    const hosts: (HostUsage & { groups: Set<string> })[] = [];
-    const byId = new Map<string, HostUsage & { groups: Set<string> }>();
-    for (const c of this.config.clusters) {
-      for (let i = 1; i <= c.hostCount; i++) {
-        const h = {
-          id: `${c.id}-h${String(i).padStart(2, '0')}`,
-          clusterId: c.id,
-          vcpu: c.hostVcpu,
-          ramGiB: c.hostRamGiB,
-          usedVcpu: 0,
-          usedRamGiB: 0,
-          groups: new Set<string>(),
-        };
-        hosts.push(h);
-        byId.set(h.id, h);
-      }
-    }
-    for (const r of this.resources.values()) {
-      if (r.kind !== 'server') continue;
-      const h = byId.get(r.hostId);
-      if (!h) continue;
-      h.usedVcpu += r.vcpu;
-      h.usedRamGiB += r.ramGiB;
-      if (r.antiAffinityKey) h.groups.add(r.antiAffinityKey);
-    }
-    return hosts;
+  private hostUsage(): readonly HostUsage[] {
+    return this.usage.hostUsage();
   }
 
-  private datastoreUsage(): DatastoreUsage[] {
-    const list = this.config.datastores.map((d) => ({ id: d.id, capacityGiB: d.capacityGiB, usedGiB: 0 }));
-    const byId = new Map(list.map((d) => [d.id, d]));
-    for (const r of this.resources.values()) {
-      if (r.kind === 'disk') {
-        const d = byId.get(r.datastoreId);
-        if (d) d.usedGiB += r.sizeGiB;
-      } else if (r.kind === 'server') {
-        const d = byId.get(r.swapDatastoreId);
-        if (d) d.usedGiB += r.ramGiB;
-      }
-    }
-    return list;
+  private datastoreUsage(): readonly DatastoreUsage[] {
+    return this.usage.datastoreUsage();
   }
 
   private restorePoints(server: ProtectedServer, now: number): RestorePoint[] {
@@ -1243,6 +1211,19 @@ export class CloudModel {
 /** The resources by id, with a secondary index by (tenant, activation, protected server). */
 class ResourceIndex extends Map<string, Resource> {
   private readonly byServer = new Map<string, Set<Resource>>();
+  /** Walks over every resource (a request that needs one must not cost one: see the unit tests). */
+  scans = 0;
+  constructor(private readonly usage: CapacityUsage) {
+    super();
+  }
+  override values(): MapIterator<Resource> {
+    this.scans++;
+    return super.values();
+  }
+  override entries(): MapIterator<[string, Resource]> {
+    this.scans++;
+    return super.entries();
+  }
   private static key(tenantId: string, activationId: string, serverId: string) {
     return `${tenantId}/${activationId}/${serverId}`;
   }
@@ -1250,6 +1231,7 @@ class ResourceIndex extends Map<string, Resource> {
     const previous = super.get(id);
     if (previous) this.unindex(previous);
     super.set(id, resource);
+    this.usage.add(resource);
     if ('serverId' in resource) {
       const key = ResourceIndex.key(resource.tenantId, resource.activationId, resource.serverId);
       const set = this.byServer.get(key) ?? new Set<Resource>();
@@ -1264,10 +1246,12 @@ class ResourceIndex extends Map<string, Resource> {
     return super.delete(id);
   }
   override clear(): void {
+    for (const resource of super.values()) this.usage.remove(resource);
     this.byServer.clear();
     super.clear();
   }
   private unindex(resource: Resource): void {
+    this.usage.remove(resource);
     if (!('serverId' in resource)) return;
     const key = ResourceIndex.key(resource.tenantId, resource.activationId, resource.serverId);
     const set = this.byServer.get(key);
