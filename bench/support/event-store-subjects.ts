@@ -105,7 +105,8 @@ function repriseSubject(name: string, open: () => EventStore, extraWriters?: () 
 
 // ---------- raw better-sqlite3 ----------
 
-const TABLE = `(position INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, stream TEXT NOT NULL, revision INTEGER NOT NULL,
+/** The raw baselines' table: the columns Reprise stores, without its checks. */
+export const RAW_SQLITE_TABLE = `(position INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, stream TEXT NOT NULL, revision INTEGER NOT NULL,
   type TEXT NOT NULL, data TEXT NOT NULL, metadata TEXT NOT NULL, prev_hash TEXT NOT NULL, hash TEXT NOT NULL,
   UNIQUE (stream, revision))`;
 
@@ -113,7 +114,7 @@ function rawSqliteSubject(path: string): Subject {
   const db = new Database(path);
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = FULL');
-  db.exec(`CREATE TABLE events ${TABLE}`);
+  db.exec(`CREATE TABLE events ${RAW_SQLITE_TABLE}`);
   const insert = db.prepare(
     'INSERT INTO events (id, stream, revision, type, data, metadata, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
   );
@@ -151,13 +152,15 @@ function rawSqliteSubject(path: string): Subject {
 
 // ---------- raw pg ----------
 
+export const RAW_PG_TABLE = `(
+    position bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, id uuid NOT NULL UNIQUE, stream text NOT NULL,
+    revision integer NOT NULL, type text NOT NULL, data text NOT NULL, metadata text NOT NULL,
+    prev_hash text NOT NULL, hash text NOT NULL, UNIQUE (stream, revision))`;
+
 async function rawPgSubject(schema: string): Promise<Subject> {
   const pool = new Pool({ connectionString: PG_URL, max: WRITERS + 1 });
   const t = `"${schema}".events`;
-  await pool.query(`CREATE SCHEMA "${schema}"; CREATE TABLE ${t} (
-    position bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, id uuid NOT NULL UNIQUE, stream text NOT NULL,
-    revision integer NOT NULL, type text NOT NULL, data text NOT NULL, metadata text NOT NULL,
-    prev_hash text NOT NULL, hash text NOT NULL, UNIQUE (stream, revision))`);
+  await pool.query(`CREATE SCHEMA "${schema}"; CREATE TABLE ${t} ${RAW_PG_TABLE}`);
   const insertSql = (n: number) =>
     `INSERT INTO ${t} (id, stream, revision, type, data, metadata, prev_hash, hash) VALUES ${Array.from(
       { length: n },

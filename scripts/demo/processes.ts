@@ -11,17 +11,18 @@ export interface AppProcess {
 
 const ROOT = join(__dirname, '..', '..', '..');
 
-/** Starts one built app (`dist/apps/<name>/src/main.js`) with the given environment. */
+/** Starts one built app (`<root>/dist/apps/<name>/src/main.js`) with the given environment. */
 export function startApp(
   name: 'api' | 'worker' | 'recovery-cloud',
   port: number,
   env: Record<string, string>,
+  root = ROOT,
 ): AppProcess {
   const profile = process.env.REPRISE_CPU_PROF
     ? ['--cpu-prof', `--cpu-prof-dir=${process.env.REPRISE_CPU_PROF}`]
     : [];
-  const child = spawn(process.execPath, [...profile, join(ROOT, 'dist', 'apps', name, 'src', 'main.js')], {
-    cwd: ROOT,
+  const child = spawn(process.execPath, [...profile, join(root, 'dist', 'apps', name, 'src', 'main.js')], {
+    cwd: root,
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
     // Its own process group: a Ctrl-C in the terminal reaches the demo only, which stops the apps

@@ -9,10 +9,11 @@ async function bootstrap(): Promise<void> {
     host: process.env.RECOVERY_CLOUD_HOST ?? '127.0.0.1',
     seed: env.SIM_SEED,
     timeScale: env.SIM_TIME_SCALE,
+    timeMode: env.SIM_TIME_MODE,
     logging: env.LOG_LEVEL !== 'silent',
   });
   process.stdout.write(
-    `[recovery-cloud] listening on ${cloud.url} (seed ${env.SIM_SEED}, time scale ${env.SIM_TIME_SCALE})\n`,
+    `[recovery-cloud] listening on ${cloud.url} (seed ${env.SIM_SEED}, time scale ${env.SIM_TIME_SCALE}, ${env.SIM_TIME_MODE} clock)\n`,
   );
 }
 

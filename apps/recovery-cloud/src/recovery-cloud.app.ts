@@ -32,6 +32,7 @@ export async function createRecoveryCloudApp(options: RecoveryCloudOptions = {})
   const state = app.get(RecoveryCloudState);
   app.use((req: Request, res: Response, next: NextFunction) => {
     if (!req.path.startsWith('/cloud/')) return next();
+    state.apiStats.requests++;
     const outage = state.currentOutage();
     if (!outage) return next();
     state.apiStats.outageRejections++;

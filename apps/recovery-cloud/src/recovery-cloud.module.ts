@@ -7,6 +7,7 @@ import { CloudController } from './http/cloud.controller';
 import { CloudErrorFilter } from './http/error.filter';
 import { HealthController } from './http/health.controller';
 import { SimController } from './http/sim.controller';
+import { TimeSkippingController } from './http/time-skipping.controller';
 import { RECOVERY_CLOUD_OPTIONS, type RecoveryCloudOptions } from './recovery-cloud.options';
 import { RecoveryCloudState } from './recovery-cloud.state';
 
@@ -16,7 +17,7 @@ export class RecoveryCloudModule {
     return {
       module: RecoveryCloudModule,
       imports: [TerminusModule, ...(options.logging ? [LoggingModule] : [])],
-      controllers: [CloudController, SimController, HealthController],
+      controllers: [CloudController, SimController, TimeSkippingController, HealthController],
       providers: [
         { provide: RECOVERY_CLOUD_OPTIONS, useValue: options },
         RecoveryCloudState,

@@ -1,4 +1,5 @@
 import type { DeepPartial, SimConfig } from './model/config';
+import type { SimTimeMode } from './model/sim-clock';
 
 export const RECOVERY_CLOUD_OPTIONS = Symbol('RECOVERY_CLOUD_OPTIONS');
 
@@ -7,6 +8,8 @@ export interface RecoveryCloudOptions {
   seed?: number;
   /** Simulated ms per wall ms. Default SIM_TIME_SCALE or 600 (10 simulated minutes per wall second). */
   timeScale?: number;
+  /** `scaled` (default): the clock runs at `timeScale`; `skip`: it stands still while the engine works and jumps to the next due event when it waits (SIM_TIME_MODE). */
+  timeMode?: SimTimeMode;
   /** Simulated start time. Default: the wall time at start-up. */
   startAt?: Date | string | number;
   /** Overrides of the default capacity/timing/fault configuration. */

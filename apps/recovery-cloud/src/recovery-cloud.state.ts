@@ -1,9 +1,10 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
 import { CloudModel } from './model/cloud-model';
 import { defaultSimConfig, mergeConfig, type SimConfig, validateConfig } from './model/config';
 import { mulberry32 } from './model/random';
 import { SimClock } from './model/sim-clock';
 import { RECOVERY_CLOUD_OPTIONS, type RecoveryCloudOptions } from './recovery-cloud.options';
+import { TimeSkipper } from './time-skipping';
 
 export type OutageMode = 'refuse' | 'drop';
 
@@ -12,21 +13,30 @@ export type OutageMode = 'refuse' | 'drop';
  * misbehaviour (injected error bursts, seeded random errors and latency, outages).
  */
 @Injectable()
-export class RecoveryCloudState {
+export class RecoveryCloudState implements OnModuleDestroy {
   readonly clock: SimClock;
+  /** The time-skipping clock's participants (`SIM_TIME_MODE=skip`), or undefined on a scaled clock. */
+  readonly skipper: TimeSkipper | undefined;
+  private readonly skipperTick: NodeJS.Timeout | undefined;
   model: CloudModel;
   private readonly initialConfig: SimConfig;
   private seed: number;
   private apiRandom: () => number;
   private errorBursts: { remaining: number; status: number; phase: 'before' | 'after' }[] = [];
   private outage: { untilWallMs: number; mode: OutageMode } | undefined;
-  readonly apiStats = { injectedErrors: 0, outageRejections: 0, delayedRequests: 0 };
+  readonly apiStats = { requests: 0, injectedErrors: 0, outageRejections: 0, delayedRequests: 0 };
 
   constructor(@Inject(RECOVERY_CLOUD_OPTIONS) private readonly options: RecoveryCloudOptions) {
     this.seed = options.seed ?? 42;
     const wallNow = options.wallNow ?? Date.now;
     const start = options.startAt === undefined ? wallNow() : new Date(options.startAt).getTime();
-    this.clock = new SimClock(options.timeScale ?? 600, start, wallNow);
+    this.clock = new SimClock(options.timeScale ?? 600, start, wallNow, options.timeMode ?? 'scaled');
+    if (this.clock.mode === 'skip') {
+      this.skipper = new TimeSkipper(this.clock, () => this.model, wallNow);
+      // A participant that stopped reporting (a worker that died) lets the clock run again.
+      this.skipperTick = setInterval(() => this.skipper?.evaluate(), 1000);
+      this.skipperTick.unref();
+    }
     this.initialConfig = validateConfig(mergeConfig(defaultSimConfig(), options.config ?? {}));
     this.model = new CloudModel(this.initialConfig, this.seed, this.clock.nowMs());
     this.apiRandom = mulberry32(this.seed ^ 0x5eed);
@@ -34,6 +44,10 @@ export class RecoveryCloudState {
 
   now(): number {
     return this.clock.nowMs();
+  }
+
+  onModuleDestroy(): void {
+    if (this.skipperTick) clearInterval(this.skipperTick);
   }
 
   wallNow(): number {
@@ -48,6 +62,7 @@ export class RecoveryCloudState {
     this.apiRandom = mulberry32(this.seed ^ 0x5eed);
     this.errorBursts = [];
     this.outage = undefined;
+    this.apiStats.requests = 0;
     this.apiStats.injectedErrors = 0;
     this.apiStats.outageRejections = 0;
     this.apiStats.delayedRequests = 0;

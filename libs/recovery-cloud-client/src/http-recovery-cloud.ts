@@ -226,7 +226,7 @@ export class HttpRecoveryCloud implements RecoveryCloud {
           0,
         );
       }
-      await this.sleep(pollIntervalMs);
+      await (options.pause ?? this.sleep)(pollIntervalMs);
       if (options.signal?.aborted) throw stopped();
     }
   }

@@ -4,7 +4,7 @@ import type { ClockAnchors } from './types';
 export interface SimulatedClockOptions {
   /** Base URL of the simulated cloud (RECOVERY_CLOUD_URL). */
   baseUrl: string;
-  /** Re-sync period in wall ms. Default 500. */
+  /** Re-sync period in wall ms. Default 500 (100 on a time-skipping clock, which jumps). */
   syncIntervalMs?: number;
   /** Timeout of one sync request. Default 2 000 ms. */
   timeoutMs?: number;
@@ -18,6 +18,7 @@ export interface SimulatedClockOptions {
  * `now = anchorSimMs + (Date.now() - anchorWallMs) * scale` locally, re-syncing periodically so an
  * `advance` or a scale change in the cloud is seen within one interval. Call `sync()` (or `start()`)
  * before first use; `stop()` ends the timer (which is unref'ed and never keeps the process alive).
+ * A time-skipping clock stands still while the engine works (`running: false`) and jumps.
  */
 export class SimulatedClock implements Clock {
   private anchors: ClockAnchors | undefined;
@@ -36,14 +37,25 @@ export class SimulatedClock implements Clock {
 
   /** Syncs once, then keeps re-syncing every `syncIntervalMs`. */
   async start(): Promise<this> {
-    await this.sync();
+    const anchors = await this.sync();
     if (!this.timer) {
+      const every = this.options.syncIntervalMs ?? (anchors.mode === 'skip' ? 100 : 500);
       this.timer = setInterval(() => {
         this.sync().catch(() => undefined);
-      }, this.options.syncIntervalMs ?? 500);
+      }, every);
       this.timer.unref();
     }
     return this;
+  }
+
+  /** Takes anchors the cloud just gave (e.g. with a time-skipping report's answer) without asking again. */
+  adopt(anchors: ClockAnchors): void {
+    this.anchors = anchors;
+  }
+
+  /** The simulator's clock skips time (`SIM_TIME_MODE=skip`). */
+  get skipping(): boolean {
+    return this.anchors?.mode === 'skip';
   }
 
   stop(): void {
@@ -77,6 +89,7 @@ export class SimulatedClock implements Clock {
 
   now(): Date {
     const a = this.requireAnchors();
+    if (a.running === false) return new Date(a.anchorSimMs);
     return new Date(a.anchorSimMs + (this.wallNow() - a.anchorWallMs) * a.scale);
   }
 

@@ -206,6 +206,8 @@ export interface WaitOptions {
   timeoutMs?: number;
   /** Stop polling (e.g. the worker is shutting down): rejects with CloudTransientError `wait-aborted`. */
   signal?: AbortSignal;
+  /** The pause between polls (default: a timer of `pollIntervalMs`); one that ends early polls at once. */
+  pause?: (ms: number) => Promise<void>;
 }
 
 export interface ClockAnchors {
@@ -213,6 +215,10 @@ export interface ClockAnchors {
   scale: number;
   anchorWallMs: number;
   anchorSimMs: number;
+  /** `scaled` runs at `scale`; `skip` stands still while the engine works and jumps when it waits (absent: scaled). */
+  mode?: 'scaled' | 'skip';
+  /** False while the clock stands still (absent: running). */
+  running?: boolean;
 }
 
 /** Newest restore point of one registered server. */

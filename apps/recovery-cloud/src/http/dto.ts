@@ -1,8 +1,10 @@
 import { Type } from 'class-transformer';
 import {
+  ArrayMaxSize,
   ArrayMinSize,
   IsArray,
   IsIn,
+  IsBoolean,
   IsInt,
   IsISO8601,
   IsNumber,
@@ -110,6 +112,15 @@ export class ErrorBurstDto {
   @IsOptional() @IsInt() @Min(500) @Max(599) status?: number;
   /** before: the request is not processed; after: processed, then the answer is lost. */
   @IsOptional() @IsIn(['before', 'after']) phase?: 'before' | 'after';
+}
+
+export class ParticipantDto {
+  @IsBoolean() busy: boolean;
+  @IsArray() @ArrayMaxSize(10_000) @IsString({ each: true }) waitingOn: string[];
+  @IsOptional() @IsISO8601() nextTimerAt?: string | null;
+  @IsBoolean() awaitingPerson: boolean;
+  /** Wall ms the report holds; a participant silent for longer is dropped (default 5 000). */
+  @IsOptional() @IsInt() @Min(100) @Max(600_000) leaseMs?: number;
 }
 
 export class StaleBackupsDto {

@@ -1,9 +1,17 @@
 import { InjectQueue } from '@nestjs/bullmq';
-import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import {
+  Inject,
+  Injectable,
+  Logger,
+  OnApplicationBootstrap,
+  OnApplicationShutdown,
+  Optional,
+} from '@nestjs/common';
 import type { Queue } from 'bullmq';
 import { Environment } from '@reprise/common/config/environment';
 import type { Activation } from '@reprise/domain/activation/activation.state';
 import {
+  awaitsPerson,
   timerCommand,
   whatIsDue,
   type DueStep,
@@ -16,6 +24,7 @@ import { parseTenantStream } from '@reprise/domain/shared/streams';
 import { EVENT_STORE, type EventStore, type Subscription } from '@reprise/event-store/event-store.port';
 import { optionsFor, QueueName, type JobPayloads } from '@reprise/jobs';
 import { ActivationRecorder } from './activation-recorder.service';
+import { EngineActivity } from './time-skipping/engine-activity';
 import { WORKFLOW_SETTINGS } from './workflow-settings';
 
 /**
@@ -31,6 +40,11 @@ export class ActivationDispatcher implements OnApplicationBootstrap, OnApplicati
   private readonly logger = new Logger(ActivationDispatcher.name);
   private readonly live = new Map<string, { tenantId: string; activationId: string }>();
   private readonly dirty = new Set<string>();
+  /** Per live activation: its next timer, and whether a person is awaited (for the time-skipping clock). */
+  private readonly timers = new Map<string, { nextTimerAt: string | null; awaitingPerson: boolean }>();
+  /** Store position of the last event the dispatcher has seen. */
+  private position = 0;
+  private flushing = 0;
   private enqueued = new Set<string>();
   private flushScheduled = false;
   private subscription: Subscription | null = null;
@@ -48,6 +62,7 @@ export class ActivationDispatcher implements OnApplicationBootstrap, OnApplicati
     private readonly recorder: ActivationRecorder,
     @Inject(WORKFLOW_SETTINGS) private readonly settings: WorkflowSettings,
     env: Environment,
+    @Optional() private readonly activity: EngineActivity = new EngineActivity(),
   ) {
     this.flushDelayMs = env.REPRISE_RECONCILE_DELAY_MS ?? 5;
     this.sweepMs = env.REPRISE_RECONCILE_SWEEP_MS ?? 1000;
@@ -55,12 +70,14 @@ export class ActivationDispatcher implements OnApplicationBootstrap, OnApplicati
   }
 
   async onApplicationBootstrap(): Promise<void> {
-    let position = 0;
     this.subscription = this.store.subscribe({
       subscriberId: 'worker-activation-dispatcher',
       streamPrefixes: ['tenant/'],
       // Always start from the beginning: the dispatcher's memory is rebuilt from the events.
-      checkpoints: { getCheckpoint: async () => 0, saveCheckpoint: async (_id, p) => void (position = p) },
+      checkpoints: {
+        getCheckpoint: async () => 0,
+        saveCheckpoint: async (_id, p) => void (this.position = p),
+      },
       handler: (event) => {
         const parsed = parseTenantStream(event.stream);
         if (parsed?.category !== 'activation' || !parsed.id) return;
@@ -70,7 +87,9 @@ export class ActivationDispatcher implements OnApplicationBootstrap, OnApplicati
       onError: (error) => this.logger.error(`dispatcher subscription: ${(error as Error).message}`),
     });
     await this.subscription.caughtUp;
-    this.logger.log(`dispatcher caught up at position ${position}; ${this.live.size} activation(s) known`);
+    this.logger.log(
+      `dispatcher caught up at position ${this.position}; ${this.live.size} activation(s) known`,
+    );
     this.sweepTimer = setInterval(() => void this.sweep(), this.sweepMs);
   }
 
@@ -91,7 +110,30 @@ export class ActivationDispatcher implements OnApplicationBootstrap, OnApplicati
     this.flushScheduled = false;
     const streams = [...this.dirty];
     this.dirty.clear();
-    for (const stream of streams) await this.dispatchStream(stream);
+    this.flushing++;
+    try {
+      for (const stream of streams) await this.dispatchStream(stream);
+    } finally {
+      this.flushing--;
+      this.activity.changed();
+    }
+  }
+
+  /** Is a dispatch pending or under way, or an event not yet seen (for the time-skipping clock)? */
+  async pending(): Promise<boolean> {
+    if (this.flushScheduled || this.flushing > 0 || this.sweeping || this.dirty.size > 0) return true;
+    return this.position < (await this.store.headPosition());
+  }
+
+  /** The earliest timer of the live activations, and whether any awaits a person. */
+  nextTimers(): { nextTimerAt: string | null; awaitingPerson: boolean } {
+    let nextTimerAt: string | null = null;
+    let awaitingPerson = false;
+    for (const t of this.timers.values()) {
+      if (t.nextTimerAt && (!nextTimerAt || t.nextTimerAt < nextTimerAt)) nextTimerAt = t.nextTimerAt;
+      awaitingPerson ||= t.awaitingPerson;
+    }
+    return { nextTimerAt, awaitingPerson };
   }
 
   /** Dispatches every live activation now. */
@@ -107,6 +149,7 @@ export class ActivationDispatcher implements OnApplicationBootstrap, OnApplicati
       return this.live.size;
     } finally {
       this.sweeping = false;
+      this.activity.changed();
     }
   }
 
@@ -120,9 +163,11 @@ export class ActivationDispatcher implements OnApplicationBootstrap, OnApplicati
       const due = whatIsDue(state, now, this.settings);
       if (due.finished) {
         this.live.delete(stream);
+        this.timers.delete(stream);
         this.recorder.executor.forget(stream);
         return;
       }
+      this.timers.set(stream, { nextTimerAt: due.nextTimerAt, awaitingPerson: awaitsPerson(state) });
       for (const timer of due.timers) await this.fire(state, timer, now);
       await this.enqueue(state, due.steps);
     } catch (error) {
@@ -158,5 +203,6 @@ export class ActivationDispatcher implements OnApplicationBootstrap, OnApplicati
       })),
     );
     for (const step of fresh) this.enqueued.add(step.key);
+    this.activity.queued(fresh.map((step) => step.key));
   }
 }

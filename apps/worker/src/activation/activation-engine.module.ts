@@ -20,6 +20,8 @@ import { PresentLun } from './steps/restore/present-lun';
 import { RestoreFromBackup } from './steps/restore/restore-from-backup';
 import { StepHandlers } from './steps/step-handlers.registry';
 import { TeardownHandler } from './steps/teardown.handler';
+import { EngineActivity } from './time-skipping/engine-activity';
+import { SimTimeReporter } from './time-skipping/sim-time-reporter.service';
 import { WORKFLOW_SETTINGS, workflowSettings } from './workflow-settings';
 
 /** One handler per step kind, discovered by `@HandlesStep(kind)`. */
@@ -56,6 +58,8 @@ const STEP_HANDLERS = [
     StepRunner,
     StepWorker,
     EstateCloudSync,
+    EngineActivity,
+    SimTimeReporter,
   ],
 })
 export class ActivationEngineModule {}

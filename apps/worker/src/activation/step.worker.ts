@@ -1,9 +1,10 @@
 import { InjectQueue } from '@nestjs/bullmq';
-import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown, Optional } from '@nestjs/common';
 import { Worker, type Job, type Queue } from 'bullmq';
 import { Environment } from '@reprise/common/config/environment';
 import { DEFAULT_JOB_OPTIONS, QueueName } from '@reprise/jobs';
 import { StepRunner, type StepJob } from './step-runner.service';
+import { EngineActivity } from './time-skipping/engine-activity';
 
 /**
  * The queue's worker for activation steps, with its tuning from the validated Environment.
@@ -29,6 +30,7 @@ export class StepWorker implements OnApplicationBootstrap, OnApplicationShutdown
     @InjectQueue(QueueName.CloudStep) private readonly queue: Queue,
     private readonly env: Environment,
     private readonly runner: StepRunner,
+    @Optional() private readonly activity: EngineActivity = new EngineActivity(),
   ) {}
 
   onApplicationBootstrap(): void {
@@ -52,8 +54,10 @@ export class StepWorker implements OnApplicationBootstrap, OnApplicationShutdown
   private process(job: Job<StepJob>): Promise<void> {
     const inFlight = this.running.get(job.data.key);
     if (inFlight) return inFlight;
+    const ended = this.activity.stepStarted(job.data.key);
     const run = this.runner.run(job.data, job.id ?? job.data.key).finally(() => {
       if (this.running.get(job.data.key) === run) this.running.delete(job.data.key);
+      ended();
     });
     this.running.set(job.data.key, run);
     return run;

@@ -109,6 +109,10 @@ export class Environment {
   @IsPositive()
   SIM_TIME_SCALE = 600;
 
+  /** `scaled`: the simulator's clock runs at SIM_TIME_SCALE; `skip`: it stands still while the engine works and jumps to the next due event when the engine only waits. */
+  @IsIn(['scaled', 'skip'])
+  SIM_TIME_MODE: 'scaled' | 'skip' = 'scaled';
+
   @Transform(toInt)
   @IsInt()
   SIM_SEED = 42;

@@ -323,6 +323,14 @@ function armRtoBreaches(
   });
 }
 
+/**
+ * A person is awaited (the four-eyes confirmation of a disaster): their deadline is on wall time
+ * (`Clock.afterWallTime`), so a simulated clock must not skip time while it runs.
+ */
+export function awaitsPerson(state: ActivationState): boolean {
+  return state.exists && state.status === 'awaiting-confirmation';
+}
+
 /** The command that fires a due timer at `now`. */
 export function timerCommand(timer: Timer, now: string): ActivationCommand {
   switch (timer.kind) {

@@ -1,4 +1,4 @@
-import { BeforeApplicationShutdown, Inject, Injectable } from '@nestjs/common';
+import { BeforeApplicationShutdown, Inject, Injectable, Optional } from '@nestjs/common';
 import { Environment } from '@reprise/common/config/environment';
 import type { ServerState } from '@reprise/domain/activation/activation.state';
 import {
@@ -10,6 +10,7 @@ import {
   type RestorePoint,
 } from '@reprise/recovery-cloud-client';
 import { registrationOf } from '../estate-cloud-sync.service';
+import { EngineActivity } from '../time-skipping/engine-activity';
 import type { StepRun } from './step-handler';
 
 /** Wall ms a step waits for one cloud operation before the queue retries it (it then resumes the same operation). */
@@ -31,6 +32,7 @@ export class CloudSteps implements BeforeApplicationShutdown {
   constructor(
     @Inject(RECOVERY_CLOUD) readonly cloud: RecoveryCloud,
     env: Environment,
+    @Optional() private readonly activity: EngineActivity = new EngineActivity(),
   ) {
     this.pollMs = env.REPRISE_CLOUD_POLL_MS ?? 25;
   }
@@ -52,11 +54,15 @@ export class CloudSteps implements BeforeApplicationShutdown {
           op as unknown as CloudOperation,
         ),
       );
-    return this.cloud.waitFor<R>(op.operationId, {
-      pollIntervalMs: this.pollMs,
-      timeoutMs: WAIT_TIMEOUT_MS,
-      signal: this.shutdown.signal,
-    });
+    // Waiting for an operation is waiting for simulated time (the time-skipping clock may jump).
+    return this.activity.waitingFor(op.operationId, (pause) =>
+      this.cloud.waitFor<R>(op.operationId, {
+        pollIntervalMs: this.pollMs,
+        timeoutMs: WAIT_TIMEOUT_MS,
+        signal: this.shutdown.signal,
+        pause,
+      }),
+    );
   }
 
   /** What the cloud itself lists for the activation (and one server). */
