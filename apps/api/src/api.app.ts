@@ -3,8 +3,9 @@ import { NestFactory } from '@nestjs/core';
 import { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { Logger } from 'nestjs-pino';
-import { createValidationPipe, ProblemDetailsFilter } from '@reprise/common';
+import { createValidationPipe, Environment, ProblemDetailsFilter } from '@reprise/common';
 import { ApiModule } from './api.module';
+import { consoleStatic, defaultConsoleDir } from './console/console-static';
 
 export const API_PREFIX = 'api/v1';
 
@@ -15,6 +16,7 @@ export function configureApiApp(app: INestApplication): INestApplication {
   express.useBodyParser('text', { limit: '1mb', type: ['text/csv', 'text/plain'] });
   express.use(ProblemDetailsFilter.bodyParserErrors());
   express.disable('x-powered-by');
+  express.use(consoleStatic(app.get(Environment).CONSOLE_DIR ?? defaultConsoleDir()));
   app.setGlobalPrefix(API_PREFIX, { exclude: [{ path: 'health', method: RequestMethod.GET }] });
   app.useGlobalPipes(createValidationPipe());
   app.useGlobalFilters(new ProblemDetailsFilter());

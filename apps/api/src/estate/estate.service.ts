@@ -246,7 +246,8 @@ export class EstateService {
     actor: Actor,
     request: Request,
     rows: unknown[],
-  ): Promise<{ imported: number; items: Array<{ id: string; hostname: string; version: number }> }> {
+    options: { validateOnly?: boolean } = {},
+  ): Promise<ImportResult | ImportPreview> {
     if (rows.length === 0)
       throw validationError('empty-import', 'nothing to import', [
         { field: 'body', message: 'must contain at least one server' },
@@ -385,6 +386,13 @@ export class EstateService {
         throw ruleViolation(cycle ? 'dependency-cycle' : 'invalid-import', message, details);
       }
 
+      if (options.validateOnly)
+        return {
+          validateOnly: true,
+          imported: 0,
+          items: (specs as ServerSpec[]).map((spec, row) => ({ row, ...spec })),
+        };
+
       // 4. write: reserve every hostname (all or none), then enrol every server
       const metadata = metadataFor(actor, request);
       const valid = commands as ServerCommand[];
@@ -446,4 +454,16 @@ export class EstateService {
   private now(): string {
     return this.clock.now().toISOString();
   }
+}
+
+export interface ImportResult {
+  imported: number;
+  items: Array<{ id: string; hostname: string; version: number }>;
+}
+
+/** `POST /servers:import?validateOnly=true`: every check passed; what the import would enrol. */
+export interface ImportPreview {
+  validateOnly: true;
+  imported: 0;
+  items: Array<ServerSpec & { row: number }>;
 }

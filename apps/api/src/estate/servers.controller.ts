@@ -11,6 +11,7 @@ import {
   Put,
   Query,
   Req,
+  Res,
 } from '@nestjs/common';
 import {
   ApiBearerAuth,
@@ -22,7 +23,7 @@ import {
   ApiResponse,
   ApiTags,
 } from '@nestjs/swagger';
-import type { Request } from 'express';
+import type { Request, Response } from 'express';
 import { notFound, validationError } from '@reprise/domain/shared/errors';
 import { Actor } from '../auth/actor';
 import { CurrentActor, Roles } from '../auth/decorators';
@@ -34,6 +35,7 @@ import {
   DependenciesDto,
   DiskDto,
   HistoryEntryView,
+  ImportQuery,
   ListServersQuery,
   ProtectionClassDto,
   RecoveryObjectivesDto,
@@ -361,8 +363,15 @@ export class ServersImportController {
     description: 'Duplicate hostnames (in the batch or the tenant); nothing imported',
   })
   @ApiResponse({ status: 422, description: 'Rules broken (incl. cycles across the batch); nothing imported' })
+  @ApiResponse({
+    status: 200,
+    description:
+      '`?validateOnly=true`: every check passed; `{validateOnly, imported: 0, items}` lists what would be enrolled, nothing is written',
+  })
   import(
     @Body() body: unknown,
+    @Query() query: ImportQuery,
+    @Res({ passthrough: true }) res: Response,
     @Headers('content-type') contentType: string | undefined,
     @CurrentActor() actor: Actor,
     @Req() req: Request,
@@ -376,6 +385,8 @@ export class ServersImportController {
         'the body must be a JSON array of servers or a text/csv inventory',
         [{ field: 'body', message: 'must be an array' }],
       );
-    return this.estate.import(actor, req, rows);
+    const validateOnly = query.validateOnly === 'true';
+    if (validateOnly) res.status(200);
+    return this.estate.import(actor, req, rows, { validateOnly });
   }
 }

@@ -106,6 +106,12 @@ export class Environment {
   @MinLength(1)
   API_HOST?: string;
 
+  /** The built console the api serves at `/` (default: `dist/console` under the project root). */
+  @IsOptional()
+  @IsString()
+  @MinLength(1)
+  CONSOLE_DIR?: string;
+
   /** Interface the worker's /health listens on (default 0.0.0.0). */
   @IsOptional()
   @IsString()
