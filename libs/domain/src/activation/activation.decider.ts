@@ -1,4 +1,5 @@
 import { assertNever, type Decider } from '@reprise/domain/shared/decider';
+import { sameEmail } from '@reprise/domain/shared/email';
 import {
   conflict,
   DomainError,
@@ -140,8 +141,6 @@ function requirePerson(p: Person | undefined, field: string): Person {
   }
   return { name: p.name ?? '', email: p.email };
 }
-
-const sameEmail = (a: string, b: string) => a.trim().toLowerCase() === b.trim().toLowerCase();
 
 /** Activations in these statuses are over: late worker facts are ignored. */
 const ENDED: readonly ActivationStatus[] = ['aborted', 'rejected', 'stood-down', 'closed', 'failed-back'];
