@@ -52,19 +52,53 @@ async function main(): Promise<void> {
       console.log(`  ✔ ${app.name.padEnd(15)} ${app.url}/health`);
     }
     const { runScenario } = await import('./demo/scenario');
-    await runScenario({
+    const { enrolConsoleUsers, startCodePrinter } = await import('./demo/console-users');
+    const codes = await startCodePrinter((line) => console.log(`\n  ✉ ${line}`));
+    const ctx = {
       apiUrl: `http://127.0.0.1:${API_PORT}`,
       cloudUrl: `http://127.0.0.1:${CLOUD_PORT}`,
       adminToken,
       dataDir,
-    });
-    await shutdown(0);
+      webhookUrl: codes.url,
+    };
+    const { tenantId } = await runScenario(ctx);
+    const users = await enrolConsoleUsers(ctx, tenantId);
+    await showConsole(users);
   } catch (error) {
     console.error(`demo failed: ${(error as Error).message}`);
     for (const app of apps)
       if (app.logs.length) console.error(`--- last lines of ${app.name}:\n${app.logs.slice(-10).join('\n')}`);
     await shutdown(1);
   }
+}
+
+/**
+ * The demo ends on the console: its address and the demo users' sign-in, with their current TOTP
+ * codes refreshed in place (on a terminal) until Ctrl-C.
+ */
+async function showConsole(
+  users: Array<{ email: string; name: string; password: string; totpSecret: string }>,
+) {
+  const { totpNow } = await import('./demo/console-users');
+  const [first, second] = users;
+  console.log(`
+──────────── The console ────────────
+  open          http://localhost:${API_PORT}/
+  sign in as    ${first.email}   password ${first.password}
+  TOTP code     shown below, or \`npm run demo:totp\` in another terminal
+  second person ${second.email}   password ${second.password}   (confirms a disaster with the one-time code printed here)
+  Ctrl-C stops everything.
+`);
+  const line = () =>
+    users.map((u) => `${u.name.split(' ')[0]}: ${totpNow(u.totpSecret).code}`).join('   ') +
+    `   (${totpNow(first.totpSecret).secondsLeft} s left)`;
+  if (!process.stdout.isTTY) {
+    console.log(`  TOTP now      ${line()}`);
+    return;
+  }
+  const draw = () => process.stdout.write(`\r\x1b[2K  TOTP now      ${line()}`);
+  draw();
+  setInterval(draw, 1000).unref();
 }
 
 void main();
