@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -19,7 +20,8 @@ export interface ApiHarness {
 
 /**
  * Starts the real API app (same module and configuration as production) on an ephemeral port,
- * with a fresh SQLite file and the local Redis.
+ * with a fresh SQLite file and the local Redis under a key prefix of its own (QUEUE_PREFIX), whose
+ * keys (queues, sessions, sign-in counters) are deleted on close.
  */
 export async function startApi(env: Record<string, string> = {}): Promise<ApiHarness> {
   const dataDir = mkdtempSync(join(tmpdir(), 'reprise-e2e-'));
@@ -30,8 +32,10 @@ export async function startApi(env: Record<string, string> = {}): Promise<ApiHar
     READ_MODEL_PATH: join(dataDir, 'read-models-api.db'),
     REPRISE_ADMIN_TOKEN: ADMIN_TOKEN,
     REDIS_URL: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
+    QUEUE_PREFIX: `reprise-test-${randomUUID().slice(0, 8)}`,
     ...env,
   });
+  const prefix = process.env.QUEUE_PREFIX as string;
   // Imported after the environment is set: the app validates it at construction.
   const { createApiApp } = await import('../../apps/api/src/api.app');
   const app = await createApiApp({ logger: false });
@@ -45,7 +49,24 @@ export async function startApi(env: Record<string, string> = {}): Promise<ApiHar
     eventCount: async () => (await store.readAll()).length,
     close: async () => {
       await app.close();
+      await deleteRedisKeys(`${prefix}:*`);
       rmSync(dataDir, { recursive: true, force: true });
     },
   };
+}
+
+/** Deletes the Redis keys matching `pattern` (what a test's apps left under their prefix). */
+export async function deleteRedisKeys(pattern: string): Promise<void> {
+  const { default: Redis } = await import('ioredis');
+  const redis = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379', { maxRetriesPerRequest: 2 });
+  try {
+    let cursor = '0';
+    do {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 500);
+      cursor = next;
+      if (keys.length) await redis.del(...keys);
+    } while (cursor !== '0');
+  } finally {
+    redis.disconnect();
+  }
 }

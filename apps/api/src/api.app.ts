@@ -3,8 +3,10 @@ import { NestFactory } from '@nestjs/core';
 import { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { Logger } from 'nestjs-pino';
+import cookieParser from 'cookie-parser';
 import { createValidationPipe, Environment, ProblemDetailsFilter } from '@reprise/common';
 import { ApiModule } from './api.module';
+import { documentAuth, documentSessionAuth } from './auth/openapi';
 import { consoleStatic, defaultConsoleDir } from './console/console-static';
 
 export const API_PREFIX = 'api/v1';
@@ -16,23 +18,34 @@ export function configureApiApp(app: INestApplication): INestApplication {
   express.useBodyParser('text', { limit: '1mb', type: ['text/csv', 'text/plain'] });
   express.use(ProblemDetailsFilter.bodyParserErrors());
   express.disable('x-powered-by');
+  express.use(cookieParser());
+  const trustProxy = app.get(Environment).TRUST_PROXY;
+  if (trustProxy !== undefined) express.set('trust proxy', trustProxyValue(trustProxy));
   express.use(consoleStatic(app.get(Environment).CONSOLE_DIR ?? defaultConsoleDir()));
   app.setGlobalPrefix(API_PREFIX, { exclude: [{ path: 'health', method: RequestMethod.GET }] });
   app.useGlobalPipes(createValidationPipe());
   app.useGlobalFilters(new ProblemDetailsFilter());
-  const document = SwaggerModule.createDocument(
-    app,
-    new DocumentBuilder()
-      .setTitle('Reprise API')
-      .setDescription(
-        'Event-sourced disaster-recovery orchestration: estate, plan, activations, reports, audit.',
-      )
-      .setVersion('1')
-      .addBearerAuth()
-      .build(),
+  const document = documentSessionAuth(
+    SwaggerModule.createDocument(
+      app,
+      documentAuth(
+        new DocumentBuilder()
+          .setTitle('Reprise API')
+          .setDescription(
+            'Event-sourced disaster-recovery orchestration: estate, plan, activations, reports, audit.',
+          )
+          .setVersion('1'),
+      ).build(),
+    ),
   );
   SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs/openapi.json' });
   return app;
+}
+
+/** TRUST_PROXY as Express reads it: `true`/`false`, a hop count, or addresses and subnets. */
+function trustProxyValue(value: string): boolean | number | string {
+  if (value === 'true' || value === 'false') return value === 'true';
+  return /^\d+$/.test(value) ? Number(value) : value;
 }
 
 export async function createApiApp(options: { logger?: boolean } = {}): Promise<INestApplication> {

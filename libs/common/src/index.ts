@@ -8,3 +8,4 @@ export * from './http/validation';
 export * from './redis/redis.module';
 export * from './health/health.module';
 export * from './notifications/notifier';
+export * from './crypto/secret-box';

@@ -1,4 +1,13 @@
-export { Actor, ActorRole, metadataFor, PLATFORM_TENANT, requestIdOf, RequestWithActor } from './actor';
+export {
+  Actor,
+  ActorRole,
+  metadataFor,
+  personActing,
+  PLATFORM_TENANT,
+  requestIdOf,
+  RequestWithActor,
+  userActor,
+} from './actor';
 export { CurrentActor, Public, Roles, ROLES_KEY, PUBLIC_KEY } from './decorators';
 export { AuthGuard } from './auth.guard';
 export { AuthModule } from './auth.module';

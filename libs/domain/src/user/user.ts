@@ -1,5 +1,12 @@
 import { assertNever, Decider, DomainEvent } from '../shared/decider';
-import { conflict, FieldError, forbidden, ruleViolation, validationError } from '../shared/errors';
+import {
+  conflict,
+  DomainError,
+  FieldError,
+  forbidden,
+  ruleViolation,
+  validationError,
+} from '../shared/errors';
 import { isEmailAddress, normaliseEmail } from '../shared/email';
 import { TENANT_ROLES, type TenantRole } from '../tenant/api-key';
 
@@ -80,7 +87,8 @@ export type UserCommand =
       now: string;
     }
   | { type: 'RecordSignIn'; totpStep: number; now: string }
-  | { type: 'DisableUser'; by: string; now: string };
+  /** `byUserId`: the user disabling, when a user does it (nobody disables themselves). */
+  | { type: 'DisableUser'; by: string; byUserId: string | null; now: string };
 
 export interface User {
   userId: string;
@@ -152,15 +160,25 @@ function invite(command: Extract<UserCommand, { type: 'InviteUser' }>, state: Us
   ];
 }
 
-function accept(command: Extract<UserCommand, { type: 'AcceptInvitation' }>, state: UserState): UserEvent[] {
-  if (!state || state.status === 'disabled' || state.invitation?.hash !== command.invitationHash)
-    throw invalidInvitation();
+/**
+ * Why an invitation token (its sha256) cannot be accepted at `now`, or null when it can. The
+ * handler asks before it spends a password hash on it; the decider asks again.
+ */
+export function invitationRefusal(state: UserState, invitationHash: string, now: string): DomainError | null {
+  if (!state || state.status === 'disabled' || state.invitation?.hash !== invitationHash)
+    return invalidInvitation();
   if (state.status === 'active')
-    throw conflict('invitation-used', 'this invitation was already accepted: sign in instead');
-  if (Date.parse(command.now) >= Date.parse(state.invitation.expiresAt))
-    throw ruleViolation('invitation-expired', `this invitation expired at ${state.invitation.expiresAt}`, {
+    return conflict('invitation-used', 'this invitation was already accepted: sign in instead');
+  if (Date.parse(now) >= Date.parse(state.invitation.expiresAt))
+    return ruleViolation('invitation-expired', `this invitation expired at ${state.invitation.expiresAt}`, {
       expiresAt: state.invitation.expiresAt,
     });
+  return null;
+}
+
+function accept(command: Extract<UserCommand, { type: 'AcceptInvitation' }>, state: UserState): UserEvent[] {
+  const refusal = invitationRefusal(state, command.invitationHash, command.now);
+  if (refusal) throw refusal;
   if (!command.passwordHash.startsWith('$argon2id$'))
     throw validationError(
       'password-hash-required',
@@ -172,7 +190,7 @@ function accept(command: Extract<UserCommand, { type: 'AcceptInvitation' }>, sta
     {
       type: 'UserInvitationAccepted',
       data: {
-        userId: state.userId,
+        userId: state!.userId,
         passwordHash: command.passwordHash,
         totpSecret: command.totpSecret,
         at: command.now,
@@ -206,6 +224,11 @@ export const userDecider: Decider<UserCommand, UserState, UserEvent> = {
       case 'DisableUser':
         if (!state) throw new Error('user stream does not exist');
         if (state.status === 'disabled') return [];
+        if (command.byUserId === state.userId)
+          throw ruleViolation(
+            'cannot-disable-yourself',
+            'you cannot disable yourself: ask another dr-manager',
+          );
         return [
           {
             type: 'UserDisabled',

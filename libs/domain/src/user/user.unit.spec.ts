@@ -175,11 +175,17 @@ describe('user decider', () => {
   describe('disabling', () => {
     it('disables once', () => {
       given([invited, accepted])
-        .when({ type: 'DisableUser', by: 'user:u-2', now: later(20) })
+        .when({ type: 'DisableUser', by: 'user:u-2', byUserId: 'u-2', now: later(20) })
         .then([disabled]);
       given([invited, accepted, disabled])
-        .when({ type: 'DisableUser', by: 'user:u-2', now: later(21) })
+        .when({ type: 'DisableUser', by: 'user:u-2', byUserId: 'u-2', now: later(21) })
         .thenNothing();
+    });
+
+    it('nobody disables themselves', () => {
+      given([invited, accepted])
+        .when({ type: 'DisableUser', by: 'user:u-1', byUserId: 'u-1', now: later(20) })
+        .thenThrows('rule', 'cannot-disable-yourself');
     });
   });
 });
