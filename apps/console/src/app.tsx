@@ -1,5 +1,6 @@
 import { useEffect, useState } from 'react';
-import { NavLink, Navigate, Route, Routes } from 'react-router';
+import { NavLink, Navigate, Route, Routes, useLocation } from 'react-router';
+import { ErrorBoundary } from './components/error-boundary';
 import { ErrorNote, Loading } from './components/ui';
 import { ActivationPage } from './pages/activation';
 import { ActivationsPage } from './pages/activations';
@@ -30,6 +31,7 @@ export function App() {
   const me = useMeQuery();
   const signOut = useSignOut();
   const [wall, setWall] = useWallLayout();
+  const location = useLocation();
   if (me.isPending) return <Loading what="your session" />;
   if (me.isError) return <ErrorNote error={me.error} />;
   if (!me.data) return <SignInPage />;
@@ -83,22 +85,24 @@ export function App() {
         </div>
       </header>
       <main id="main" tabIndex={-1}>
-        <Routes>
-          <Route path="/" element={<Navigate to="/activations" replace />} />
-          <Route path="/estate" element={<EstatePage />} />
-          <Route path="/estate/new" element={<ServerNewPage />} />
-          <Route path="/estate/import" element={<ImportPage />} />
-          <Route path="/estate/:id" element={<ServerPage />} />
-          <Route path="/estate/:id/edit" element={<ServerEditPage />} />
-          <Route path="/plan" element={<PlanPage />} />
-          <Route path="/activations" element={<ActivationsPage />} />
-          <Route path="/activations/:id" element={<ActivationPage />} />
-          <Route path="/reports" element={<ReportsPage />} />
-          <Route path="/reports/:id" element={<ReportPage />} />
-          <Route path="/compliance" element={<CompliancePage />} />
-          <Route path="/audit" element={<AuditPage />} />
-          <Route path="*" element={<p>This page does not exist.</p>} />
-        </Routes>
+        <ErrorBoundary resetKey={location.pathname}>
+          <Routes>
+            <Route path="/" element={<Navigate to="/activations" replace />} />
+            <Route path="/estate" element={<EstatePage />} />
+            <Route path="/estate/new" element={<ServerNewPage />} />
+            <Route path="/estate/import" element={<ImportPage />} />
+            <Route path="/estate/:id" element={<ServerPage />} />
+            <Route path="/estate/:id/edit" element={<ServerEditPage />} />
+            <Route path="/plan" element={<PlanPage />} />
+            <Route path="/activations" element={<ActivationsPage />} />
+            <Route path="/activations/:id" element={<ActivationPage />} />
+            <Route path="/reports" element={<ReportsPage />} />
+            <Route path="/reports/:id" element={<ReportPage />} />
+            <Route path="/compliance" element={<CompliancePage />} />
+            <Route path="/audit" element={<AuditPage />} />
+            <Route path="*" element={<p>This page does not exist.</p>} />
+          </Routes>
+        </ErrorBoundary>
       </main>
     </SessionContext.Provider>
   );

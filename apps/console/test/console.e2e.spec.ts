@@ -19,7 +19,7 @@ describe('the console in a browser (e2e: chromium + api + worker + recovery clou
   let hugo: ConsoleUser;
   let manager: ConsolePage;
   let testId: string;
-  const open: Page[] = [];
+  const open: ConsolePage[] = [];
 
   beforeAll(async () => {
     [stack, browser] = await Promise.all([startStack(), launchBrowser()]);
@@ -75,7 +75,7 @@ describe('the console in a browser (e2e: chromium + api + worker + recovery clou
 
   scenario('signs in with a password and a TOTP code', async () => {
     manager = await openConsole(browser, baseUrl);
-    open.push(manager.page);
+    open.push(manager);
     const page = manager.page;
     await page.goto('/');
     await page.getByRole('heading', { name: 'Sign in' }).waitFor();
@@ -101,8 +101,15 @@ describe('the console in a browser (e2e: chromium + api + worker + recovery clou
     await page.getByLabel(/^Depends on/).selectOption(['sql-01', 'files-01']);
     await page.getByRole('button', { name: 'Enrol the server' }).click();
     await page.getByRole('heading', { name: 'crm-app', level: 1 }).waitFor();
-    await expectText(page.locator('.facts'), 'sql-01, files-01');
+    await expectText(page.locator('.facts'), 'sql-01');
+    await expectText(page.locator('.facts'), 'files-01');
     await expectText(page.locator('.history'), 'server enrolled');
+    // Edit: a shorter RTO is recorded as its own change, with the If-Match version.
+    await page.getByRole('link', { name: 'Edit' }).click();
+    await page.getByLabel('RTO (minutes)').fill('120');
+    await page.getByRole('button', { name: 'Save changes' }).click();
+    await expectText(page.locator('.facts'), '2 h 00 min');
+    await expectCount(page.locator('.history li'), 2);
     // The estate lists it, and the OS filter keeps it among the Linux servers only.
     await page.getByRole('link', { name: 'Back to the estate' }).click();
     await page.getByLabel('Operating system').selectOption('linux');
@@ -170,6 +177,9 @@ describe('the console in a browser (e2e: chromium + api + worker + recovery clou
 
   scenario('a disaster requested by one user is confirmed by another with their own code', async () => {
     const page = manager.page;
+    // A one-time code lasts 15 simulated minutes: slow the simulated clock to real time while the
+    // second person signs in and types it, then speed it up again for the failover itself.
+    await setClockScale(1);
     await page.getByRole('link', { name: 'Activations' }).click();
     await page.getByLabel('Disaster failover').check();
     await page.getByLabel('Reason').fill('primary datacentre flooded');
@@ -181,17 +191,21 @@ describe('the console in a browser (e2e: chromium + api + worker + recovery clou
     await page.getByText('You requested it, so you cannot confirm it.').waitFor();
 
     const second = await openConsole(browser, baseUrl);
-    open.push(second.page);
+    open.push(second);
     await signIn(second.page, hugo);
     await second.page.goto(`/activations/${disasterId}`);
     await second.page.getByRole('button', { name: 'Confirm the failover…' }).click();
     const dialog = second.page.getByRole('dialog');
-    // Claire's code is not Hugo's: refused, with the attempts left.
-    await dialog.getByLabel('Your one-time code').fill(await codeOf(disasterId, claire.email));
+    // A code that is not Hugo's (Claire's own, when each person has one) is refused, in words.
+    const claireCode = await codeOf(disasterId, claire.email);
+    const hugoCode = await codeOf(disasterId, hugo.email);
+    await dialog.getByLabel('Your one-time code').fill(claireCode !== hugoCode ? claireCode : 'NOT-HIS-CODE');
     await dialog.getByRole('button', { name: 'Confirm the failover' }).click();
     await dialog.getByRole('alert').waitFor();
-    await dialog.getByLabel('Your one-time code').fill(await codeOf(disasterId, hugo.email));
+    await dialog.getByLabel('Your one-time code').fill(hugoCode);
     await dialog.getByRole('button', { name: 'Confirm the failover' }).click();
+    await second.page.locator('.status-line', { hasText: 'confirmed by Hugo Bernard' }).waitFor();
+    await setClockScale(600);
     // Both pages follow the failover live, no reload.
     for (const p of [page, second.page])
       await p
@@ -208,7 +222,7 @@ describe('the console in a browser (e2e: chromium + api + worker + recovery clou
     const page = manager.page;
     await page.getByRole('link', { name: 'Audit' }).click();
     await expectText(page.getByTestId('verify-result'), 'Valid');
-    await page.getByLabel('Activation').selectOption(testId);
+    await page.getByLabel('Activation', { exact: true }).selectOption(testId);
     const state = page.getByTestId('replay-state');
     await expectText(state, 'Closed');
     const slider = page.getByRole('slider');
@@ -226,14 +240,31 @@ describe('the console in a browser (e2e: chromium + api + worker + recovery clou
     expect(manager.problems).toEqual([]);
   });
 
-  /** The one-time code the tenant's webhook received for `email` (each authorised person gets their own). */
-  async function codeOf(activationId: string, email: string): Promise<string> {
-    const hit = await stack.webhook.waitFor((b) => {
-      const p = (b.payload ?? b) as Record<string, unknown>;
-      const to = p.email ?? p.recipient ?? (p.to as Record<string, unknown> | undefined)?.email;
-      return p.activationId === activationId && typeof p.code === 'string' && to === email;
+  async function setClockScale(scale: number) {
+    const res = await fetch(`${stack.cloud.url}/sim/v1/clock`, {
+      method: 'PUT',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ scale }),
     });
-    return String(((hit.payload ?? hit) as Record<string, unknown>).code);
+    if (!res.ok) throw new Error(`sim clock: ${res.status} ${await res.text()}`);
+  }
+
+  /**
+   * The one-time code the tenant's webhook received for `email`: each authorised person gets their
+   * own when the notification names its recipient; otherwise the one code sent to all of them.
+   */
+  async function codeOf(activationId: string, email: string): Promise<string> {
+    const payloadOf = (b: Record<string, unknown>) => (b.payload ?? b) as Record<string, unknown>;
+    const recipientOf = (p: Record<string, unknown>) =>
+      p.email ?? p.recipient ?? (p.to as Record<string, unknown> | undefined)?.email;
+    const hit = await stack.webhook.waitFor((b) => {
+      const p = payloadOf(b);
+      const to = recipientOf(p);
+      return (
+        p.activationId === activationId && typeof p.code === 'string' && (to === undefined || to === email)
+      );
+    });
+    return String(payloadOf(hit).code);
   }
 });
 

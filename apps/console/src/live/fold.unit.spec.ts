@@ -1,5 +1,6 @@
 import type { ActivationEvent } from '@reprise/domain/activation';
 import {
+  awaitingDisaster,
   bringUp,
   networkUp,
   restoreAll,
@@ -115,6 +116,19 @@ describe('live view event folding', () => {
       { minutes: 60, servers: 2 },
       { minutes: 240, servers: 2 },
     ]);
+  });
+
+  it('can show every prefix of a stream, even one that ends between two events of one command', () => {
+    // The stream may deliver ActivationRequested without the ConfirmationRequested appended with it.
+    for (const events of [midRun(), recorded(awaitingDisaster())])
+      for (let k = 1; k <= events.length; k++) {
+        const p = projectFold(applyEvents(emptyFold(), events.slice(0, k)));
+        expect(p?.view.servers).toHaveLength(5);
+      }
+    const [requestedOnly] = recorded(awaitingDisaster());
+    const p = projectFold(applyEvents(emptyFold(), [requestedOnly]))!;
+    expect(p.view.status).toBe('awaiting-confirmation');
+    expect(p.view.confirmationExpiresAt).toBeNull();
   });
 
   it('has nothing to show before the request is folded', () => {

@@ -44,22 +44,21 @@ function Replay() {
     <section aria-labelledby="replay-title" className="panel">
       <h2 id="replay-title">Replay an activation</h2>
       {list.isError && <ErrorNote error={list.error} />}
-      <label>
-        Activation
-        <select
-          value={activationId}
-          onChange={(e) => {
-            setId(e.target.value);
-            setPosition(null);
-          }}
-        >
-          {(list.data?.items ?? []).map((a) => (
-            <option key={a.id} value={a.id}>
-              {TYPE_WORDS[a.type] ?? a.type} {a.id.slice(0, 8)} — {a.status}
-            </option>
-          ))}
-        </select>
-      </label>
+      <label htmlFor="replay-activation">Activation</label>
+      <select
+        id="replay-activation"
+        value={activationId}
+        onChange={(e) => {
+          setId(e.target.value);
+          setPosition(null);
+        }}
+      >
+        {(list.data?.items ?? []).map((a) => (
+          <option key={a.id} value={a.id}>
+            {TYPE_WORDS[a.type] ?? a.type} {a.id.slice(0, 8)} — {a.status}
+          </option>
+        ))}
+      </select>
       {events.isError && <ErrorNote error={events.error} />}
       {count > 0 && event && (
         <>

@@ -5,6 +5,7 @@ import { api, ApiError, describeError } from '../api/client';
 import type { ServerItem } from '../api/types';
 import { PageHeader, formatMinutes } from '../components/ui';
 import { CLASS_WORDS } from '../words';
+import { invalidateEstate } from './estate';
 
 type PreviewRow = Omit<
   ServerItem,
@@ -40,7 +41,7 @@ export function ImportPage() {
   });
   const apply = useMutation({
     mutationFn: (body: string) => api<{ imported: number }>('/servers:import', { text: csv(body) }),
-    onSuccess: () => client.invalidateQueries({ queryKey: ['servers'] }),
+    onSuccess: () => invalidateEstate(client),
   });
   const onFile = async (event: ChangeEvent<HTMLInputElement>) => {
     const file = event.target.files?.[0];

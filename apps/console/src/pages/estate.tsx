@@ -1,4 +1,4 @@
-import { useQuery } from '@tanstack/react-query';
+import { useQuery, type QueryClient } from '@tanstack/react-query';
 import { Link, useSearchParams } from 'react-router';
 import { PROTECTION_CLASSES, SERVER_STATUSES } from '@reprise/domain/estate/server';
 import { api } from '../api/client';
@@ -9,6 +9,14 @@ import { CLASS_WORDS } from '../words';
 
 const OS_FAMILIES = ['windows', 'linux'] as const;
 const OS_WORDS = { windows: 'Windows', linux: 'Linux' };
+
+/** After any change to the estate: the server lists and the plan drawn from them are stale. */
+export const invalidateEstate = (client: QueryClient) =>
+  Promise.all([
+    client.invalidateQueries({ queryKey: ['servers'] }),
+    client.invalidateQueries({ queryKey: ['server'] }),
+    client.invalidateQueries({ queryKey: ['plan'] }),
+  ]);
 
 export const serversQuery = (params: { protectionClass?: string; status?: string } = {}) => ({
   queryKey: ['servers', params],

@@ -1,5 +1,5 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { useState, type FormEvent } from 'react';
+import type { FormEvent } from 'react';
 import { Link, useNavigate, useParams } from 'react-router';
 import { APPLICATION_KINDS } from '@reprise/domain/estate/os-matrix';
 import {
@@ -13,7 +13,7 @@ import { api, describeError } from '../api/client';
 import type { ServerItem } from '../api/types';
 import { ErrorNote, Loading, PageHeader } from '../components/ui';
 import { CLASS_WORDS } from '../words';
-import { serversQuery } from './estate';
+import { invalidateEstate, serversQuery } from './estate';
 import { serverQuery } from './server';
 
 type Draft = Omit<
@@ -277,7 +277,7 @@ export function ServerNewPage() {
       return api<ServerItem>('/servers', { body });
     },
     onSuccess: async (server) => {
-      await client.invalidateQueries({ queryKey: ['servers'] });
+      await invalidateEstate(client);
       navigate(`/estate/${server.id}`);
     },
   });
@@ -299,13 +299,10 @@ export function ServerEditPage() {
   const navigate = useNavigate();
   const client = useQueryClient();
   const server = useQuery(serverQuery(id));
-  const [saved, setSaved] = useState(false);
   const save = useMutation({
     mutationFn: (draft: Draft) => saveChanges(server.data!, draft),
-    onSettled: () => client.invalidateQueries({ queryKey: ['server', id] }),
-    onSuccess: async () => {
-      setSaved(true);
-      await client.invalidateQueries({ queryKey: ['servers'] });
+    onSettled: () => invalidateEstate(client),
+    onSuccess: () => {
       navigate(`/estate/${id}`);
     },
   });
@@ -314,7 +311,6 @@ export function ServerEditPage() {
   return (
     <>
       <PageHeader title={`Edit ${server.data.hostname}`} />
-      {saved && <p role="status">Saved.</p>}
       <ServerForm
         key={server.data.version}
         initial={server.data}

@@ -56,16 +56,22 @@ export async function openConsole(
 }
 
 /**
- * Runs a browser scenario; on failure keeps a full-page screenshot of every open page under
- * `apps/console/test/screenshots/` and prints where, then fails with the original error.
+ * Runs a browser scenario; on failure prints the pages' errors, keeps a full-page screenshot of
+ * every open page under `apps/console/test/screenshots/` and prints where, then fails with the
+ * original error.
  */
-export async function keepScreenshotOnFailure(name: string, pages: () => Page[], run: () => Promise<void>) {
+export async function keepScreenshotOnFailure(
+  name: string,
+  consoles: () => ConsolePage[],
+  run: () => Promise<void>,
+) {
   try {
     await run();
   } catch (error) {
     mkdirSync(FAILURE_DIR, { recursive: true });
     const stamp = new Date().toISOString().replace(/[:.]/g, '-');
-    for (const [i, page] of pages().entries()) {
+    for (const [i, { page, problems }] of consoles().entries()) {
+      for (const problem of problems) process.stderr.write(`[browser test] page ${i}: ${problem}\n`);
       const path = join(FAILURE_DIR, `${name.replace(/\W+/g, '-')}-${stamp}-${i}.png`);
       try {
         await page.screenshot({ path, fullPage: true, timeout: 10_000 });
