@@ -5,7 +5,7 @@ export const PHASE_WORDS: Record<ServerPhase, { label: string; icon: string }> =
   pending: { label: 'Pending', icon: '○' },
   restoring: { label: 'Restoring', icon: '↻' },
   restored: { label: 'Restored, waiting', icon: '◐' },
-  booting: { label: 'Booting', icon: '⏻' },
+  booting: { label: 'Booting', icon: '▶' },
   checking: { label: 'Checking', icon: '⋯' },
   ok: { label: 'Available', icon: '✓' },
   warning: { label: 'Available with warning', icon: '!' },

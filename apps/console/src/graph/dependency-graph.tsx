@@ -60,7 +60,7 @@ export function DependencyGraph({
   const activeSummary = active
     ? `${active}: waits for ${up.size} server${up.size === 1 ? '' : 's'} upstream${
         up.size ? ` (${[...up].join(', ')})` : ''
-      }; ${down.size} server${down.size === 1 ? '' : 's'} downstream wait for it${down.size ? ` (${[...down].join(', ')})` : ''}.`
+      }; ${down.size} server${down.size === 1 ? ' downstream waits' : 's downstream wait'} for it${down.size ? ` (${[...down].join(', ')})` : ''}.`
     : 'Hover or focus a server to see what it waits for and what waits for it.';
   return (
     <figure className="graph" aria-label={label}>

@@ -4,7 +4,8 @@ import { rtoTargets, type LiveServerRow } from './fold';
 
 const ROW_H = 22;
 const LABEL_W = 220;
-const AXIS_H = 30;
+const LABEL_ROWS = 3;
+const AXIS_H = 30 + LABEL_ROWS * 13;
 const SEGMENT_WORDS = {
   restore: 'restore',
   wait: 'waiting for upstream',
@@ -54,8 +55,8 @@ export function Gantt({ rows, nowMinutes, projectedEndMinutes, running }: GanttP
       >
         {ticks.map((t) => (
           <g key={t} className="tick">
-            <line x1={x(t)} x2={x(t)} y1={AXIS_H - 6} y2={height} />
-            <text x={x(t)} y={AXIS_H - 10}>
+            <line x1={x(t)} x2={x(t)} y1={18} y2={height} />
+            <text x={x(t)} y={14}>
               {t >= 60 ? `${t / 60} h` : `${t}′`}
             </text>
           </g>
@@ -112,11 +113,12 @@ export function Gantt({ rows, nowMinutes, projectedEndMinutes, running }: GanttP
             </g>
           );
         })}
-        {targets.map((t) => (
+        {targets.map((t, i) => (
           <g key={t.minutes} className="rto-line">
-            <line x1={x(t.minutes)} x2={x(t.minutes)} y1={AXIS_H - 4} y2={height} />
-            <text x={x(t.minutes) + 3} y={AXIS_H + 10}>
-              RTO {formatMinutes(t.minutes)} ({t.servers})
+            {/* Labels take turns on three rows above the bars so close targets stay readable. */}
+            <line x1={x(t.minutes)} x2={x(t.minutes)} y1={30 + (i % LABEL_ROWS) * 13} y2={height} />
+            <text x={x(t.minutes) + 3} y={38 + (i % LABEL_ROWS) * 13}>
+              RTO {formatMinutes(t.minutes)} ×{t.servers}
             </text>
           </g>
         ))}
