@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { startApi, type ApiHarness } from '../support/api-harness';
 import { createTenant } from '../support/tenants';
 import {
@@ -337,6 +338,39 @@ describe('sign-in of named users (e2e)', () => {
     const enrolment = await accept(api, again.invitationToken);
     const signed = await signIn(api, victim.email, PASSWORD, enrolment.totpSecret);
     expect(signed.body.user).toMatchObject({ id: again.id, role: 'auditor' });
+  });
+
+  it('a crash between disabling a user and ending their sessions leaves no usable session', async () => {
+    const victim = await signedInUser(api, tenant.id, 'auditor');
+    await api.http.get('/api/v1/audit/verify').set('Cookie', victim.cookie).expect(200);
+    // What DELETE /users/:id appends, without the Redis clean-up that follows it.
+    const stream = `platform/user/${createHash('sha256').update(victim.email).digest('hex')}`;
+    await api.store.append(
+      stream,
+      [
+        {
+          type: 'UserDisabled',
+          data: { userId: victim.id, tenantId: tenant.id, by: 'admin', at: new Date().toISOString() },
+        },
+      ],
+      {
+        expectedRevision: 'any',
+        metadata: {
+          actor: 'admin',
+          role: 'admin',
+          tenantId: tenant.id,
+          correlationId: 'crash-test',
+          causationId: null,
+        },
+      },
+    );
+    const deadline = Date.now() + 10_000;
+    let status = 200;
+    while (status === 200 && Date.now() < deadline) {
+      status = (await api.http.get('/api/v1/audit/verify').set('Cookie', victim.cookie)).status;
+      if (status === 200) await new Promise((r) => setTimeout(r, 50));
+    }
+    expect(status).toBe(401);
   });
 
   it('a dr-manager invites, lists and disables users of its own tenant only', async () => {

@@ -64,7 +64,9 @@ export async function invite(
     name: string;
     role: string;
     tenantId: string;
+    status: string;
     invitationToken: string;
+    invitationExpiresAt: string;
   };
 }
 
