@@ -1,10 +1,11 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
-import { Link, useNavigate } from 'react-router';
+import { useNavigate } from 'react-router';
 import { api, describeError } from '../api/client';
 import type { ActivationListItem, ActivationStatus } from '../api/types';
 import { FormDialog } from '../components/dialog';
-import { ErrorNote, Loading, PageHeader, StatusBadge, formatMinutes, formatTime } from '../components/ui';
+import { ActivationTable } from '../components/activation-table';
+import { ErrorNote, Loading, PageHeader } from '../components/ui';
 import { can, useUser } from '../session';
 import { TYPE_WORDS } from '../words';
 import { planQuery } from './plan';
@@ -173,43 +174,14 @@ export function ActivationsPage() {
           ) : list.data.items.length === 0 ? (
             <p>No activation yet.</p>
           ) : (
-            <div className="table-wrap">
-              <table>
-                <caption className="sr-only">Activations, newest first</caption>
-                <thead>
-                  <tr>
-                    <th scope="col">Activation</th>
-                    <th scope="col">Status</th>
-                    <th scope="col">Launched</th>
-                    <th scope="col">Closed</th>
-                    <th scope="col">Last server up after</th>
-                  </tr>
-                </thead>
-                <tbody>
-                  {[...list.data.items]
-                    .sort((a, b) =>
-                      String(b.launchedAt ?? b.requestedAt ?? '').localeCompare(
-                        String(a.launchedAt ?? a.requestedAt ?? ''),
-                      ),
-                    )
-                    .map((a) => (
-                      <tr key={a.id}>
-                        <th scope="row">
-                          <Link to={`/activations/${a.id}`}>
-                            {TYPE_WORDS[a.type] ?? a.type} {a.id.slice(0, 8)}
-                          </Link>
-                        </th>
-                        <td>
-                          <StatusBadge status={a.status} />
-                        </td>
-                        <td>{formatTime(a.launchedAt)}</td>
-                        <td>{formatTime(a.closedAt)}</td>
-                        <td>{formatMinutes(a.lastServerAvailableAfterMinutes)}</td>
-                      </tr>
-                    ))}
-                </tbody>
-              </table>
-            </div>
+            <ActivationTable
+              items={list.data.items}
+              caption="Activations, newest first"
+              link={(a) => ({
+                to: `/activations/${a.id}`,
+                label: `${TYPE_WORDS[a.type] ?? a.type} ${a.id.slice(0, 8)}`,
+              })}
+            />
           )}
         </section>
         {can.launchTest(user.role) && <LaunchForm />}

@@ -2,6 +2,7 @@ import { useQuery } from '@tanstack/react-query';
 import { Link, useParams } from 'react-router';
 import { API_BASE, api } from '../api/client';
 import type { ActivationReport } from '../api/types';
+import { ActivationTable } from '../components/activation-table';
 import {
   ErrorNote,
   Loading,
@@ -27,37 +28,11 @@ export function ReportsPage() {
       ) : list.data.items.length === 0 ? (
         <p>No test yet.</p>
       ) : (
-        <div className="table-wrap">
-          <table>
-            <caption className="sr-only">DRP tests, newest first</caption>
-            <thead>
-              <tr>
-                <th scope="col">Test</th>
-                <th scope="col">Status</th>
-                <th scope="col">Launched</th>
-                <th scope="col">Closed</th>
-                <th scope="col">Availability delay (last server)</th>
-              </tr>
-            </thead>
-            <tbody>
-              {[...list.data.items]
-                .sort((a, b) => String(b.launchedAt ?? '').localeCompare(String(a.launchedAt ?? '')))
-                .map((a) => (
-                  <tr key={a.id}>
-                    <th scope="row">
-                      <Link to={`/reports/${a.id}`}>Report {a.id.slice(0, 8)}</Link>
-                    </th>
-                    <td>
-                      <StatusBadge status={a.status} />
-                    </td>
-                    <td>{formatTime(a.launchedAt)}</td>
-                    <td>{formatTime(a.closedAt)}</td>
-                    <td>{formatMinutes(a.lastServerAvailableAfterMinutes)}</td>
-                  </tr>
-                ))}
-            </tbody>
-          </table>
-        </div>
+        <ActivationTable
+          items={list.data.items}
+          caption="DRP tests, newest first"
+          link={(a) => ({ to: `/reports/${a.id}`, label: `Report ${a.id.slice(0, 8)}` })}
+        />
       )}
     </>
   );
