@@ -117,7 +117,11 @@ export function Gantt({ rows, nowMinutes, projectedEndMinutes, running }: GanttP
           <g key={t.minutes} className="rto-line">
             {/* Labels take turns on three rows above the bars so close targets stay readable. */}
             <line x1={x(t.minutes)} x2={x(t.minutes)} y1={30 + (i % LABEL_ROWS) * 13} y2={height} />
-            <text x={x(t.minutes) + 3} y={38 + (i % LABEL_ROWS) * 13}>
+            <text
+              x={x(t.minutes) + (x(t.minutes) > width - 140 ? -3 : 3)}
+              y={38 + (i % LABEL_ROWS) * 13}
+              textAnchor={x(t.minutes) > width - 140 ? 'end' : 'start'}
+            >
               RTO {formatMinutes(t.minutes)} ×{t.servers}
             </text>
           </g>
