@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { server } from '../estate/support';
 import { startApi, type ApiHarness } from '../support/api-harness';
 import { createTenant, type TenantKeys } from '../support/tenants';
 import { session, signedInUser, type SignedInUser } from '../support/users';
@@ -116,31 +117,22 @@ describe('sessions authorise like API keys of the same role, on every route (e2e
 
   it('one tenant’s user sees nothing of another tenant', async () => {
     const other = await createTenant(api);
-    const server = await api.http
+    const created = await api.http
       .post('/api/v1/servers')
       .set({ Authorization: `Bearer ${other.manager}` })
-      .send({
-        hostname: 'secret-db',
-        kind: 'virtual',
-        platform: 'vmware',
-        os: { family: 'linux', name: 'Ubuntu', version: '22.04' },
-        backupMode: 'agent',
-        template: { vcpu: 2, ramGiB: 4 },
-        disks: [{ name: 'system', sizeGiB: 40 }],
-        protectionClass: 'drp',
-      })
+      .send(server('secret-db'))
       .expect(201);
     const manager = users['dr-manager'];
     const list = await api.http.get('/api/v1/servers').set(session(manager)).expect(200);
     expect(JSON.stringify(list.body)).not.toContain('secret-db');
     for (const path of [
-      `/api/v1/servers/${server.body.id}`,
-      `/api/v1/servers/${server.body.id}/history`,
+      `/api/v1/servers/${created.body.id}`,
+      `/api/v1/servers/${created.body.id}/history`,
       `/api/v1/tenants/${other.id}`,
     ])
       await api.http.get(path).set(session(manager)).expect(404);
     await api.http
-      .put(`/api/v1/servers/${server.body.id}/protection-class`)
+      .put(`/api/v1/servers/${created.body.id}/protection-class`)
       .set(session(manager))
       .send({ protectionClass: 'backup-only' })
       .expect(404);
