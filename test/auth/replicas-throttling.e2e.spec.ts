@@ -1,7 +1,16 @@
 import { join } from 'node:path';
 import { startApi, type ApiHarness } from '../support/api-harness';
 import { createTenant } from '../support/tenants';
-import { accept, invite, PASSWORD, session, signedInUser, totpCode, uniqueEmail } from '../support/users';
+import {
+  accept,
+  invite,
+  PASSWORD,
+  passwordStep,
+  session,
+  signedInUser,
+  totpCode,
+  uniqueEmail,
+} from '../support/users';
 
 /**
  * Two api replicas on one event store and one Redis (as issue 14 runs them): sessions, invitations,
@@ -36,8 +45,7 @@ describe('sign-in across api replicas, and brute-force throttling (e2e)', () => 
   });
 
   const from = (address: string) => ({ 'X-Forwarded-For': address });
-  const login = (api: ApiHarness, email: string, password: string, address: string) =>
-    api.http.post('/api/v1/auth/login').set(from(address)).send({ email, password });
+  const login = passwordStep;
 
   it('an invitation made on one replica is accepted on the other at once; sessions are shared and end everywhere', async () => {
     const invited = await invite(a, tenant.id, 'dr-manager');

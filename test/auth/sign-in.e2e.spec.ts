@@ -7,6 +7,7 @@ import {
   bearer,
   invite,
   PASSWORD,
+  passwordStep,
   session,
   sessionCookieOf,
   signIn,
@@ -130,7 +131,7 @@ describe('sign-in of named users (e2e)', () => {
     const user = await signedInUser(api, tenant.id, 'scheduler');
     const attempt = async (email: string, password: string) => {
       const started = process.hrtime.bigint();
-      const res = await api.http.post('/api/v1/auth/login').set(from('10.1.0.1')).send({ email, password });
+      const res = await passwordStep(api, email, password, '10.1.0.1');
       return { res, ms: Number(process.hrtime.bigint() - started) / 1e6 };
     };
     const known: number[] = [];
@@ -151,24 +152,14 @@ describe('sign-in of named users (e2e)', () => {
     expect(median(unknown)).toBeGreaterThan(median(known) * 0.4);
     // An invited user who has not accepted yet is refused the same way.
     const pending = await invite(api, tenant.id, 'auditor');
-    const res = await api.http
-      .post('/api/v1/auth/login')
-      .set(from('10.1.0.1'))
-      .send({ email: pending.email, password: PASSWORD })
-      .expect(401);
+    const res = await passwordStep(api, pending.email, PASSWORD, '10.1.0.1').expect(401);
     expect(res.body.code).toBe('invalid-credentials');
   });
 
   it('refuses a wrong code and a replayed code; the challenge is single-use', async () => {
     const user = await signedInUser(api, tenant.id, 'scheduler');
     const challenge = async () =>
-      (
-        await api.http
-          .post('/api/v1/auth/login')
-          .set(from('10.2.0.1'))
-          .send({ email: user.email, password: PASSWORD })
-          .expect(200)
-      ).body.challenge as string;
+      (await passwordStep(api, user.email, PASSWORD, '10.2.0.1').expect(200)).body.challenge as string;
     // The code used to sign in a moment ago, again: replay.
     const usedCode = totpCode(user.totpSecret);
     const replay = await api.http
@@ -325,11 +316,7 @@ describe('sign-in of named users (e2e)', () => {
     expect(event.metadata.actor).toBe(`user:${manager.id}`);
 
     await api.http.get('/api/v1/test-schedules').set('Cookie', victim.cookie).expect(401);
-    const login = await api.http
-      .post('/api/v1/auth/login')
-      .set(from('10.4.0.1'))
-      .send({ email: victim.email, password: PASSWORD })
-      .expect(401);
+    const login = await passwordStep(api, victim.email, PASSWORD, '10.4.0.1').expect(401);
     expect(login.body.code).toBe('invalid-credentials');
     await api.http.delete(`/api/v1/users/${victim.id}`).set(session(manager)).expect(200);
 

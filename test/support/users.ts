@@ -76,6 +76,13 @@ export async function accept(api: ApiHarness, token: string, password = PASSWORD
   return res.body as { totpSecret: string; otpauthUri: string; email: string };
 }
 
+/** The password step of sign-in, from `address` (X-Forwarded-For, for an app with TRUST_PROXY). */
+export const passwordStep = (api: ApiHarness, email: string, password: string, address?: string) =>
+  api.http
+    .post('/api/v1/auth/login')
+    .set(address ? { 'X-Forwarded-For': address } : {})
+    .send({ email, password });
+
 /** Both sign-in steps; `steps` picks the TOTP code (0: current; 1: next, for a second sign-in soon after). */
 export async function signIn(
   api: ApiHarness,
@@ -84,7 +91,7 @@ export async function signIn(
   totpSecret: string,
   steps = 0,
 ) {
-  const login = await api.http.post('/api/v1/auth/login').send({ email, password });
+  const login = await passwordStep(api, email, password);
   if (login.status !== 200) throw new Error(`login ${email}: ${login.status} ${JSON.stringify(login.body)}`);
   const totp = await api.http
     .post('/api/v1/auth/login/totp')

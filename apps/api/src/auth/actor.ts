@@ -1,6 +1,7 @@
 import type { Request } from 'express';
 import type { MetadataInput } from '@reprise/event-store/event-store.port';
 import { sameEmail } from '@reprise/domain/shared/email';
+import { validateInput } from '@reprise/common/http/validation';
 import { validationError } from '@reprise/domain/shared/errors';
 import type { Session, SessionUser } from './session.store';
 
@@ -56,16 +57,17 @@ export interface PersonInput {
 }
 
 /**
- * The person who does what a request asks (requester, confirmer, who aborts…). A signed-in user is
- * always themselves: the body may leave the person out, and naming anyone else is refused (400). An
- * API key has no person: the body names one; when `required`, leaving it out is refused (400),
- * otherwise the key stands for itself.
+ * The person who does what a request asks (requester, confirmer, who aborts…): the one place that
+ * answers it. A signed-in user is always themselves: the body may leave the person out, and naming
+ * anyone else is refused (400). An API key has no person: the body names one; when it does not,
+ * `absent` decides: `'required'` refuses (400 naming `field`), a person stands in (e.g. the alert's
+ * requester), and by default the key stands for itself.
  */
 export function personActing(
   actor: Actor,
-  given: PersonInput | undefined,
+  given: { name?: string; email: string } | undefined,
   field: string,
-  required: boolean,
+  absent?: 'required' | PersonInput,
 ): PersonInput {
   if (actor.user) {
     if (given && !sameEmail(given.email, actor.user.email))
@@ -74,15 +76,15 @@ export function personActing(
       ]);
     return { name: actor.user.name, email: actor.user.email };
   }
-  if (given) return given;
-  if (required)
+  if (given) return { name: given.name ?? '', email: given.email };
+  if (absent === 'required')
     throw validationError('invalid-input', `${field} is required with an API key`, [
       {
         field,
         message: 'is required when calling with an API key (signed-in users are taken from the session)',
       },
     ]);
-  return { name: actor.actor, email: `${actor.keyId ?? 'admin'}@api-keys.reprise` };
+  return absent ?? { name: actor.actor, email: `${actor.keyId ?? 'admin'}@api-keys.reprise` };
 }
 
 /** The Actor of a named user (signed in with a session, or signing in). */
@@ -95,4 +97,18 @@ export function userActor(user: SessionUser, session: Session | null): Actor {
     user,
     session,
   };
+}
+
+/**
+ * The body of a request that names a person (requester, confirmer): a signed-in user's may leave
+ * the person out (`forUser`), an API key's must name one (`forApiKey`). Either way every invalid
+ * field is listed at once, as the global pipe does.
+ */
+export function validateActingBody<U extends object, K extends object>(
+  actor: Actor,
+  forUser: new () => U,
+  forApiKey: new () => K,
+  body: unknown,
+): Promise<U | K> {
+  return actor.user ? validateInput(forUser, body) : validateInput(forApiKey, body);
 }

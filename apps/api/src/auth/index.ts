@@ -7,6 +7,7 @@ export {
   requestIdOf,
   RequestWithActor,
   userActor,
+  validateActingBody,
 } from './actor';
 export { CurrentActor, Public, Roles, ROLES_KEY, PUBLIC_KEY } from './decorators';
 export { AuthGuard } from './auth.guard';

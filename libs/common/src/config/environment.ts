@@ -54,7 +54,7 @@ export class Environment {
   @IsUrl({ require_tld: false, protocols: ['redis', 'rediss'] })
   REDIS_URL = 'redis://127.0.0.1:6379';
 
-  /** Prefix of every BullMQ key in Redis (separates environments sharing one Redis). */
+  /** Prefix of every Reprise key in Redis: queues, sessions (separates environments sharing one Redis). */
   @IsString()
   @MinLength(1)
   QUEUE_PREFIX = 'reprise';

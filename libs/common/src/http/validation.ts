@@ -33,3 +33,11 @@ export function createValidationPipe(): ValidationPipe {
     exceptionFactory: (errors) => new InvalidInputException(flattenValidationErrors(errors)),
   });
 }
+
+/**
+ * Validates `value` as `type` exactly as the global pipe validates a body (same errors, same 400),
+ * for a body whose shape depends on who calls.
+ */
+export function validateInput<T extends object>(type: new () => T, value: unknown): Promise<T> {
+  return createValidationPipe().transform(value, { type: 'body', metatype: type, data: undefined });
+}

@@ -23,22 +23,21 @@ import { TENANT_ROLES, type TenantRole } from '../tenant/api-key';
 export type UserStatus = 'invited' | 'active' | 'disabled';
 export const USER_STATUSES: UserStatus[] = ['invited', 'active', 'disabled'];
 
-export type UserInvited = DomainEvent<
-  'UserInvited',
-  {
-    userId: string;
-    tenantId: string;
-    email: string;
-    name: string;
-    role: TenantRole;
-    /** sha256 of the one-time invitation token (never the token). */
-    invitationHash: string;
-    invitationExpiresAt: string;
-    /** Actor who invited (`admin`, `user:<id>`, `api-key:<id>`). */
-    invitedBy: string;
-    at: string;
-  }
->;
+/** What an invitation says (the command and the event carry the same). */
+export interface Invitation {
+  userId: string;
+  tenantId: string;
+  email: string;
+  name: string;
+  role: TenantRole;
+  /** sha256 of the one-time invitation token (never the token). */
+  invitationHash: string;
+  invitationExpiresAt: string;
+  /** Actor who invited (`admin`, `user:<id>`, `api-key:<id>`). */
+  invitedBy: string;
+}
+
+export type UserInvited = DomainEvent<'UserInvited', Invitation & { at: string }>;
 export type UserInvitationAccepted = DomainEvent<
   'UserInvitationAccepted',
   {
@@ -66,18 +65,7 @@ export type UserDisabled = DomainEvent<
 export type UserEvent = UserInvited | UserInvitationAccepted | UserSignedIn | UserDisabled;
 
 export type UserCommand =
-  | {
-      type: 'InviteUser';
-      userId: string;
-      tenantId: string;
-      email: string;
-      name: string;
-      role: TenantRole;
-      invitationHash: string;
-      invitationExpiresAt: string;
-      invitedBy: string;
-      now: string;
-    }
+  | ({ type: 'InviteUser'; now: string } & Invitation)
   | {
       type: 'AcceptInvitation';
       /** sha256 of the token presented. */

@@ -19,10 +19,11 @@ export const authorised: Person[] = [alice, bob, carol];
 export const paris: ActivationWindow = { activationWindow: 'business-hours', timeZone: 'Europe/Paris' };
 export const always: ActivationWindow = { activationWindow: '24x7', timeZone: 'Europe/Paris' };
 
-export const CODE_HASH = 'scrypt$16384$8$1$c2FsdHNhbHQ=$aGFzaGhhc2hoYXNoaGFzaA==';
+/** The salted hash of the one-time code sent to `email` (each recipient has their own). */
+export const codeHashFor = (email: string) =>
+  `scrypt$16384$8$1$c2FsdHNhbHQ=$${Buffer.from(`code of ${email}`).toString('base64')}`;
 export const confirmation: ConfirmationInput = {
-  codeHash: CODE_HASH,
-  recipients: authorised.map((p) => p.email),
+  codes: authorised.map((p) => ({ email: p.email, codeHash: codeHashFor(p.email) })),
 };
 
 export function server(
