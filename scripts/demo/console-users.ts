@@ -66,13 +66,8 @@ export async function startCodePrinter(
     req.on('data', (chunk) => (body += chunk));
     req.on('end', () => {
       try {
-        const raw = JSON.parse(body) as Record<string, unknown>;
-        const p = (raw.payload ?? raw) as Record<string, unknown>;
-        const to =
-          p.email ??
-          p.recipient ??
-          (p.to as Record<string, unknown> | undefined)?.email ??
-          'the authorised persons';
+        const p = JSON.parse(body) as Record<string, unknown>;
+        const to = p.recipient ?? 'the authorised persons';
         if (typeof p.code === 'string')
           print(
             `one-time code for ${String(to)}: ${p.code} (activation ${String(p.activationId).slice(0, 8)}, valid until ${String(p.expiresAt)})`,

@@ -1,4 +1,5 @@
 import type { Browser, Page } from 'playwright-core';
+import { BRUNO, codeFor } from '../../../test/activations/activation-helpers';
 import { createTenant, enrol, startStack, bearer, type Stack } from '../../../test/support/stack';
 import { keepScreenshotOnFailure, launchBrowser, openConsole, type ConsolePage } from './support/browser';
 import { createUser, freshTotp, type ConsoleUser } from './support/users';
@@ -39,10 +40,7 @@ describe('the console in a browser (e2e: chromium + api + worker + recovery clou
     await stack.api.http
       .put('/api/v1/plan/authorised-persons')
       .set(bearer(tenant.manager))
-      .send([
-        { name: claire.name, email: claire.email },
-        { name: hugo.name, email: hugo.email },
-      ])
+      .send([{ name: claire.name, email: claire.email }, { name: hugo.name, email: hugo.email }, BRUNO])
       .expect(200);
     await enrol(stack.api, tenant.manager, [
       { hostname: 'dc-01' },
@@ -196,10 +194,11 @@ describe('the console in a browser (e2e: chromium + api + worker + recovery clou
     await second.page.goto(`/activations/${disasterId}`);
     await second.page.getByRole('button', { name: 'Confirm the failover…' }).click();
     const dialog = second.page.getByRole('dialog');
-    // A code that is not Hugo's (Claire's own, when each person has one) is refused, in words.
-    const claireCode = await codeOf(disasterId, claire.email);
+    // Each authorised person but the requester got their own code: Bruno's is not Hugo's, refused in words.
+    const brunoCode = await codeOf(disasterId, BRUNO.email);
     const hugoCode = await codeOf(disasterId, hugo.email);
-    await dialog.getByLabel('Your one-time code').fill(claireCode !== hugoCode ? claireCode : 'NOT-HIS-CODE');
+    expect(brunoCode).not.toBe(hugoCode);
+    await dialog.getByLabel('Your one-time code').fill(brunoCode);
     await dialog.getByRole('button', { name: 'Confirm the failover' }).click();
     await dialog.getByRole('alert').waitFor();
     await dialog.getByLabel('Your one-time code').fill(hugoCode);
@@ -249,23 +248,8 @@ describe('the console in a browser (e2e: chromium + api + worker + recovery clou
     if (!res.ok) throw new Error(`sim clock: ${res.status} ${await res.text()}`);
   }
 
-  /**
-   * The one-time code the tenant's webhook received for `email`: each authorised person gets their
-   * own when the notification names its recipient; otherwise the one code sent to all of them.
-   */
-  async function codeOf(activationId: string, email: string): Promise<string> {
-    const payloadOf = (b: Record<string, unknown>) => (b.payload ?? b) as Record<string, unknown>;
-    const recipientOf = (p: Record<string, unknown>) =>
-      p.email ?? p.recipient ?? (p.to as Record<string, unknown> | undefined)?.email;
-    const hit = await stack.webhook.waitFor((b) => {
-      const p = payloadOf(b);
-      const to = recipientOf(p);
-      return (
-        p.activationId === activationId && typeof p.code === 'string' && (to === undefined || to === email)
-      );
-    });
-    return String(payloadOf(hit).code);
-  }
+  /** The one-time code the tenant's webhook received for `email` (each recipient gets their own). */
+  const codeOf = (activationId: string, email: string) => codeFor(stack, activationId, email);
 });
 
 async function expectText(locator: import('playwright-core').Locator, text: string) {
