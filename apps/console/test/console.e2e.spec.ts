@@ -127,8 +127,18 @@ describe('the console in a browser (e2e: chromium + api + worker + recovery clou
     expect(await page.locator('g.node.critical').count()).toBeGreaterThanOrEqual(2);
     expect(await page.locator('path.edge.critical').count()).toBeGreaterThanOrEqual(1);
     expect(await page.getByTestId('predicted-rto').textContent()).toMatch(/\d/);
-    // Keyboard: focus sql-01, its upstream (dc-01) and downstream (erp-app, erp-web, crm-app) light up.
-    await page.locator('g.node[data-server="sql-01"]').focus();
+    // Keyboard only: Tab from the top of the page reaches the skip link first, then the graph's
+    // servers; on sql-01 its upstream (dc-01) and downstream (erp-app, erp-web, crm-app) light up.
+    await page.reload();
+    await page.locator('g.node').first().waitFor();
+    await page.keyboard.press('Tab');
+    expect(await page.evaluate(() => document.activeElement?.textContent)).toBe('Skip to content');
+    for (let i = 0; i < 60; i++) {
+      if ((await page.evaluate(() => document.activeElement?.getAttribute('data-server'))) === 'sql-01')
+        break;
+      await page.keyboard.press('Tab');
+    }
+    expect(await page.evaluate(() => document.activeElement?.getAttribute('data-server'))).toBe('sql-01');
     await expectText(page.getByTestId('graph-summary'), 'sql-01: waits for 1 server upstream (dc-01)');
     await expectCount(page.locator('g.node.is-upstream'), 1);
     await expectCount(page.locator('g.node.is-downstream'), 3);
@@ -138,26 +148,52 @@ describe('the console in a browser (e2e: chromium + api + worker + recovery clou
     expect(manager.problems).toEqual([]);
   });
 
-  scenario('launches a DRP test and watches it complete in the live view, without reload', async () => {
-    const page = manager.page;
-    await page.getByRole('link', { name: 'Activations' }).click();
-    await page.getByLabel('Reason').fill('semi-annual DRP test');
-    await page.getByRole('button', { name: 'Launch the DRP test' }).click();
-    await page.waitForURL(/\/activations\/[0-9a-f-]{36}$/);
-    testId = page.url().split('/').pop()!;
-    // A marker in the page's memory: a reload would lose it.
-    await page.evaluate(() => ((window as unknown as { marker: number }).marker = 42));
-    await expectText(page.getByTestId('connection'), 'Live');
-    // The page moves through phases as the events arrive, then completes.
-    await page.locator('.badge', { hasText: 'Completed' }).first().waitFor({ timeout: 60_000 });
-    await expectText(page.getByTestId('available-count'), '7 / 7');
-    expect(await page.locator('g.node[data-phase="ok"]').count()).toBe(7);
-    expect(await page.locator('g.node[aria-label*="phase: Available"]').count()).toBe(7);
-    expect(await page.locator('.gantt rect.seg-restore').count()).toBeGreaterThanOrEqual(7);
-    expect(await page.locator('.gantt .rto-line').count()).toBeGreaterThanOrEqual(1);
-    expect(await page.evaluate(() => (window as unknown as { marker?: number }).marker)).toBe(42);
-    expect(manager.problems).toEqual([]);
-  });
+  scenario(
+    'launches a DRP test and follows it live to completion (a failure, its retry), without reload',
+    async () => {
+      const page = manager.page;
+      // erp-app's first restore fails: the live view shows it with its reason, erp-web blocked behind it.
+      await fetch(`${stack.cloud.url}/sim/v1/faults`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ hostname: 'erp-app', fault: 'restore-failure', times: 1 }),
+      });
+      await page.getByRole('link', { name: 'Activations' }).click();
+      await page.getByLabel('Reason').fill('semi-annual DRP test');
+      await page.getByRole('button', { name: 'Launch the DRP test' }).click();
+      await page.waitForURL(/\/activations\/[0-9a-f-]{36}$/);
+      testId = page.url().split('/').pop()!;
+      // A marker in the page's memory: a reload would lose it.
+      await page.evaluate(() => ((window as unknown as { marker: number }).marker = 42));
+      await expectText(page.getByTestId('connection'), 'Live');
+      // The page moves through phases as the events arrive: a failure and what it blocks, in words.
+      const problems = page.getByRole('region', { name: /Problems/ });
+      await expectText(problems, 'erp-app');
+      await expectText(problems, 'blocked by erp-app');
+      await expectText(page.locator('g.node[data-server="erp-app"]'), 'Failed');
+      // The wall display: larger type for the operations room, toggled by a pressed button.
+      await page.getByRole('button', { name: 'Wall display' }).click();
+      expect(await page.evaluate(() => document.documentElement.classList.contains('wall'))).toBe(true);
+      expect(await page.getByRole('button', { name: 'Wall display' }).getAttribute('aria-pressed')).toBe(
+        'true',
+      );
+      // Retry the failed server: it and what it blocked run again, and the test completes.
+      await page.getByRole('button', { name: 'Retry erp-app' }).click();
+      await page
+        .locator('.status-line .badge')
+        .filter({ hasText: /^Completed$/ })
+        .waitFor({ timeout: 60_000 });
+      await page.getByRole('button', { name: 'Wall display' }).click();
+      await expectText(page.getByTestId('available-count'), '7 / 7');
+      expect(await problems.count()).toBe(0);
+      expect(await page.locator('g.node[data-phase="ok"]').count()).toBe(7);
+      expect(await page.locator('g.node[aria-label*="phase: Available"]').count()).toBe(7);
+      expect(await page.locator('.gantt rect.seg-restore').count()).toBeGreaterThanOrEqual(7);
+      expect(await page.locator('.gantt .rto-line').count()).toBeGreaterThanOrEqual(1);
+      expect(await page.evaluate(() => (window as unknown as { marker?: number }).marker)).toBe(42);
+      expect(manager.problems).toEqual([]);
+    },
+  );
 
   scenario('closes the test and opens its report', async () => {
     const page = manager.page;

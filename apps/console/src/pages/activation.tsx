@@ -35,7 +35,8 @@ function ConfirmPanel({ view }: { view: ActivationView }) {
   const [open, setOpen] = useState(false);
   const confirm = useMutation({
     mutationFn: (code: string) =>
-      api(`/activations/${view.id}/confirm`, { body: { email: user.email, code } }),
+      // The confirmer is the signed-in person (the API takes them from the session): only the code.
+      api(`/activations/${view.id}/confirm`, { body: { code } }),
     onSuccess: () => setOpen(false),
   });
   const isRequester = view.requestedBy.email.toLowerCase() === user.email.toLowerCase();

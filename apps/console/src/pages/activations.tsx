@@ -43,8 +43,8 @@ function LaunchForm() {
       api<{ id: string; status: ActivationStatus }>('/activations', {
         body: {
           type: kind,
+          // The requester is the signed-in person: the API takes it from the session.
           scope: partial ? { servers: selected } : 'full',
-          requestedBy: { name: user.name, email: user.email },
           ...(reason.trim() ? { reason: reason.trim() } : {}),
         },
       }),
