@@ -256,6 +256,54 @@ describe('sign-in of named users (e2e)', () => {
     expect(reused.body.code).toBe('invitation-used');
   });
 
+  it('answers generated bad input on the sign-in routes with a problem (never 5xx), changing nothing', async () => {
+    let seed = 20260105;
+    const random = () => (seed = (seed * 1664525 + 1013904223) >>> 0) / 2 ** 32;
+    const pick = <T>(values: T[]) => values[Math.floor(random() * values.length)];
+    const junk = (): unknown =>
+      pick<() => unknown>([
+        () => null,
+        () => Math.floor(random() * 1e9),
+        () => -1.5,
+        () => true,
+        () => [],
+        () => [PASSWORD],
+        () => ({}),
+        () => ({ nested: { deeper: [1, 2] } }),
+        () => '',
+        () => ' ',
+        () => 'x'.repeat(Math.floor(random() * 3000)),
+        () => '\u0000\u202e\ud83d\ude00',
+        () => 'rpi_' + 'f'.repeat(64) + '.' + 'A'.repeat(43),
+        () => String(Math.floor(random() * 1e6)).padStart(6, '0'),
+        () => uniqueEmail('fuzz'),
+      ])();
+    const routes: Array<[string, string[]]> = [
+      ['/api/v1/auth/invitations/accept', ['token', 'password']],
+      ['/api/v1/auth/login', ['email', 'password']],
+      ['/api/v1/auth/login/totp', ['challenge', 'code']],
+    ];
+    const before = await api.eventCount();
+    for (let i = 0; i < 90; i++) {
+      const [path, fields] = routes[i % routes.length];
+      const body =
+        random() < 0.15
+          ? junk()
+          : Object.fromEntries([
+              ...fields.filter(() => random() < 0.85).map((f) => [f, junk()]),
+              ...(random() < 0.2 ? [['extra', junk()]] : []),
+            ]);
+      const res = await api.http
+        .post(path)
+        .set({ ...from(`10.99.${i}.1`), 'content-type': 'application/json' })
+        .send(JSON.stringify(body));
+      expect([path, body, res.status < 500]).toEqual([path, body, true]);
+      expect([400, 401, 409, 422]).toContain(res.status);
+      expect(res.headers['content-type']).toMatch(/application\/problem\+json/);
+    }
+    expect(await api.eventCount()).toBe(before);
+  });
+
   it('a new invitation while pending replaces the old token', async () => {
     const email = uniqueEmail('again');
     const first = await invite(api, tenant.id, 'auditor', { email });
