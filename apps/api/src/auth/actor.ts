@@ -1,6 +1,7 @@
 import type { Request } from 'express';
 import type { MetadataInput } from '@reprise/event-store/event-store.port';
 import { sameEmail } from '@reprise/domain/shared/email';
+import { InvalidInputException } from '@reprise/common/http/problem-details.filter';
 import { validateInput } from '@reprise/common/http/validation';
 import { validationError } from '@reprise/domain/shared/errors';
 import type { Session, SessionUser } from './session.store';
@@ -109,6 +110,8 @@ export function validateActingBody<U extends object, K extends object>(
   forUser: new () => U,
   forApiKey: new () => K,
   body: unknown,
-): Promise<U | K> {
-  return actor.user ? validateInput(forUser, body) : validateInput(forApiKey, body);
+): U | K {
+  const result = actor.user ? validateInput(forUser, body) : validateInput(forApiKey, body);
+  if (result.errors.length) throw new InvalidInputException(result.errors);
+  return result.value as U | K;
 }

@@ -3,8 +3,9 @@ import { dirname, join } from 'node:path';
 import express, { type NextFunction, type Request, type RequestHandler, type Response } from 'express';
 import helmet from 'helmet';
 
-/** Paths the console never answers: the API, its OpenAPI page and the health probe stay the API's. */
-const NOT_CONSOLE = /^\/(api|docs|health)(\/|$)/;
+/** Paths the console never answers: the API, its OpenAPI page and documents (`/docs`, `/docs-json`,
+ * `/docs-yaml`) and the health probe stay the API's. */
+const NOT_CONSOLE = /^\/(api|docs|health)(\/|-|$)/;
 
 /**
  * The console's Content-Security-Policy. The Vite bundle loads only same-origin scripts, styles and

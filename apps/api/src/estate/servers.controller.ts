@@ -1,30 +1,16 @@
-import {
-  Body,
-  Controller,
-  Delete,
-  Get,
-  Headers,
-  HttpCode,
-  Param,
-  ParseUUIDPipe,
-  Post,
-  Put,
-  Query,
-  Req,
-  Res,
-} from '@nestjs/common';
+import { Body, Controller, Delete, Get, Headers, HttpCode, Post, Put, Query, Req, Res } from '@nestjs/common';
 import {
   ApiBearerAuth,
   ApiHeader,
   ApiBody,
   ApiConsumes,
   ApiOperation,
-  ApiParam,
   ApiResponse,
   ApiTags,
 } from '@nestjs/swagger';
+import { nameRule, PathParam } from '@reprise/common/http/path-params';
 import type { Request, Response } from 'express';
-import { notFound, validationError } from '@reprise/domain/shared/errors';
+import { validationError } from '@reprise/domain/shared/errors';
 import { Actor } from '../auth/actor';
 import { CurrentActor, Roles } from '../auth/decorators';
 import { ifMatchVersion } from '../auth/if-match';
@@ -33,6 +19,7 @@ import {
   ChangeOsDto,
   CreateServerDto,
   DependenciesDto,
+  DISK_NAME_MAX,
   DiskDto,
   HistoryEntryView,
   ImportQuery,
@@ -46,7 +33,7 @@ import {
 } from './dto/server.dto';
 import { EstateService } from './estate.service';
 
-const serverId = new ParseUUIDPipe({ exceptionFactory: () => notFound('server', 'with this id') });
+const DISK_NAME = nameRule(DISK_NAME_MAX);
 
 const IF_MATCH = {
   name: 'if-match',
@@ -99,7 +86,7 @@ export class ServersController {
   @ApiOperation({ summary: 'A server (404 for another tenant)' })
   @ApiResponse({ status: 200, type: ServerView })
   @ApiResponse({ status: 404, description: 'Unknown server or another tenant' })
-  get(@Param('id', serverId) id: string, @CurrentActor() actor: Actor): ServerView {
+  get(@PathParam('id') id: string, @CurrentActor() actor: Actor): ServerView {
     return this.estate.get(actor.tenantId, id);
   }
 
@@ -107,7 +94,7 @@ export class ServersController {
   @Roles('dr-manager', 'scheduler', 'auditor')
   @ApiOperation({ summary: 'Every evolution of the server in order, with who made it' })
   @ApiResponse({ status: 200, type: [HistoryEntryView] })
-  history(@Param('id', serverId) id: string, @CurrentActor() actor: Actor): Promise<HistoryEntryView[]> {
+  history(@PathParam('id') id: string, @CurrentActor() actor: Actor): Promise<HistoryEntryView[]> {
     return this.estate.history(actor.tenantId, id);
   }
 
@@ -117,12 +104,11 @@ export class ServersController {
     summary:
       'Change protection class (422 when drp servers depend on it, or when a drp server would depend on non-drp ones)',
   })
-  @ApiParam({ name: 'id' })
   @ApiResponse({ status: 200, type: ServerView })
   @ApiResponse({ status: 409, description: 'If-Match mismatch, or server archived/decommissioned' })
   @ApiResponse({ status: 422, description: 'drp dependency rule' })
   changeClass(
-    @Param('id', serverId) id: string,
+    @PathParam('id') id: string,
     @Body() dto: ProtectionClassDto,
     @Headers('if-match') ifMatch: string | undefined,
     @CurrentActor() actor: Actor,
@@ -149,7 +135,7 @@ export class ServersController {
     description: 'Unknown server, drp → non-drp, or a cycle (body.cycle names it in order)',
   })
   changeDependencies(
-    @Param('id', serverId) id: string,
+    @PathParam('id') id: string,
     @Body() dto: DependenciesDto,
     @Headers('if-match') ifMatch: string | undefined,
     @CurrentActor() actor: Actor,
@@ -172,7 +158,7 @@ export class ServersController {
   @ApiOperation({ summary: 'Change the recovery template (vCPU, RAM)' })
   @ApiResponse({ status: 200, type: ServerView })
   changeTemplate(
-    @Param('id', serverId) id: string,
+    @PathParam('id') id: string,
     @Body() dto: TemplateDto,
     @Headers('if-match') ifMatch: string | undefined,
     @CurrentActor() actor: Actor,
@@ -194,7 +180,7 @@ export class ServersController {
   @ApiResponse({ status: 200, type: ServerView })
   @ApiResponse({ status: 409, description: 'A disk with this name exists' })
   addDisk(
-    @Param('id', serverId) id: string,
+    @PathParam('id') id: string,
     @Body() dto: DiskDto,
     @Headers('if-match') ifMatch: string | undefined,
     @CurrentActor() actor: Actor,
@@ -215,8 +201,8 @@ export class ServersController {
   @ApiResponse({ status: 200, type: ServerView })
   @ApiResponse({ status: 404, description: 'No such disk' })
   resizeDisk(
-    @Param('id', serverId) id: string,
-    @Param('name') name: string,
+    @PathParam('id') id: string,
+    @PathParam('name', DISK_NAME) name: string,
     @Body() dto: ResizeDiskDto,
     @Headers('if-match') ifMatch: string | undefined,
     @CurrentActor() actor: Actor,
@@ -235,8 +221,8 @@ export class ServersController {
   @ApiResponse({ status: 404, description: 'No such disk' })
   @ApiResponse({ status: 422, description: 'The last disk' })
   removeDisk(
-    @Param('id', serverId) id: string,
-    @Param('name') name: string,
+    @PathParam('id') id: string,
+    @PathParam('name', DISK_NAME) name: string,
     @Headers('if-match') ifMatch: string | undefined,
     @CurrentActor() actor: Actor,
     @Req() req: Request,
@@ -252,7 +238,7 @@ export class ServersController {
   @ApiResponse({ status: 200, type: ServerView })
   @ApiResponse({ status: 422, description: 'OS outside the agent matrix, or agentless off VMware/Hyper-V' })
   changeOs(
-    @Param('id', serverId) id: string,
+    @PathParam('id') id: string,
     @Body() dto: ChangeOsDto,
     @Headers('if-match') ifMatch: string | undefined,
     @CurrentActor() actor: Actor,
@@ -276,7 +262,7 @@ export class ServersController {
   @ApiOperation({ summary: 'Change RTO/RPO targets and recovery method' })
   @ApiResponse({ status: 200, type: ServerView })
   changeObjectives(
-    @Param('id', serverId) id: string,
+    @PathParam('id') id: string,
     @Body() dto: RecoveryObjectivesDto,
     @Headers('if-match') ifMatch: string | undefined,
     @CurrentActor() actor: Actor,
@@ -294,7 +280,7 @@ export class ServersController {
   @ApiResponse({ status: 200, type: ServerView })
   @ApiResponse({ status: 409, description: 'Other servers depend on it (body.dependents)' })
   archive(
-    @Param('id', serverId) id: string,
+    @PathParam('id') id: string,
     @Headers('if-match') ifMatch: string | undefined,
     @CurrentActor() actor: Actor,
     @Req() req: Request,
@@ -315,7 +301,7 @@ export class ServersController {
     description: 'Other servers depend on it (body.dependents), or already decommissioned',
   })
   decommission(
-    @Param('id', serverId) id: string,
+    @PathParam('id') id: string,
     @Headers('if-match') ifMatch: string | undefined,
     @CurrentActor() actor: Actor,
     @Req() req: Request,
@@ -372,13 +358,11 @@ export class ServersImportController {
     @Body() body: unknown,
     @Query() query: ImportQuery,
     @Res({ passthrough: true }) res: Response,
-    @Headers('content-type') contentType: string | undefined,
     @CurrentActor() actor: Actor,
     @Req() req: Request,
   ) {
-    let rows: unknown;
-    if (typeof body === 'string' && /^text\/(csv|plain)/i.test(contentType ?? '')) rows = csvToRows(body);
-    else rows = body;
+    // Only JSON and CSV reach here (the content types it declares): a string is the CSV.
+    const rows = typeof body === 'string' ? csvToRows(body) : body;
     if (!Array.isArray(rows))
       throw validationError(
         'invalid-import',
