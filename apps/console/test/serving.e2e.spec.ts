@@ -54,8 +54,12 @@ describe('the console served by the api (e2e)', () => {
     expect(unknown.status).toBe(404);
     expect(unknown.headers['content-type']).toMatch(/application\/problem\+json/);
     expect(unknown.headers['content-security-policy']).toBeUndefined();
-    const docs = await api.http.get('/docs/openapi.json').expect(200);
-    expect(docs.body.openapi).toBeDefined();
+    for (const path of ['/docs/openapi.json', '/docs-json']) {
+      const docs = await api.http.get(path).set('accept', 'text/html,*/*').expect(200);
+      expect(docs.body.openapi).toBeDefined();
+    }
+    const yaml = await api.http.get('/docs-yaml').set('accept', 'text/html,*/*').expect(200);
+    expect(yaml.text).toMatch(/^openapi: /m);
     const health = await api.http.get('/health');
     expect(health.headers['content-type']).toMatch(/json/);
   });
