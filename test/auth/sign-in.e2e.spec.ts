@@ -448,8 +448,10 @@ describe('sign-in of named users (e2e)', () => {
       'name',
       'role',
     ]);
+    const unknownTenant = `${'0'.repeat(8)}-0000-4000-8000-${'0'.repeat(12)}`;
+    await api.http.get(`/api/v1/tenants/${unknownTenant}/users`).set(admin).expect(404);
     await api.http
-      .post(`/api/v1/tenants/${'0'.repeat(8)}-0000-4000-8000-${'0'.repeat(12)}/users`)
+      .post(`/api/v1/tenants/${unknownTenant}/users`)
       .set(admin)
       .send({ email: uniqueEmail(), name: 'N', role: 'auditor' })
       .expect(404);
