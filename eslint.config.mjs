@@ -15,6 +15,30 @@ export default tseslint.config(
     },
   },
   {
+    files: ['apps/api/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: [
+            {
+              name: 'class-validator',
+              importNames: ['ValidateNested', 'IsISO8601'],
+              message:
+                'Use NestedObject/NestedArray (objects only, arrays refused by name) and IsTimestamp from @reprise/common/http/validation.',
+            },
+            {
+              name: '@nestjs/common',
+              importNames: ['Param', 'ParseUUIDPipe'],
+              message:
+                'Use PathParam from @reprise/common/http/path-params: the one rule for every path parameter.',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
     files: ['libs/domain/**/*.ts'],
     rules: {
       'no-restricted-syntax': [

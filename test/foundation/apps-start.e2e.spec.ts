@@ -52,4 +52,36 @@ describe('apps start from the build (e2e)', () => {
       child.kill('SIGTERM');
     }
   });
+
+  it('the api starts without a LegacyRouteConverter warning (every route in path-to-regexp v8 syntax)', async () => {
+    const port = await freePort();
+    const child = spawn(process.execPath, [appEntry('api')], {
+      cwd: ROOT,
+      env: {
+        ...process.env,
+        API_PORT: String(port),
+        API_HOST: '127.0.0.1',
+        SQLITE_PATH: join(dir, 'api.db'),
+        REPRISE_ADMIN_TOKEN: 'start-up-log-token-0123456789',
+        LOG_LEVEL: 'info',
+      },
+    });
+    let logs = '';
+    child.stdout.on('data', (d) => (logs += d));
+    child.stderr.on('data', (d) => (logs += d));
+    const exited = new Promise((resolve) => child.on('exit', resolve));
+    try {
+      const deadline = Date.now() + 30_000;
+      while (!logs.includes('Nest application successfully started')) {
+        if (Date.now() > deadline) throw new Error(`the api did not start: ${logs.slice(-2000)}`);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      expect(logs).toContain('"context":"RoutesResolver"'); // the start-up logs were captured
+      const warnings = logs.split('\n').filter((line) => line.includes('LegacyRouteConverter'));
+      expect(warnings).toEqual([]);
+    } finally {
+      child.kill('SIGTERM');
+      await exited;
+    }
+  });
 });

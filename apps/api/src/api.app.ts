@@ -2,9 +2,10 @@ import { INestApplication, RequestMethod } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import type { Express } from 'express';
 import { Logger } from 'nestjs-pino';
 import cookieParser from 'cookie-parser';
-import { createValidationPipe, Environment, ProblemDetailsFilter } from '@reprise/common';
+import { Environment, InputValidationPipe, ProblemDetailsFilter, useRequestParsing } from '@reprise/common';
 import { ApiModule } from './api.module';
 import { documentAuth, documentSessionAuth } from './auth/openapi';
 
@@ -13,15 +14,13 @@ export const API_PREFIX = 'api/v1';
 /** Applies everything main.ts applies, so tests run the same app that production runs. */
 export function configureApiApp(app: INestApplication): INestApplication {
   const express = app as NestExpressApplication;
-  express.useBodyParser('json', { limit: '1mb', type: ['application/json', 'application/*+json'] });
-  express.useBodyParser('text', { limit: '1mb', type: ['text/csv', 'text/plain'] });
-  express.use(ProblemDetailsFilter.bodyParserErrors());
+  useRequestParsing(app);
   express.disable('x-powered-by');
   express.use(cookieParser());
   const trustProxy = app.get(Environment).TRUST_PROXY;
   if (trustProxy !== undefined) express.set('trust proxy', trustProxyValue(trustProxy));
   app.setGlobalPrefix(API_PREFIX, { exclude: [{ path: 'health', method: RequestMethod.GET }] });
-  app.useGlobalPipes(createValidationPipe());
+  app.useGlobalPipes(new InputValidationPipe());
   app.useGlobalFilters(new ProblemDetailsFilter());
   const document = documentSessionAuth(
     SwaggerModule.createDocument(
@@ -36,7 +35,12 @@ export function configureApiApp(app: INestApplication): INestApplication {
       ).build(),
     ),
   );
-  SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs/openapi.json' });
+  // The page at /docs; the document as JSON at Nest's conventional /docs-json and as YAML at
+  // /docs-yaml; /docs/openapi.json stays as an alias of the JSON.
+  SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs-json', yamlDocumentUrl: 'docs-yaml' });
+  (express.getHttpAdapter().getInstance() as Express).get('/docs/openapi.json', (_req, res) =>
+    res.json(document),
+  );
   return app;
 }
 

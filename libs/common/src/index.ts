@@ -9,3 +9,5 @@ export * from './redis/redis.module';
 export * from './health/health.module';
 export * from './notifications/notifier';
 export * from './crypto/secret-box';
+export * from './http/request-body';
+export * from './http/path-params';

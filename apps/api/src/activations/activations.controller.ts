@@ -5,8 +5,6 @@ import {
   Headers,
   HttpCode,
   MessageEvent,
-  Param,
-  ParseUUIDPipe,
   Post,
   Query,
   Req,
@@ -21,6 +19,7 @@ import {
   ApiResponse,
   ApiTags,
 } from '@nestjs/swagger';
+import { PathParam } from '@reprise/common/http/path-params';
 import type { Response } from 'express';
 import { Observable } from 'rxjs';
 import { streams } from '@reprise/domain/shared/streams';
@@ -48,8 +47,6 @@ import {
 } from './activations.dto';
 import { ActivationsService, toEventView } from './activations.service';
 
-const uuid = new ParseUUIDPipe({ version: '4' });
-
 @ApiTags('activations')
 @ApiBearerAuth()
 @ApiResponse({ status: 400, description: 'Invalid input (problem+json listing every invalid field)' })
@@ -73,8 +70,8 @@ export class ActivationsController {
   @ApiResponse({ status: 409, description: 'Overlaps a live activation' })
   @ApiResponse({ status: 422, description: 'Unknown server or server outside the DRP class in the scope' })
   @ApiBody({ type: CreateActivationDto })
-  async create(@CurrentActor() actor: Actor, @Body() body: unknown, @Req() req: RequestWithActor) {
-    const dto = await validateActingBody(actor, CreateActivationDto, CreateActivationByKeyDto, body);
+  create(@CurrentActor() actor: Actor, @Body() body: unknown, @Req() req: RequestWithActor) {
+    const dto = validateActingBody(actor, CreateActivationDto, CreateActivationByKeyDto, body);
     return this.activations.request(actor, dto, metadataFor(actor, req));
   }
 
@@ -90,13 +87,13 @@ export class ActivationsController {
   @ApiOkResponse({
     description: 'Live state; with `asOf`, the state rebuilt from the events recorded up to then',
   })
-  view(@CurrentActor() actor: Actor, @Param('id', uuid) id: string, @Query() query: AsOfQuery) {
+  view(@CurrentActor() actor: Actor, @PathParam('id') id: string, @Query() query: AsOfQuery) {
     return this.activations.view(actor, id, query.asOf);
   }
 
   @Get(':id/events')
   @Roles('dr-manager', 'scheduler', 'auditor')
-  events(@CurrentActor() actor: Actor, @Param('id', uuid) id: string) {
+  events(@CurrentActor() actor: Actor, @PathParam('id') id: string) {
     return this.activations.events(actor, id);
   }
 
@@ -108,7 +105,7 @@ export class ActivationsController {
   })
   async stream(
     @CurrentActor() actor: Actor,
-    @Param('id', uuid) id: string,
+    @PathParam('id') id: string,
     @Headers('last-event-id') lastEventId: string | undefined,
     @Res({ passthrough: true }) res: Response,
   ): Promise<Observable<MessageEvent>> {
@@ -161,13 +158,13 @@ export class ActivationsController {
     description: 'Not an authorised person, the requester, or a wrong code (with attemptsLeft)',
   })
   @ApiBody({ type: ConfirmActivationDto })
-  async confirm(
+  confirm(
     @CurrentActor() actor: Actor,
-    @Param('id', uuid) id: string,
+    @PathParam('id') id: string,
     @Body() body: unknown,
     @Req() req: RequestWithActor,
   ) {
-    const dto = await validateActingBody(actor, ConfirmActivationDto, ConfirmActivationByKeyDto, body);
+    const dto = validateActingBody(actor, ConfirmActivationDto, ConfirmActivationByKeyDto, body);
     return this.activations.confirm(actor, id, dto, metadataFor(actor, req));
   }
 
@@ -176,7 +173,7 @@ export class ActivationsController {
   @Roles('dr-manager')
   escalate(
     @CurrentActor() actor: Actor,
-    @Param('id', uuid) id: string,
+    @PathParam('id') id: string,
     @Body() body: EscalateActivationDto,
     @Req() req: RequestWithActor,
   ) {
@@ -188,7 +185,7 @@ export class ActivationsController {
   @Roles('dr-manager')
   standDown(
     @CurrentActor() actor: Actor,
-    @Param('id', uuid) id: string,
+    @PathParam('id') id: string,
     @Body() body: ReasonDto,
     @Req() req: RequestWithActor,
   ) {
@@ -200,7 +197,7 @@ export class ActivationsController {
   @Roles('dr-manager')
   abort(
     @CurrentActor() actor: Actor,
-    @Param('id', uuid) id: string,
+    @PathParam('id') id: string,
     @Body() body: AbortActivationDto,
     @Req() req: RequestWithActor,
   ) {
@@ -212,8 +209,8 @@ export class ActivationsController {
   @Roles('dr-manager')
   retry(
     @CurrentActor() actor: Actor,
-    @Param('id', uuid) id: string,
-    @Param('serverId') serverId: string,
+    @PathParam('id') id: string,
+    @PathParam('serverId') serverId: string,
     @Body() body: ReasonDto,
     @Req() req: RequestWithActor,
   ) {
@@ -229,7 +226,7 @@ export class ActivationsController {
   })
   close(
     @CurrentActor() actor: Actor,
-    @Param('id', uuid) id: string,
+    @PathParam('id') id: string,
     @Body() body: ReasonDto,
     @Req() req: RequestWithActor,
   ) {
@@ -241,7 +238,7 @@ export class ActivationsController {
   @Roles('dr-manager')
   failback(
     @CurrentActor() actor: Actor,
-    @Param('id', uuid) id: string,
+    @PathParam('id') id: string,
     @Body() body: ReasonDto,
     @Req() req: RequestWithActor,
   ) {

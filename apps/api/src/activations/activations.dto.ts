@@ -1,18 +1,16 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { Type } from 'class-transformer';
 import {
   IsDefined,
   IsEmail,
   IsIn,
-  IsISO8601,
   IsOptional,
   IsString,
   MaxLength,
   MinLength,
   registerDecorator,
-  ValidateNested,
   ValidationArguments,
 } from 'class-validator';
+import { IsTimestamp, NestedObject } from '@reprise/common/http/validation';
 import { ACTIVATION_STATUSES, type RequestedScope } from '@reprise/domain/activation';
 
 /** `"full"` or `{servers: [hostname, ...]}` (1 to 1,000 hostnames). */
@@ -85,16 +83,14 @@ export class CreateActivationDto extends ActivationRequestFields {
       'Who requests it. Required with an API key; a signed-in user (session cookie) is the requester: leave it out (naming someone else is refused)',
   })
   @IsOptional()
-  @ValidateNested()
-  @Type(() => PersonDto)
+  @NestedObject(() => PersonDto)
   requestedBy?: PersonDto;
 }
 
 /** POST /activations with an API key: a key is nobody, so the body names the requester. */
 export class CreateActivationByKeyDto extends ActivationRequestFields {
   @IsDefined()
-  @ValidateNested()
-  @Type(() => PersonDto)
+  @NestedObject(() => PersonDto)
   requestedBy: PersonDto;
 }
 
@@ -139,8 +135,7 @@ export class EscalateActivationDto {
     description: 'Who escalates (an API key: defaults to the alert requester; a signed-in user: themselves)',
   })
   @IsOptional()
-  @ValidateNested()
-  @Type(() => PersonDto)
+  @NestedObject(() => PersonDto)
   requestedBy?: PersonDto;
 
   @ApiPropertyOptional()
@@ -162,8 +157,7 @@ export class ReasonDto {
     description: 'Who does it: with an API key, defaults to the key; a signed-in user is themselves',
   })
   @IsOptional()
-  @ValidateNested()
-  @Type(() => PersonDto)
+  @NestedObject(() => PersonDto)
   by?: PersonDto;
 }
 
@@ -183,8 +177,7 @@ export class AbortActivationDto {
     description: 'Who does it: with an API key, defaults to the key; a signed-in user is themselves',
   })
   @IsOptional()
-  @ValidateNested()
-  @Type(() => PersonDto)
+  @NestedObject(() => PersonDto)
   by?: PersonDto;
 }
 
@@ -201,8 +194,12 @@ export class ListActivationsQuery {
 }
 
 export class AsOfQuery {
-  @ApiPropertyOptional({ description: 'Rebuild the state from the events recorded up to this time' })
+  @ApiPropertyOptional({
+    format: 'date-time',
+    example: '2027-01-05T09:00:00Z',
+    description: 'Rebuild the state from the events recorded up to this time (date, time and offset)',
+  })
   @IsOptional()
-  @IsISO8601({ strict: true })
+  @IsTimestamp()
   asOf?: string;
 }

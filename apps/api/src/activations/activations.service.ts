@@ -20,6 +20,7 @@ import { CLOCK, type Clock } from '@reprise/domain/shared/clock';
 import { DomainError, forbidden, notFound, validationError } from '@reprise/domain/shared/errors';
 import { sameEmail } from '@reprise/domain/shared/email';
 import { streams } from '@reprise/domain/shared/streams';
+import { parseTimestamp, TIMESTAMP_RULE } from '@reprise/domain/shared/timestamp';
 import { handleCommand } from '@reprise/event-store/command-handling';
 import {
   EVENT_STORE,
@@ -360,15 +361,20 @@ export class ActivationsService {
 
   async view(actor: Actor, id: string, asOf?: string): Promise<ActivationView> {
     if (asOf) {
+      const at = parseTimestamp(asOf);
+      if (at === null)
+        throw validationError('invalid-time', `asOf ${TIMESTAMP_RULE}`, [
+          { field: 'asOf', message: TIMESTAMP_RULE },
+        ]);
       const events = await this.store.readStream(streams.activation(actor.tenantId, id));
       if (events.length === 0) throw notFound('activation', id);
-      const upTo = events.filter((e) => e.metadata.recordedAt <= new Date(asOf).toISOString());
+      const upTo = events.filter((e) => e.metadata.recordedAt <= new Date(at).toISOString());
       if (upTo.length === 0)
         throw validationError('before-activation', `the activation did not exist at ${asOf}`, [
           { field: 'asOf', message: 'is before the activation was requested' },
         ]);
       return toActivationView(this.fold(upTo), {
-        now: new Date(asOf).toISOString(),
+        now: new Date(at).toISOString(),
         estimates: VIEW_ESTIMATES,
       }) as ActivationView;
     }

@@ -1,6 +1,7 @@
 import type { Request } from 'express';
 import type { MetadataInput } from '@reprise/event-store/event-store.port';
 import { sameEmail } from '@reprise/domain/shared/email';
+import { InvalidInputException } from '@reprise/common/http/problem-details.filter';
 import { validateInput } from '@reprise/common/http/validation';
 import { validationError } from '@reprise/domain/shared/errors';
 import type { Session, SessionUser } from './session.store';
@@ -101,14 +102,16 @@ export function userActor(user: SessionUser, session: Session | null): Actor {
 
 /**
  * The body of a request that names a person (requester, confirmer): a signed-in user's may leave
- * the person out (`forUser`), an API key's must name one (`forApiKey`). Either way every invalid
- * field is listed at once, as the global pipe does.
+ * the person out (`forUser`), an API key's must name one (`forApiKey`). Either way it is the one
+ * validation of input (`validateInput`), every invalid field listed at once.
  */
 export function validateActingBody<U extends object, K extends object>(
   actor: Actor,
   forUser: new () => U,
   forApiKey: new () => K,
   body: unknown,
-): Promise<U | K> {
-  return actor.user ? validateInput(forUser, body) : validateInput(forApiKey, body);
+): U | K {
+  const result = actor.user ? validateInput(forUser, body ?? {}) : validateInput(forApiKey, body ?? {});
+  if (result.errors.length) throw new InvalidInputException(result.errors);
+  return result.value!;
 }

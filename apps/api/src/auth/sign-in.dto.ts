@@ -1,7 +1,7 @@
 import { ApiProperty } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import { IsString, Length, Matches, MaxLength } from 'class-validator';
-import { PASSWORD_RULE } from '@reprise/domain/user/password-policy';
+import { PASSWORD_MAX_LENGTH, PASSWORD_RULE } from '@reprise/domain/user/password-policy';
 import { TENANT_ROLES, type TenantRole } from '@reprise/domain/tenant/api-key';
 
 export class AcceptInvitationDto {
@@ -10,9 +10,9 @@ export class AcceptInvitationDto {
   @Length(1, 200)
   token: string;
 
-  @ApiProperty({ description: `The new password: ${PASSWORD_RULE}`, minLength: 12, maxLength: 128 })
+  @ApiProperty({ description: `The new password: ${PASSWORD_RULE}`, maxLength: PASSWORD_MAX_LENGTH })
   @IsString()
-  @MaxLength(1024)
+  @MaxLength(PASSWORD_MAX_LENGTH, { message: `password must be at most ${PASSWORD_MAX_LENGTH} characters` })
   password: string;
 }
 

@@ -1,9 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import type { Request } from 'express';
-import { plainToInstance } from 'class-transformer';
-import { validateSync } from 'class-validator';
-import { flattenValidationErrors } from '@reprise/common/http/validation';
+import { validateInput } from '@reprise/common/http/validation';
 import { CLOCK, type Clock } from '@reprise/domain/shared/clock';
 import {
   conflict,
@@ -264,25 +262,13 @@ export class EstateService {
 
     // 1. shape: the same DTO rules as POST /servers
     const specs: Array<ServerSpec | null> = rows.map((raw, i) => {
-      if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
-        add(i, null, { field: `[${i}]`, message: 'must be an object' });
-        return null;
-      }
-      const dto = plainToInstance(CreateServerDto, raw);
-      const errors = flattenValidationErrors(
-        validateSync(dto, {
-          whitelist: true,
-          forbidNonWhitelisted: true,
-          forbidUnknownValues: true,
-          validationError: { target: false, value: false },
-        }),
-      );
+      const { value, errors } = validateInput(CreateServerDto, raw, `[${i}]`);
       const hostname =
-        typeof (raw as { hostname?: unknown }).hostname === 'string'
+        typeof (raw as { hostname?: unknown } | null)?.hostname === 'string'
           ? String((raw as { hostname: string }).hostname).toLowerCase()
           : null;
-      for (const e of errors) add(i, hostname, { field: `[${i}].${e.field}`, message: e.message });
-      return errors.length ? null : specFromDto(dto);
+      for (const e of errors) add(i, hostname, e);
+      return value && !errors.length ? specFromDto(value) : null;
     });
     const shapeInvalid = rowErrors.size > 0;
 
@@ -297,18 +283,15 @@ export class EstateService {
           .map((r) => r.hostname),
       );
       const firstRow = new Map<string, number>();
-      let duplicates = false;
       specs.forEach((spec, i) => {
         if (!spec) return;
         if (held.has(spec.hostname)) {
-          duplicates = true;
           add(i, spec.hostname, {
             field: `[${i}].hostname`,
             message: `a server named ${spec.hostname} already exists in this tenant`,
             code: 'duplicate-hostname',
           });
         } else if (firstRow.has(spec.hostname)) {
-          duplicates = true;
           add(i, spec.hostname, {
             field: `[${i}].hostname`,
             message: `duplicate of row ${firstRow.get(spec.hostname)} in this import`,
@@ -380,9 +363,12 @@ export class EstateService {
           ...(cycle ? { cycle } : {}),
         };
         const message = `${list.length} of ${rows.length} rows are invalid; nothing was imported`;
+        // The whole request is judged before the conflict with what exists: fields (400), then
+        // rules such as unknown dependencies (422), then duplicate hostnames (409).
+        const ruleBroken = list.some((r) => r.errors.some((e) => e.code !== 'duplicate-hostname'));
         if (shapeInvalid) throw new DomainError('validation', 'invalid-import', message, details);
-        if (duplicates) throw conflict('duplicate-hostname', message, details);
-        throw ruleViolation(cycle ? 'dependency-cycle' : 'invalid-import', message, details);
+        if (ruleBroken) throw ruleViolation(cycle ? 'dependency-cycle' : 'invalid-import', message, details);
+        throw conflict('duplicate-hostname', message, details);
       }
 
       // 4. write: reserve every hostname (all or none), then enrol every server

@@ -1,29 +1,16 @@
-import {
-  Body,
-  Controller,
-  Delete,
-  Get,
-  Headers,
-  HttpCode,
-  Param,
-  ParseUUIDPipe,
-  Post,
-  Put,
-  Query,
-  Req,
-} from '@nestjs/common';
+import { Body, Controller, Delete, Get, Headers, HttpCode, Post, Put, Query, Req } from '@nestjs/common';
 import {
   ApiBearerAuth,
   ApiHeader,
   ApiBody,
   ApiConsumes,
   ApiOperation,
-  ApiParam,
   ApiResponse,
   ApiTags,
 } from '@nestjs/swagger';
+import { nameRule, PathParam } from '@reprise/common/http/path-params';
 import type { Request } from 'express';
-import { notFound, validationError } from '@reprise/domain/shared/errors';
+import { validationError } from '@reprise/domain/shared/errors';
 import { Actor } from '../auth/actor';
 import { CurrentActor, Roles } from '../auth/decorators';
 import { ifMatchVersion } from '../auth/if-match';
@@ -32,6 +19,7 @@ import {
   ChangeOsDto,
   CreateServerDto,
   DependenciesDto,
+  DISK_NAME_MAX,
   DiskDto,
   HistoryEntryView,
   ListServersQuery,
@@ -44,7 +32,7 @@ import {
 } from './dto/server.dto';
 import { EstateService } from './estate.service';
 
-const serverId = new ParseUUIDPipe({ exceptionFactory: () => notFound('server', 'with this id') });
+const DISK_NAME = nameRule(DISK_NAME_MAX);
 
 const IF_MATCH = {
   name: 'if-match',
@@ -97,7 +85,7 @@ export class ServersController {
   @ApiOperation({ summary: 'A server (404 for another tenant)' })
   @ApiResponse({ status: 200, type: ServerView })
   @ApiResponse({ status: 404, description: 'Unknown server or another tenant' })
-  get(@Param('id', serverId) id: string, @CurrentActor() actor: Actor): ServerView {
+  get(@PathParam('id') id: string, @CurrentActor() actor: Actor): ServerView {
     return this.estate.get(actor.tenantId, id);
   }
 
@@ -105,7 +93,7 @@ export class ServersController {
   @Roles('dr-manager', 'scheduler', 'auditor')
   @ApiOperation({ summary: 'Every evolution of the server in order, with who made it' })
   @ApiResponse({ status: 200, type: [HistoryEntryView] })
-  history(@Param('id', serverId) id: string, @CurrentActor() actor: Actor): Promise<HistoryEntryView[]> {
+  history(@PathParam('id') id: string, @CurrentActor() actor: Actor): Promise<HistoryEntryView[]> {
     return this.estate.history(actor.tenantId, id);
   }
 
@@ -115,12 +103,11 @@ export class ServersController {
     summary:
       'Change protection class (422 when drp servers depend on it, or when a drp server would depend on non-drp ones)',
   })
-  @ApiParam({ name: 'id' })
   @ApiResponse({ status: 200, type: ServerView })
   @ApiResponse({ status: 409, description: 'If-Match mismatch, or server archived/decommissioned' })
   @ApiResponse({ status: 422, description: 'drp dependency rule' })
   changeClass(
-    @Param('id', serverId) id: string,
+    @PathParam('id') id: string,
     @Body() dto: ProtectionClassDto,
     @Headers('if-match') ifMatch: string | undefined,
     @CurrentActor() actor: Actor,
@@ -147,7 +134,7 @@ export class ServersController {
     description: 'Unknown server, drp → non-drp, or a cycle (body.cycle names it in order)',
   })
   changeDependencies(
-    @Param('id', serverId) id: string,
+    @PathParam('id') id: string,
     @Body() dto: DependenciesDto,
     @Headers('if-match') ifMatch: string | undefined,
     @CurrentActor() actor: Actor,
@@ -170,7 +157,7 @@ export class ServersController {
   @ApiOperation({ summary: 'Change the recovery template (vCPU, RAM)' })
   @ApiResponse({ status: 200, type: ServerView })
   changeTemplate(
-    @Param('id', serverId) id: string,
+    @PathParam('id') id: string,
     @Body() dto: TemplateDto,
     @Headers('if-match') ifMatch: string | undefined,
     @CurrentActor() actor: Actor,
@@ -192,7 +179,7 @@ export class ServersController {
   @ApiResponse({ status: 200, type: ServerView })
   @ApiResponse({ status: 409, description: 'A disk with this name exists' })
   addDisk(
-    @Param('id', serverId) id: string,
+    @PathParam('id') id: string,
     @Body() dto: DiskDto,
     @Headers('if-match') ifMatch: string | undefined,
     @CurrentActor() actor: Actor,
@@ -213,8 +200,8 @@ export class ServersController {
   @ApiResponse({ status: 200, type: ServerView })
   @ApiResponse({ status: 404, description: 'No such disk' })
   resizeDisk(
-    @Param('id', serverId) id: string,
-    @Param('name') name: string,
+    @PathParam('id') id: string,
+    @PathParam('name', DISK_NAME) name: string,
     @Body() dto: ResizeDiskDto,
     @Headers('if-match') ifMatch: string | undefined,
     @CurrentActor() actor: Actor,
@@ -233,8 +220,8 @@ export class ServersController {
   @ApiResponse({ status: 404, description: 'No such disk' })
   @ApiResponse({ status: 422, description: 'The last disk' })
   removeDisk(
-    @Param('id', serverId) id: string,
-    @Param('name') name: string,
+    @PathParam('id') id: string,
+    @PathParam('name', DISK_NAME) name: string,
     @Headers('if-match') ifMatch: string | undefined,
     @CurrentActor() actor: Actor,
     @Req() req: Request,
@@ -250,7 +237,7 @@ export class ServersController {
   @ApiResponse({ status: 200, type: ServerView })
   @ApiResponse({ status: 422, description: 'OS outside the agent matrix, or agentless off VMware/Hyper-V' })
   changeOs(
-    @Param('id', serverId) id: string,
+    @PathParam('id') id: string,
     @Body() dto: ChangeOsDto,
     @Headers('if-match') ifMatch: string | undefined,
     @CurrentActor() actor: Actor,
@@ -274,7 +261,7 @@ export class ServersController {
   @ApiOperation({ summary: 'Change RTO/RPO targets and recovery method' })
   @ApiResponse({ status: 200, type: ServerView })
   changeObjectives(
-    @Param('id', serverId) id: string,
+    @PathParam('id') id: string,
     @Body() dto: RecoveryObjectivesDto,
     @Headers('if-match') ifMatch: string | undefined,
     @CurrentActor() actor: Actor,
@@ -292,7 +279,7 @@ export class ServersController {
   @ApiResponse({ status: 200, type: ServerView })
   @ApiResponse({ status: 409, description: 'Other servers depend on it (body.dependents)' })
   archive(
-    @Param('id', serverId) id: string,
+    @PathParam('id') id: string,
     @Headers('if-match') ifMatch: string | undefined,
     @CurrentActor() actor: Actor,
     @Req() req: Request,
@@ -313,7 +300,7 @@ export class ServersController {
     description: 'Other servers depend on it (body.dependents), or already decommissioned',
   })
   decommission(
-    @Param('id', serverId) id: string,
+    @PathParam('id') id: string,
     @Headers('if-match') ifMatch: string | undefined,
     @CurrentActor() actor: Actor,
     @Req() req: Request,
@@ -361,15 +348,9 @@ export class ServersImportController {
     description: 'Duplicate hostnames (in the batch or the tenant); nothing imported',
   })
   @ApiResponse({ status: 422, description: 'Rules broken (incl. cycles across the batch); nothing imported' })
-  import(
-    @Body() body: unknown,
-    @Headers('content-type') contentType: string | undefined,
-    @CurrentActor() actor: Actor,
-    @Req() req: Request,
-  ) {
-    let rows: unknown;
-    if (typeof body === 'string' && /^text\/(csv|plain)/i.test(contentType ?? '')) rows = csvToRows(body);
-    else rows = body;
+  import(@Body() body: unknown, @CurrentActor() actor: Actor, @Req() req: Request) {
+    // Only JSON and CSV reach here (the content types it declares): a string is the CSV.
+    const rows = typeof body === 'string' ? csvToRows(body) : body;
     if (!Array.isArray(rows))
       throw validationError(
         'invalid-import',

@@ -1,13 +1,11 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, ParseUUIDPipe, Post, Req } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Post, Req } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { Request } from 'express';
-import { notFound } from '@reprise/domain/shared/errors';
+import { PathParam } from '@reprise/common/http/path-params';
 import { Actor } from '../auth/actor';
 import { CurrentActor, Roles } from '../auth/decorators';
 import { CreateUserDto, InvitedUserView, UserListView, UserView } from './users.dto';
 import { UsersService } from './users.service';
-
-const uuid = (what: string) => new ParseUUIDPipe({ exceptionFactory: () => notFound(what, 'with this id') });
 
 /**
  * Named users: the platform admin invites a tenant's first users, a dr-manager the others of its
@@ -29,7 +27,7 @@ export class UsersController {
   @ApiResponse({ status: 404, description: 'Unknown tenant' })
   @ApiResponse({ status: 409, description: 'The e-mail already has an account (`email-taken`)' })
   inviteToTenant(
-    @Param('id', uuid('tenant')) tenantId: string,
+    @PathParam('id') tenantId: string,
     @Body() dto: CreateUserDto,
     @CurrentActor() actor: Actor,
     @Req() req: Request,
@@ -41,7 +39,7 @@ export class UsersController {
   @Roles('admin')
   @ApiOperation({ summary: "A tenant's users (admin)" })
   @ApiResponse({ status: 200, type: UserListView })
-  listOfTenant(@Param('id', uuid('tenant')) tenantId: string): UserListView {
+  listOfTenant(@PathParam('id') tenantId: string): UserListView {
     const items = this.users.list(tenantId);
     return { items, total: items.length };
   }
@@ -53,8 +51,8 @@ export class UsersController {
   @ApiResponse({ status: 200, type: UserView })
   @ApiResponse({ status: 404, description: 'Unknown tenant or user' })
   disableInTenant(
-    @Param('id', uuid('tenant')) tenantId: string,
-    @Param('userId', uuid('user')) userId: string,
+    @PathParam('id') tenantId: string,
+    @PathParam('userId') userId: string,
     @CurrentActor() actor: Actor,
     @Req() req: Request,
   ): Promise<UserView> {
@@ -94,7 +92,7 @@ export class UsersController {
   @ApiResponse({ status: 404, description: 'Unknown user, or a user of another tenant' })
   @ApiResponse({ status: 422, description: 'You cannot disable yourself (`cannot-disable-yourself`)' })
   disable(
-    @Param('id', uuid('user')) userId: string,
+    @PathParam('id') userId: string,
     @CurrentActor() actor: Actor,
     @Req() req: Request,
   ): Promise<UserView> {

@@ -337,8 +337,10 @@ function request(d: C.RequestActivation['data'], state: ActivationState): Activa
       { field: 'type', message: 'must be test, disaster or alert' },
     ]);
   }
-  assertNoOverlap(d.otherActivations ?? [], d.activationId);
+  // The whole request is judged (its scope names servers that exist) before the conflict with
+  // another live activation.
   const { scope, servers } = resolveScope(d.estate, d.scope, kind);
+  assertNoOverlap(d.otherActivations ?? [], d.activationId);
   const requested: ActivationEvent = {
     type: 'ActivationRequested',
     data: {

@@ -141,8 +141,9 @@ export function derivePhase(s: Omit<ServerState, 'phase'>): ServerPhase {
   return 'pending';
 }
 
+/** No prototype: a server id such as `constructor` or `__proto__` finds nothing, never Object's own. */
 const indexOf = (servers: ServerState[]): Record<string, number> => {
-  const index: Record<string, number> = {};
+  const index: Record<string, number> = Object.create(null);
   servers.forEach((s, i) => (index[s.snapshot.serverId] = i));
   return index;
 };

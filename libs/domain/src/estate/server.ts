@@ -404,6 +404,14 @@ export function decideServer(command: ServerCommand, state: ServerDeciderState):
       const spec = { ...command.spec, dependsOn: unique(command.spec.dependsOn) };
       const fieldErrors = specFieldErrors(spec);
       if (fieldErrors.length) throw validationError('invalid-server', 'the server is invalid', fieldErrors);
+      const cycle = spec.dependsOn.includes(spec.hostname) ? [spec.hostname, spec.hostname] : null;
+      if (cycle) throw cycleError(cycle);
+      throwRules([
+        ...protectionRuleProblems(spec),
+        ...dependencyProblems(spec, spec.dependsOn, command.estate),
+      ]);
+      // The whole request is judged (its rules, the servers it names) before the conflict with
+      // another server.
       const holder = command.estate.byHostname.get(spec.hostname);
       if (holder && holder.id !== command.serverId)
         throw conflict(
@@ -411,12 +419,6 @@ export function decideServer(command: ServerCommand, state: ServerDeciderState):
           `a server named ${spec.hostname} already exists in this tenant`,
           { errors: [{ field: 'hostname', message: 'already used in this tenant' }] },
         );
-      const cycle = spec.dependsOn.includes(spec.hostname) ? [spec.hostname, spec.hostname] : null;
-      if (cycle) throw cycleError(cycle);
-      throwRules([
-        ...protectionRuleProblems(spec),
-        ...dependencyProblems(spec, spec.dependsOn, command.estate),
-      ]);
       const { dependsOn, ...rest } = spec;
       return [
         {

@@ -105,6 +105,12 @@ describe('server decider', () => {
         'duplicate-hostname',
       );
     });
+    it('judges the rules (an unknown dependency) before the duplicate hostname', () => {
+      const e = thrown(() =>
+        enrolled(spec('db-1', { dependsOn: ['ghost'] }), estate({ id: 'other', hostname: 'db-1' })),
+      );
+      expect([e.kind, e.code, e.details.unknown]).toEqual(['rule', 'unknown-dependency', ['ghost']]);
+    });
     it('422 agentless off VMware/Hyper-V', () => {
       const e = thrown(() => enrolled(spec('a', { platform: 'public-cloud', backupMode: 'agentless' })));
       expect([e.kind, e.code]).toEqual(['rule', 'agentless-unsupported-platform']);
