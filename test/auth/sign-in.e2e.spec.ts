@@ -218,13 +218,17 @@ describe('sign-in of named users (e2e)', () => {
       ['password1234', 'is a common password'],
       ['daniel roy 1234', 'must not contain your name or e-mail'],
       [invited.email, 'must not contain your e-mail address'],
-      ['z'.repeat(129), 'must be at most 128 characters'],
     ]) {
       const res = await weak(password);
       expect(res.status).toBe(400);
       expect(res.body).toMatchObject({ code: 'weak-password', errors: [{ field: 'password', message }] });
       expect(res.body.detail).toContain('12 to 128 characters');
     }
+    const long = await weak('z'.repeat(129));
+    expect(long.status).toBe(400);
+    expect(long.body.errors).toEqual([
+      { field: 'password', message: 'password must be at most 128 characters' },
+    ]);
     const notString = await weak(123456789012345);
     expect(notString.status).toBe(400);
     expect(new Set(notString.body.errors.map((e: { field: string }) => e.field))).toEqual(
@@ -448,8 +452,10 @@ describe('sign-in of named users (e2e)', () => {
       'name',
       'role',
     ]);
+    const unknownTenant = `${'0'.repeat(8)}-0000-4000-8000-${'0'.repeat(12)}`;
+    await api.http.get(`/api/v1/tenants/${unknownTenant}/users`).set(admin).expect(404);
     await api.http
-      .post(`/api/v1/tenants/${'0'.repeat(8)}-0000-4000-8000-${'0'.repeat(12)}/users`)
+      .post(`/api/v1/tenants/${unknownTenant}/users`)
       .set(admin)
       .send({ email: uniqueEmail(), name: 'N', role: 'auditor' })
       .expect(404);

@@ -1,4 +1,13 @@
-import { BRUNO, codeFor, codesDelivered, setAuthorisedPersons, sim } from '../activations/activation-helpers';
+import { get } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import {
+  BRUNO,
+  codeFor,
+  codesDelivered,
+  setAuthorisedPersons,
+  sim,
+  waitUntil,
+} from '../activations/activation-helpers';
 import { bearer, createTenant, enrol, startStack, type Stack } from '../support/stack';
 import { session, signedInUser, type SignedInUser } from '../support/users';
 
@@ -117,6 +126,42 @@ describe('users request and confirm activations as themselves (e2e: api + worker
     const abort = (await eventsOf(id)).find((e) => e.type === 'ActivationAborted')!;
     expect(abort.data).toMatchObject({ by: { name: 'Daniel Roy', email: daniel.email } });
     expect(abort.metadata.actor).toBe(`user:${daniel.id}`);
+  });
+
+  it('a live stream opened with a session ends when the session ends', async () => {
+    const watcher = await signedInUser(stack.api, tenant.id, 'auditor');
+    const created = await post(bearer(tenant.manager), '', {
+      type: 'alert',
+      scope: 'full',
+      requestedBy: BRUNO,
+    }).expect(202);
+    const { port } = stack.api.app.getHttpServer().address() as AddressInfo;
+    let received = '';
+    let ended = false;
+    const req = get(
+      {
+        host: '127.0.0.1',
+        port,
+        path: `/api/v1/activations/${created.body.id}/stream`,
+        headers: { Cookie: watcher.cookie, accept: 'text/event-stream' },
+      },
+      (res) => {
+        res.setEncoding('utf8');
+        res.on('data', (chunk: string) => (received += chunk));
+        res.on('end', () => (ended = true));
+      },
+    );
+    req.on('error', () => undefined);
+    try {
+      await waitUntil(async () => received.includes('AlertRaised'), 'the stream to replay the alert');
+      await new Promise((r) => setTimeout(r, 200));
+      expect(ended).toBe(false);
+      await stack.api.http.delete(`/api/v1/users/${watcher.id}`).set(session(claire)).expect(200);
+      await waitUntil(async () => ended, 'the stream to end with the session', 15_000);
+    } finally {
+      req.destroy();
+      await post(session(claire), `/${created.body.id}/stand-down`, {}).expect(200);
+    }
   });
 
   it('a user may name themselves; a scheduler user runs tests, not disasters; a key must name the person', async () => {

@@ -70,8 +70,8 @@ export class ActivationsController {
   @ApiResponse({ status: 409, description: 'Overlaps a live activation' })
   @ApiResponse({ status: 422, description: 'Unknown server or server outside the DRP class in the scope' })
   @ApiBody({ type: CreateActivationDto })
-  async create(@CurrentActor() actor: Actor, @Body() body: unknown, @Req() req: RequestWithActor) {
-    const dto = await validateActingBody(actor, CreateActivationDto, CreateActivationByKeyDto, body);
+  create(@CurrentActor() actor: Actor, @Body() body: unknown, @Req() req: RequestWithActor) {
+    const dto = validateActingBody(actor, CreateActivationDto, CreateActivationByKeyDto, body);
     return this.activations.request(actor, dto, metadataFor(actor, req));
   }
 
@@ -158,13 +158,13 @@ export class ActivationsController {
     description: 'Not an authorised person, the requester, or a wrong code (with attemptsLeft)',
   })
   @ApiBody({ type: ConfirmActivationDto })
-  async confirm(
+  confirm(
     @CurrentActor() actor: Actor,
     @PathParam('id') id: string,
     @Body() body: unknown,
     @Req() req: RequestWithActor,
   ) {
-    const dto = await validateActingBody(actor, ConfirmActivationDto, ConfirmActivationByKeyDto, body);
+    const dto = validateActingBody(actor, ConfirmActivationDto, ConfirmActivationByKeyDto, body);
     return this.activations.confirm(actor, id, dto, metadataFor(actor, req));
   }
 

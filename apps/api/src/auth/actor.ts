@@ -102,8 +102,8 @@ export function userActor(user: SessionUser, session: Session | null): Actor {
 
 /**
  * The body of a request that names a person (requester, confirmer): a signed-in user's may leave
- * the person out (`forUser`), an API key's must name one (`forApiKey`). Either way every invalid
- * field is listed at once, as the global pipe does.
+ * the person out (`forUser`), an API key's must name one (`forApiKey`). Either way it is the one
+ * validation of input (`validateInput`), every invalid field listed at once.
  */
 export function validateActingBody<U extends object, K extends object>(
   actor: Actor,
@@ -111,7 +111,7 @@ export function validateActingBody<U extends object, K extends object>(
   forApiKey: new () => K,
   body: unknown,
 ): U | K {
-  const result = actor.user ? validateInput(forUser, body) : validateInput(forApiKey, body);
+  const result = actor.user ? validateInput(forUser, body ?? {}) : validateInput(forApiKey, body ?? {});
   if (result.errors.length) throw new InvalidInputException(result.errors);
-  return result.value as U | K;
+  return result.value!;
 }

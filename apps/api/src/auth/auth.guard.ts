@@ -10,7 +10,6 @@ import { Reflector } from '@nestjs/core';
 import { Environment } from '@reprise/common/config/environment';
 import type { ProjectionRunner } from '@reprise/event-store/projections/projection-runner';
 import { READ_MODELS } from '../read-models/read-models.module';
-import { userStatusIn } from '../users/users.projection';
 import { Actor, ActorRole, PLATFORM_TENANT, RequestWithActor, userActor } from './actor';
 import type { ApiKeyRow } from './api-keys.projection';
 import { PUBLIC_KEY, ROLES_KEY } from './decorators';
@@ -26,8 +25,8 @@ const unauthorized = (message: string) => new UnauthorizedException({ code: 'una
  * Global guard (APP_GUARD), the one place that decides who may call what. On every `/api/...`
  * route it resolves the Actor from `Authorization: Bearer` (the platform admin token, or a tenant
  * API key looked up by sha256 in the api-keys read model; revoked keys are refused) or, without a
- * bearer token, from the session cookie of a signed-in user (a session in Redis; a user this
- * replica knows as disabled is refused). A session's writes must carry `x-csrf-token` (403 without
+ * bearer token, from the session cookie of a signed-in user (SessionStore.live decides whether the
+ * session is still good). A session's writes must carry `x-csrf-token` (403 without
  * it). Then one rule for both: 403 when the route's @Roles does not include the actor's role.
  * Routes outside the API prefix (/health) and @Public() routes pass.
  */
@@ -102,11 +101,6 @@ export class AuthGuard implements CanActivate {
       throw unauthorized('missing bearer token (Authorization: Bearer <token>) or session cookie');
     const session = await this.sessions.find(cookie);
     if (!session) throw unauthorized('the session ended: sign in again');
-    // Disabling a user ends their sessions in Redis; this covers a crash between the two.
-    if (userStatusIn(this.readModels.db, session.user.id) === 'disabled') {
-      await this.sessions.revoke(session);
-      throw unauthorized('the session ended: sign in again');
-    }
     return userActor(session.user, session);
   }
 

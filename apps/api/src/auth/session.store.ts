@@ -4,6 +4,9 @@ import type Redis from 'ioredis';
 import { Environment } from '@reprise/common/config/environment';
 import { REDIS } from '@reprise/common/redis/redis.module';
 import type { TenantRole } from '@reprise/domain/tenant/api-key';
+import type { ProjectionRunner } from '@reprise/event-store/projections/projection-runner';
+import { READ_MODELS } from '../read-models/read-models.module';
+import { userStatusIn } from '../users/users.projection';
 
 /** Who a session belongs to (copied at sign-in from the user's stream). */
 export interface SessionUser {
@@ -53,6 +56,7 @@ export class SessionStore {
 
   constructor(
     @Inject(REDIS) private readonly redis: Redis,
+    @Inject(READ_MODELS) private readonly readModels: ProjectionRunner,
     env: Environment,
   ) {
     this.prefix = `${env.QUEUE_PREFIX}:auth`;
@@ -84,14 +88,23 @@ export class SessionStore {
   }
 
   /** The live session for a cookie value (and slides its idle timeout), or null. */
-  async find(cookie: string, nowMs = Date.now()): Promise<Session | null> {
-    if (!cookie || cookie.length > 100) return null;
-    // One round trip: read and slide the idle timeout (GETEX, Redis 6.2+); the absolute end is
-    // checked here, so a key that outlives it a little is refused all the same.
-    const raw = await this.redis.getex(this.sessionKey(sha256(cookie)), 'PX', this.idleMs);
+  find(cookie: string, nowMs = Date.now()): Promise<Session | null> {
+    if (!cookie || cookie.length > 100) return Promise.resolve(null);
+    return this.live(sha256(cookie), nowMs);
+  }
+
+  /**
+   * The one answer to "is this session still good?": it exists (not signed out, not revoked, used
+   * within the idle timeout, which this use slides), it is younger than its maximum age, and its
+   * user is not disabled as far as this replica knows (which covers a crash between disabling a
+   * user and ending their sessions). Anything else ends the session and answers null.
+   */
+  async live(key: string, nowMs = Date.now()): Promise<Session | null> {
+    // One round trip: read and slide the idle timeout (GETEX, Redis 6.2+).
+    const raw = await this.redis.getex(this.sessionKey(key), 'PX', this.idleMs);
     if (!raw) return null;
     const session = JSON.parse(raw) as Session;
-    if (session.expiresAt <= nowMs) {
+    if (session.expiresAt <= nowMs || userStatusIn(this.readModels.db, session.user.id) === 'disabled') {
       await this.revoke(session);
       return null;
     }

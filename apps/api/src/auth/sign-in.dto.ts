@@ -1,7 +1,7 @@
 import { ApiProperty } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import { IsString, Length, Matches, MaxLength } from 'class-validator';
-import { PASSWORD_RULE } from '@reprise/domain/user/password-policy';
+import { PASSWORD_MAX_LENGTH, PASSWORD_RULE } from '@reprise/domain/user/password-policy';
 import { TENANT_ROLES, type TenantRole } from '@reprise/domain/tenant/api-key';
 
 export class AcceptInvitationDto {
@@ -10,11 +10,9 @@ export class AcceptInvitationDto {
   @Length(1, 200)
   token: string;
 
-  // The schema states what the request validation checks (1024); the policy's 12 to 128 characters
-  // (code points after NFKC) is judged with the invitation and answered as `weak-password`.
-  @ApiProperty({ description: `The new password: ${PASSWORD_RULE}`, maxLength: 1024 })
+  @ApiProperty({ description: `The new password: ${PASSWORD_RULE}`, maxLength: PASSWORD_MAX_LENGTH })
   @IsString()
-  @MaxLength(1024)
+  @MaxLength(PASSWORD_MAX_LENGTH, { message: `password must be at most ${PASSWORD_MAX_LENGTH} characters` })
   password: string;
 }
 

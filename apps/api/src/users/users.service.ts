@@ -71,6 +71,7 @@ export class UsersService {
   }
 
   list(tenantId: string): UserView[] {
+    this.tenants.get(tenantId);
     return this.readModels.db
       .prepare<[string], UserRow>('SELECT * FROM users WHERE tenant_id = ? ORDER BY email, invited_at')
       .all(tenantId)
