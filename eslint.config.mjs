@@ -58,4 +58,22 @@ export default tseslint.config(
       'no-restricted-imports': ['error', { patterns: ['@nestjs/*', 'better-sqlite3', 'bullmq', 'ioredis'] }],
     },
   },
+  {
+    // Infrastructure knows nothing of the domain: only the shared kernel's Decider and Clock shapes.
+    files: ['libs/event-store/**/*.ts'],
+    ignores: ['**/*.spec.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              regex: '^@reprise/domain(?!/shared/(decider|clock)$)',
+              message: 'libs/event-store is infrastructure: domain queries belong with their read models (libs/read-models).',
+            },
+          ],
+        },
+      ],
+    },
+  },
 );

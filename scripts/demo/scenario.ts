@@ -9,6 +9,8 @@ export interface ScenarioContext {
   dataDir: string;
   /** The tenant's notification webhook (the demo prints the one-time codes it receives). */
   webhookUrl?: string;
+  /** Aborted on Ctrl-C: every call fails at once and nothing more is printed. */
+  signal?: AbortSignal;
 }
 
 /** The persons who may confirm a failover; they are also the demo's console users. */
@@ -65,6 +67,7 @@ export async function call<T>(
       ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
     },
     body: body !== undefined ? JSON.stringify(body) : undefined,
+    signal: ctx.signal,
   });
   const text = await res.text();
   if (!res.ok) throw new Error(`${method} ${path} → ${res.status}: ${text.slice(0, 500)}`);
@@ -192,6 +195,7 @@ export async function runScenario(ctx: ScenarioContext): Promise<Onboarded> {
 
   // A realistic hiccup: one application server comes back with a warning from its health check.
   await fetch(`${ctx.cloudUrl}/sim/v1/faults`, {
+    signal: ctx.signal,
     method: 'POST',
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify({ hostname: 'batch-01', fault: 'health-warning', times: 1 }),
@@ -211,7 +215,10 @@ export async function runScenario(ctx: ScenarioContext): Promise<Onboarded> {
   const started = Date.now();
   for (;;) {
     view = await call<ActivationView>(ctx, token, 'GET', `/activations/${activation.id}`);
-    const clock = (await (await fetch(`${ctx.cloudUrl}/sim/v1/clock`)).json()) as { now: string };
+    const clock = (await (await fetch(`${ctx.cloudUrl}/sim/v1/clock`, { signal: ctx.signal })).json()) as {
+      now: string;
+    };
+    if (ctx.signal?.aborted) return onboarded;
     progress.render(view, clock.now);
     if (TERMINAL.has(view.status)) break;
     if (Date.now() - started > 5 * 60_000)

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startApi, type ApiHarness } from '../support/api-harness';
 import { runToExit } from '../support/processes';
+import { deleteQueueKeys } from '../support/redis-keys';
 import { createTenant } from '../support/tenants';
 import { accept, invite, PASSWORD, signIn, uniqueEmail } from '../support/users';
 
@@ -54,6 +55,7 @@ describe('the encryption key of TOTP secrets (e2e)', () => {
       expect(signed.body.user.id).toBe(invited.id);
     } finally {
       await second?.close();
+      await deleteQueueKeys(first.queuePrefix);
       rmSync(dataDir, { recursive: true, force: true });
     }
   });

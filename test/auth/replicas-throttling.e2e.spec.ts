@@ -35,7 +35,7 @@ describe('sign-in across api replicas, and brute-force throttling (e2e)', () => 
       ...limits,
       SQLITE_PATH: join(a.dataDir, 'reprise.db'),
       READ_MODEL_PATH: join(a.dataDir, 'read-models-api-b.db'),
-      QUEUE_PREFIX: process.env.QUEUE_PREFIX as string,
+      QUEUE_PREFIX: a.queuePrefix,
     });
     tenant = await createTenant(a);
   });

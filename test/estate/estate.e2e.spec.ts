@@ -105,7 +105,7 @@ describe('estate and plan (e2e)', () => {
         ['post', `disks`, { name: 'data', sizeGiB: 200 }],
         ['put', `disks/data`, { sizeGiB: 400 }],
         ['delete', `disks/data`, undefined],
-        ['put', `os`, { family: 'linux', name: 'Ubuntu', version: '24.04' }],
+        ['put', `os`, { family: 'linux', name: 'Ubuntu', version: '26.04' }],
         ['put', `recovery-objectives`, { rtoMinutes: 120, rpoMinutes: 60, recoveryMethod: 'vm-replication' }],
       ];
       let version = 0;
@@ -505,7 +505,7 @@ describe('estate and plan (e2e)', () => {
     it('imports CSV', async () => {
       const csv = [
         'hostname,kind,platform,osFamily,osName,osVersion,backupMode,vcpu,ramGiB,disks,protectionClass,dependsOn,applications',
-        'csv-db,virtual,vmware,windows,Windows Server,2019,agent,4,16,c:80;d:500,drp,,sql-server:2019',
+        'csv-db,virtual,vmware,windows,Windows Server,2022,agent,4,16,c:80;d:500,drp,,sql-server:2019',
         'csv-app,virtual,hyper-v,linux,"Red Hat Enterprise Linux",9.2,agent,2,8,root:40,drp,csv-db,',
       ].join('\n');
       const res = await api.http

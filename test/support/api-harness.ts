@@ -1,18 +1,22 @@
-import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { INestApplication } from '@nestjs/common';
 import request from 'supertest';
 import { EVENT_STORE, type EventStore } from '@reprise/event-store/event-store.port';
+import { deleteQueueKeys, testQueuePrefix } from './redis-keys';
 
 export const ADMIN_TOKEN = 'test-admin-token-0123456789';
+/** A recovery-cloud URL nothing answers (port 1 refuses connections at once). */
+export const NO_CLOUD = 'http://127.0.0.1:1';
 
 export interface ApiHarness {
   app: INestApplication;
   http: ReturnType<typeof request>;
   store: EventStore;
   dataDir: string;
+  /** Prefix of its keys in Redis (QUEUE_PREFIX: queues, sessions, sign-in counters). */
+  queuePrefix: string;
   /** Counts every event in the store (to prove a rejected request changed nothing). */
   eventCount(): Promise<number>;
   close(): Promise<void>;
@@ -20,8 +24,8 @@ export interface ApiHarness {
 
 /**
  * Starts the real API app (same module and configuration as production) on an ephemeral port,
- * with a fresh SQLite file and the local Redis under a key prefix of its own (QUEUE_PREFIX), whose
- * keys (queues, sessions, sign-in counters) are deleted on close.
+ * with a fresh SQLite file and the local Redis, under a key prefix of this test run (QUEUE_PREFIX)
+ * whose keys (queues, sessions, sign-in counters) it deletes on close, unless the caller chose it.
  */
 export async function startApi(env: Record<string, string> = {}): Promise<ApiHarness> {
   const dataDir = mkdtempSync(join(tmpdir(), 'reprise-e2e-'));
@@ -32,10 +36,14 @@ export async function startApi(env: Record<string, string> = {}): Promise<ApiHar
     READ_MODEL_PATH: join(dataDir, 'read-models-api.db'),
     REPRISE_ADMIN_TOKEN: ADMIN_TOKEN,
     REDIS_URL: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
-    QUEUE_PREFIX: `reprise-test-${randomUUID().slice(0, 8)}`,
+    QUEUE_PREFIX: testQueuePrefix('api'),
+    // No recovery cloud unless the test starts one (another developer's simulator may listen on
+    // the default port): the start-up clock check then only warns.
+    RECOVERY_CLOUD_URL: NO_CLOUD,
+    CLOCK: 'system',
     ...env,
   });
-  const prefix = process.env.QUEUE_PREFIX as string;
+  const queuePrefix = process.env.QUEUE_PREFIX as string;
   // Imported after the environment is set: the app validates it at construction.
   const { createApiApp } = await import('../../apps/api/src/api.app');
   const app = await createApiApp({ logger: false });
@@ -47,26 +55,12 @@ export async function startApi(env: Record<string, string> = {}): Promise<ApiHar
     store,
     dataDir,
     eventCount: async () => (await store.readAll()).length,
+    queuePrefix,
     close: async () => {
       await app.close();
-      await deleteRedisKeys(`${prefix}:*`);
+      // Its own prefix only: a stack that passed one deletes it once everything is stopped.
+      if (env.QUEUE_PREFIX === undefined) await deleteQueueKeys(queuePrefix);
       rmSync(dataDir, { recursive: true, force: true });
     },
   };
-}
-
-/** Deletes the Redis keys matching `pattern` (what a test's apps left under their prefix). */
-export async function deleteRedisKeys(pattern: string): Promise<void> {
-  const { default: Redis } = await import('ioredis');
-  const redis = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379', { maxRetriesPerRequest: 2 });
-  try {
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 500);
-      cursor = next;
-      if (keys.length) await redis.del(...keys);
-    } while (cursor !== '0');
-  } finally {
-    redis.disconnect();
-  }
 }

@@ -53,11 +53,15 @@ function trustProxyValue(value: string): boolean | number | string {
 }
 
 export async function createApiApp(options: { logger?: boolean } = {}): Promise<INestApplication> {
+  // A start-up failure is rethrown, its buffered logs dropped: main.ts says it in one line.
   const app = await NestFactory.create<NestExpressApplication>(ApiModule, {
     bufferLogs: true,
+    autoFlushLogs: false,
+    abortOnError: false,
     bodyParser: false,
   });
   if (options.logger !== false) app.useLogger(app.get(Logger));
   else app.useLogger(false);
+  app.flushLogs();
   return configureApiApp(app);
 }

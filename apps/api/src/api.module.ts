@@ -1,6 +1,13 @@
 import { Module } from '@nestjs/common';
 import { CqrsModule } from '@nestjs/cqrs';
-import { ClockModule, HealthModule, LoggingModule, RedisModule, RepriseConfigModule } from '@reprise/common';
+import {
+  ClockModule,
+  CompletionsModule,
+  HealthModule,
+  LoggingModule,
+  RedisModule,
+  RepriseConfigModule,
+} from '@reprise/common';
 import { EventStoreModule } from '@reprise/event-store/event-store.module';
 import { ReadModelsModule } from './read-models/read-models.module';
 import { AuthModule } from './auth/auth.module';
@@ -22,6 +29,7 @@ import { ComplianceModule } from './compliance/compliance.module';
     LoggingModule,
     ClockModule.forRoot(),
     EventStoreModule,
+    CompletionsModule.forApp('api'),
     RedisModule,
     CqrsModule.forRoot(),
     HealthModule,

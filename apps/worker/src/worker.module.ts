@@ -2,6 +2,7 @@ import { BullModule } from '@nestjs/bullmq';
 import { Module } from '@nestjs/common';
 import {
   ClockModule,
+  CompletionsModule,
   Environment,
   HealthModule,
   LoggingModule,
@@ -21,6 +22,7 @@ import { SchedulingModule } from './scheduling/scheduling.module';
     LoggingModule,
     ClockModule.forRoot(),
     EventStoreModule,
+    CompletionsModule.forApp('worker'),
     RedisModule,
     HealthModule,
     BullModule.forRootAsync({

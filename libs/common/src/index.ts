@@ -11,3 +11,4 @@ export * from './notifications/notifier';
 export * from './crypto/secret-box';
 export * from './http/request-body';
 export * from './http/path-params';
+export * from './completions/completions.module';

@@ -224,6 +224,11 @@ export class ActivationsController {
     description:
       '`closed` once the recovery cloud lists nothing left; otherwise the current status and what remains',
   })
+  @ApiResponse({
+    status: 409,
+    description:
+      'Wrong state (code `wrong-status`), or a disaster, which ends with failback (code `failback-required`)',
+  })
   close(
     @CurrentActor() actor: Actor,
     @PathParam('id') id: string,

@@ -3,6 +3,7 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import {
   activationDecider,
   confirmationCodeHashOf,
+  CONFIRMATION_TTL_MINUTES,
   confirmationRefusal,
   estimatesFromSizes,
   evolveActivation,
@@ -35,8 +36,8 @@ import {
   readAuthorisedPersons,
   readTenantDetails,
   readTenantEstate,
-} from '@reprise/event-store/queries/estate.queries';
-import { TenantLocks } from '../estate/tenant-lock';
+} from '@reprise/read-models/estate.queries';
+import { TenantLocks } from './tenant-lock';
 import { ActivationViews } from './activation-views.service';
 import { newRecipientCodes, verifyConfirmationCode, type RecipientCode } from './confirmation-code';
 
@@ -82,6 +83,11 @@ export class ActivationsService {
 
   private now(): string {
     return this.clock.now().toISOString();
+  }
+
+  /** A human deadline: 15 WALL minutes to confirm, whatever the pace of the engine's clock. */
+  private confirmationDeadline(): string {
+    return this.clock.afterWallTime(CONFIRMATION_TTL_MINUTES * 60_000).toISOString();
   }
 
   private async execute(
@@ -158,7 +164,10 @@ export class ActivationsService {
             reason: body.reason ?? null,
             window: { activationWindow: tenant.activationWindow, timeZone: tenant.timeZone },
             confirmation: codes
-              ? { codes: codes.map(({ email, codeHash }) => ({ email, codeHash })) }
+              ? {
+                  codes: codes.map(({ email, codeHash }) => ({ email, codeHash })),
+                  expiresAt: this.confirmationDeadline(),
+                }
               : undefined,
             at: this.now(),
           },
@@ -265,7 +274,10 @@ export class ActivationsService {
         data: {
           scope: body.scope,
           estate,
-          confirmation: { codes: codes.map(({ email, codeHash }) => ({ email, codeHash })) },
+          confirmation: {
+            codes: codes.map(({ email, codeHash }) => ({ email, codeHash })),
+            expiresAt: this.confirmationDeadline(),
+          },
           by,
           reason: body.reason ?? null,
           at: this.now(),

@@ -114,15 +114,12 @@ export class ServersController {
     @CurrentActor() actor: Actor,
     @Req() req: Request,
   ) {
-    return this.estate.change(
+    return this.estate.changeEstateWide(
       actor,
       req,
       id,
-      (estate) => ({ type: 'ChangeProtectionClass', protectionClass: dto.protectionClass, estate }),
-      {
-        expectedVersion: ifMatchVersion(ifMatch),
-        estateWide: true,
-      },
+      () => ({ type: 'ChangeProtectionClass', serverId: id, protectionClass: dto.protectionClass }),
+      ifMatchVersion(ifMatch),
     );
   }
 
@@ -141,15 +138,12 @@ export class ServersController {
     @CurrentActor() actor: Actor,
     @Req() req: Request,
   ) {
-    return this.estate.change(
+    return this.estate.changeEstateWide(
       actor,
       req,
       id,
-      (estate) => ({ type: 'ChangeDependencies', dependsOn: dto.dependsOn, estate }),
-      {
-        expectedVersion: ifMatchVersion(ifMatch),
-        estateWide: true,
-      },
+      () => ({ type: 'ChangeDependencies', serverId: id, dependsOn: dto.dependsOn }),
+      ifMatchVersion(ifMatch),
     );
   }
 
@@ -248,10 +242,11 @@ export class ServersController {
       actor,
       req,
       id,
-      () => ({
+      (now) => ({
         type: 'ChangeOs',
         os: { family: dto.family, name: dto.name, version: dto.version },
         backupMode: dto.backupMode,
+        now,
       }),
       { expectedVersion: ifMatchVersion(ifMatch) },
     );
@@ -285,10 +280,13 @@ export class ServersController {
     @CurrentActor() actor: Actor,
     @Req() req: Request,
   ) {
-    return this.estate.change(actor, req, id, (estate, now) => ({ type: 'ArchiveServer', estate, now }), {
-      expectedVersion: ifMatchVersion(ifMatch),
-      estateWide: true,
-    });
+    return this.estate.changeEstateWide(
+      actor,
+      req,
+      id,
+      (now) => ({ type: 'ArchiveServer', serverId: id, now }),
+      ifMatchVersion(ifMatch),
+    );
   }
 
   @Delete(':id')
@@ -306,15 +304,12 @@ export class ServersController {
     @CurrentActor() actor: Actor,
     @Req() req: Request,
   ) {
-    return this.estate.change(
+    return this.estate.changeEstateWide(
       actor,
       req,
       id,
-      (estate, now) => ({ type: 'DecommissionServer', estate, now }),
-      {
-        expectedVersion: ifMatchVersion(ifMatch),
-        estateWide: true,
-      },
+      (now) => ({ type: 'DecommissionServer', serverId: id, now }),
+      ifMatchVersion(ifMatch),
     );
   }
 }

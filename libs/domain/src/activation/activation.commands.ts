@@ -56,6 +56,11 @@ interface Command<Type extends string, Data> {
 export interface ConfirmationInput {
   /** One per authorised person (the requester's is dropped: they never receive a code). */
   codes: RecipientCode[];
+  /**
+   * When the codes expire, on the engine's clock: a human deadline, set by the caller through the
+   * Clock port (`afterWallTime`) so that it leaves a person enough real time on any clock.
+   */
+  expiresAt: string;
 }
 
 export interface RecipientCode {

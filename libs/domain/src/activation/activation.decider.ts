@@ -20,7 +20,6 @@ import {
 } from './activation.state';
 import {
   CONFIRMATION_ATTEMPTS,
-  CONFIRMATION_TTL_MINUTES,
   isAvailablePhase,
   isTerminalPhase,
   type ActivationKind,
@@ -29,7 +28,7 @@ import {
 } from './activation.types';
 import { graphOf, reachable } from './graph';
 import { assertNoOverlap, resolveScope } from './scope';
-import { addMinutes, isAtOrAfter, minutesBetween, toMillis } from './time';
+import { isAtOrAfter, minutesBetween, toIso, toMillis } from './time';
 import { isWithinWindow, nextWindowOpening } from './window';
 
 /**
@@ -285,11 +284,15 @@ function confirmationRequested(
       'no authorised person other than the requester can confirm',
       { requester: requester.email },
     );
+  if (toMillis(c.expiresAt ?? '', 'confirmation.expiresAt') <= toMillis(at))
+    throw validationError('confirmation-deadline', 'the confirmation deadline must come after the request', [
+      { field: 'confirmation.expiresAt', message: 'must be a time after the request' },
+    ]);
   return {
     type: 'ConfirmationRequested',
     data: {
       codes,
-      expiresAt: addMinutes(at, CONFIRMATION_TTL_MINUTES),
+      expiresAt: toIso(toMillis(c.expiresAt)),
       recipients: codes.map((x) => x.email),
       attemptsAllowed: CONFIRMATION_ATTEMPTS,
       requestedBy: requester,
@@ -541,7 +544,11 @@ function requestClose(d: C.RequestClose['data'], s: Activation): ActivationEvent
   const at = requireAt(d.at);
   if (s.type !== 'test' && s.status !== 'aborted') {
     if (s.status === 'completed' || s.status === 'completed-with-failures') {
-      throw ruleViolation('failback-required', 'a disaster ends with failback, not close');
+      // A wrong state (409), as the contract says: the disaster's next step is failback.
+      throw conflict('failback-required', `a ${s.type} ends with failback, not close`, {
+        status: s.status,
+        next: 'failback',
+      });
     }
     throw wrongStatus(s, 'close', ['aborted']);
   }

@@ -15,6 +15,7 @@ import {
   codeHashFor,
   checked,
   confirmation,
+  confirmationAt,
   diamond,
   diskRestored,
   id,
@@ -108,6 +109,19 @@ describe('activation decider', () => {
       expect(stateOf(events).status).toBe('awaiting-confirmation');
     });
 
+    it('takes the confirmation deadline from the command (a human deadline set through the Clock port), after the request', () => {
+      // On the simulator's 600× clock, 15 wall minutes are 150 clock hours.
+      const events = given()
+        .when(requestCommand({ type: 'disaster', confirmation: { ...confirmation, expiresAt: t(15 * 600) } }))
+        .thenTypes('ActivationRequested', 'ConfirmationRequested');
+      expect(stateOf(events).confirmation?.expiresAt).toBe(t(9000));
+      given()
+        .when(requestCommand({ type: 'disaster', confirmation: { ...confirmation, expiresAt: T0 } }))
+        .thenThrows('validation', 'confirmation-deadline', {
+          errors: [{ field: 'confirmation.expiresAt', message: 'must be a time after the request' }],
+        });
+    });
+
     it('an alert is a standby', () => {
       given()
         .when(requestCommand({ type: 'alert' }))
@@ -123,18 +137,24 @@ describe('activation decider', () => {
         .when(
           requestCommand({
             type: 'disaster',
-            confirmation: { codes: [...confirmation.codes, { email: 'dan@acme.test', codeHash: '123456' }] },
+            confirmation: {
+              ...confirmation,
+              codes: [...confirmation.codes, { email: 'dan@acme.test', codeHash: '123456' }],
+            },
           }),
         )
         .thenThrows('validation', 'code-hash-required');
       given()
-        .when(requestCommand({ type: 'disaster', confirmation: { codes: [] } }))
+        .when(requestCommand({ type: 'disaster', confirmation: { ...confirmation, codes: [] } }))
         .thenThrows('rule', 'no-authorised-person');
       given()
         .when(
           requestCommand({
             type: 'disaster',
-            confirmation: { codes: [{ email: 'ALICE@acme.test', codeHash: codeHashFor(alice.email) }] },
+            confirmation: {
+              ...confirmation,
+              codes: [{ email: 'ALICE@acme.test', codeHash: codeHashFor(alice.email) }],
+            },
           }),
         )
         .thenThrows('rule', 'no-other-authorised-person');
@@ -358,7 +378,14 @@ describe('activation decider', () => {
     const escalate = (scope: 'full' | { servers: string[] } = 'full', by = alice) =>
       ({
         type: 'EscalateAlert',
-        data: { scope, estate: diamond, confirmation, by, reason: 'the site is flooded', at: t(30) },
+        data: {
+          scope,
+          estate: diamond,
+          confirmation: confirmationAt(t(30)),
+          by,
+          reason: 'the site is flooded',
+          at: t(30),
+        },
       }) as const;
 
     it('pre-stages restores while in alert (flagged), but never boots', () => {
@@ -937,7 +964,7 @@ describe('activation decider', () => {
         ...networkUp(t(5)),
       ]);
       expect(stateOf(disasterDone).status).toBe('completed');
-      given(disasterDone).when(closeCmd()).thenThrows('rule', 'failback-required');
+      given(disasterDone).when(closeCmd()).thenThrows('conflict', 'failback-required', { next: 'failback' });
       given(awaitingDisaster()).when(closeCmd()).thenThrows('conflict', 'wrong-status');
     });
   });

@@ -40,6 +40,8 @@ export interface ServerState {
   blockedBy: { hostname: string; serverId: string; reason: string; at: string } | null;
   cancelledAt: string | null;
   rtoBreachProjectedAt: string | null;
+  /** When the current attempt was asked for by a retry (null on the first attempt). */
+  retriedAt: string | null;
 }
 
 export type NetworkPhase = 'not-required' | 'pending' | 'setting-up' | 'ready' | 'failed';
@@ -126,6 +128,7 @@ export function newServerState(snapshot: ActivationServerSnapshot): ServerState 
     blockedBy: null,
     cancelledAt: null,
     rtoBreachProjectedAt: null,
+    retriedAt: null,
   };
 }
 
@@ -389,6 +392,7 @@ export function evolveActivation(state: ActivationState, event: ActivationEvent)
           attempt: d.attempt,
           failure: null,
           rtoBreachProjectedAt: null,
+          retriedAt: at,
           ...(d.resumeFrom === 'pending' ? { ...resetRestore, ...resetBoot } : resetBoot),
         }),
         at,

@@ -1,5 +1,5 @@
 import { fold } from '@reprise/domain/shared/decider';
-import { deciderSpecification } from '@reprise/domain/shared/testing/decider-specification';
+import { deciderSpecification } from '@reprise/domain/shared/testing/specification';
 import {
   isDueToStart,
   scheduleDecider,
@@ -11,7 +11,7 @@ import {
 const NOW = '2026-01-05T09:00:00.000Z';
 const days = (n: number) => new Date(Date.parse(NOW) + n * 86_400_000).toISOString();
 
-const given = deciderSpecification(scheduleDecider);
+const { given } = deciderSpecification(scheduleDecider);
 
 const schedule = (
   scheduledFor = days(40),

@@ -9,6 +9,8 @@ export const streams = {
   /** One stream per sign-in e-mail; `emailKey` is the sha256 (hex) of the normalised address. */
   user: (emailKey: string) => `platform/user/${emailKey}`,
   server: (tenantId: string, serverId: string) => `tenant/${tenantId}/server/${serverId}`,
+  /** The tenant's estate registry: every estate-wide decision (hostnames, dependency graph). */
+  estate: (tenantId: string) => `tenant/${tenantId}/estate`,
   plan: (tenantId: string) => `tenant/${tenantId}/plan`,
   activation: (tenantId: string, activationId: string) => `tenant/${tenantId}/activation/${activationId}`,
   schedule: (tenantId: string, scheduleId: string) => `tenant/${tenantId}/test-schedule/${scheduleId}`,

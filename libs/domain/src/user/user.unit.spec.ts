@@ -1,7 +1,7 @@
-import { deciderSpecification } from '../shared/testing/decider-specification';
+import { deciderSpecification } from '../shared/testing/specification';
 import { userDecider, type UserCommand, type UserEvent } from './user';
 
-const given = deciderSpecification(userDecider);
+const { given } = deciderSpecification(userDecider);
 
 const NOW = '2026-01-05T09:00:00.000Z';
 const later = (minutes: number) => new Date(Date.parse(NOW) + minutes * 60_000).toISOString();

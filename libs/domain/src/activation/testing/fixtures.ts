@@ -22,9 +22,12 @@ export const always: ActivationWindow = { activationWindow: '24x7', timeZone: 'E
 /** The salted hash of the one-time code sent to `email` (each recipient has their own). */
 export const codeHashFor = (email: string) =>
   `scrypt$16384$8$1$c2FsdHNhbHQ=$${Buffer.from(`code of ${email}`).toString('base64')}`;
-export const confirmation: ConfirmationInput = {
+/** The confirmation the api passes at `at`: one code per authorised person, 15 wall minutes on a real-time clock. */
+export const confirmationAt = (at: string): ConfirmationInput => ({
   codes: authorised.map((p) => ({ email: p.email, codeHash: codeHashFor(p.email) })),
-};
+  expiresAt: new Date(Date.parse(at) + 15 * 60_000).toISOString(),
+});
+export const confirmation: ConfirmationInput = confirmationAt(T0);
 
 export function server(
   hostname: string,
@@ -93,7 +96,12 @@ export const requested = (overrides: Partial<RequestActivation['data']> = {}): A
 export const runningTest = (overrides: Partial<RequestActivation['data']> = {}) =>
   requested({ type: 'test', ...overrides });
 export const awaitingDisaster = (overrides: Partial<RequestActivation['data']> = {}) =>
-  requested({ type: 'disaster', confirmation, reason: 'fire in the primary site', ...overrides });
+  requested({
+    type: 'disaster',
+    confirmation: confirmationAt(overrides.at ?? T0),
+    reason: 'fire in the primary site',
+    ...overrides,
+  });
 export const alertRaised = (overrides: Partial<RequestActivation['data']> = {}) =>
   requested({ type: 'alert', reason: 'flood warning', ...overrides });
 

@@ -1,34 +1,15 @@
 import { fold } from '@reprise/domain/shared/decider';
-import { deciderSpecification } from '@reprise/domain/shared/testing/decider-specification';
+import { deciderSpecification } from '@reprise/domain/shared/testing/specification';
 import type { ActivationCommand } from '../activation.commands';
 import { activationDecider } from '../activation.decider';
 import type { ActivationEvent } from '../activation.events';
 import type { Activation } from '../activation.state';
 
-const specification = deciderSpecification(activationDecider);
-
 /**
- * given(past events).when(command).then(new events) / .thenTypes(...types) / .thenNothing() /
- * .thenThrows(kind, code, details?) for the activation decider (jest).
+ * given(past events).when(command).then(new events) / .thenTypes(...) / .thenThrows(kind, code,
+ * details?) for the activation decider (jest).
  */
-export function given(events: ActivationEvent[] = []) {
-  const spec = specification(events);
-  return {
-    state: spec.state,
-    when(command: ActivationCommand) {
-      const then = spec.when(command);
-      return {
-        ...then,
-        /** Checks only the event types, returns the events for further checks. */
-        thenTypes(...types: ActivationEvent['type'][]): ActivationEvent[] {
-          const actual = activationDecider.decide(command, spec.state);
-          expect(actual.map((e) => e.type)).toEqual(types);
-          return actual;
-        },
-      };
-    },
-  };
-}
+export const { given } = deciderSpecification(activationDecider);
 
 /** Runs commands one after the other from `events`, returning every event recorded (in order). */
 export function play(events: ActivationEvent[], commands: ActivationCommand[]): ActivationEvent[] {
