@@ -87,7 +87,7 @@ describe('the console in a browser (e2e: chromium + api + worker + recovery clou
     expect(manager.problems).toEqual([]);
   });
 
-  scenario('enrols a server', async () => {
+  scenario('enrols a server, edits it, and imports a CSV inventory after its preview', async () => {
     const page = manager.page;
     await page.getByRole('link', { name: 'Estate' }).click();
     await page.getByRole('link', { name: 'Add a server' }).click();
@@ -108,8 +108,29 @@ describe('the console in a browser (e2e: chromium + api + worker + recovery clou
     await page.getByRole('button', { name: 'Save changes' }).click();
     await expectText(page.locator('.facts'), '2 h 00 min');
     await expectCount(page.locator('.history li'), 2);
-    // The estate lists it, and the OS filter keeps it among the Linux servers only.
-    await page.getByRole('link', { name: 'Back to the estate' }).click();
+    // CSV import: the preview names what is wrong, then shows what will change; only then is it applied.
+    const header =
+      'hostname,kind,platform,osFamily,osName,osVersion,backupMode,vcpu,ramGiB,disks,protectionClass,dependsOn';
+    await page.getByRole('link', { name: 'Estate', exact: true }).click();
+    await page.getByRole('link', { name: 'Import a CSV inventory' }).click();
+    const inventory = page.getByLabel('Or paste the inventory');
+    await inventory.fill(
+      `${header}\ndc-01,virtual,vmware,windows,Windows Server,2022,agent,2,8,system:80,backup-only,`,
+    );
+    await page.getByRole('button', { name: 'Preview the changes' }).click();
+    await expectText(page.getByRole('table'), 'Already enrolled');
+    expect(await page.getByRole('button', { name: 'Apply the import' }).isDisabled()).toBe(true);
+    await inventory.fill(
+      `${header}\narchive-01,virtual,vmware,linux,Debian,12,agent,2,4,system:40;data:500,backup-only,`,
+    );
+    await page.getByRole('button', { name: 'Preview the changes' }).click();
+    await page.getByText('1 new server will be enrolled').waitFor();
+    await expectText(page.getByRole('table'), 'archive-01');
+    await page.getByRole('button', { name: 'Apply the import' }).click();
+    await page.getByText('1 server enrolled').waitFor();
+    await page.getByRole('link', { name: 'See the estate' }).click();
+    // The estate lists them, and the OS filter keeps crm-app among the Linux servers only.
+    await page.getByRole('link', { name: 'archive-01' }).waitFor();
     await page.getByLabel('Operating system').selectOption('linux');
     await page.getByRole('link', { name: 'crm-app' }).waitFor();
     expect(await page.getByRole('link', { name: 'sql-01' }).count()).toBe(0);

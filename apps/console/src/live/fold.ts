@@ -60,7 +60,7 @@ export const hasGap = (fold: LiveFold): boolean => fold.pending.size > 0;
 
 export interface LiveServerRow {
   server: ActivationServerView;
-  /** Restore, wait, boot and analysis segments in minutes after `origin`; a running one has `endMinutes: null`. */
+  /** The report's timeline segments (restore, waits, boot, analysis…) in minutes after `origin`; a running one has `endMinutes: null`. */
   segments: TimelineSegment[];
 }
 
@@ -81,7 +81,10 @@ export function projectFold(fold: LiveFold): LiveProjection | null {
   if (!view) return null;
   const origin = state.launchedAt ?? state.requestedAt;
   const nowMinutes = Math.max(0, (Date.parse(state.updatedAt) - Date.parse(origin)) / 60_000);
-  const rows = state.servers.map((x, i) => ({ server: view.servers[i], segments: timeline(x, origin) }));
+  const rows = state.servers.map((x, i) => ({
+    server: view.servers[i],
+    segments: timeline(state, x, origin),
+  }));
   return { view, rows, origin, nowMinutes };
 }
 

@@ -52,7 +52,7 @@ describe('live view event folding', () => {
     expect(app.detail).toMatch(/db2/);
   });
 
-  it('turns each server into timeline segments: restore, wait, boot, check; running and failed ones marked', () => {
+  it('turns each server into the report timeline segments; running, failed and cancelled ones marked', () => {
     const p = projectFold(applyEvents(emptyFold(), midRun()))!;
     const seg = (host: string) => p.rows.find((r) => r.server.hostname === host)!.segments;
     expect(seg('dc')).toEqual([
@@ -65,7 +65,10 @@ describe('live view event folding', () => {
       { phase: 'boot', startMinutes: 20, endMinutes: null, outcome: 'running' },
     ]);
     expect(seg('db2')).toEqual([{ phase: 'restore', startMinutes: 0, endMinutes: 15, outcome: 'failed' }]);
-    expect(seg('app')).toEqual([]);
+    // app never started: it waited for a restore slot until db2's failure blocked it.
+    expect(seg('app')).toEqual([
+      { phase: 'restore-queue', startMinutes: 0, endMinutes: 15, outcome: 'cancelled' },
+    ]);
     // Running bars end at the last recorded event.
     expect(p.nowMinutes).toBe(20);
     expect(p.origin).toBe(t(0));

@@ -1,3 +1,4 @@
+import { TIMELINE_PHASES } from '@reprise/domain/report/report.types';
 import { PHASE_WORDS } from '../words';
 import { formatMinutes } from '../components/ui';
 import { rtoTargets, type LiveServerRow } from './fold';
@@ -6,12 +7,7 @@ const ROW_H = 22;
 const LABEL_W = 220;
 const LABEL_ROWS = 3;
 const AXIS_H = 30 + LABEL_ROWS * 13;
-const SEGMENT_WORDS = {
-  restore: 'restore',
-  wait: 'waiting for upstream',
-  boot: 'boot',
-  analysis: 'check',
-} as const;
+const SEGMENT_WORDS = Object.fromEntries(TIMELINE_PHASES.map((p) => [p.phase, p.label.toLowerCase()]));
 
 /** A readable tick step (minutes) for an axis of `span` minutes. */
 function tickStep(span: number): number {
@@ -27,8 +23,8 @@ export interface GanttProps {
 }
 
 /**
- * The activation's timeline: one row per server with its restore, wait, boot and check segments
- * (minutes after launch), growing as events arrive; a vertical line per RTO target, the last
+ * The activation's timeline: one row per server with the report's segments (restore queue, restore,
+ * waits, boot, analysis, earlier failed attempts; minutes after launch), growing as events arrive; a vertical line per RTO target, the last
  * event ("now") and the projected end of the last server. Failed segments are red and marked ✕.
  */
 export function Gantt({ rows, nowMinutes, projectedEndMinutes, running }: GanttProps) {
@@ -141,13 +137,23 @@ export function Gantt({ rows, nowMinutes, projectedEndMinutes, running }: GanttP
         )}
       </svg>
       <figcaption className="legend">
-        <span className="swatch seg-restore" aria-hidden="true" /> restore
-        <span className="swatch seg-wait" aria-hidden="true" /> waiting for upstream
-        <span className="swatch seg-boot" aria-hidden="true" /> boot
-        <span className="swatch seg-analysis" aria-hidden="true" /> check
-        <span className="swatch out-failed" aria-hidden="true" /> failed ✕
-        <span className="swatch rto" aria-hidden="true" /> RTO target
-        <span className="swatch projected" aria-hidden="true" /> projected end
+        {/* The legend names the phases the bars show, as the printable report does. */}
+        {TIMELINE_PHASES.filter((p) => rows.some((r) => r.segments.some((seg) => seg.phase === p.phase))).map(
+          (p) => (
+            <span key={p.phase}>
+              <span className={`swatch seg-${p.phase}`} aria-hidden="true" /> {p.label}
+            </span>
+          ),
+        )}
+        <span>
+          <span className="swatch out-failed" aria-hidden="true" /> failed ✕
+        </span>
+        <span>
+          <span className="swatch rto" aria-hidden="true" /> RTO target
+        </span>
+        <span>
+          <span className="swatch projected" aria-hidden="true" /> projected end
+        </span>
       </figcaption>
     </figure>
   );
