@@ -59,8 +59,8 @@ export class Environment {
   @MinLength(1)
   QUEUE_PREFIX = 'reprise';
 
-  @IsIn(['sqlite', 'esdb'])
-  EVENT_STORE: 'sqlite' | 'esdb' = 'sqlite';
+  @IsIn(['sqlite', 'postgres', 'esdb'])
+  EVENT_STORE: 'sqlite' | 'postgres' | 'esdb' = 'sqlite';
 
   @IsString()
   @MinLength(1)
@@ -79,6 +79,19 @@ export class Environment {
       'EVENTSTORE_CONNECTION_STRING is required when EVENT_STORE=esdb (e.g. esdb://localhost:2113?tls=false)',
   })
   EVENTSTORE_CONNECTION_STRING?: string;
+
+  @ValidateIf((env: Environment) => env.EVENT_STORE === 'postgres')
+  @Matches(/^postgres(ql)?:\/\/\S+$/, {
+    message:
+      'POSTGRES_URL is required when EVENT_STORE=postgres (e.g. postgres://reprise:secret@localhost:5432/reprise)',
+  })
+  POSTGRES_URL?: string;
+
+  /** Schema of the PostgreSQL event store's tables (several Reprise installations can share a database). */
+  @Matches(/^[a-z_][a-z0-9_]{0,62}$/, {
+    message: 'POSTGRES_SCHEMA must be a lower-case identifier (letters, digits, _; at most 63)',
+  })
+  POSTGRES_SCHEMA = 'reprise';
 
   @IsOptional()
   @IsString()
@@ -184,15 +197,29 @@ export class Environment {
   @IsOptional()
   @Transform(toInt)
   @IsInt()
-  @Min(0)
+  @Min(1)
   WORKER_CONCURRENCY?: number;
 
   /** Restores in flight per activation (default 16). */
   @IsOptional()
   @Transform(toInt)
   @IsInt()
-  @Min(0)
+  @Min(1)
   REPRISE_MAX_PARALLEL_RESTORES?: number;
+
+  /** Wall ms a step's queue lock lasts (renewed while it runs); a killed worker's steps resume after it (default 5000). */
+  @IsOptional()
+  @Transform(toInt)
+  @IsInt()
+  @Min(1000)
+  REPRISE_STEP_LOCK_MS?: number;
+
+  /** Wall ms between checks for steps whose worker died (default 2000). */
+  @IsOptional()
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  REPRISE_STALLED_CHECK_MS?: number;
 
   /** Wall ms between polls of a running cloud operation (default 25). */
   @IsOptional()
@@ -201,7 +228,7 @@ export class Environment {
   @Min(0)
   REPRISE_CLOUD_POLL_MS?: number;
 
-  /** Wall ms between reconciliation sweeps of live activations (default 1000). */
+  /** Wall ms between sweeps of live activations: due timers fire on them (default 1000). */
   @IsOptional()
   @Transform(toInt)
   @IsInt()
@@ -242,13 +269,6 @@ export class Environment {
   @IsInt()
   @Min(0)
   REPRISE_COMPLIANCE_EVERY_MS?: number;
-
-  /** Wall ms between projected-RTO-breach sweeps. */
-  @IsOptional()
-  @Transform(toInt)
-  @IsInt()
-  @Min(0)
-  REPRISE_RTO_PROJECTION_SWEEP_MS?: number;
 
   /** How far ahead the default test cadence plans (days). */
   @IsOptional()

@@ -4,6 +4,7 @@ import type {
   ActivationServerSnapshot,
   ActivationType,
   ActivationWindow,
+  CapacityShortage,
   FailedStep,
   Health,
   Person,
@@ -13,7 +14,7 @@ import type {
 /**
  * Commands of the activation decider. Each carries its business time `at` (ISO-8601, from the
  * Clock port) and, for human commands, the actor. Worker facts (`Record…`) carry the server's
- * `attempt` (from the DueStep): a fact of a superseded attempt is ignored.
+ * `attempt` (from the workflow's DueStep): a fact of a superseded attempt is ignored.
  */
 export type ActivationCommand =
   | RequestActivation
@@ -148,7 +149,15 @@ export type RecordServerChecked = Command<
 >;
 export type RecordServerStepFailed = Command<
   'RecordServerStepFailed',
-  { serverId: string; attempt: number; step: FailedStep; reason: string; at: string }
+  {
+    serverId: string;
+    attempt: number;
+    step: FailedStep;
+    reason: string;
+    /** Set when the recovery space refused the server for lack of capacity (the cloud's reason in `reason`). */
+    shortage?: CapacityShortage;
+    at: string;
+  }
 >;
 export type RecordNetworkSetupStarted = Command<'RecordNetworkSetupStarted', { at: string }>;
 export type RecordNetworkReady = Command<'RecordNetworkReady', { at: string }>;

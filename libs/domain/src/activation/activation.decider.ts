@@ -10,7 +10,12 @@ import {
 } from '@reprise/domain/shared/errors';
 import type * as C from './activation.commands';
 import type { ActivationCommand, ConfirmationInput, RecipientCode } from './activation.commands';
-import type { ActivationEvent, ConfirmationRequested, ServerBlocked } from './activation.events';
+import type {
+  ActivationEvent,
+  ConfirmationRequested,
+  ServerBlocked,
+  ServerStepFailed,
+} from './activation.events';
 import {
   evolveActivation,
   initialActivationState,
@@ -19,6 +24,7 @@ import {
   type ServerState,
 } from './activation.state';
 import {
+  CAPACITY_SHORTAGES,
   CONFIRMATION_ATTEMPTS,
   isAvailablePhase,
   isTerminalPhase,
@@ -26,6 +32,7 @@ import {
   type ActivationStatus,
   type Person,
 } from './activation.types';
+import { teardownRequired } from './activation.workflow';
 import { graphOf, reachable } from './graph';
 import { assertNoOverlap, resolveScope } from './scope';
 import { isAtOrAfter, minutesBetween, toIso, toMillis } from './time';
@@ -556,15 +563,6 @@ function requestClose(d: C.RequestClose['data'], s: Activation): ActivationEvent
   return [{ type: 'CloseRequested', data: { by: requirePerson(d.by, 'by'), at } }];
 }
 
-/** Is a teardown of the recovery space due (close requested, or pre-staged restores to discard)? */
-export function teardownRequired(s: Activation): boolean {
-  if (s.close) return s.status !== 'closed';
-  if ((s.status === 'stood-down' || s.status === 'rejected') && !s.teardown.verifiedAt) {
-    return s.servers.some((x) => x.restoreStartedAt !== null) || (s.escalated?.removed.length ?? 0) > 0;
-  }
-  return false;
-}
-
 function recordTeardown(d: C.RecordTeardown['data'], s: Activation): ActivationEvent[] {
   const at = requireAt(d.at);
   if (!teardownRequired(s)) {
@@ -803,16 +801,16 @@ function stepFailed(d: C.RecordServerStepFailed['data'], s: Activation): Activat
         { field: 'step', message: 'must be restore, boot or analysis' },
       ]);
   }
-  return withConsequences(
-    s,
-    [
-      {
-        type: 'ServerStepFailed',
-        data: { serverId: d.serverId, step: d.step, reason: d.reason || 'unknown', attempt: d.attempt, at },
-      },
-    ],
-    at,
-  );
+  if (d.shortage !== undefined && !CAPACITY_SHORTAGES.includes(d.shortage))
+    throw validationError('invalid-shortage', `shortage is one of ${CAPACITY_SHORTAGES.join(', ')}`, [
+      { field: 'shortage', message: `must be one of ${CAPACITY_SHORTAGES.join(', ')}` },
+    ]);
+  const failed: ServerStepFailed = {
+    type: 'ServerStepFailed',
+    data: { serverId: d.serverId, step: d.step, reason: d.reason || 'unknown', attempt: d.attempt, at },
+  };
+  if (d.shortage) failed.data.shortage = d.shortage;
+  return withConsequences(s, [failed], at);
 }
 
 function networkFact(s: Activation): boolean {

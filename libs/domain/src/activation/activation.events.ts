@@ -6,6 +6,7 @@ import type {
   ActivationServerSnapshot,
   ActivationType,
   ActivationWindow,
+  CapacityShortage,
   FailedStep,
   Health,
   Person,
@@ -153,7 +154,15 @@ export type ServerChecked = DomainEvent<
 >;
 export type ServerStepFailed = DomainEvent<
   'ServerStepFailed',
-  { serverId: string; step: FailedStep; reason: string; attempt: number; at: string }
+  {
+    serverId: string;
+    step: FailedStep;
+    reason: string;
+    attempt: number;
+    /** The recovery space refused the server for lack of capacity (absent in events before it existed). */
+    shortage?: CapacityShortage;
+    at: string;
+  }
 >;
 export type ServerBlocked = DomainEvent<
   'ServerBlocked',

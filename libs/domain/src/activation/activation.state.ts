@@ -8,9 +8,9 @@ import type {
   ActivationStatus,
   ActivationType,
   ActivationWindow,
-  FailedStep,
   Health,
   Person,
+  ServerFailure,
   ServerPhase,
 } from './activation.types';
 
@@ -36,7 +36,7 @@ export interface ServerState {
   checkedAt: string | null;
   health: Health | null;
   detail: string | null;
-  failure: { step: FailedStep; reason: string; attempt: number; at: string } | null;
+  failure: ServerFailure | null;
   blockedBy: { hostname: string; serverId: string; reason: string; at: string } | null;
   cancelledAt: string | null;
   rtoBreachProjectedAt: string | null;
@@ -339,7 +339,10 @@ export function evolveActivation(state: ActivationState, event: ActivationEvent)
       return updateServer(
         s,
         d.serverId,
-        () => ({ failure: { step: d.step, reason: d.reason, attempt: d.attempt, at }, detail: d.reason }),
+        () => ({
+          failure: { step: d.step, reason: d.reason, attempt: d.attempt, at, shortage: d.shortage ?? null },
+          detail: d.reason,
+        }),
         at,
       );
     }

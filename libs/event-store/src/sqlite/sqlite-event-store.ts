@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
@@ -7,7 +6,6 @@ import type { Clock } from '@reprise/domain/shared/clock';
 import {
   AppendOptions,
   AppendResult,
-  EventMetadata,
   EventStore,
   NewEvent,
   ReadAllOptions,
@@ -19,8 +17,21 @@ import {
   VerifyResult,
   WrongExpectedVersionError,
 } from '../event-store.port';
-import { canonicalJson, chainHash, GENESIS_HASH } from '../hash-chain';
 import { PollingSubscription } from '../polling-subscription';
+import {
+  chainEvents,
+  ChainVerifier,
+  EventIds,
+  NO_STREAM_HEAD,
+  PreparedEvent,
+  prepareEvents,
+  recordedFromChained,
+  recordedFromColumns,
+  STORED_COLUMNS,
+  StoredColumns,
+  storedRow,
+  StreamHead,
+} from '../stored-event';
 
 export interface SqliteEventStoreOptions {
   /** Path of the database file, or `:memory:` (unit tests only). */
@@ -30,41 +41,33 @@ export interface SqliteEventStoreOptions {
   pollIntervalMs?: number;
 }
 
-const COLUMNS = 'position, id, stream, revision, type, data, metadata, prev_hash, hash';
-type RawRow = [number, string, string, number, string, string, string, string, string];
-
-interface Row {
-  position: number;
-  id: string;
-  stream: string;
-  revision: number;
-  type: string;
-  data: string;
-  metadata: string;
-  prev_hash: string;
-  hash: string;
-}
+const COLUMNS = STORED_COLUMNS;
+type RawRow = StoredColumns;
 
 interface PendingAppend {
   stream: string;
-  events: NewEvent[];
-  options: AppendOptions;
+  expected: AppendOptions['expectedRevision'];
+  events: PreparedEvent[];
   resolve: (result: AppendResult) => void;
   reject: (error: unknown) => void;
 }
+
+type Outcome = { ok: true; result: AppendResult } | { ok: false; error: unknown };
 
 /**
  * Embedded event store on one SQLite file (WAL, synchronous=FULL: an acknowledged append survives
  * a power cut). Several processes may open the same file: appends run in `BEGIN IMMEDIATE`
  * transactions and wait for the write lock (busy timeout). Appends that arrive in the same tick are
- * committed together in one transaction (group commit); each keeps its own expected-revision check
- * through a savepoint, so one conflicting append never fails its neighbours.
+ * committed together in one transaction (group commit). Each append is validated and serialised
+ * before the transaction and its expected revision is checked inside it, so one bad or conflicting
+ * append fails alone and never fails its neighbours.
  */
 export class SqliteEventStore implements EventStore {
   readonly db: Database.Database;
   private readonly clock: Clock;
   private readonly pollIntervalMs: number;
   private readonly appended = new EventEmitter();
+  private readonly ids = new EventIds();
   private pending: PendingAppend[] = [];
   private flushScheduled = false;
   private closed = false;
@@ -79,7 +82,7 @@ export class SqliteEventStore implements EventStore {
     getCheckpoint: Database.Statement<[string], { position: number }>;
     saveCheckpoint: Database.Statement<[string, number, string]>;
   };
-  private readonly appendOne: (item: PendingAppend) => AppendResult;
+  private readonly commitBatch: Database.Transaction<(batch: PendingAppend[]) => Outcome[]>;
 
   constructor(options: SqliteEventStoreOptions) {
     if (options.path !== ':memory:') mkdirSync(dirname(options.path), { recursive: true });
@@ -116,7 +119,7 @@ export class SqliteEventStore implements EventStore {
          ON CONFLICT(subscriber) DO UPDATE SET position = excluded.position, updated_at = excluded.updated_at`,
       ),
     };
-    this.appendOne = this.db.transaction((item: PendingAppend) => this.appendSync(item));
+    this.commitBatch = this.db.transaction((batch: PendingAppend[]) => this.writeBatch(batch));
   }
 
   private migrate(): void {
@@ -145,8 +148,14 @@ export class SqliteEventStore implements EventStore {
     if (this.closed) return Promise.reject(new Error('event store is closed'));
     if (!stream) return Promise.reject(new Error('stream name is required'));
     if (events.length === 0) return Promise.reject(new Error('append needs at least one event'));
+    let prepared: PreparedEvent[];
+    try {
+      prepared = prepareEvents(events, options.metadata, this.clock.now().toISOString(), this.ids);
+    } catch (error) {
+      return Promise.reject(error);
+    }
     return new Promise<AppendResult>((resolve, reject) => {
-      this.pending.push({ stream, events, options, resolve, reject });
+      this.pending.push({ stream, expected: options.expectedRevision, events: prepared, resolve, reject });
       if (!this.flushScheduled) {
         this.flushScheduled = true;
         setImmediate(() => this.flush());
@@ -160,19 +169,9 @@ export class SqliteEventStore implements EventStore {
     const batch = this.pending;
     this.pending = [];
     if (batch.length === 0) return;
-    const outcomes: Array<{ ok: true; result: AppendResult } | { ok: false; error: unknown }> = [];
+    let outcomes: Outcome[];
     try {
-      this.db
-        .transaction(() => {
-          for (const item of batch) {
-            try {
-              outcomes.push({ ok: true, result: this.appendOne(item) });
-            } catch (error) {
-              outcomes.push({ ok: false, error });
-            }
-          }
-        })
-        .immediate();
+      outcomes = this.commitBatch.immediate(batch);
     } catch (error) {
       for (const item of batch) item.reject(error);
       return;
@@ -185,91 +184,38 @@ export class SqliteEventStore implements EventStore {
     if (outcomes.some((o) => o.ok)) this.appended.emit('appended');
   }
 
-  private appendSync(item: PendingAppend): AppendResult {
-    const head = this.stmt.head.get(item.stream);
-    const current = head ? head.revision : -1;
-    if (!revisionMatches(item.options.expectedRevision, current)) {
-      throw new WrongExpectedVersionError(item.stream, item.options.expectedRevision, current);
-    }
-    let prevHash = head ? head.hash : GENESIS_HASH;
-    let revision = current;
-    let position = 0;
-    const recordedAt = this.clock.now().toISOString();
-    const shared: EventMetadata = {
-      requestId: null,
-      ...item.options.metadata,
-      recordedAt: item.options.metadata.recordedAt ?? recordedAt,
-    } as EventMetadata;
-    const sharedJson = canonicalJson(shared);
-    const written: RecordedEvent[] = [];
-    for (const event of item.events) {
-      if (!event.type || typeof event.type !== 'string') throw new Error('every event needs a type');
-      revision += 1;
-      // Metadata is the same for every event of an append unless one overrides it: canonicalise once.
-      const metadata: EventMetadata = event.metadata
-        ? ({
-            ...shared,
-            ...event.metadata,
-            recordedAt: event.metadata.recordedAt ?? shared.recordedAt,
-          } as EventMetadata)
-        : shared;
-      const metadataJson = event.metadata ? canonicalJson(metadata) : sharedJson;
-      const dataJson = canonicalJson(event.data ?? {});
-      const hash = chainHash(prevHash, event.type, dataJson, metadataJson);
-      const id = this.nextId();
-      const info = this.stmt.insert.run(
-        id,
-        item.stream,
-        revision,
-        event.type,
-        dataJson,
-        metadataJson,
-        prevHash,
-        hash,
-      );
-      position = Number(info.lastInsertRowid);
-      written.push({
-        id,
-        stream: item.stream,
-        revision,
-        position,
-        type: event.type,
-        data: event.data ?? {},
-        metadata,
-        hash,
-        prevHash,
+  /** Inside the write transaction: checks each append against its stream head, chains and inserts it. */
+  private writeBatch(batch: PendingAppend[]): Outcome[] {
+    const heads = new Map<string, StreamHead>();
+    return batch.map((item): Outcome => {
+      const head = heads.get(item.stream) ?? this.stmt.head.get(item.stream) ?? NO_STREAM_HEAD;
+      if (!revisionMatches(item.expected, head.revision))
+        return {
+          ok: false,
+          error: new WrongExpectedVersionError(item.stream, item.expected, head.revision),
+        };
+      const chained = chainEvents(item.events, head);
+      const events = chained.events.map((e) => {
+        const info = this.stmt.insert.run(
+          e.id,
+          item.stream,
+          e.revision,
+          e.type,
+          e.dataJson,
+          e.metadataJson,
+          e.prevHash,
+          e.hash,
+        );
+        return recordedFromChained(item.stream, e, Number(info.lastInsertRowid));
       });
-      prevHash = hash;
-    }
-    return { nextRevision: revision, position, events: written };
-  }
-
-  private idCounter = 0;
-  private readonly idPrefix = randomUUID().replace(/-/g, '').slice(0, 12);
-
-  /**
-   * Time-ordered event ids (UUIDv7 layout: 48-bit ms timestamp, then a per-process random prefix and
-   * counter), so the unique index grows at its end instead of at random pages.
-   */
-  private nextId(): string {
-    const ms = Date.now().toString(16).padStart(12, '0');
-    const counter = (this.idCounter++ & 0xfffffff).toString(16).padStart(7, '0');
-    const hex = `${ms}7${this.idPrefix.slice(0, 3)}${(0x8 | (this.idCounter & 0x3)).toString(16)}${this.idPrefix.slice(3, 11)}${counter}`;
-    return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20, 32)}`;
+      heads.set(item.stream, chained.head);
+      const last = events[events.length - 1];
+      return { ok: true, result: { nextRevision: last.revision, position: last.position, events } };
+    });
   }
 
   private toRecorded(row: RawRow): RecordedEvent {
-    return {
-      id: row[1],
-      stream: row[2],
-      revision: row[3],
-      position: row[0],
-      type: row[4],
-      data: JSON.parse(row[5]),
-      metadata: JSON.parse(row[6]),
-      hash: row[8],
-      prevHash: row[7],
-    };
+    return recordedFromColumns(row);
   }
 
   async readStream(stream: string, options: ReadStreamOptions = {}): Promise<RecordedEvent[]> {
@@ -333,35 +279,23 @@ export class SqliteEventStore implements EventStore {
   }
 
   async verify(stream?: string, options: { streamPrefixes?: string[] } = {}): Promise<VerifyResult> {
-    const rows = stream
-      ? (this.db
-          .prepare('SELECT * FROM events WHERE stream = ? ORDER BY revision')
-          .iterate(stream) as IterableIterator<Row>)
-      : (this.db.prepare('SELECT * FROM events ORDER BY position').iterate() as IterableIterator<Row>);
-    const heads = new Map<string, { revision: number; hash: string }>();
-    let checked = 0;
+    const rows = (
+      stream
+        ? this.db
+            .prepare(`SELECT ${COLUMNS} FROM events WHERE stream = ? ORDER BY revision`)
+            .raw(true)
+            .iterate(stream)
+        : this.db.prepare(`SELECT ${COLUMNS} FROM events ORDER BY position`).raw(true).iterate()
+    ) as IterableIterator<RawRow>;
+    const verifier = new ChainVerifier(options.streamPrefixes?.filter(Boolean));
     for (const row of rows) {
-      if (options.streamPrefixes?.length && !options.streamPrefixes.some((p) => row.stream.startsWith(p)))
-        continue;
-      checked += 1;
-      const head = heads.get(row.stream) ?? { revision: -1, hash: GENESIS_HASH };
-      let reason: string | undefined;
-      if (row.revision !== head.revision + 1)
-        reason = `revision ${head.revision + 1} is missing (an event was removed)`;
-      else if (row.prev_hash !== head.hash)
-        reason = 'previous-hash link broken (an event was removed or reordered)';
-      else if (chainHash(row.prev_hash, row.type, row.data, row.metadata) !== row.hash)
-        reason = 'hash does not match the event content (data or metadata changed)';
-      if (reason) {
-        return {
-          valid: false,
-          checkedEvents: checked,
-          firstInvalid: { stream: row.stream, revision: row.revision, position: row.position, reason },
-        };
+      const problem = verifier.check(storedRow(row));
+      if (problem) {
+        rows.return?.();
+        return verifier.result(problem);
       }
-      heads.set(row.stream, { revision: row.revision, hash: row.hash });
     }
-    return { valid: true, checkedEvents: checked };
+    return verifier.result();
   }
 
   async ping(): Promise<void> {
