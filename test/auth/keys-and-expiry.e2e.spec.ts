@@ -48,6 +48,7 @@ describe('the encryption key of TOTP secrets (e2e)', () => {
       expect(statSync(keyFile).mode & 0o777).toBe(0o600);
       await first.app.close();
       second = await startApi({
+        ...first.testStore.env,
         SQLITE_PATH: join(dataDir, 'reprise.db'),
         READ_MODEL_PATH: join(dataDir, 'read-models-api-2.db'),
       });
@@ -55,6 +56,7 @@ describe('the encryption key of TOTP secrets (e2e)', () => {
       expect(signed.body.user.id).toBe(invited.id);
     } finally {
       await second?.close();
+      await first.testStore.drop();
       await deleteQueueKeys(first.queuePrefix);
       rmSync(dataDir, { recursive: true, force: true });
     }

@@ -33,6 +33,7 @@ describe('sign-in across api replicas, and brute-force throttling (e2e)', () => 
     a = await startApi(limits);
     b = await startApi({
       ...limits,
+      ...a.testStore.env,
       SQLITE_PATH: join(a.dataDir, 'reprise.db'),
       READ_MODEL_PATH: join(a.dataDir, 'read-models-api-b.db'),
       QUEUE_PREFIX: a.queuePrefix,

@@ -4,8 +4,8 @@ import { join } from 'node:path';
 import type { INestApplication } from '@nestjs/common';
 import request from 'supertest';
 import { EVENT_STORE, type EventStore } from '@reprise/event-store/event-store.port';
-import { testStore, type TestEventStore, type TestStore } from './event-store';
 import { deleteQueueKeys, testQueuePrefix } from './redis-keys';
+import { testStore, type TestEventStore, type TestStore } from './event-store';
 
 export const ADMIN_TOKEN = 'test-admin-token-0123456789';
 /** A recovery-cloud URL nothing answers (port 1 refuses connections at once). */
