@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import type { INestApplication } from '@nestjs/common';
 import request from 'supertest';
 import { EVENT_STORE, type EventStore } from '@reprise/event-store/event-store.port';
+import { deleteQueueKeys, testQueuePrefix } from './redis-keys';
 import { testStore, type TestEventStore, type TestStore } from './event-store';
 
 export const ADMIN_TOKEN = 'test-admin-token-0123456789';
@@ -17,6 +18,8 @@ export interface ApiHarness {
   /** The store's kind, its environment, and tamper/inspection helpers (see event-store.ts). */
   testStore: TestStore;
   dataDir: string;
+  /** Prefix of its keys in Redis (QUEUE_PREFIX: queues, sessions, sign-in counters). */
+  queuePrefix: string;
   /** Counts every event in the store (to prove a rejected request changed nothing). */
   eventCount(): Promise<number>;
   close(): Promise<void>;
@@ -29,7 +32,9 @@ export interface ApiOptions {
 
 /**
  * Starts the real API app (same module and configuration as production) on an ephemeral port,
- * with a fresh event store (a SQLite file or a PostgreSQL schema) and the local Redis.
+ * with a fresh event store (a SQLite file or a PostgreSQL schema) and the local Redis, under a key
+ * prefix of this test run (QUEUE_PREFIX) whose keys (queues, sessions, sign-in counters) it deletes
+ * on close, unless the caller chose it.
  */
 export async function startApi(
   env: Record<string, string> = {},
@@ -46,12 +51,14 @@ export async function startApi(
     READ_MODEL_PATH: join(dataDir, 'read-models-api.db'),
     REPRISE_ADMIN_TOKEN: ADMIN_TOKEN,
     REDIS_URL: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
+    QUEUE_PREFIX: testQueuePrefix('api'),
     // No recovery cloud unless the test starts one (another developer's simulator may listen on
     // the default port): the start-up clock check then only warns.
     RECOVERY_CLOUD_URL: NO_CLOUD,
     CLOCK: 'system',
     ...env,
   });
+  const queuePrefix = process.env.QUEUE_PREFIX as string;
   // Imported after the environment is set: the app validates it at construction.
   const { createApiApp } = await import('../../apps/api/src/api.app');
   const app = await createApiApp({ logger: false });
@@ -64,9 +71,12 @@ export async function startApi(
     testStore: store,
     dataDir,
     eventCount: async () => (await eventStore.readAll()).length,
+    queuePrefix,
     close: async () => {
       await app.close();
       await store.drop();
+      // Its own prefix only: a stack that passed one deletes it once everything is stopped.
+      if (env.QUEUE_PREFIX === undefined) await deleteQueueKeys(queuePrefix);
       rmSync(dataDir, { recursive: true, force: true });
     },
   };

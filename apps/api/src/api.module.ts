@@ -12,6 +12,7 @@ import { EventStoreModule } from '@reprise/event-store/event-store.module';
 import { ReadModelsModule } from './read-models/read-models.module';
 import { AuthModule } from './auth/auth.module';
 import { TenantsModule } from './tenants/tenants.module';
+import { UsersModule } from './users/users.module';
 import { EstateModule } from './estate/estate.module';
 import { PlanModule } from './plan/plan.module';
 import { ActivationsModule } from './activations/activations.module';
@@ -35,6 +36,7 @@ import { ComplianceModule } from './compliance/compliance.module';
     ReadModelsModule,
     AuthModule,
     TenantsModule,
+    UsersModule,
     EstateModule,
     PlanModule,
     ActivationsModule,

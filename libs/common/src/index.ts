@@ -8,6 +8,7 @@ export * from './http/validation';
 export * from './redis/redis.module';
 export * from './health/health.module';
 export * from './notifications/notifier';
+export * from './crypto/secret-box';
 export * from './http/request-body';
 export * from './http/path-params';
 export * from './completions/completions.module';

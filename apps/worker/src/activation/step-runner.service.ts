@@ -51,6 +51,10 @@ export class StepRunner {
         server: step.serverId === null ? null : state.servers[state.index[step.serverId]],
         record,
         now: () => this.now(),
+        stillDue: async () => {
+          const current = await this.activations.load(job.tenantId, job.activationId);
+          return !!current && isStillDue(current, step);
+        },
       });
     } catch (error) {
       const failure = permanentFailure(error);

@@ -54,7 +54,7 @@ export class Environment {
   @IsUrl({ require_tld: false, protocols: ['redis', 'rediss'] })
   REDIS_URL = 'redis://127.0.0.1:6379';
 
-  /** Prefix of every BullMQ key in Redis (separates environments sharing one Redis). */
+  /** Prefix of every Reprise key in Redis: queues, sessions (separates environments sharing one Redis). */
   @IsString()
   @MinLength(1)
   QUEUE_PREFIX = 'reprise';
@@ -98,6 +98,67 @@ export class Environment {
   @MinLength(16, { message: 'REPRISE_ADMIN_TOKEN must be at least 16 characters' })
   REPRISE_ADMIN_TOKEN?: string;
 
+  /**
+   * Key that encrypts the secrets kept in events (TOTP secrets): 32 bytes as 64 hex characters or
+   * base64. Required in production; development and test generate one on first start and keep it
+   * next to the event store (`encryption.key`).
+   */
+  @IsOptional()
+  @Matches(/^\s*(?:[0-9a-fA-F]{64}|[A-Za-z0-9+/_-]{43}=?)\s*$/, {
+    message:
+      'REPRISE_ENCRYPTION_KEY must be 32 random bytes as 64 hex characters or base64 (openssl rand -hex 32)',
+  })
+  REPRISE_ENCRYPTION_KEY?: string;
+
+  /** A signed-in session ends after this many minutes without a request (default 30). */
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(1440)
+  REPRISE_SESSION_IDLE_MINUTES = 30;
+
+  /** A signed-in session ends this many hours after sign-in, whatever the activity (default 12). */
+  @Transform(toNumber)
+  @IsNumber()
+  @IsPositive()
+  @Max(720)
+  REPRISE_SESSION_MAX_HOURS = 12;
+
+  /** An invitation can be accepted for this many hours (default 72). */
+  @Transform(toNumber)
+  @IsNumber()
+  @IsPositive()
+  @Max(720)
+  REPRISE_INVITATION_TTL_HOURS = 72;
+
+  /** Failed sign-ins allowed per account in a window before it answers 429 (default 10). */
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  REPRISE_SIGNIN_MAX_FAILURES_PER_ACCOUNT = 10;
+
+  /** Failed sign-ins (or invitation tries) allowed per client address in a window (default 50). */
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  REPRISE_SIGNIN_MAX_FAILURES_PER_ADDRESS = 50;
+
+  /** Length of the failed-sign-in window, and of the block once a limit is reached (default 15). */
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(1440)
+  REPRISE_SIGNIN_WINDOW_MINUTES = 15;
+
+  /**
+   * Express `trust proxy`: which proxies may set X-Forwarded-For (the client address throttling
+   * counts), e.g. `loopback`, `10.0.0.0/8` or a hop count. Unset: the socket address is the client.
+   */
+  @IsOptional()
+  @IsString()
+  @MinLength(1)
+  TRUST_PROXY?: string;
+
   @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
   LOG_LEVEL = 'info';
 
@@ -123,6 +184,12 @@ export class Environment {
   @IsString()
   @MinLength(1)
   API_HOST?: string;
+
+  /** The built console the api serves at `/` (default: `dist/console` under the project root). */
+  @IsOptional()
+  @IsString()
+  @MinLength(1)
+  CONSOLE_DIR?: string;
 
   /** Interface the worker's /health listens on (default 0.0.0.0). */
   @IsOptional()

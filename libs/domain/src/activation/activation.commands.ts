@@ -50,16 +50,23 @@ interface Command<Type extends string, Data> {
   data: Data;
 }
 
-/** The one-time code is generated and sent outside the domain; only its salted hash comes in. */
+/**
+ * Each authorised person gets their own one-time code, generated and sent outside the domain; only
+ * the salted hash of each comes in, so a confirmation proves who confirmed.
+ */
 export interface ConfirmationInput {
-  codeHash: string;
-  /** E-mails of the tenant's authorised persons (the code goes to each of them). */
-  recipients: string[];
+  /** One per authorised person (the requester's is dropped: they never receive a code). */
+  codes: RecipientCode[];
   /**
-   * When the code expires, on the engine's clock: a human deadline, set by the caller through the
+   * When the codes expire, on the engine's clock: a human deadline, set by the caller through the
    * Clock port (`afterWallTime`) so that it leaves a person enough real time on any clock.
    */
   expiresAt: string;
+}
+
+export interface RecipientCode {
+  email: string;
+  codeHash: string;
 }
 
 export type RequestActivation = Command<
@@ -87,7 +94,7 @@ export type ConfirmActivation = Command<
   'ConfirmActivation',
   {
     email: string;
-    /** The handler checked the code against the stored hash. */
+    /** The handler checked the code against the hash of the code sent to `email`. */
     codeValid: boolean;
     authorisedPersons: Person[];
     at: string;

@@ -1,4 +1,5 @@
 import { assertNever } from '@reprise/domain/shared/decider';
+import type { RecipientCode } from './activation.commands';
 import type { ActivationEvent } from './activation.events';
 import type {
   ActivationKind,
@@ -70,7 +71,8 @@ export interface Activation {
   servers: ServerState[];
   index: Record<string, number>;
   confirmation: {
-    codeHash: string;
+    /** Each recipient's code hash: a code confirms only as the person it was sent to. */
+    codes: RecipientCode[];
     expiresAt: string;
     recipients: string[];
     attemptsAllowed: number;
@@ -242,7 +244,7 @@ export function evolveActivation(state: ActivationState, event: ActivationEvent)
         ...s,
         status: 'awaiting-confirmation',
         confirmation: {
-          codeHash: d.codeHash,
+          codes: d.codes ?? d.recipients.map((email) => ({ email, codeHash: d.codeHash ?? '' })),
           expiresAt: d.expiresAt,
           recipients: d.recipients,
           attemptsAllowed: d.attemptsAllowed,

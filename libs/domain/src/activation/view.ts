@@ -165,7 +165,7 @@ export function toActivationView(
     reason: s.reason,
     requestedAt: s.requestedAt,
     startsAt: s.startsAt,
-    confirmationExpiresAt: s.status === 'awaiting-confirmation' ? s.confirmation!.expiresAt : null,
+    confirmationExpiresAt: s.status === 'awaiting-confirmation' ? (s.confirmation?.expiresAt ?? null) : null,
     endedAt: s.endedAt,
     endReason: s.endReason,
     network: s.network,

@@ -63,6 +63,8 @@ export class BootHandler implements StepHandler {
     } else {
       await bootStarted(vm.hostId, run.now());
     }
+    // Placement can take a while: an abort recorded meanwhile means nothing new starts.
+    if (!(await run.stillDue())) return;
     const powered = await this.cloud.wait(
       await this.cloud.cloud.powerOn(
         { tenantId: run.tenantId, vmId: vm.id },

@@ -43,6 +43,23 @@ describe('boot step handler (in-memory recovery cloud)', () => {
     ]);
   });
 
+  it('an abort recorded while the VM is being placed: the placement is recorded, nothing is powered on', async () => {
+    const h = restored();
+    const step = h.due('boot', 'app');
+    const place = h.cloud.createServer.bind(h.cloud);
+    h.cloud.createServer = async (...args: Parameters<typeof place>) => {
+      const operation = await place(...args);
+      await h.record({
+        type: 'AbortActivation',
+        data: { reason: 'wrong plan', by: { name: 'Ada', email: 'ada@example.com' }, at: h.now() },
+      });
+      return operation;
+    };
+    await h.run(new BootHandler(h.steps), step);
+    expect(h.facts()).toEqual(['AbortActivation', 'RecordServerBootStarted']);
+    expect(h.cloud.mutatingCalls('power-on')).toBe(0);
+  });
+
   it('resumed after a crash: powers on the VM the cloud lists instead of placing another', async () => {
     const h = restored();
     const step = h.due('boot', 'app');

@@ -15,6 +15,11 @@ export interface StepRun {
   record(command: ActivationCommand): Promise<unknown>;
   /** Business time now (the Clock port). */
   now(): string;
+  /**
+   * Reads the activation again and asks the workflow whether this step is still due: a handler
+   * calls it before each further side effect of a long step (an abort recorded meanwhile stops it).
+   */
+  stillDue(): Promise<boolean>;
 }
 
 export interface ServerStepRun extends StepRun {

@@ -3,7 +3,12 @@ import type { ActivationCommand } from '@reprise/domain/activation/activation.co
 import { activationDecider } from '@reprise/domain/activation/activation.decider';
 import type { ActivationEvent } from '@reprise/domain/activation/activation.events';
 import type { Activation } from '@reprise/domain/activation/activation.state';
-import { whatIsDue, type DueStep, type StepKind } from '@reprise/domain/activation/activation.workflow';
+import {
+  isStillDue,
+  whatIsDue,
+  type DueStep,
+  type StepKind,
+} from '@reprise/domain/activation/activation.workflow';
 import { stateOf } from '@reprise/domain/activation/testing/given-when-then';
 import { InMemoryRecoveryCloud } from '@reprise/recovery-cloud-client/testing/in-memory-recovery-cloud';
 import { CloudSteps } from '../steps/cloud-steps.service';
@@ -98,6 +103,7 @@ export class StepHarness {
       server: step.serverId === null ? null : state.servers[state.index[step.serverId]],
       record: this.record,
       now: () => this.now(),
+      stillDue: async () => isStillDue(this.state, step),
     };
     return handler.run(run);
   }
