@@ -11,6 +11,7 @@ export class EngineActivity {
   private steps = 0;
   /** Steps handed to the queue and not started here yet, by key, until a wall-clock deadline. */
   private readonly handedOver = new Map<string, number>();
+  private readonly seen = new Set<string>();
   private readonly waits = new Map<string, number>();
   private readonly wakers = new Map<string, Set<() => void>>();
   private readonly listeners = new Set<() => void>();
@@ -22,7 +23,13 @@ export class EngineActivity {
    */
   queued(keys: string[]): void {
     const until = Date.now() + 2000;
-    for (const key of keys) this.handedOver.set(key, until);
+    for (const key of keys) {
+      // A step handed over again (the dispatcher's periodic re-enqueue) is not new work.
+      if (this.seen.has(key)) continue;
+      if (this.seen.size >= 100_000) this.seen.clear();
+      this.seen.add(key);
+      this.handedOver.set(key, until);
+    }
     this.changed();
   }
 
