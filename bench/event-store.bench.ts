@@ -2,6 +2,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
+import { trustedKeys } from '@reprise/audit-log/tree-head';
+import { LogVerifier } from '@reprise/audit-log/verify-log';
 import { SystemClock } from '@reprise/common/clock/system-clock';
 import { SqliteEventStore } from '@reprise/event-store/sqlite/sqlite-event-store';
 import type { MetadataInput } from '@reprise/event-store/event-store.port';
@@ -140,8 +142,14 @@ export async function run(): Promise<void> {
     );
 
     t = performance.now();
-    const verified = await store.verify();
-    line('verify every hash chain', verified.checkedEvents, performance.now() - t);
+    const verifier = new LogVerifier({ tenantId: 'bench', keys: trustedKeys([]) });
+    for (let after = 0; ; ) {
+      const page = await store.readAllCanonical({ afterPosition: after, maxCount: 10_000 });
+      if (page.length === 0) break;
+      for (const entry of page) verifier.add(entry);
+      after = page[page.length - 1].position;
+    }
+    line('verify the log (leaf hashes, revisions, roots)', verifier.finish().checkedEvents, performance.now() - t);
     await store.close();
     console.log('goals: batches >= 50,000 ev/s; one at a time >= 5,000 ev/s; replay >= 250,000 ev/s');
   } finally {

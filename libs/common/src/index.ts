@@ -8,3 +8,5 @@ export * from './http/validation';
 export * from './redis/redis.module';
 export * from './health/health.module';
 export * from './notifications/notifier';
+export * from './config/secrets';
+export * from './config/audit-keys';

@@ -3,6 +3,15 @@ import { EventEmitter } from 'node:events';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
+import { canonicalJson } from '@reprise/audit-log/canonical-json';
+import {
+  LEAF_RULE,
+  leafHashOfParts,
+  LEGACY_CHAIN_RULE,
+  MIGRATED_RULE,
+  type CanonicalLogEntry,
+  type HashRule,
+} from '@reprise/audit-log/leaf';
 import type { Clock } from '@reprise/domain/shared/clock';
 import {
   AppendOptions,
@@ -16,10 +25,10 @@ import {
   revisionMatches,
   Subscription,
   SubscriptionOptions,
-  VerifyResult,
   WrongExpectedVersionError,
+  type LegacyEventMigration,
+  type MigratableEventStore,
 } from '../event-store.port';
-import { canonicalJson, chainHash, GENESIS_HASH } from '../hash-chain';
 import { PollingSubscription } from '../polling-subscription';
 
 export interface SqliteEventStoreOptions {
@@ -30,20 +39,8 @@ export interface SqliteEventStoreOptions {
   pollIntervalMs?: number;
 }
 
-const COLUMNS = 'position, id, stream, revision, type, data, metadata, prev_hash, hash';
-type RawRow = [number, string, string, number, string, string, string, string, string];
-
-interface Row {
-  position: number;
-  id: string;
-  stream: string;
-  revision: number;
-  type: string;
-  data: string;
-  metadata: string;
-  prev_hash: string;
-  hash: string;
-}
+const COLUMNS = 'position, id, stream, revision, type, data, metadata, prev_hash, hash, hash_rule';
+type RawRow = [number, string, string, number, string, string, string, string, string, HashRule | null];
 
 interface PendingAppend {
   stream: string;
@@ -59,8 +56,12 @@ interface PendingAppend {
  * transactions and wait for the write lock (busy timeout). Appends that arrive in the same tick are
  * committed together in one transaction (group commit); each keeps its own expected-revision check
  * through a savepoint, so one conflicting append never fails its neighbours.
+ *
+ * Each row records its RFC 9162 leaf hash (`hash`, rule `hash_rule` NULL = `reprise-leaf/1`). A file
+ * written before the log keeps its rows' per-stream chain hashes (`reprise-chain/0`) until
+ * `migrateLegacyEvents` rewrites them once under `reprise-migrated/0`.
  */
-export class SqliteEventStore implements EventStore {
+export class SqliteEventStore implements EventStore, MigratableEventStore {
   readonly db: Database.Database;
   private readonly clock: Clock;
   private readonly pollIntervalMs: number;
@@ -71,8 +72,8 @@ export class SqliteEventStore implements EventStore {
   private readonly subscriptions = new Set<PollingSubscription>();
 
   private readonly stmt: {
-    head: Database.Statement<[string], { revision: number; hash: string }>;
-    insert: Database.Statement<[string, string, number, string, string, string, string, string]>;
+    head: Database.Statement<[string], { revision: number }>;
+    insert: Database.Statement<[string, string, number, string, string, string, string]>;
     readStream: Database.Statement<[string, number, number], RawRow>;
     readAll: Database.Statement<[number, number], RawRow>;
     headPosition: Database.Statement<[], { position: number | null }>;
@@ -93,11 +94,9 @@ export class SqliteEventStore implements EventStore {
     this.appended.setMaxListeners(0);
     this.migrate();
     this.stmt = {
-      head: this.db.prepare(
-        'SELECT revision, hash FROM events WHERE stream = ? ORDER BY revision DESC LIMIT 1',
-      ),
+      head: this.db.prepare('SELECT revision FROM events WHERE stream = ? ORDER BY revision DESC LIMIT 1'),
       insert: this.db.prepare(
-        'INSERT INTO events (id, stream, revision, type, data, metadata, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+        "INSERT INTO events (id, stream, revision, type, data, metadata, prev_hash, hash, hash_rule) VALUES (?, ?, ?, ?, ?, ?, '', ?, NULL)",
       ),
       readStream: this.db
         .prepare<[string, number, number], RawRow>(
@@ -131,6 +130,7 @@ export class SqliteEventStore implements EventStore {
         metadata  TEXT NOT NULL,
         prev_hash TEXT NOT NULL,
         hash      TEXT NOT NULL,
+        hash_rule TEXT,
         UNIQUE (stream, revision)
       );
       CREATE TABLE IF NOT EXISTS checkpoints (
@@ -139,6 +139,10 @@ export class SqliteEventStore implements EventStore {
         updated_at TEXT NOT NULL
       );
     `);
+    // A file written before the log: its rows are per-stream chain hashes (rule reprise-chain/0).
+    const columns = this.db.prepare('PRAGMA table_info(events)').all() as { name: string }[];
+    if (!columns.some((c) => c.name === 'hash_rule'))
+      this.db.exec(`ALTER TABLE events ADD COLUMN hash_rule TEXT DEFAULT '${LEGACY_CHAIN_RULE}'`);
   }
 
   append(stream: string, events: NewEvent[], options: AppendOptions): Promise<AppendResult> {
@@ -191,7 +195,6 @@ export class SqliteEventStore implements EventStore {
     if (!revisionMatches(item.options.expectedRevision, current)) {
       throw new WrongExpectedVersionError(item.stream, item.options.expectedRevision, current);
     }
-    let prevHash = head ? head.hash : GENESIS_HASH;
     let revision = current;
     let position = 0;
     const recordedAt = this.clock.now().toISOString();
@@ -215,18 +218,9 @@ export class SqliteEventStore implements EventStore {
         : shared;
       const metadataJson = event.metadata ? canonicalJson(metadata) : sharedJson;
       const dataJson = canonicalJson(event.data ?? {});
-      const hash = chainHash(prevHash, event.type, dataJson, metadataJson);
       const id = this.nextId();
-      const info = this.stmt.insert.run(
-        id,
-        item.stream,
-        revision,
-        event.type,
-        dataJson,
-        metadataJson,
-        prevHash,
-        hash,
-      );
+      const hash = leafHashOfParts(LEAF_RULE, id, item.stream, revision, event.type, dataJson, metadataJson);
+      const info = this.stmt.insert.run(id, item.stream, revision, event.type, dataJson, metadataJson, hash);
       position = Number(info.lastInsertRowid);
       written.push({
         id,
@@ -237,9 +231,7 @@ export class SqliteEventStore implements EventStore {
         data: event.data ?? {},
         metadata,
         hash,
-        prevHash,
       });
-      prevHash = hash;
     }
     return { nextRevision: revision, position, events: written };
   }
@@ -259,7 +251,7 @@ export class SqliteEventStore implements EventStore {
   }
 
   private toRecorded(row: RawRow): RecordedEvent {
-    return {
+    const event: RecordedEvent = {
       id: row[1],
       stream: row[2],
       revision: row[3],
@@ -268,8 +260,26 @@ export class SqliteEventStore implements EventStore {
       data: JSON.parse(row[5]),
       metadata: JSON.parse(row[6]),
       hash: row[8],
-      prevHash: row[7],
     };
+    if (row[9]) event.hashRule = row[9];
+    if (row[9] === LEGACY_CHAIN_RULE) event.prevHash = row[7];
+    return event;
+  }
+
+  private toCanonical(row: RawRow): CanonicalLogEntry {
+    const entry: CanonicalLogEntry = {
+      id: row[1],
+      stream: row[2],
+      revision: row[3],
+      position: row[0],
+      type: row[4],
+      dataJson: row[5],
+      metadataJson: row[6],
+      hash: row[8],
+    };
+    if (row[9]) entry.hashRule = row[9];
+    if (row[9] === LEGACY_CHAIN_RULE) entry.prevHash = row[7];
+    return entry;
   }
 
   async readStream(stream: string, options: ReadStreamOptions = {}): Promise<RecordedEvent[]> {
@@ -291,20 +301,26 @@ export class SqliteEventStore implements EventStore {
   }
 
   readAllSync(options: ReadAllOptions = {}): RecordedEvent[] {
+    return this.rawRows(options).map((row) => this.toRecorded(row));
+  }
+
+  async readAllCanonical(options: ReadAllOptions = {}): Promise<CanonicalLogEntry[]> {
+    return this.rawRows(options).map((row) => this.toCanonical(row));
+  }
+
+  private rawRows(options: ReadAllOptions): RawRow[] {
     const after = options.afterPosition ?? 0;
     const max = options.maxCount ?? -1;
     const prefixes = options.streamPrefixes?.filter(Boolean) ?? [];
-    if (prefixes.length === 0) return this.stmt.readAll.all(after, max).map((row) => this.toRecorded(row));
+    if (prefixes.length === 0) return this.stmt.readAll.all(after, max);
     const where = prefixes.map(() => 'substr(stream, 1, ?) = ?').join(' OR ');
     const params: (string | number)[] = [after];
     for (const p of prefixes) params.push(p.length, p);
     params.push(max);
-    return (
-      this.db
-        .prepare(`SELECT ${COLUMNS} FROM events WHERE position > ? AND (${where}) ORDER BY position LIMIT ?`)
-        .raw(true)
-        .all(...params) as RawRow[]
-    ).map((row) => this.toRecorded(row));
+    return this.db
+      .prepare(`SELECT ${COLUMNS} FROM events WHERE position > ? AND (${where}) ORDER BY position LIMIT ?`)
+      .raw(true)
+      .all(...params) as RawRow[];
   }
 
   async headPosition(): Promise<number> {
@@ -332,36 +348,41 @@ export class SqliteEventStore implements EventStore {
     return subscription;
   }
 
-  async verify(stream?: string, options: { streamPrefixes?: string[] } = {}): Promise<VerifyResult> {
-    const rows = stream
-      ? (this.db
-          .prepare('SELECT * FROM events WHERE stream = ? ORDER BY revision')
-          .iterate(stream) as IterableIterator<Row>)
-      : (this.db.prepare('SELECT * FROM events ORDER BY position').iterate() as IterableIterator<Row>);
-    const heads = new Map<string, { revision: number; hash: string }>();
-    let checked = 0;
-    for (const row of rows) {
-      if (options.streamPrefixes?.length && !options.streamPrefixes.some((p) => row.stream.startsWith(p)))
-        continue;
-      checked += 1;
-      const head = heads.get(row.stream) ?? { revision: -1, hash: GENESIS_HASH };
-      let reason: string | undefined;
-      if (row.revision !== head.revision + 1)
-        reason = `revision ${head.revision + 1} is missing (an event was removed)`;
-      else if (row.prev_hash !== head.hash)
-        reason = 'previous-hash link broken (an event was removed or reordered)';
-      else if (chainHash(row.prev_hash, row.type, row.data, row.metadata) !== row.hash)
-        reason = 'hash does not match the event content (data or metadata changed)';
-      if (reason) {
-        return {
-          valid: false,
-          checkedEvents: checked,
-          firstInvalid: { stream: row.stream, revision: row.revision, position: row.position, reason },
-        };
+  async legacyEventCount(): Promise<number> {
+    return (
+      this.db.prepare('SELECT COUNT(*) AS n FROM events WHERE hash_rule = ?').get(LEGACY_CHAIN_RULE) as {
+        n: number;
       }
-      heads.set(row.stream, { revision: row.revision, hash: row.hash });
-    }
-    return { valid: true, checkedEvents: checked };
+    ).n;
+  }
+
+  async logEpoch(): Promise<number> {
+    return this.db.pragma('user_version', { simple: true }) as number;
+  }
+
+  async migrateLegacyEvents(migration: LegacyEventMigration): Promise<number> {
+    const legacy = this.db
+      .prepare(`SELECT ${COLUMNS} FROM events WHERE hash_rule = ? ORDER BY position`)
+      .raw(true);
+    const update = this.db.prepare(
+      "UPDATE events SET data = ?, hash = ?, prev_hash = '', hash_rule = ? WHERE position = ? AND hash = ?",
+    );
+    return this.db
+      .transaction(() => {
+        let migrated = 0;
+        for (const row of legacy.iterate(LEGACY_CHAIN_RULE) as IterableIterator<RawRow>) {
+          const [position, id, stream, revision, type, data, metadata, , hash] = row;
+          if (migration.verifiedHashes.get(position) !== hash)
+            throw new Error(`event ${position} changed since its pre-log chain was verified: migration aborted`);
+          const newData = migration.newData.has(position) ? canonicalJson(migration.newData.get(position)) : data;
+          const leaf = leafHashOfParts(MIGRATED_RULE, id, stream, revision, type, newData, metadata);
+          update.run(newData, leaf, MIGRATED_RULE, position, hash);
+          migrated += 1;
+        }
+        if (migrated) this.db.pragma(`user_version = ${(this.db.pragma('user_version', { simple: true }) as number) + 1}`);
+        return migrated;
+      })
+      .immediate();
   }
 
   async ping(): Promise<void> {
