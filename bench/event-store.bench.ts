@@ -143,13 +143,17 @@ export async function run(): Promise<void> {
 
     t = performance.now();
     const verifier = new LogVerifier({ tenantId: 'bench', keys: trustedKeys([]) });
-    for (let after = 0; ; ) {
+    for (let after = 0; ;) {
       const page = await store.readAllCanonical({ afterPosition: after, maxCount: 10_000 });
       if (page.length === 0) break;
       for (const entry of page) verifier.add(entry);
       after = page[page.length - 1].position;
     }
-    line('verify the log (leaf hashes, revisions, roots)', verifier.finish().checkedEvents, performance.now() - t);
+    line(
+      'verify the log (leaf hashes, revisions, roots)',
+      verifier.finish().checkedEvents,
+      performance.now() - t,
+    );
     await store.close();
     console.log('goals: batches >= 50,000 ev/s; one at a time >= 5,000 ev/s; replay >= 250,000 ev/s');
   } finally {

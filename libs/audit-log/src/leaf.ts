@@ -74,7 +74,11 @@ export function leafHashOfParts(
   metadataJson: string,
 ): string {
   // U+0000 is the single byte 0x00 in UTF-8: the RFC 9162 leaf prefix.
-  return hash('sha256', `\u0000${leafEntryText(rule, id, stream, revision, type, dataJson, metadataJson)}`, 'hex');
+  return hash(
+    'sha256',
+    `\u0000${leafEntryText(rule, id, stream, revision, type, dataJson, metadataJson)}`,
+    'hex',
+  );
 }
 
 /** RFC 9162 leaf hash (hex) of an event, from its content (never from its stored hash). */
@@ -103,7 +107,12 @@ export function leafHashOfCanonical(entry: CanonicalLogEntry): string {
 }
 
 /** The pre-log per-stream chain (rule `reprise-chain/0`): sha256(prevHash \n type \n data \n metadata). */
-export function legacyChainHash(prevHash: string, type: string, dataJson: string, metadataJson: string): string {
+export function legacyChainHash(
+  prevHash: string,
+  type: string,
+  dataJson: string,
+  metadataJson: string,
+): string {
   return hash('sha256', `${prevHash}\n${type}\n${dataJson}\n${metadataJson}`, 'hex');
 }
 

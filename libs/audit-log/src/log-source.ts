@@ -2,7 +2,11 @@ import type { CanonicalLogEntry, LogEntry } from './leaf';
 
 /** What reading a log needs from an event store (structurally: any EventStore is one). */
 export interface LogSource {
-  readAll(options: { afterPosition?: number; maxCount?: number; streamPrefixes?: string[] }): Promise<LogEntry[]>;
+  readAll(options: {
+    afterPosition?: number;
+    maxCount?: number;
+    streamPrefixes?: string[];
+  }): Promise<LogEntry[]>;
   readAllCanonical?(options: {
     afterPosition?: number;
     maxCount?: number;
@@ -18,7 +22,7 @@ export async function* readLog(
 ): AsyncGenerator<LogEntry | CanonicalLogEntry> {
   const pageSize = options.pageSize ?? 5000;
   const until = options.until ?? Number.MAX_SAFE_INTEGER;
-  for (let after = 0; ; ) {
+  for (let after = 0; ;) {
     const query = { afterPosition: after, maxCount: pageSize, streamPrefixes };
     const page = source.readAllCanonical ? await source.readAllCanonical(query) : await source.readAll(query);
     for (const entry of page) {

@@ -48,7 +48,8 @@ export function splitPoint(n: number): number {
   return k;
 }
 
-const isPowerOfTwo = (n: number): boolean => n >= 1 && Number.isInteger(Math.log2(n)) && 2 ** Math.log2(n) === n;
+const isPowerOfTwo = (n: number): boolean =>
+  n >= 1 && Number.isInteger(Math.log2(n)) && 2 ** Math.log2(n) === n;
 
 /**
  * Anything that can give MTH(D[start:end]) for the ranges the RFC recursion asks for: an in-memory
@@ -70,7 +71,10 @@ export function subtreeByRecursion(
   if (isPowerOfTwo(n) && start % n === 0) return complete(Math.log2(n), start / n);
   if (n === 1) return complete(0, start);
   const k = splitPoint(n);
-  return nodeHash(subtreeByRecursion(start, start + k, complete), subtreeByRecursion(start + k, end, complete));
+  return nodeHash(
+    subtreeByRecursion(start, start + k, complete),
+    subtreeByRecursion(start + k, end, complete),
+  );
 }
 
 /** A tree over leaf hashes held in memory; complete subtrees are cached as they are computed. */
@@ -151,7 +155,8 @@ const odd = (x: number) => x % 2 === 1;
 
 /** RFC 9162 §2.1.3.2: does `path` prove that `leaf` is at `index` in the tree of `size` with `root`? */
 export function verifyInclusion(leaf: Hash, index: number, size: number, path: Hash[], root: Hash): boolean {
-  if (!(Number.isSafeInteger(index) && Number.isSafeInteger(size) && index >= 0 && index < size)) return false;
+  if (!(Number.isSafeInteger(index) && Number.isSafeInteger(size) && index >= 0 && index < size))
+    return false;
   let fn = index;
   let sn = size - 1;
   let r = leaf;

@@ -26,7 +26,9 @@ function mth(d: Hash[]): Hash {
 function path(m: number, d: Hash[]): Hash[] {
   if (d.length === 1) return [];
   const s = k(d.length);
-  return m < s ? [...path(m, d.slice(0, s)), mth(d.slice(s))] : [...path(m - s, d.slice(s)), mth(d.slice(0, s))];
+  return m < s
+    ? [...path(m, d.slice(0, s)), mth(d.slice(s))]
+    : [...path(m - s, d.slice(s)), mth(d.slice(0, s))];
 }
 function subproof(m: number, d: Hash[], b: boolean): Hash[] {
   if (m === d.length) return b ? [] : [mth(d)];
@@ -108,12 +110,12 @@ const VECTOR_CONSISTENCY = [
 ];
 
 const leavesArb = (min: number, max: number) =>
-  fc.array(fc.uint8Array({ maxLength: 24 }), { minLength: min, maxLength: max }).map((entries) =>
-    entries.map((e) => leafHash(e)),
-  );
+  fc
+    .array(fc.uint8Array({ maxLength: 24 }), { minLength: min, maxLength: max })
+    .map((entries) => entries.map((e) => leafHash(e)));
 const flipBit = (h: Hash, bit: number): Hash => {
   const copy = Buffer.from(h);
-  copy[Math.floor(bit / 8) % copy.length] ^= 1 << bit % 8;
+  copy[Math.floor(bit / 8) % copy.length] ^= 1 << (bit % 8);
   return copy;
 };
 
@@ -130,9 +132,9 @@ describe('Merkle tree (RFC 9162 §2.1)', () => {
     for (const v of VECTOR_INCLUSION) {
       const proof = inclusionProof(vectorTree, v.index, v.size);
       expect(proof.map(toHex)).toEqual(v.path);
-      expect(verifyInclusion(vectorLeaves[v.index], v.index, v.size, proof, fromHex(VECTOR_ROOTS[v.size]))).toBe(
-        true,
-      );
+      expect(
+        verifyInclusion(vectorLeaves[v.index], v.index, v.size, proof, fromHex(VECTOR_ROOTS[v.size])),
+      ).toBe(true);
     }
   });
 
@@ -168,9 +170,9 @@ describe('Merkle tree (RFC 9162 §2.1)', () => {
         leavesArb(1, 200).chain((leaves) =>
           fc.tuple(
             fc.constant(leaves),
-            fc.integer({ min: 1, max: leaves.length }).chain((n) =>
-              fc.tuple(fc.constant(n), fc.integer({ min: 0, max: n - 1 })),
-            ),
+            fc
+              .integer({ min: 1, max: leaves.length })
+              .chain((n) => fc.tuple(fc.constant(n), fc.integer({ min: 0, max: n - 1 }))),
             fc.nat(255),
           ),
         ),
@@ -205,9 +207,9 @@ describe('Merkle tree (RFC 9162 §2.1)', () => {
         leavesArb(1, 200).chain((leaves) =>
           fc.tuple(
             fc.constant(leaves),
-            fc.integer({ min: 1, max: leaves.length }).chain((n) =>
-              fc.tuple(fc.integer({ min: 1, max: n }), fc.constant(n)),
-            ),
+            fc
+              .integer({ min: 1, max: leaves.length })
+              .chain((n) => fc.tuple(fc.integer({ min: 1, max: n }), fc.constant(n))),
             fc.nat(255),
           ),
         ),

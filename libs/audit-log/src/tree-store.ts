@@ -28,7 +28,9 @@ export class MerkleTreeStore {
   }
 
   static reset(db: Database.Database): void {
-    db.exec('DROP TABLE IF EXISTS merkle_leaves; DROP TABLE IF EXISTS merkle_nodes; DROP TABLE IF EXISTS merkle_logs;');
+    db.exec(
+      'DROP TABLE IF EXISTS merkle_leaves; DROP TABLE IF EXISTS merkle_nodes; DROP TABLE IF EXISTS merkle_logs;',
+    );
   }
 
   private readonly stmt: {
@@ -101,7 +103,9 @@ export class MerkleTreeStore {
 
   /** Every log with its size. */
   logs(): { log: string; size: number }[] {
-    return this.db.prepare<[], { log: string; size: number }>('SELECT log, size FROM merkle_logs ORDER BY log').all();
+    return this.db
+      .prepare<[], { log: string; size: number }>('SELECT log, size FROM merkle_logs ORDER BY log')
+      .all();
   }
 
   /** The tree of one log as it is now (or as it was at `size`). */

@@ -44,6 +44,8 @@ export interface LogVerification {
     checked: number;
     /** The largest head whose signature and root both verify. */
     latestVerified: TreeHead | null;
+    /** Each head checked, smallest first: whether the log still gives it (signature and root). */
+    results: { treeSize: number; rootHash: string; valid: boolean; reason?: string }[];
   };
   /** Events after the latest verified head: not under any signature yet. */
   unsignedEvents: number;
@@ -104,7 +106,15 @@ export class LogVerifier {
     const index = this.count;
     const rule = ruleOf(entry);
     this.rules[rule] = (this.rules[rule] ?? 0) + 1;
-    const leaf = leafHashOfParts(rule, entry.id, entry.stream, entry.revision, entry.type, dataJson, metadataJson);
+    const leaf = leafHashOfParts(
+      rule,
+      entry.id,
+      entry.stream,
+      entry.revision,
+      entry.type,
+      dataJson,
+      metadataJson,
+    );
     this.push(leaf, entry.position, entry.stream, entry.revision);
 
     const state = this.streams.get(entry.stream);
@@ -125,7 +135,12 @@ export class LogVerifier {
           : `revision ${entry.revision} of ${entry.stream} comes after revision ${expectedRevision - 1} (events were reordered or duplicated)`,
       );
     } else {
-      const stored = storedHashProblem(entry, leaf, { dataJson, metadataJson }, state?.storedHash ?? GENESIS_HASH);
+      const stored = storedHashProblem(
+        entry,
+        leaf,
+        { dataJson, metadataJson },
+        state?.storedHash ?? GENESIS_HASH,
+      );
       if (stored) problem(stored);
       else {
         const metadata = canonical ? (JSON.parse(metadataJson) as { tenantId?: string }) : entry.metadata;
@@ -201,47 +216,20 @@ export class LogVerifier {
     let latestVerified: TreeHead | null = null;
     let lastGood = 0;
     let checked = 0;
+    const results: LogVerification['heads']['results'] = [];
     for (const record of heads) {
       const head = record.head;
       checked += 1;
-      const signatureProblem =
-        head.tenantId !== this.options.tenantId
-          ? `tree head of size ${head.treeSize} is for tenant ${head.tenantId}`
-          : headSignatureProblem(head, this.options.keys);
-      if (signatureProblem) {
-        const at = record.leafIndex ?? Math.min(head.treeSize, this.count);
-        this.report({
-          leafIndex: at,
-          ...this.at(at),
-          reason: signatureProblem,
-          located: 'exact',
-        });
-        continue;
-      }
-      if (head.treeSize > this.count) {
-        this.report({
-          leafIndex: this.count,
-          seq: null,
-          reason: `the log holds ${this.count} events but a signed tree head covers ${head.treeSize}: events ${this.count} to ${head.treeSize - 1} are missing (the log was truncated)`,
-          located: 'exact',
-        });
-        continue;
-      }
-      const root = (snapshots.get(head.treeSize) as CompactRange).root();
-      if (toHex(root) !== head.rootHash) {
-        this.report(this.locateMismatch(record, lastGood, snapshots));
-        continue;
-      }
-      if (record.leafIndex !== null && record.leafIndex < head.treeSize) {
-        this.report({
-          leafIndex: record.leafIndex,
-          ...this.at(record.leafIndex),
-          reason: `the tree head of size ${head.treeSize} is recorded at leaf ${record.leafIndex}: events before it were removed`,
-          located: 'exact',
-        });
-        continue;
-      }
-      if (head.treeSize >= lastGood) {
+      const before = this.problems.length;
+      this.checkHead(record, snapshots, lastGood);
+      const problem = this.problems.length > before ? this.problems[this.problems.length - 1] : null;
+      results.push({
+        treeSize: head.treeSize,
+        rootHash: head.rootHash,
+        valid: !problem,
+        ...(problem ? { reason: problem.reason } : {}),
+      });
+      if (!problem && head.treeSize >= lastGood) {
         lastGood = head.treeSize;
         latestVerified = stripHead(head);
       }
@@ -261,10 +249,52 @@ export class LogVerifier {
       checkedEvents: this.count,
       ...(problems.length ? { firstInvalid: problems[0] } : {}),
       problems,
-      heads: { checked, latestVerified },
+      heads: { checked, latestVerified, results },
       unsignedEvents: this.count - (latestVerified?.treeSize ?? 0),
       rules: this.rules,
     };
+  }
+
+  /** Checks one head; reports its problem (at most one). */
+  private checkHead(record: HeadRecord, snapshots: Map<number, CompactRange>, lastGood: number): void {
+    const head = record.head;
+    const signatureProblem =
+      head.tenantId !== this.options.tenantId
+        ? `tree head of size ${head.treeSize} is for tenant ${head.tenantId}`
+        : headSignatureProblem(head, this.options.keys);
+    if (signatureProblem) {
+      const at = record.leafIndex ?? Math.min(head.treeSize, this.count);
+      this.report({
+        leafIndex: at,
+        ...this.at(at),
+        reason: signatureProblem,
+        located: 'exact',
+      });
+      return;
+    }
+    if (head.treeSize > this.count) {
+      this.report({
+        leafIndex: this.count,
+        seq: null,
+        reason: `the log holds ${this.count} events but a signed tree head covers ${head.treeSize}: events ${this.count} to ${head.treeSize - 1} are missing (the log was truncated)`,
+        located: 'exact',
+      });
+      return;
+    }
+    const root = (snapshots.get(head.treeSize) as CompactRange).root();
+    if (toHex(root) !== head.rootHash) {
+      this.report(this.locateMismatch(record, lastGood, snapshots));
+      return;
+    }
+    if (record.leafIndex !== null && record.leafIndex < head.treeSize) {
+      this.report({
+        leafIndex: record.leafIndex,
+        ...this.at(record.leafIndex),
+        reason: `the tree head of size ${head.treeSize} is recorded at leaf ${record.leafIndex}: events before it were removed`,
+        located: 'exact',
+      });
+      return;
+    }
   }
 
   /** Heads from the log and from outside, one per (size, root, signature), smallest first. */
@@ -279,7 +309,11 @@ export class LogVerifier {
       if (!byKey.has(key)) {
         byKey.set(key, { head, leafIndex: null });
         const recorded = this.headRecords.some((r) => r.head.treeSize === head.treeSize);
-        if (!recorded && !headSignatureProblem(head, this.options.keys) && head.tenantId === this.options.tenantId)
+        if (
+          !recorded &&
+          !headSignatureProblem(head, this.options.keys) &&
+          head.tenantId === this.options.tenantId
+        )
           this.report({
             leafIndex: Math.min(head.treeSize, this.count),
             seq: this.seqOf(Math.min(head.treeSize, this.count)),
@@ -325,13 +359,14 @@ export class LogVerifier {
           const now = (j: number) => (j < this.count ? this.leaf(j) : null);
           const was = (j: number) => (j < head.treeSize ? original(j) : null);
           const same = (a: Hash | null, b: Hash | null) => !!a && !!b && a.equals(b);
-          const reason = same(now(i), was(i + 1)) && same(now(i + 1), was(i))
-            ? `events at leaves ${i} and ${i + 1} were swapped (reordered)`
-            : same(now(i), was(i + 1))
-              ? `the event at leaf ${i} (leaf hash ${toHex(original(i))}) was removed`
-              : same(now(i + 1), was(i))
-                ? `an event was inserted at leaf ${i}`
-                : `the event at leaf ${i} was changed and its hashes recomputed (signed leaf hash ${toHex(original(i))})`;
+          const reason =
+            same(now(i), was(i + 1)) && same(now(i + 1), was(i))
+              ? `events at leaves ${i} and ${i + 1} were swapped (reordered)`
+              : same(now(i), was(i + 1))
+                ? `the event at leaf ${i} (leaf hash ${toHex(original(i))}) was removed`
+                : same(now(i + 1), was(i))
+                  ? `an event was inserted at leaf ${i}`
+                  : `the event at leaf ${i} was changed and its hashes recomputed (signed leaf hash ${toHex(original(i))})`;
           return {
             leafIndex: i,
             ...this.at(i),
@@ -363,7 +398,10 @@ function stripHead(head: TreeHead): TreeHead {
 }
 
 /** Verifies a whole list of events (in global order) at once. */
-export function verifyLog(entries: Iterable<LogEntry | CanonicalLogEntry>, options: VerifyLogOptions): LogVerification {
+export function verifyLog(
+  entries: Iterable<LogEntry | CanonicalLogEntry>,
+  options: VerifyLogOptions,
+): LogVerification {
   const verifier = new LogVerifier(options);
   for (const entry of entries) verifier.add(entry);
   return verifier.finish();

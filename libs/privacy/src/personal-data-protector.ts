@@ -1,8 +1,4 @@
-import {
-  ERASED,
-  PERSON_FIELDS,
-  type PersonalDataDeclaration,
-} from '@reprise/domain/shared/personal-data';
+import { ERASED, PERSON_FIELDS, type PersonalDataDeclaration } from '@reprise/domain/shared/personal-data';
 import { isEnvelope, seal, subjectOf, unseal } from './envelope';
 import type { SubjectKeys } from './subject-keys';
 

@@ -58,7 +58,9 @@ export class SqliteSubjectKeys implements SubjectKeys {
   }
 
   private index(tenantId: string, email: string): Buffer {
-    return createHmac('sha256', this.indexKey).update(`${tenantId}\n${normaliseEmail(email)}`).digest();
+    return createHmac('sha256', this.indexKey)
+      .update(`${tenantId}\n${normaliseEmail(email)}`)
+      .digest();
   }
 
   private wrap(subjectId: string, key: Buffer): Buffer {

@@ -70,7 +70,9 @@ export class ActivationViews implements OnApplicationBootstrap, OnApplicationShu
 
   /** After an erasure: the tenant's activations folded again from the store (the person reads `erased`). */
   private async refold(tenantId: string): Promise<void> {
-    for (const stream of [...this.states.keys()].filter((s) => s.startsWith(streams.tenantPrefix(tenantId)))) {
+    for (const stream of [...this.states.keys()].filter((s) =>
+      s.startsWith(streams.tenantPrefix(tenantId)),
+    )) {
       let state: ActivationState = initialActivationState();
       const events = await this.store.readStream(stream);
       for (const e of events) state = evolveActivation(state, e as unknown as ActivationEvent);

@@ -124,7 +124,10 @@ export class AuditLogService {
       publicKey: publicKeyPem(this.keys.signing.publicKey),
       algorithm: 'Ed25519',
       format: 'spki-pem',
-      trustedKeys: [...this.keys.trusted.entries()].map(([keyId, key]) => ({ keyId, publicKey: publicKeyPem(key) })),
+      trustedKeys: [...this.keys.trusted.entries()].map(([keyId, key]) => ({
+        keyId,
+        publicKey: publicKeyPem(key),
+      })),
     };
   }
 
@@ -165,8 +168,15 @@ export class AuditLogService {
         `event ${seq} is leaf ${leaf.index}; the latest signed tree head covers ${head.treeSize} events. A head is signed every interval while the log grows: ask again then`,
         { leafIndex: leaf.index, treeSize: head.treeSize },
       );
-    const [event] = await this.raw.readAll({ afterPosition: seq - 1, maxCount: 1, streamPrefixes: tenantLogPrefixes(tenantId) });
-    const leafHash = event && event.position === seq ? leafHashOf(event) : toHex(this.trees.leafHash(tenantId, leaf.index) as Buffer);
+    const [event] = await this.raw.readAll({
+      afterPosition: seq - 1,
+      maxCount: 1,
+      streamPrefixes: tenantLogPrefixes(tenantId),
+    });
+    const leafHash =
+      event && event.position === seq
+        ? leafHashOf(event)
+        : toHex(this.trees.leafHash(tenantId, leaf.index) as Buffer);
     const path = this.trees.inclusionProof(tenantId, leaf.index, head.treeSize);
     const rule = event ? ruleOf(event) : 'reprise-leaf/1';
     return {
@@ -224,7 +234,14 @@ export class AuditLogService {
         ? `this tree head is for tenant ${head.tenantId}, not yours`
         : headSignatureProblem(head, this.keys.trusted);
     const latest = (await this.heads(tenantId)).at(-1)?.head ?? null;
-    if (signature) return { valid: false, reason: signature, checkedEvents: 0, treeSize: head.treeSize, latestTreeHead: latest };
+    if (signature)
+      return {
+        valid: false,
+        reason: signature,
+        checkedEvents: 0,
+        treeSize: head.treeSize,
+        latestTreeHead: latest,
+      };
     const result = await this.verify(tenantId, [head]);
     const consistency =
       result.valid && latest && latest.treeSize >= head.treeSize
@@ -246,19 +263,30 @@ export class AuditLogService {
     const last = events[events.length - 1];
     const heads = await this.heads(tenantId);
     const latest = heads.at(-1);
-    if (!latest) return { status: 'not-yet-signed', treeHead: null, lastEvent: null, inclusion: null, uncoveredEvents: events.length };
+    if (!latest)
+      return {
+        status: 'not-yet-signed',
+        treeHead: null,
+        lastEvent: null,
+        inclusion: null,
+        uncoveredEvents: events.length,
+      };
     await this.treeReaches(Math.max(last.position, latest.seq));
     const { head } = latest;
     const problems: string[] = [];
     const signature = headSignatureProblem(head, this.keys.trusted);
     if (signature) problems.push(signature);
-    else if (this.trees.size(tenantId) < head.treeSize || this.trees.rootHex(tenantId, head.treeSize) !== head.rootHash)
+    else if (
+      this.trees.size(tenantId) < head.treeSize ||
+      this.trees.rootHex(tenantId, head.treeSize) !== head.rootHash
+    )
       problems.push(`the audit log no longer matches the signed tree head of size ${head.treeSize}`);
     let uncovered = 0;
     let expected = 0;
     for (const event of events) {
       const leaf = this.trees.leafOf(event.position);
-      if (event.revision !== expected) problems.push(`revision ${expected} of the activation is missing or out of order`);
+      if (event.revision !== expected)
+        problems.push(`revision ${expected} of the activation is missing or out of order`);
       expected = event.revision + 1;
       if (!leaf || leaf.log !== tenantId) {
         problems.push(`event ${event.position} is not in the tenant's log`);
@@ -267,9 +295,14 @@ export class AuditLogService {
       if (leaf.index >= head.treeSize) uncovered += 1;
       const hash = leafHashOf(event);
       const logged = this.trees.leafHash(tenantId, leaf.index);
-      if (!logged || toHex(logged) !== hash) problems.push(`event ${event.position} (${event.type}) does not match its leaf in the log: it was changed`);
+      if (!logged || toHex(logged) !== hash)
+        problems.push(
+          `event ${event.position} (${event.type}) does not match its leaf in the log: it was changed`,
+        );
       else if (ruleOf(event) !== 'reprise-chain/0' && event.hash !== hash)
-        problems.push(`event ${event.position} (${event.type}) does not match the hash recorded when it was written`);
+        problems.push(
+          `event ${event.position} (${event.type}) does not match the hash recorded when it was written`,
+        );
     }
     const lastLeaf = this.trees.leafOf(last.position);
     let inclusion: ActivationProof['inclusion'] = null;
@@ -280,9 +313,16 @@ export class AuditLogService {
         leafIndex: lastLeaf.index,
         leafHash,
         auditPath: path.map(toHex),
-        verified: verifyInclusion(fromHex(leafHash), lastLeaf.index, head.treeSize, path, fromHex(head.rootHash)),
+        verified: verifyInclusion(
+          fromHex(leafHash),
+          lastLeaf.index,
+          head.treeSize,
+          path,
+          fromHex(head.rootHash),
+        ),
       };
-      if (!inclusion.verified && !problems.length) problems.push('the inclusion proof of the last event does not verify');
+      if (!inclusion.verified && !problems.length)
+        problems.push('the inclusion proof of the last event does not verify');
     }
     return {
       status: problems.length ? 'invalid' : uncovered ? 'partly-signed' : 'verified',

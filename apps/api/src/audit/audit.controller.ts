@@ -70,11 +70,16 @@ export class AuditController {
 
   @Get('events')
   @ApiOperation({
-    summary: "The tenant's whole history in global order, paged; each event's hash is its leaf in the tenant's log",
+    summary:
+      "The tenant's whole history in global order, paged; each event's hash is its leaf in the tenant's log",
     description:
       'Each item says who caused the event (actor, role, request id) and why (correlation and causation ids). Personal data is shown in clear (or `erased`); the log hashes it encrypted, as the export carries it. Pass `nextAfter` as `after` for the next page; null at the end.',
   })
-  @ApiQuery({ name: 'after', required: false, description: 'Return events strictly after this seq (default 0)' })
+  @ApiQuery({
+    name: 'after',
+    required: false,
+    description: 'Return events strictly after this seq (default 0)',
+  })
   @ApiQuery({
     name: 'limit',
     required: false,
@@ -85,7 +90,10 @@ export class AuditController {
     description:
       '{items: [{seq, stream, type, at, data, hash, hashRule, actor, role, requestId, correlationId, causationId, id, revision}], nextAfter}',
   })
-  @ApiResponse({ status: 400, description: 'after or limit is not a valid integer (every invalid field listed)' })
+  @ApiResponse({
+    status: 400,
+    description: 'after or limit is not a valid integer (every invalid field listed)',
+  })
   events(
     @Query('after') after: unknown,
     @Query('limit') limit: unknown,
@@ -116,15 +124,20 @@ export class AuditController {
   @Post('verify')
   @HttpCode(200)
   @ApiOperation({
-    summary: 'Is today\'s log consistent with a tree head the auditor kept?',
+    summary: "Is today's log consistent with a tree head the auditor kept?",
     description: `Body: a signed tree head (${HEAD_SHAPE}). Valid when its signature verifies with a trusted key and the log, recomputed, still has its root at its size (and matches every other head). Gives the consistency proof from it to the latest head.`,
   })
   @ApiBody({ description: HEAD_SHAPE, schema: { type: 'object' } })
-  @ApiResponse({ status: 200, description: '{valid, checkedEvents, treeSize, latestTreeHead, consistencyProof?, firstInvalidSeq?, reason?, ...}' })
+  @ApiResponse({
+    status: 200,
+    description:
+      '{valid, checkedEvents, treeSize, latestTreeHead, consistencyProof?, firstInvalidSeq?, reason?, ...}',
+  })
   @ApiResponse({ status: 400, description: 'Not a tree head (every invalid field listed)' })
   verifyAgainst(@Body() body: unknown, @CurrentActor() actor: Actor) {
     const errors = treeHeadShapeProblems(body);
-    if (errors.length) throw validationError('invalid-tree-head', 'the body is not a signed tree head', errors);
+    if (errors.length)
+      throw validationError('invalid-tree-head', 'the body is not a signed tree head', errors);
     return this.log.verifyAgainst(actor.tenantId, body as TreeHead);
   }
 
@@ -139,11 +152,15 @@ export class AuditController {
   @Get('tree-heads')
   @ApiOperation({
     summary: "The tenant's signed tree heads, oldest first",
-    description: 'A head is signed every AUDIT_TREE_HEAD_INTERVAL_SECONDS while the log grows, and at the end of each activation.',
+    description:
+      'A head is signed every AUDIT_TREE_HEAD_INTERVAL_SECONDS while the log grows, and at the end of each activation.',
   })
   @ApiQuery({ name: 'after', required: false, description: 'Only heads of a larger tree size' })
   @ApiQuery({ name: 'limit', required: false, description: `1 to ${MAX_LIMIT} (default ${MAX_LIMIT})` })
-  @ApiResponse({ status: 200, description: '{items: [{tenantId, treeSize, rootHash, timestamp, keyId, signature, seq}], nextAfter}' })
+  @ApiResponse({
+    status: 200,
+    description: '{items: [{tenantId, treeSize, rootHash, timestamp, keyId, signature, seq}], nextAfter}',
+  })
   async heads(@Query('after') after: unknown, @Query('limit') limit: unknown, @CurrentActor() actor: Actor) {
     const errors: FieldError[] = [];
     const afterSize = intParam(after, 'after', -1, 0, Number.MAX_SAFE_INTEGER, errors);
@@ -158,7 +175,9 @@ export class AuditController {
   }
 
   @Get('public-key')
-  @ApiOperation({ summary: 'The Ed25519 public key that verifies the tree heads (and the earlier keys still trusted)' })
+  @ApiOperation({
+    summary: 'The Ed25519 public key that verifies the tree heads (and the earlier keys still trusted)',
+  })
   @ApiResponse({ status: 200, description: '{keyId, publicKey (SPKI PEM), algorithm, format, trustedKeys}' })
   publicKey() {
     return this.log.publicKey();
@@ -172,7 +191,8 @@ export class AuditController {
   @ApiQuery({ name: 'seq', required: true, description: "The event's seq (global position)" })
   @ApiResponse({
     status: 200,
-    description: '{seq, leafIndex, treeSize, leafHash, auditPath: [hex], rootHash, treeHead, hashRule, hashRuleNote, verified}',
+    description:
+      '{seq, leafIndex, treeSize, leafHash, auditPath: [hex], rootHash, treeHead, hashRule, hashRuleNote, verified}',
   })
   @ApiResponse({ status: 400, description: 'seq missing or not an integer' })
   @ApiResponse({ status: 404, description: "No such event in the tenant's log, or no head signed yet" })
@@ -201,7 +221,8 @@ export class AuditController {
 
   @Get('export')
   @ApiOperation({
-    summary: "Streams the tenant's log as NDJSON, for offline verification (`npx reprise-verify`) and archiving",
+    summary:
+      "Streams the tenant's log as NDJSON, for offline verification (`npx reprise-verify`) and archiving",
     description:
       'Lines: a header, every event as stored (personal data encrypted, as hashed; in clear under `readable`) with its leaf index and leaf hash, every signed tree head, the consistency proof between each two heads, an end line.',
   })

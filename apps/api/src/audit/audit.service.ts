@@ -112,7 +112,11 @@ export class AuditService {
     const prefixes = tenantLogPrefixes(tenantId);
     let after = 0;
     for (;;) {
-      const page = await this.raw.readAll({ afterPosition: after, maxCount: pageSize, streamPrefixes: prefixes });
+      const page = await this.raw.readAll({
+        afterPosition: after,
+        maxCount: pageSize,
+        streamPrefixes: prefixes,
+      });
       for (const event of page) {
         if (event.position > head) return;
         yield event;
@@ -160,7 +164,8 @@ export class AuditService {
       last = event.position;
     }
     const heads = (await this.log.heads(tenantId)).filter((h) => h.seq <= last);
-    for (const h of heads) yield { kind: 'tree-head', ...h.head, seq: h.seq, previousTreeSize: h.previousTreeSize };
+    for (const h of heads)
+      yield { kind: 'tree-head', ...h.head, seq: h.seq, previousTreeSize: h.previousTreeSize };
     if (heads.length) await this.readModels.waitFor(last, 10_000);
     const trees = treeStoreOf(this.readModels.db);
     for (let i = 1; i < heads.length; i++) {
@@ -170,6 +175,11 @@ export class AuditService {
       yield { kind: 'consistency', from, to, proof: trees.consistencyProof(tenantId, from, to).map(toHex) };
     }
     const latest = heads.at(-1)?.head;
-    yield { kind: 'end', events: leafIndex, treeSize: latest?.treeSize ?? 0, rootHash: latest?.rootHash ?? null };
+    yield {
+      kind: 'end',
+      events: leafIndex,
+      treeSize: latest?.treeSize ?? 0,
+      rootHash: latest?.rootHash ?? null,
+    };
   }
 }

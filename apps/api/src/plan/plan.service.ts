@@ -28,7 +28,9 @@ export class PlanService {
   ) {}
 
   /** The read model holds them encrypted, as stored: revealed here (`erased` once a person is). */
-  async authorisedPersons(tenantId: string): Promise<{ authorisedPersons: AuthorisedPerson[]; version: number }> {
+  async authorisedPersons(
+    tenantId: string,
+  ): Promise<{ authorisedPersons: AuthorisedPerson[]; version: number }> {
     const row = this.readModels.db
       .prepare<[string], { version: number; authorised_persons: string }>(
         'SELECT version, authorised_persons FROM plans WHERE tenant_id = ?',
@@ -36,7 +38,9 @@ export class PlanService {
       .get(tenantId);
     return row
       ? {
-          authorisedPersons: await this.protector.reveal(JSON.parse(row.authorised_persons) as AuthorisedPerson[]),
+          authorisedPersons: await this.protector.reveal(
+            JSON.parse(row.authorised_persons) as AuthorisedPerson[],
+          ),
           version: row.version,
         }
       : { authorisedPersons: [], version: -1 };
@@ -60,7 +64,9 @@ export class PlanService {
     return { authorisedPersons: result.state.authorisedPersons, version: result.version };
   }
 
-  async plan(tenantId: string): Promise<PlanView & { authorisedPersons: AuthorisedPerson[]; version: number }> {
+  async plan(
+    tenantId: string,
+  ): Promise<PlanView & { authorisedPersons: AuthorisedPerson[]; version: number }> {
     const servers = this.estate.allServers(tenantId).filter((s) => s.status === 'active');
     return { ...computePlan(servers), ...(await this.authorisedPersons(tenantId)) };
   }

@@ -24,15 +24,23 @@ export class PrivacyController {
   })
   @ApiResponse({ status: 200, description: '{status: "erased", subjectId, erasedAt, seq}' })
   @ApiResponse({ status: 400, description: 'email is not an e-mail address' })
-  @ApiResponse({ status: 404, description: 'No personal data of this e-mail is held (never, or already erased)' })
+  @ApiResponse({
+    status: 404,
+    description: 'No personal data of this e-mail is held (never, or already erased)',
+  })
   erase(@Body() body: ErasureRequestDto, @CurrentActor() actor: Actor, @Req() req: Request) {
     return this.privacy.erase(actor, req, body.email);
   }
 
   @Get('export')
-  @ApiOperation({ summary: 'Everything held about one person in this tenant, in clear (their right of access)' })
+  @ApiOperation({
+    summary: 'Everything held about one person in this tenant, in clear (their right of access)',
+  })
   @ApiQuery({ name: 'email', required: true })
-  @ApiResponse({ status: 200, description: '{email, subjectId, generatedAt, items: [{seq, stream, type, at, fields: [{path, value}]}]}' })
+  @ApiResponse({
+    status: 200,
+    description: '{email, subjectId, generatedAt, items: [{seq, stream, type, at, fields: [{path, value}]}]}',
+  })
   @ApiResponse({ status: 400, description: 'email missing or not an e-mail address' })
   @ApiResponse({ status: 404, description: 'No personal data of this e-mail is held' })
   export(@Query('email') email: unknown, @CurrentActor() actor: Actor) {

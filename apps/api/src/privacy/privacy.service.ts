@@ -77,7 +77,13 @@ export class PrivacyService {
       const fields = await this.protector.disclose(data, subjectId);
       if (!fields.length) continue;
       const metadata = 'metadataJson' in entry ? JSON.parse(entry.metadataJson) : entry.metadata;
-      items.push({ seq: entry.position, stream: entry.stream, type: entry.type, at: metadata.recordedAt, fields });
+      items.push({
+        seq: entry.position,
+        stream: entry.stream,
+        type: entry.type,
+        at: metadata.recordedAt,
+        fields,
+      });
     }
     return {
       email: normaliseEmail(email as string),

@@ -150,7 +150,10 @@ export class TreeHeadSigner implements OnApplicationBootstrap, OnApplicationShut
       throw new Error(`the Merkle read model did not reach event ${cover}`);
     const audit = await this.raw.readStream(streams.audit(tenantId));
     const heads = audit.filter((e) => e.type === TREE_HEAD_SIGNED).map((e) => e.data as TreeHeadSignedData);
-    const last = heads.reduce<TreeHeadSignedData | null>((a, h) => (!a || h.treeSize > a.treeSize ? h : a), null);
+    const last = heads.reduce<TreeHeadSignedData | null>(
+      (a, h) => (!a || h.treeSize > a.treeSize ? h : a),
+      null,
+    );
     const signed = last?.treeSize ?? 0;
     const size = this.store.size(tenantId);
     if (size <= signed) return;
@@ -161,22 +164,36 @@ export class TreeHeadSigner implements OnApplicationBootstrap, OnApplicationShut
 
     if (last && this.store.rootHex(tenantId, last.treeSize) !== last.rootHash) {
       const lastEvent = audit[audit.length - 1];
-      if (lastEvent?.type === 'TreeHeadRefused' && (lastEvent.data as { previousTreeSize: number }).previousTreeSize === signed) return;
+      if (
+        lastEvent?.type === 'TreeHeadRefused' &&
+        (lastEvent.data as { previousTreeSize: number }).previousTreeSize === signed
+      )
+        return;
       const reason = `the log no longer gives the root signed at size ${signed}: it was rewritten under a signed head (run GET /audit/verify); no head is signed over it`;
       this.logger.error(`${tenantId}: ${reason}`);
-      await this.raw.append(
-        streams.audit(tenantId),
-        [{ type: 'TreeHeadRefused', data: { treeSize: size, previousTreeSize: signed, reason, at: this.now() } }],
-        { expectedRevision: audit.length - 1, metadata: { ...SYSTEM, tenantId, correlationId: `tree-head.${size}` } },
-      ).catch((error) => {
-        if (!(error instanceof WrongExpectedVersionError)) throw error;
-      });
+      await this.raw
+        .append(
+          streams.audit(tenantId),
+          [
+            {
+              type: 'TreeHeadRefused',
+              data: { treeSize: size, previousTreeSize: signed, reason, at: this.now() },
+            },
+          ],
+          {
+            expectedRevision: audit.length - 1,
+            metadata: { ...SYSTEM, tenantId, correlationId: `tree-head.${size}` },
+          },
+        )
+        .catch((error) => {
+          if (!(error instanceof WrongExpectedVersionError)) throw error;
+        });
       return;
     }
 
     const timestamp = this.now();
     const events = [];
-    for (let from = signed; from < size; ) {
+    for (let from = signed; from < size;) {
       const to = Math.min(from + MAX_HEAD_INTERVAL, size);
       const head = signTreeHead(
         { tenantId, treeSize: to, rootHash: this.store.rootHex(tenantId, to), timestamp },
@@ -197,7 +214,8 @@ export class TreeHeadSigner implements OnApplicationBootstrap, OnApplicationShut
       });
     } catch (error) {
       // Another worker signed meanwhile: look again (it most likely covered this size).
-      if (error instanceof WrongExpectedVersionError && attempt < 3) return this.signNow(tenantId, cover, attempt + 1);
+      if (error instanceof WrongExpectedVersionError && attempt < 3)
+        return this.signNow(tenantId, cover, attempt + 1);
       throw error;
     }
   }
@@ -206,7 +224,11 @@ export class TreeHeadSigner implements OnApplicationBootstrap, OnApplicationShut
   private async grewSince(tenantId: string, signed: number): Promise<boolean> {
     let after = signed > 0 ? (this.store.positionOf(tenantId, signed - 1) ?? 0) : 0;
     for (;;) {
-      const page = await this.raw.readAll({ afterPosition: after, maxCount: 100, streamPrefixes: tenantLogPrefixes(tenantId) });
+      const page = await this.raw.readAll({
+        afterPosition: after,
+        maxCount: 100,
+        streamPrefixes: tenantLogPrefixes(tenantId),
+      });
       if (page.some((e) => !isBookkeeping(tenantId, e.stream))) return true;
       if (page.length < 100) return false;
       after = page[page.length - 1].position;
@@ -234,10 +256,18 @@ export class TreeHeadSigner implements OnApplicationBootstrap, OnApplicationShut
           [
             {
               type: 'TreeHeadPublicationFailed',
-              data: { treeSize: head.treeSize, channel: 'file', reason: (error as Error).message, at: this.now() },
+              data: {
+                treeSize: head.treeSize,
+                channel: 'file',
+                reason: (error as Error).message,
+                at: this.now(),
+              },
             },
           ],
-          { expectedRevision: 'any', metadata: { ...SYSTEM, tenantId: head.tenantId, correlationId: `tree-head.${head.treeSize}` } },
+          {
+            expectedRevision: 'any',
+            metadata: { ...SYSTEM, tenantId: head.tenantId, correlationId: `tree-head.${head.treeSize}` },
+          },
         );
       }
       throw error;

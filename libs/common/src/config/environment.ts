@@ -207,7 +207,9 @@ export class Environment {
    * elsewhere generated on first start and kept in `audit-signing-key.pem` next to SQLITE_PATH.
    */
   @ValidateIf((env: Environment) => env.NODE_ENV === 'production' || env.AUDIT_SIGNING_KEY !== undefined)
-  @IsString({ message: 'AUDIT_SIGNING_KEY is required in production (an Ed25519 private key, PEM or base64)' })
+  @IsString({
+    message: 'AUDIT_SIGNING_KEY is required in production (an Ed25519 private key, PEM or base64)',
+  })
   @MinLength(40, { message: 'AUDIT_SIGNING_KEY must be an Ed25519 private key (PEM or base64)' })
   AUDIT_SIGNING_KEY?: string;
 
@@ -234,7 +236,8 @@ export class Environment {
    */
   @ValidateIf((env: Environment) => env.NODE_ENV === 'production' || env.PRIVACY_MASTER_KEY !== undefined)
   @Matches(/^[A-Za-z0-9+/]{43}=$/, {
-    message: 'PRIVACY_MASTER_KEY is required in production: 32 random bytes in base64 (openssl rand -base64 32)',
+    message:
+      'PRIVACY_MASTER_KEY is required in production: 32 random bytes in base64 (openssl rand -base64 32)',
   })
   PRIVACY_MASTER_KEY?: string;
 

@@ -29,7 +29,8 @@ export function configuredOrKeptSecret(
     linkSync(aside, file);
     return { value, generated: true };
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'EEXIST') return { value: readFileSync(file, 'utf8'), generated: false };
+    if ((error as NodeJS.ErrnoException).code === 'EEXIST')
+      return { value: readFileSync(file, 'utf8'), generated: false };
     throw error;
   } finally {
     unlinkSync(aside);

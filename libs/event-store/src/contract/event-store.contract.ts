@@ -1,6 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { leafHashOf } from '@reprise/audit-log/leaf';
-import { MemoryTree, consistencyProof, fromHex, rootOf, toHex, verifyConsistency } from '@reprise/audit-log/merkle';
+import {
+  MemoryTree,
+  consistencyProof,
+  fromHex,
+  rootOf,
+  toHex,
+  verifyConsistency,
+} from '@reprise/audit-log/merkle';
 import { generateSigningKey, signTreeHead, trustedKeys } from '@reprise/audit-log/tree-head';
 import { TREE_HEAD_SIGNED, verifyLog } from '@reprise/audit-log/verify-log';
 import { ManualClock } from '@reprise/common/clock/system-clock';
@@ -359,19 +366,30 @@ export function eventStoreContract(name: string, makeHarness: () => ContractHarn
         ],
         { expectedRevision: 'no-stream', metadata: meta() },
       );
-      await store.append(s('other'), [{ type: 'D', data: { v: 4 } }], { expectedRevision: 'any', metadata: meta() });
+      await store.append(s('other'), [{ type: 'D', data: { v: 4 } }], {
+        expectedRevision: 'any',
+        metadata: meta(),
+      });
       const log = async () => store.readAll({ streamPrefixes: [ns] });
       const treeOf = (events: RecordedEvent[]) => new MemoryTree(events.map((e) => fromHex(leafHashOf(e))));
       const first = await log();
       const head = signTreeHead(
-        { tenantId, treeSize: first.length, rootHash: toHex(rootOf(treeOf(first))), timestamp: clock.now().toISOString() },
+        {
+          tenantId,
+          treeSize: first.length,
+          rootHash: toHex(rootOf(treeOf(first))),
+          timestamp: clock.now().toISOString(),
+        },
         key,
       );
       await store.append(s('audit'), [{ type: TREE_HEAD_SIGNED, data: { ...head, previousTreeSize: 0 } }], {
         expectedRevision: 'any',
         metadata: meta(),
       });
-      await store.append(s('other'), [{ type: 'E', data: { v: 5 } }], { expectedRevision: 'any', metadata: meta() });
+      await store.append(s('other'), [{ type: 'E', data: { v: 5 } }], {
+        expectedRevision: 'any',
+        metadata: meta(),
+      });
       const grown = await log();
       const tree = treeOf(grown);
       expect(

@@ -373,13 +373,20 @@ export class SqliteEventStore implements EventStore, MigratableEventStore {
         for (const row of legacy.iterate(LEGACY_CHAIN_RULE) as IterableIterator<RawRow>) {
           const [position, id, stream, revision, type, data, metadata, , hash] = row;
           if (migration.verifiedHashes.get(position) !== hash)
-            throw new Error(`event ${position} changed since its pre-log chain was verified: migration aborted`);
-          const newData = migration.newData.has(position) ? canonicalJson(migration.newData.get(position)) : data;
+            throw new Error(
+              `event ${position} changed since its pre-log chain was verified: migration aborted`,
+            );
+          const newData = migration.newData.has(position)
+            ? canonicalJson(migration.newData.get(position))
+            : data;
           const leaf = leafHashOfParts(MIGRATED_RULE, id, stream, revision, type, newData, metadata);
           update.run(newData, leaf, MIGRATED_RULE, position, hash);
           migrated += 1;
         }
-        if (migrated) this.db.pragma(`user_version = ${(this.db.pragma('user_version', { simple: true }) as number) + 1}`);
+        if (migrated)
+          this.db.pragma(
+            `user_version = ${(this.db.pragma('user_version', { simple: true }) as number) + 1}`,
+          );
         return migrated;
       })
       .immediate();
