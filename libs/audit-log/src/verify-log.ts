@@ -93,6 +93,11 @@ export class LogVerifier {
   private readonly streams = new Map<string, StreamState>();
   private readonly headRecords: HeadRecord[] = [];
   private readonly problems: LogProblem[] = [];
+  /**
+   * Problems that name a changed, moved or removed event (from its own content or place, or from a
+   * head's interval leaves): they explain a head that no longer matches.
+   */
+  private readonly eventProblems = new Set<LogProblem>();
   private readonly rules: Record<string, number> = {};
   private readonly streamAt: string[] = [];
   private revisions = new Float64Array(1024);
@@ -119,15 +124,18 @@ export class LogVerifier {
 
     const state = this.streams.get(entry.stream);
     const expectedRevision = state ? state.revision + 1 : 0;
-    const problem = (reason: string) =>
-      this.report({
+    const problem = (reason: string) => {
+      const found: LogProblem = {
         leafIndex: index,
         seq: entry.position,
         stream: entry.stream,
         revision: entry.revision,
         reason,
         located: 'exact',
-      });
+      };
+      this.eventProblems.add(found);
+      this.report(found);
+    };
     if (entry.revision !== expectedRevision) {
       problem(
         entry.revision > expectedRevision
@@ -202,9 +210,13 @@ export class LogVerifier {
   finish(): LogVerification {
     const heads = this.collectHeads();
     // One pass over the leaves, snapshotting the compact range at every head size.
-    const sizes = [...new Set(heads.map((h) => h.head.treeSize).filter((s) => s <= this.count))].sort(
-      (a, b) => a - b,
-    );
+    const sizes = [
+      ...new Set(
+        heads
+          .flatMap((h) => [h.head.treeSize, (h.head as Partial<TreeHeadSignedData>).previousTreeSize ?? 0])
+          .filter((s) => Number.isSafeInteger(s) && s >= 0 && s <= this.count),
+      ),
+    ].sort((a, b) => a - b);
     const snapshots = new Map<number, CompactRange>([[0, new CompactRange()]]);
     const range = new CompactRange();
     let next = 0;
@@ -236,7 +248,7 @@ export class LogVerifier {
     }
     // A head that no longer matches because of a change already found exactly in its range says
     // nothing more: keep the exact finding.
-    const exact = this.problems.filter((p) => p.located === 'exact');
+    const exact = this.problems.filter((p) => this.eventProblems.has(p));
     const problems = this.problems
       .filter(
         (p) =>
@@ -273,6 +285,13 @@ export class LogVerifier {
       return;
     }
     if (head.treeSize > this.count) {
+      // Events removed under the head show in its interval leaves; otherwise the log was cut short.
+      const located = this.locateMismatch(record, lastGood, snapshots);
+      if (located.located === 'exact' && located.leafIndex < this.count) {
+        this.eventProblems.add(located);
+        this.report(located);
+        return;
+      }
       this.report({
         leafIndex: this.count,
         seq: null,
@@ -283,7 +302,9 @@ export class LogVerifier {
     }
     const root = (snapshots.get(head.treeSize) as CompactRange).root();
     if (toHex(root) !== head.rootHash) {
-      this.report(this.locateMismatch(record, lastGood, snapshots));
+      const located = this.locateMismatch(record, lastGood, snapshots);
+      if (located.located === 'exact') this.eventProblems.add(located);
+      this.report(located);
       return;
     }
     if (record.leafIndex !== null && record.leafIndex < head.treeSize) {
@@ -311,6 +332,7 @@ export class LogVerifier {
         const recorded = this.headRecords.some((r) => r.head.treeSize === head.treeSize);
         if (
           !recorded &&
+          head.treeSize <= this.count &&
           !headSignatureProblem(head, this.options.keys) &&
           head.tenantId === this.options.tenantId
         )
@@ -324,6 +346,38 @@ export class LogVerifier {
       }
     }
     return [...byKey.values()].sort((a, b) => a.head.treeSize - b.head.treeSize);
+  }
+
+  /**
+   * What became of leaf `i` of a signed interval [from, to), given the leaves it signed; `shrunk`:
+   * the head's own event now sits before its size (events before it were removed).
+   */
+  private difference(
+    i: number,
+    from: number,
+    to: number,
+    original: (j: number) => Hash,
+    shrunk: boolean,
+  ): string {
+    const find = (h: Hash, list: (j: number) => Hash | null, start: number, end: number) => {
+      for (let j = start; j < end; j++) if (list(j)?.equals(h)) return j;
+      return -1;
+    };
+    const now = (j: number) => (j < this.count ? this.leaf(j) : null);
+    const current = now(i);
+    if (!current) return `the event signed at leaf ${i} is missing (removed)`;
+    const signedAt = find(current, original, from, to);
+    const nowAt = find(original(i), now, from, Math.min(this.count, to + 64));
+    if (signedAt === i + 1 && nowAt === i + 1)
+      return `the events at leaves ${i} and ${i + 1} were swapped (reordered)`;
+    if (signedAt > i && nowAt > i)
+      return `the event now at leaf ${i} was signed at leaf ${signedAt} (events reordered)`;
+    if (signedAt > i && nowAt === -1)
+      return `the event signed at leaf ${i} (leaf hash ${toHex(original(i))}) was removed`;
+    if (signedAt === -1 && nowAt > i) return `an event was inserted at leaf ${i}`;
+    if (nowAt === -1 && (shrunk || current.equals(original(i + 1) ?? Buffer.alloc(0))))
+      return `the event signed at leaf ${i} (leaf hash ${toHex(original(i))}) was removed`;
+    return `the event at leaf ${i} was changed and its hashes recomputed (signed leaf hash ${toHex(original(i))})`;
   }
 
   private rangeOf(fromLeaf: number, toLeaf: number): NonNullable<LogProblem['range']> {
@@ -349,28 +403,17 @@ export class LogVerifier {
     const from = head.previousTreeSize;
     const list = head.intervalLeaves ? Buffer.from(head.intervalLeaves, 'base64') : null;
     const base = snapshots.get(from);
-    if (list && base && from >= lastGood && list.length === (head.treeSize - from) * HASH_SIZE) {
+    if (list && base && list.length === (head.treeSize - from) * HASH_SIZE) {
       const original = (i: number) => list.subarray((i - from) * HASH_SIZE, (i - from + 1) * HASH_SIZE);
       const check = base.clone();
       for (let i = from; i < head.treeSize; i++) check.append(original(i));
       if (toHex(check.root()) === head.rootHash) {
         for (let i = from; i < head.treeSize; i++) {
           if (i < this.count && this.leaf(i).equals(original(i))) continue;
-          const now = (j: number) => (j < this.count ? this.leaf(j) : null);
-          const was = (j: number) => (j < head.treeSize ? original(j) : null);
-          const same = (a: Hash | null, b: Hash | null) => !!a && !!b && a.equals(b);
-          const reason =
-            same(now(i), was(i + 1)) && same(now(i + 1), was(i))
-              ? `events at leaves ${i} and ${i + 1} were swapped (reordered)`
-              : same(now(i), was(i + 1))
-                ? `the event at leaf ${i} (leaf hash ${toHex(original(i))}) was removed`
-                : same(now(i + 1), was(i))
-                  ? `an event was inserted at leaf ${i}`
-                  : `the event at leaf ${i} was changed and its hashes recomputed (signed leaf hash ${toHex(original(i))})`;
           return {
             leafIndex: i,
             ...this.at(i),
-            reason: `${reason}; the signed tree head of size ${head.treeSize} no longer matches`,
+            reason: `${this.difference(i, from, head.treeSize, original, record.leafIndex !== null && record.leafIndex < head.treeSize)}; the signed tree head of size ${head.treeSize} no longer matches`,
             located: 'exact',
           };
         }
