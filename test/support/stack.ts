@@ -15,6 +15,8 @@ export interface StackOptions {
   cloudConfig?: DeepPartial<SimConfig>;
   /** Start the worker inside the test process (default) or leave it to the test (e.g. spawned). */
   worker?: 'in-process' | 'none';
+  /** More environment for the apps (e.g. an existing store's SQLITE_PATH). */
+  env?: Record<string, string>;
 }
 
 export interface Stack {
@@ -87,6 +89,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     CLOCK: 'simulated',
     QUEUE_PREFIX: `reprise-test-${randomUUID().slice(0, 8)}`,
     REPRISE_SETTLE_TIMEOUT_MS: '20000',
+    ...options.env,
   };
   const api = await startApi(env);
   let worker: INestApplication | null = null;

@@ -367,10 +367,12 @@ export class SqliteEventStore implements EventStore, MigratableEventStore {
     const update = this.db.prepare(
       "UPDATE events SET data = ?, hash = ?, prev_hash = '', hash_rule = ? WHERE position = ? AND hash = ?",
     );
-    return this.db
+    // What the rewrite replaces (personal data in clear) must not linger in free pages or the WAL.
+    this.db.pragma('secure_delete = ON');
+    const migrated = this.db
       .transaction(() => {
         let migrated = 0;
-        for (const row of legacy.iterate(LEGACY_CHAIN_RULE) as IterableIterator<RawRow>) {
+        for (const row of legacy.all(LEGACY_CHAIN_RULE) as RawRow[]) {
           const [position, id, stream, revision, type, data, metadata, , hash] = row;
           if (migration.verifiedHashes.get(position) !== hash)
             throw new Error(
@@ -390,6 +392,8 @@ export class SqliteEventStore implements EventStore, MigratableEventStore {
         return migrated;
       })
       .immediate();
+    this.db.pragma('wal_checkpoint(TRUNCATE)');
+    return migrated;
   }
 
   async ping(): Promise<void> {
