@@ -162,6 +162,161 @@ describe('tampering with the store (e2e, real SQLite files)', () => {
     expect(usage.stderr).toContain('usage: reprise-verify');
   });
 
+  it('serves proofs: inclusion and consistency (RFC 9162), a kept head checked, bad input refused', async () => {
+    const { dir } = tamperedCopy(history, () => undefined);
+    dirs.push(dir);
+    const api = await apiOver(history, dir);
+    try {
+      const get = (path: string) => api.http.get(`/api/v1/audit${path}`).set(bearer(history.a.auditor));
+      const latest = (await get('/tree-heads/latest').expect(200)).body;
+      const heads = (await get('/tree-heads').expect(200)).body.items;
+      expect(heads.at(-1)).toMatchObject(latest);
+      expect(heads.map((h: { treeSize: number }) => h.treeSize)).toEqual(
+        [...heads.map((h: { treeSize: number }) => h.treeSize)].sort((x: number, y: number) => x - y),
+      );
+      const event = pristine.find((e) => e.type === 'ServerChecked') as StoredRow;
+      const proof = (await get(`/proofs/inclusion?seq=${event.position}`).expect(200)).body;
+      expect(proof).toMatchObject({
+        seq: event.position,
+        leafIndex: leafIndexOf(event.position),
+        treeSize: latest.treeSize,
+        leafHash: event.hash,
+        rootHash: latest.rootHash,
+        hashRule: 'reprise-leaf/1',
+        verified: true,
+      });
+      // Checked here against the RFC's own algorithm, with only the proof and the signed head.
+      const { verifyInclusion } = await import('@reprise/audit-log/merkle');
+      expect(
+        verifyInclusion(
+          fromHex(proof.leafHash),
+          proof.leafIndex,
+          proof.treeSize,
+          proof.auditPath.map(fromHex),
+          fromHex(latest.rootHash),
+        ),
+      ).toBe(true);
+      const consistency = (
+        await get(`/proofs/consistency?from=${history.kept.treeSize}&to=${latest.treeSize}`).expect(200)
+      ).body;
+      const { verifyConsistency } = await import('@reprise/audit-log/merkle');
+      expect(
+        verifyConsistency(
+          history.kept.treeSize,
+          latest.treeSize,
+          fromHex(history.kept.rootHash),
+          fromHex(latest.rootHash),
+          consistency.proof.map(fromHex),
+        ),
+      ).toBe(true);
+      // The auditor's kept head: today's log is consistent with it; a forged one is refused.
+      const kept = await api.http
+        .post('/api/v1/audit/verify')
+        .set(bearer(history.a.auditor))
+        .send(history.kept)
+        .expect(200);
+      expect(kept.body).toMatchObject({
+        valid: true,
+        treeSize: history.kept.treeSize,
+        latestTreeHead: latest,
+      });
+      const forged = await api.http
+        .post('/api/v1/audit/verify')
+        .set(bearer(history.a.auditor))
+        .send({ ...history.kept, rootHash: '0'.repeat(64) })
+        .expect(200);
+      expect(forged.body).toMatchObject({ valid: false, reason: expect.stringContaining('signature') });
+      const otherTenant = await api.http
+        .post('/api/v1/audit/verify')
+        .set(bearer(history.b.auditor))
+        .send(history.kept)
+        .expect(200);
+      expect(otherTenant.body.valid).toBe(false);
+      // Bad input: 400 naming the field, never 500.
+      for (const [path, field] of [
+        ['/proofs/inclusion', 'seq'],
+        ['/proofs/inclusion?seq=abc', 'seq'],
+        ['/proofs/inclusion?seq=0', 'seq'],
+        ['/proofs/consistency?from=5', 'to'],
+        ['/proofs/consistency?from=9&to=3', 'from'],
+        [`/proofs/consistency?from=0&to=${latest.treeSize + 1000}`, 'to'],
+        ['/tree-heads?limit=0', 'limit'],
+      ]) {
+        const res = await get(path).expect(400);
+        expect(res.body.errors.map((e: { field: string }) => e.field)).toContain(field);
+      }
+      await get('/proofs/inclusion?seq=999999').expect(404);
+      const b = (
+        await api.http.get('/api/v1/audit/events?limit=1').set(bearer(history.b.auditor)).expect(200)
+      ).body.items[0];
+      await get(`/proofs/inclusion?seq=${b.seq}`).expect(404);
+      for (const body of [
+        {},
+        [],
+        { ...history.kept, treeSize: -1 },
+        { ...history.kept, signature: 'x' },
+        'head',
+      ]) {
+        const res = await api.http
+          .post('/api/v1/audit/verify')
+          .set(bearer(history.a.auditor))
+          .send(body as object)
+          .expect(400);
+        expect(res.headers['content-type']).toMatch(/problem\+json/);
+      }
+      const key = (await get('/public-key').expect(200)).body;
+      expect(key).toMatchObject({
+        keyId: latest.keyId,
+        algorithm: 'Ed25519',
+        publicKey: history.publicKeyPem,
+      });
+    } finally {
+      await api.close();
+    }
+  });
+
+  it('an altered activation: its report says so in red, at the top', async () => {
+    const target = pristine.find((e) => e.type === 'ServerStepFailed') as StoredRow;
+    const { dir } = tamperedCopy(history, (db) =>
+      db
+        .prepare("UPDATE events SET data = json_set(data, '$.reason', 'operator error') WHERE position = ?")
+        .run(target.position),
+    );
+    dirs.push(dir);
+    const api = await apiOver(history, dir);
+    try {
+      const path = `/api/v1/activations/${history.activationA}/report`;
+      const json = (await api.http.get(path).set(bearer(history.a.auditor)).expect(200)).body;
+      expect(json.proof).toMatchObject({
+        status: 'invalid',
+        problem: expect.stringContaining(`event ${target.position}`),
+      });
+      const html = (await api.http.get(`${path}?format=html`).set(bearer(history.a.auditor)).expect(200))
+        .text;
+      const alert = html.indexOf('class="integrity-alert"');
+      expect(alert).toBeGreaterThan(-1);
+      expect(alert).toBeLessThan(html.indexOf('<h1>'));
+      expect(html).toContain('do not verify against the signed audit log');
+    } finally {
+      await api.close();
+    }
+    // The untouched store's report verifies.
+    const { dir: clean } = tamperedCopy(history, () => undefined);
+    dirs.push(clean);
+    const ok = await apiOver(history, clean);
+    try {
+      const json = (
+        await ok.http
+          .get(`/api/v1/activations/${history.activationA}/report`)
+          .set(bearer(history.a.auditor))
+          .expect(200)
+      ).body;
+      expect(json.proof).toMatchObject({ status: 'verified', inclusion: { verified: true } });
+    } finally {
+      await ok.close();
+    }
+  });
+
   it("an event's data edited: found exactly", async () => {
     // A server's failure rewritten: the restore did not fail after all, the operator erred.
     const target = pristine.find((e) => e.type === 'ServerStepFailed') as StoredRow;

@@ -158,6 +158,7 @@ export class AuditLogService {
 
   async inclusionProof(tenantId: string, seq: number): Promise<InclusionProofView> {
     const latest = await this.latestHead(tenantId);
+    if (seq > (await this.raw.headPosition())) throw notFound('event', String(seq));
     await this.treeReaches(Math.max(seq, latest.seq));
     const leaf = this.trees.leafOf(seq);
     if (!leaf || leaf.log !== tenantId) throw notFound('event', String(seq));
@@ -273,14 +274,16 @@ export class AuditLogService {
       };
     await this.treeReaches(Math.max(last.position, latest.seq));
     const { head } = latest;
+    // Problems with the activation's own events first: they say what changed.
     const problems: string[] = [];
+    const headProblems: string[] = [];
     const signature = headSignatureProblem(head, this.keys.trusted);
-    if (signature) problems.push(signature);
+    if (signature) headProblems.push(signature);
     else if (
       this.trees.size(tenantId) < head.treeSize ||
       this.trees.rootHex(tenantId, head.treeSize) !== head.rootHash
     )
-      problems.push(`the audit log no longer matches the signed tree head of size ${head.treeSize}`);
+      headProblems.push(`the audit log no longer matches the signed tree head of size ${head.treeSize}`);
     let uncovered = 0;
     let expected = 0;
     for (const event of events) {
@@ -304,6 +307,7 @@ export class AuditLogService {
           `event ${event.position} (${event.type}) does not match the hash recorded when it was written`,
         );
     }
+    problems.push(...headProblems);
     const lastLeaf = this.trees.leafOf(last.position);
     let inclusion: ActivationProof['inclusion'] = null;
     if (lastLeaf && lastLeaf.log === tenantId && lastLeaf.index < head.treeSize) {
