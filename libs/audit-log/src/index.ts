@@ -4,6 +4,6 @@ export * from './merkle';
 export * from './tree-head';
 export * from './verify-log';
 export * from './tree-store';
-export * from './log-projection';
+export * from './merkle-trees';
 export * from './log-source';
 export * from './head-sink';

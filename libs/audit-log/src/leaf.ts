@@ -50,7 +50,10 @@ export interface CanonicalLogEntry extends Omit<LogEntry, 'data' | 'metadata'> {
 
 export const ruleOf = (entry: { hashRule?: HashRule }): HashRule => entry.hashRule ?? LEAF_RULE;
 
-/** The canonical entry text, built from canonical parts (keys in sorted order). */
+/**
+ * The canonical entry text, built from canonical parts (keys in sorted order). Strings are escaped
+ * by JSON.stringify, which is what canonical JSON does for them (checked by the unit tests).
+ */
 export function leafEntryText(
   rule: HashRule,
   id: string,
@@ -60,7 +63,9 @@ export function leafEntryText(
   dataJson: string,
   metadataJson: string,
 ): string {
-  return `{"data":${dataJson},"id":${canonicalJson(id)},"metadata":${metadataJson},"revision":${canonicalJson(revision)},"rule":${canonicalJson(rule)},"stream":${canonicalJson(stream)},"type":${canonicalJson(type)}}`;
+  if (!Number.isSafeInteger(revision))
+    throw new Error(`revision must be an integer, not ${String(revision)}`);
+  return `{"data":${dataJson},"id":${JSON.stringify(id)},"metadata":${metadataJson},"revision":${revision},"rule":${JSON.stringify(rule)},"stream":${JSON.stringify(stream)},"type":${JSON.stringify(type)}}`;
 }
 
 /** RFC 9162 leaf hash (hex) of an event given as canonical parts. */

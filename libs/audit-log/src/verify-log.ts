@@ -102,7 +102,11 @@ export class LogVerifier {
   private readonly streamAt: string[] = [];
   private revisions = new Float64Array(1024);
 
-  constructor(private readonly options: VerifyLogOptions) {}
+  private readonly tenantNeedle: string;
+
+  constructor(private readonly options: VerifyLogOptions) {
+    this.tenantNeedle = `"tenantId":${JSON.stringify(options.tenantId)}`;
+  }
 
   add(entry: LogEntry | CanonicalLogEntry): void {
     const canonical = 'dataJson' in entry;
@@ -124,18 +128,7 @@ export class LogVerifier {
 
     const state = this.streams.get(entry.stream);
     const expectedRevision = state ? state.revision + 1 : 0;
-    const problem = (reason: string) => {
-      const found: LogProblem = {
-        leafIndex: index,
-        seq: entry.position,
-        stream: entry.stream,
-        revision: entry.revision,
-        reason,
-        located: 'exact',
-      };
-      this.eventProblems.add(found);
-      this.report(found);
-    };
+    const problem = (reason: string) => this.eventProblem(index, entry, reason);
     if (entry.revision !== expectedRevision) {
       problem(
         entry.revision > expectedRevision
@@ -150,7 +143,8 @@ export class LogVerifier {
         state?.storedHash ?? GENESIS_HASH,
       );
       if (stored) problem(stored);
-      else {
+      else if (!canonical || !metadataJson.includes(this.tenantNeedle)) {
+        // Canonical metadata names its tenant as this exact text: parse only when it does not.
         const metadata = canonical ? (JSON.parse(metadataJson) as { tenantId?: string }) : entry.metadata;
         if (metadata.tenantId !== this.options.tenantId)
           problem(
@@ -158,15 +152,37 @@ export class LogVerifier {
           );
       }
     }
-    this.streams.set(entry.stream, {
-      revision: Math.max(entry.revision, state?.revision ?? -1),
-      storedHash: rule === LEGACY_CHAIN_RULE ? entry.hash : (state?.storedHash ?? GENESIS_HASH),
-    });
+    if (!state)
+      this.streams.set(entry.stream, {
+        revision: entry.revision,
+        storedHash: rule === LEGACY_CHAIN_RULE ? entry.hash : GENESIS_HASH,
+      });
+    else {
+      if (entry.revision > state.revision) state.revision = entry.revision;
+      if (rule === LEGACY_CHAIN_RULE) state.storedHash = entry.hash;
+    }
 
     if (entry.type === TREE_HEAD_SIGNED) {
       const data = (canonical ? JSON.parse(dataJson) : entry.data) as TreeHeadSignedData;
       this.headRecords.push({ head: data, leafIndex: index });
     }
+  }
+
+  private eventProblem(
+    index: number,
+    entry: { position: number; stream: string; revision: number },
+    reason: string,
+  ) {
+    const found: LogProblem = {
+      leafIndex: index,
+      seq: entry.position,
+      stream: entry.stream,
+      revision: entry.revision,
+      reason,
+      located: 'exact',
+    };
+    this.eventProblems.add(found);
+    this.report(found);
   }
 
   private push(leafHex: string, seq: number, stream: string, revision: number): void {

@@ -19,6 +19,10 @@ export function readModelPath(env: Environment, app: string): string {
   return env.READ_MODEL_PATH ?? join(dirname(env.SQLITE_PATH), `read-models-${app}.db`);
 }
 
+/** The local SQLite file of one process's Merkle trees of the tenants' logs (beside its read models). */
+export const auditTreesPath = (env: Environment, app: string): string =>
+  join(dirname(readModelPath(env, app)), `audit-trees-${app}.db`);
+
 /**
  * The store adapter, as `RAW_EVENT_STORE`: events exactly as stored (personal data as ciphertext).
  * The domain's `EVENT_STORE` wraps it (libs/privacy).

@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { leafHashOf, ruleOf, type HashRule } from '@reprise/audit-log/leaf';
 import { readLog } from '@reprise/audit-log/log-source';
-import { treeStoreOf } from '@reprise/audit-log/log-projection';
+import { AUDIT_TREES, type MerkleTrees } from '@reprise/audit-log/merkle-trees';
 import { fromHex, toHex, verifyInclusion } from '@reprise/audit-log/merkle';
 import { readSinkHeads } from '@reprise/audit-log/head-sink';
 import { headSignatureProblem, publicKeyPem, type TreeHead } from '@reprise/audit-log/tree-head';
@@ -17,8 +17,6 @@ import { Environment } from '@reprise/common/config/environment';
 import { conflict, notFound, validationError } from '@reprise/domain/shared/errors';
 import { streams, tenantLogPrefixes } from '@reprise/domain/shared/streams';
 import { RAW_EVENT_STORE, type EventStore, type RecordedEvent } from '@reprise/event-store/event-store.port';
-import type { ProjectionRunner } from '@reprise/event-store/projections/projection-runner';
-import { READ_MODELS } from '../read-models/read-models.module';
 
 /** A signed tree head with where its event is in the store. */
 export interface RecordedTreeHead {
@@ -107,7 +105,7 @@ export class AuditLogService {
 
   constructor(
     @Inject(RAW_EVENT_STORE) private readonly raw: EventStore,
-    @Inject(READ_MODELS) private readonly readModels: ProjectionRunner,
+    @Inject(AUDIT_TREES) private readonly merkle: MerkleTrees,
     @Inject(AUDIT_KEYS) private readonly keys: AuditKeys,
     env: Environment,
   ) {
@@ -115,7 +113,7 @@ export class AuditLogService {
   }
 
   private get trees() {
-    return treeStoreOf(this.readModels.db);
+    return this.merkle.store;
   }
 
   publicKey() {
@@ -152,7 +150,7 @@ export class AuditLogService {
 
   /** Waits (bounded) until the Merkle read model holds the events up to `seq`. */
   private async treeReaches(seq: number): Promise<void> {
-    if (!(await this.readModels.waitFor(seq, PROJECTION_WAIT_MS)))
+    if (!(await this.merkle.waitFor(seq, PROJECTION_WAIT_MS)))
       throw conflict('log-catching-up', 'the audit log read model is still catching up; try again shortly');
   }
 

@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { leafHashOf, type HashRule } from '@reprise/audit-log/leaf';
 import { toHex } from '@reprise/audit-log/merkle';
-import { treeStoreOf } from '@reprise/audit-log/log-projection';
+import { AUDIT_TREES, type MerkleTrees } from '@reprise/audit-log/merkle-trees';
 import { tenantLogPrefixes } from '@reprise/domain/shared/streams';
 import {
   EVENT_STORE,
@@ -9,9 +9,7 @@ import {
   type EventStore,
   type RecordedEvent,
 } from '@reprise/event-store/event-store.port';
-import type { ProjectionRunner } from '@reprise/event-store/projections/projection-runner';
 import { PersonalDataProtector } from '@reprise/privacy/personal-data-protector';
-import { READ_MODELS } from '../read-models/read-models.module';
 import { AuditLogService } from './audit-log.service';
 
 /** One event of the tenant's history as the auditor sees it. */
@@ -84,7 +82,7 @@ export class AuditService {
   constructor(
     @Inject(EVENT_STORE) private readonly store: EventStore,
     @Inject(RAW_EVENT_STORE) private readonly raw: EventStore,
-    @Inject(READ_MODELS) private readonly readModels: ProjectionRunner,
+    @Inject(AUDIT_TREES) private readonly merkle: MerkleTrees,
     private readonly protector: PersonalDataProtector,
     private readonly log: AuditLogService,
   ) {}
@@ -166,8 +164,8 @@ export class AuditService {
     const heads = (await this.log.heads(tenantId)).filter((h) => h.seq <= last);
     for (const h of heads)
       yield { kind: 'tree-head', ...h.head, seq: h.seq, previousTreeSize: h.previousTreeSize };
-    if (heads.length) await this.readModels.waitFor(last, 10_000);
-    const trees = treeStoreOf(this.readModels.db);
+    if (heads.length) await this.merkle.waitFor(last, 10_000);
+    const trees = this.merkle.store;
     for (let i = 1; i < heads.length; i++) {
       const from = heads[i - 1].head.treeSize;
       const to = heads[i].head.treeSize;

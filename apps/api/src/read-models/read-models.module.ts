@@ -8,9 +8,7 @@ import {
 } from '@nestjs/common';
 import { Environment } from '@reprise/common/config/environment';
 import { readModelPath } from '@reprise/event-store/event-store.module';
-import { logEpochOf, RAW_EVENT_STORE, type EventStore } from '@reprise/event-store/event-store.port';
-import { merkleLogProjection } from '@reprise/audit-log/log-projection';
-import { tenantOfStream } from '@reprise/domain/shared/streams';
+import { RAW_EVENT_STORE, type EventStore } from '@reprise/event-store/event-store.port';
 import { ProjectionRunner } from '@reprise/event-store/projections/projection-runner';
 import { API_PROJECTIONS } from './projections';
 
@@ -27,11 +25,9 @@ export const READ_MODELS = Symbol('READ_MODELS');
     {
       provide: READ_MODELS,
       inject: [RAW_EVENT_STORE, Environment],
-      useFactory: async (store: EventStore, env: Environment) => {
+      useFactory: (store: EventStore, env: Environment) => {
         const logger = new Logger('Projections');
-        // The tenants' Merkle trees too (proofs, reports), from the events as stored.
-        const trees = merkleLogProjection(tenantOfStream, await logEpochOf(store));
-        return new ProjectionRunner(store, [...API_PROJECTIONS, trees], {
+        return new ProjectionRunner(store, API_PROJECTIONS, {
           path: readModelPath(env, 'api'),
           onError: (name, error, event) =>
             logger.error(

@@ -1,9 +1,11 @@
 import { Module } from '@nestjs/common';
+import { AUDIT_TREES, MerkleTrees } from '@reprise/audit-log/merkle-trees';
 import { AUDIT_KEYS, loadAuditKeys } from '@reprise/common/config/audit-keys';
 import { Environment } from '@reprise/common/config/environment';
-import { RAW_EVENT_STORE, type EventStore } from '@reprise/event-store/event-store.port';
+import { tenantOfStream } from '@reprise/domain/shared/streams';
+import { auditTreesPath } from '@reprise/event-store/event-store.module';
+import { logEpochOf, RAW_EVENT_STORE, type EventStore } from '@reprise/event-store/event-store.port';
 import { NotificationsModule } from '../notifications/notifications.module';
-import { AUDIT_TREES, createAuditTrees } from './audit-trees';
 import { TreeHeadSigner } from './tree-head-signer.service';
 
 /** The tenants' transparency logs: Merkle trees, signed tree heads, their copies outside the store. */
@@ -14,7 +16,13 @@ import { TreeHeadSigner } from './tree-head-signer.service';
     {
       provide: AUDIT_TREES,
       inject: [RAW_EVENT_STORE, Environment],
-      useFactory: (raw: EventStore, env: Environment) => createAuditTrees(raw, env),
+      useFactory: async (raw: EventStore, env: Environment) => {
+        return new MerkleTrees(raw, {
+          path: auditTreesPath(env, 'worker'),
+          logOf: tenantOfStream,
+          epoch: await logEpochOf(raw),
+        });
+      },
     },
     TreeHeadSigner,
   ],

@@ -1,5 +1,5 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
-import { treeStoreOf } from '@reprise/audit-log/log-projection';
+import { AUDIT_TREES, type MerkleTrees } from '@reprise/audit-log/merkle-trees';
 import { writeSinkHead } from '@reprise/audit-log/head-sink';
 import { signTreeHead, type TreeHead } from '@reprise/audit-log/tree-head';
 import { TREE_HEAD_SIGNED, type TreeHeadSignedData } from '@reprise/audit-log/verify-log';
@@ -16,9 +16,7 @@ import {
   type RecordedEvent,
   type Subscription,
 } from '@reprise/event-store/event-store.port';
-import type { ProjectionRunner } from '@reprise/event-store/projections/projection-runner';
 import { notificationId, NotificationRequests } from '../notifications/notification-requests.service';
-import { AUDIT_TREES } from './audit-trees';
 
 /** A head's interval of leaves is at most this long, so its event stays small and exact location cheap. */
 export const MAX_HEAD_INTERVAL = 1024;
@@ -69,7 +67,7 @@ export class TreeHeadSigner implements OnApplicationBootstrap, OnApplicationShut
 
   constructor(
     @Inject(RAW_EVENT_STORE) private readonly raw: EventStore,
-    @Inject(AUDIT_TREES) private readonly trees: ProjectionRunner,
+    @Inject(AUDIT_TREES) private readonly trees: MerkleTrees,
     @Inject(AUDIT_KEYS) private readonly keys: AuditKeys,
     @Inject(CLOCK) private readonly clock: Clock,
     private readonly notifications: NotificationRequests,
@@ -87,7 +85,8 @@ export class TreeHeadSigner implements OnApplicationBootstrap, OnApplicationShut
         this.logger.error(this.blocked);
       }
     }
-    await this.trees.start();
+    await this.trees.sync();
+    this.trees.follow(1000, (error) => this.logger.error(`Merkle trees: ${(error as Error).message}`));
     this.subscription = this.raw.subscribe({
       subscriberId: 'worker-tree-heads',
       streamPrefixes: ['tenant/'],
@@ -107,7 +106,7 @@ export class TreeHeadSigner implements OnApplicationBootstrap, OnApplicationShut
   }
 
   private get store() {
-    return treeStoreOf(this.trees.db);
+    return this.trees.store;
   }
 
   private async onEvent(event: RecordedEvent): Promise<void> {
@@ -120,6 +119,7 @@ export class TreeHeadSigner implements OnApplicationBootstrap, OnApplicationShut
   /** One signing pass over every tenant's log (the interval timer). */
   async signAll(): Promise<void> {
     if (this.stopped) return;
+    await this.trees.sync().catch((error) => this.logger.error(`Merkle trees: ${(error as Error).message}`));
     for (const { log } of this.store.logs()) {
       try {
         await this.sign(log);
@@ -155,6 +155,7 @@ export class TreeHeadSigner implements OnApplicationBootstrap, OnApplicationShut
       null,
     );
     const signed = last?.treeSize ?? 0;
+    if (cover === undefined) await this.trees.sync();
     const size = this.store.size(tenantId);
     if (size <= signed) return;
     if (cover !== undefined) {

@@ -37,6 +37,11 @@ export interface SqliteEventStoreOptions {
   clock: Clock;
   /** How often a subscription looks for events appended by other processes (ms). */
   pollIntervalMs?: number;
+  /**
+   * `false` records no leaf hash: only for `npm run bench -- audit`, to measure what the log costs an
+   * append. Such a store's events can never be verified.
+   */
+  leafHashes?: boolean;
 }
 
 const COLUMNS = 'position, id, stream, revision, type, data, metadata, prev_hash, hash, hash_rule';
@@ -81,6 +86,7 @@ export class SqliteEventStore implements EventStore, MigratableEventStore {
     saveCheckpoint: Database.Statement<[string, number, string]>;
   };
   private readonly appendOne: (item: PendingAppend) => AppendResult;
+  private readonly leafHashes: boolean;
 
   constructor(options: SqliteEventStoreOptions) {
     if (options.path !== ':memory:') mkdirSync(dirname(options.path), { recursive: true });
@@ -91,6 +97,7 @@ export class SqliteEventStore implements EventStore, MigratableEventStore {
     this.db.pragma('foreign_keys = ON');
     this.clock = options.clock;
     this.pollIntervalMs = options.pollIntervalMs ?? 50;
+    this.leafHashes = options.leafHashes ?? true;
     this.appended.setMaxListeners(0);
     this.migrate();
     this.stmt = {
@@ -219,7 +226,9 @@ export class SqliteEventStore implements EventStore, MigratableEventStore {
       const metadataJson = event.metadata ? canonicalJson(metadata) : sharedJson;
       const dataJson = canonicalJson(event.data ?? {});
       const id = this.nextId();
-      const hash = leafHashOfParts(LEAF_RULE, id, item.stream, revision, event.type, dataJson, metadataJson);
+      const hash = this.leafHashes
+        ? leafHashOfParts(LEAF_RULE, id, item.stream, revision, event.type, dataJson, metadataJson)
+        : '';
       const info = this.stmt.insert.run(id, item.stream, revision, event.type, dataJson, metadataJson, hash);
       position = Number(info.lastInsertRowid);
       written.push({
