@@ -50,9 +50,15 @@ export interface CanonicalLogEntry extends Omit<LogEntry, 'data' | 'metadata'> {
 
 export const ruleOf = (entry: { hashRule?: HashRule }): HashRule => entry.hashRule ?? LEAF_RULE;
 
+/** Strings JSON.stringify leaves as they are (printable ASCII but `"` and `\`): quoted without a call. */
+const PLAIN = /^[\x20\x21\x23-\x5b\x5d-\x7e]*$/;
+const quote = (s: string): string => (PLAIN.test(s) ? `"${s}"` : JSON.stringify(s));
+const QUOTED_RULES = new Map(HASH_RULES.map((r) => [r as string, JSON.stringify(r)]));
+
 /**
  * The canonical entry text, built from canonical parts (keys in sorted order). Strings are escaped
- * by JSON.stringify, which is what canonical JSON does for them (checked by the unit tests).
+ * as JSON.stringify escapes them, which is what canonical JSON does (checked by the unit tests).
+ * Verification runs this for every event: it is kept to plain concatenation.
  */
 export function leafEntryText(
   rule: HashRule,
@@ -65,7 +71,23 @@ export function leafEntryText(
 ): string {
   if (!Number.isSafeInteger(revision))
     throw new Error(`revision must be an integer, not ${String(revision)}`);
-  return `{"data":${dataJson},"id":${JSON.stringify(id)},"metadata":${metadataJson},"revision":${revision},"rule":${JSON.stringify(rule)},"stream":${JSON.stringify(stream)},"type":${JSON.stringify(type)}}`;
+  return (
+    '{"data":' +
+    dataJson +
+    ',"id":' +
+    quote(id) +
+    ',"metadata":' +
+    metadataJson +
+    ',"revision":' +
+    revision +
+    ',"rule":' +
+    (QUOTED_RULES.get(rule) ?? JSON.stringify(rule)) +
+    ',"stream":' +
+    quote(stream) +
+    ',"type":' +
+    quote(type) +
+    '}'
+  );
 }
 
 /** RFC 9162 leaf hash (hex) of an event given as canonical parts. */
