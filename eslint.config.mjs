@@ -15,6 +15,30 @@ export default tseslint.config(
     },
   },
   {
+    files: ['apps/api/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: [
+            {
+              name: 'class-validator',
+              importNames: ['ValidateNested', 'IsISO8601'],
+              message:
+                'Use NestedObject/NestedArray (objects only, arrays refused by name) and IsTimestamp from @reprise/common/http/validation.',
+            },
+            {
+              name: '@nestjs/common',
+              importNames: ['Param', 'ParseUUIDPipe'],
+              message:
+                'Use PathParam from @reprise/common/http/path-params: the one rule for every path parameter.',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
     files: ['libs/domain/**/*.ts'],
     rules: {
       'no-restricted-syntax': [
@@ -23,6 +47,24 @@ export default tseslint.config(
         { selector: "NewExpression[callee.name='Date'][arguments.length=0]", message: 'The domain never reads the wall clock.' },
       ],
       'no-restricted-imports': ['error', { patterns: ['@nestjs/*', 'better-sqlite3', 'bullmq', 'ioredis'] }],
+    },
+  },
+  {
+    // Infrastructure knows nothing of the domain: only the shared kernel's Decider and Clock shapes.
+    files: ['libs/event-store/**/*.ts'],
+    ignores: ['**/*.spec.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              regex: '^@reprise/domain(?!/shared/(decider|clock)$)',
+              message: 'libs/event-store is infrastructure: domain queries belong with their read models (libs/read-models).',
+            },
+          ],
+        },
+      ],
     },
   },
   {

@@ -53,7 +53,7 @@ const body = (n: Node) => ({
   os:
     n.family === 'windows'
       ? { family: 'windows', name: 'Windows Server', version: '2022' }
-      : { family: 'linux', name: 'Ubuntu', version: '22.04' },
+      : { family: 'linux', name: 'Ubuntu', version: '24.04' },
   backupMode: 'agent',
   template: { vcpu: 2, ramGiB: 4 },
   disks: [{ name: 'system', sizeGiB: n.sizeGiB }],

@@ -31,7 +31,7 @@ function inventoryCsv(count: number): string {
     const n = i === 0 ? 0 : Math.floor(random() * (MAX_DEPS + 1));
     for (let k = 0; k < n; k++) deps.add(name(Math.floor(random() * i)));
     const windows = random() < 0.4;
-    const os = windows ? 'windows,Windows Server,2019' : 'linux,Ubuntu,22.04';
+    const os = windows ? 'windows,Windows Server,2022' : 'linux,Ubuntu,24.04';
     const disks = `sys:${40 + Math.floor(random() * 80)}${random() < 0.5 ? `;data:${Math.floor(1 + random() * 500)}` : ''}`;
     lines.push(
       `${name(i)},virtual,vmware,${os},agent,${1 + Math.floor(random() * 8)},${2 ** (1 + Math.floor(random() * 5))},${disks},drp,${[...deps].join(';')},240`,

@@ -35,13 +35,29 @@ async function main(): Promise<void> {
     RECOVERY_CLOUD_URL: `http://127.0.0.1:${CLOUD_PORT}`,
     CLOCK: 'simulated',
     SIM_TIME_SCALE: process.env.SIM_TIME_SCALE ?? '600',
+    QUEUE_PREFIX: process.env.QUEUE_PREFIX ?? 'reprise-demo',
   };
   const apps: AppProcess[] = [];
+  // Ctrl-C: stop the scenario where it is, stop the apps, say so in one line, exit 130.
+  const interrupted = new AbortController();
   const shutdown = async (code: number) => {
     await stopAll(apps);
     process.exit(code);
   };
-  process.on('SIGINT', () => void shutdown(130));
+  process.on('SIGINT', () => {
+    if (interrupted.signal.aborted) return;
+    interrupted.abort();
+    void stopAll(apps).then(() => {
+      process.stdout.write(
+        '\nDemo stopped (Ctrl-C): the recovery cloud, the api and the worker are stopped.\n',
+      );
+      process.exit(130);
+    });
+  });
+  // The apps run in their own process groups: never leave them behind.
+  process.on('exit', () => {
+    for (const app of apps) if (app.child.exitCode === null) app.child.kill('SIGKILL');
+  });
   try {
     console.log('Reprise demo: starting the recovery cloud, the api and the worker…');
     apps.push(startApp('recovery-cloud', CLOUD_PORT, env));
@@ -57,9 +73,11 @@ async function main(): Promise<void> {
       cloudUrl: `http://127.0.0.1:${CLOUD_PORT}`,
       adminToken,
       dataDir,
+      signal: interrupted.signal,
     });
     await shutdown(0);
   } catch (error) {
+    if (interrupted.signal.aborted) return; // stopping: the SIGINT handler says it in one line
     console.error(`demo failed: ${(error as Error).message}`);
     for (const app of apps)
       if (app.logs.length) console.error(`--- last lines of ${app.name}:\n${app.logs.slice(-10).join('\n')}`);

@@ -24,6 +24,9 @@ export function startApp(
     cwd: ROOT,
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
+    // Its own process group: a Ctrl-C in the terminal reaches the demo only, which stops the apps
+    // in order (SIGTERM, then SIGKILL after 5 s) instead of racing them.
+    detached: true,
   });
   const logs: string[] = [];
   const keep = (chunk: Buffer) => {

@@ -5,10 +5,10 @@
  * dependencies up to five levels deep; the three recovery methods.
  */
 type Os = { family: 'windows' | 'linux'; name: string; version: string };
+const WS2025: Os = { family: 'windows', name: 'Windows Server', version: '2025' };
 const WS2022: Os = { family: 'windows', name: 'Windows Server', version: '2022' };
-const WS2019: Os = { family: 'windows', name: 'Windows Server', version: '2019' };
 const RHEL9: Os = { family: 'linux', name: 'Red Hat Enterprise Linux', version: '9' };
-const UBUNTU: Os = { family: 'linux', name: 'Ubuntu', version: '22.04' };
+const UBUNTU: Os = { family: 'linux', name: 'Ubuntu', version: '24.04' };
 const DEBIAN: Os = { family: 'linux', name: 'Debian', version: '12' };
 
 interface Sample {
@@ -50,7 +50,7 @@ const SAMPLES: Sample[] = [
   },
   {
     hostname: 'sql-01',
-    os: WS2019,
+    os: WS2025,
     vcpu: 8,
     ramGiB: 64,
     disks: [
@@ -65,7 +65,7 @@ const SAMPLES: Sample[] = [
   },
   {
     hostname: 'sql-02',
-    os: WS2019,
+    os: WS2025,
     vcpu: 8,
     ramGiB: 32,
     disks: [
@@ -107,7 +107,7 @@ const SAMPLES: Sample[] = [
   },
   {
     hostname: 'erp-app-01',
-    os: WS2019,
+    os: WS2022,
     vcpu: 4,
     ramGiB: 16,
     disks: [['system', 120]],
@@ -117,7 +117,7 @@ const SAMPLES: Sample[] = [
   },
   {
     hostname: 'erp-app-02',
-    os: WS2019,
+    os: WS2025,
     vcpu: 4,
     ramGiB: 16,
     disks: [['system', 120]],
@@ -190,7 +190,7 @@ const SAMPLES: Sample[] = [
   },
   {
     hostname: 'exch-01',
-    os: WS2019,
+    os: WS2025,
     vcpu: 8,
     ramGiB: 48,
     disks: [
@@ -214,7 +214,7 @@ const SAMPLES: Sample[] = [
   },
   {
     hostname: 'batch-01',
-    os: WS2019,
+    os: WS2025,
     vcpu: 4,
     ramGiB: 8,
     disks: [['system', 80]],
@@ -288,7 +288,7 @@ const SAMPLES: Sample[] = [
   },
   {
     hostname: 'print-01',
-    os: WS2019,
+    os: WS2025,
     vcpu: 2,
     ramGiB: 4,
     disks: [['system', 60]],

@@ -7,6 +7,8 @@ export interface ScenarioContext {
   cloudUrl: string;
   adminToken: string;
   dataDir: string;
+  /** Aborted on Ctrl-C: every call fails at once and nothing more is printed. */
+  signal?: AbortSignal;
 }
 
 interface ServerView {
@@ -57,6 +59,7 @@ async function call<T>(
       ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
     },
     body: body !== undefined ? JSON.stringify(body) : undefined,
+    signal: ctx.signal,
   });
   const text = await res.text();
   if (!res.ok) throw new Error(`${method} ${path} → ${res.status}: ${text.slice(0, 500)}`);
@@ -165,6 +168,7 @@ export async function runScenario(ctx: ScenarioContext): Promise<void> {
 
   // A realistic hiccup: one application server comes back with a warning from its health check.
   await fetch(`${ctx.cloudUrl}/sim/v1/faults`, {
+    signal: ctx.signal,
     method: 'POST',
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify({ hostname: 'batch-01', fault: 'health-warning', times: 1 }),
@@ -184,7 +188,10 @@ export async function runScenario(ctx: ScenarioContext): Promise<void> {
   const started = Date.now();
   for (;;) {
     view = await call<ActivationView>(ctx, token, 'GET', `/activations/${activation.id}`);
-    const clock = (await (await fetch(`${ctx.cloudUrl}/sim/v1/clock`)).json()) as { now: string };
+    const clock = (await (await fetch(`${ctx.cloudUrl}/sim/v1/clock`, { signal: ctx.signal })).json()) as {
+      now: string;
+    };
+    if (ctx.signal?.aborted) return;
     progress.render(view, clock.now);
     if (TERMINAL.has(view.status)) break;
     if (Date.now() - started > 5 * 60_000)

@@ -280,4 +280,27 @@ describe('confirmation of disasters and alerts (e2e: api + worker + recovery clo
     const late = await post(t.manager, `/${id}/confirm`, { email: BRUNO.email, code }).expect(409);
     expect(late.body).toMatchObject({ status: 409, activationStatus: 'rejected' });
   });
+
+  it('on an accelerated clock (600×), a person still has 15 real minutes to confirm: the deadline is a human one', async () => {
+    await sim(stack, '/sim/v1/clock', 'PUT', { scale: 600 });
+    await clockSettles();
+    try {
+      const t = await tenant();
+      const id = await disaster(t.manager);
+      const requested = (await events(t.manager, id)).find((e) => e.type === 'ConfirmationRequested')!;
+      // 15 wall minutes on a clock that runs 600 times faster: 150 clock hours.
+      const minutes =
+        (Date.parse(requested.data.expiresAt as string) - Date.parse(requested.data.at as string)) / 60_000;
+      expect(minutes).toBeGreaterThan(15 * 600 * 0.99);
+      // Three real seconds later (30 clock minutes: twice the old, simulated, 15-minute window), a person confirms.
+      const code = await codeFor(stack, id);
+      await new Promise((r) => setTimeout(r, 3000));
+      const confirmed = await post(t.manager, `/${id}/confirm`, { email: BRUNO.email, code }).expect(200);
+      expect(confirmed.body.status).toBe('running');
+      await post(t.manager, `/${id}/abort`, { reason: 'test over' }).expect(200);
+    } finally {
+      await sim(stack, '/sim/v1/clock', 'PUT', { scale: 1 });
+      await clockSettles();
+    }
+  });
 });

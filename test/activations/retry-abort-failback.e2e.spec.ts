@@ -103,7 +103,8 @@ describe('retry, abort and failback (e2e: api + worker + recovery cloud + Redis)
     const code = await codeFor(stack, body.id);
     await post(`/activations/${body.id}/confirm`, { email: BRUNO.email, code }).expect(200);
     await waitForStatus(stack.api, t.manager, body.id, ['completed']);
-    await post(`/activations/${body.id}/close`).expect(422); // a disaster ends with failback, not close
+    const close = await post(`/activations/${body.id}/close`).expect(409); // a wrong state: a disaster ends with failback
+    expect(close.body).toMatchObject({ code: 'failback-required', activationStatus: 'completed' });
     const back = await post(`/activations/${body.id}/failback`).expect(200);
     expect(back.body.status).toBe('failed-back');
     expect(await cloudResources(stack, t.id, body.id)).toHaveLength(0);

@@ -221,7 +221,7 @@ describe('audit trail (e2e)', () => {
         hostname: 'audit-write',
         kind: 'virtual',
         platform: 'vmware',
-        os: { family: 'linux', name: 'Ubuntu', version: '22.04' },
+        os: { family: 'linux', name: 'Ubuntu', version: '24.04' },
         backupMode: 'agent',
         template: { vcpu: 2, ramGiB: 4 },
         disks: [{ name: 'system', sizeGiB: 50 }],

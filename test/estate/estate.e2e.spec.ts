@@ -105,7 +105,7 @@ describe('estate and plan (e2e)', () => {
         ['post', `disks`, { name: 'data', sizeGiB: 200 }],
         ['put', `disks/data`, { sizeGiB: 400 }],
         ['delete', `disks/data`, undefined],
-        ['put', `os`, { family: 'linux', name: 'Ubuntu', version: '24.04' }],
+        ['put', `os`, { family: 'linux', name: 'Ubuntu', version: '26.04' }],
         ['put', `recovery-objectives`, { rtoMinutes: 120, rpoMinutes: 60, recoveryMethod: 'vm-replication' }],
       ];
       let version = 0;
@@ -390,14 +390,15 @@ describe('estate and plan (e2e)', () => {
       expect(big.headers['content-type']).toMatch(/problem\+json/);
       expect(await api.eventCount()).toBe(before);
     });
-    it('bad If-Match → 400; unknown ids → 404', async () => {
+    it('bad If-Match → 400; malformed ids → 400 naming the id; unknown ids → 404', async () => {
       await api.http
         .put(`${V1}/servers/${serverId}/template`)
         .set(bearer(t.manager))
         .set('If-Match', 'abc')
         .send({ vcpu: 2, ramGiB: 2 })
         .expect(400);
-      await api.http.get(`${V1}/servers/not-a-uuid`).set(bearer(t.manager)).expect(404);
+      const malformed = await api.http.get(`${V1}/servers/not-a-uuid`).set(bearer(t.manager)).expect(400);
+      expect(malformed.body.errors).toEqual([{ field: 'id', message: expect.stringContaining('UUID') }]);
       await api.http
         .get(`${V1}/servers/00000000-0000-4000-8000-000000000000`)
         .set(bearer(t.manager))
@@ -484,8 +485,14 @@ describe('estate and plan (e2e)', () => {
           server('imp-2c', { platform: 'physical', kind: 'physical', backupMode: 'agentless' }),
           server('imp-2a'),
         ])
-        .expect(409);
+        .expect(422); // a broken rule is judged before the conflict with existing servers
       expect(bad.body.rows.map((r: { row: number }) => r.row)).toEqual([1, 2, 3]);
+      const duplicates = await api.http
+        .post(`${V1}/servers:import`)
+        .set(m)
+        .send([server('imp-2a'), server('imp-db'), server('imp-2a')])
+        .expect(409);
+      expect(duplicates.body.rows.map((r: { row: number }) => r.row)).toEqual([1, 2]);
       expect(await api.eventCount()).toBe(before);
       const cyc = await api.http
         .post(`${V1}/servers:import`)
@@ -498,7 +505,7 @@ describe('estate and plan (e2e)', () => {
     it('imports CSV', async () => {
       const csv = [
         'hostname,kind,platform,osFamily,osName,osVersion,backupMode,vcpu,ramGiB,disks,protectionClass,dependsOn,applications',
-        'csv-db,virtual,vmware,windows,Windows Server,2019,agent,4,16,c:80;d:500,drp,,sql-server:2019',
+        'csv-db,virtual,vmware,windows,Windows Server,2022,agent,4,16,c:80;d:500,drp,,sql-server:2019',
         'csv-app,virtual,hyper-v,linux,"Red Hat Enterprise Linux",9.2,agent,2,8,root:40,drp,csv-db,',
       ].join('\n');
       const res = await api.http

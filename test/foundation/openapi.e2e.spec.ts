@@ -54,6 +54,37 @@ describe('OpenAPI document (e2e)', () => {
     expect(operation).toBeDefined();
   });
 
+  it('is served as JSON at /docs-json (and /docs/openapi.json) and as YAML at /docs-yaml', async () => {
+    const json = await api.http.get('/docs-json').expect(200);
+    expect(json.headers['content-type']).toMatch(/application\/json/);
+    expect(json.body.paths).toEqual(paths);
+    const yaml = await api.http.get('/docs-yaml').expect(200);
+    expect(yaml.headers['content-type']).toMatch(/yaml/);
+    expect(yaml.text).toMatch(/^openapi: /m);
+    expect(yaml.text).toContain('/api/v1/activations/{id}/confirm:');
+  });
+
+  it('every path parameter of every route shows the one path rule (a UUID, or a bounded name)', () => {
+    const parameters = Object.entries(paths).flatMap(([path, operations]) =>
+      Object.entries(operations).flatMap(([method, operation]) =>
+        (
+          (
+            operation as {
+              parameters?: Array<{ in: string; name: string; schema?: Record<string, unknown> }>;
+            }
+          ).parameters ?? []
+        )
+          .filter((p) => p.in === 'path')
+          .map((p) => ({ route: `${method} ${path}`, name: p.name, schema: p.schema ?? {} })),
+      ),
+    );
+    expect(parameters.length).toBeGreaterThan(20);
+    const undeclared = parameters.filter(
+      (p) => p.schema.format !== 'uuid' && p.schema.maxLength === undefined,
+    );
+    expect(undeclared).toEqual([]);
+  });
+
   it('documents the error answers of writes (problem+json statuses)', () => {
     const writes = CONTRACT.filter(([m]) => m !== 'get').map(([m, p]) => ({
       m,

@@ -244,15 +244,16 @@ describe('DRP test report (e2e)', () => {
     expect(json.correctiveActions[0]).toMatchObject({ hostname: 'web01', code: 'health-warning' });
   });
 
-  it("answers 404 for another tenant's activation and for an unknown one", async () => {
+  it("answers 404 for another tenant's activation and for an unknown one, 400 for a malformed id", async () => {
     const res = await api.http.get(url).set(bearer(b.auditor)).expect(404);
     expect(res.headers['content-type']).toMatch(/application\/problem\+json/);
     await api.http.get(`${url}?format=html`).set(bearer(b.manager)).expect(404);
     await api.http.get(`/api/v1/activations/${randomUUID()}/report`).set(bearer(a.manager)).expect(404);
-    await api.http
+    const traversal = await api.http
       .get(`/api/v1/activations/${encodeURIComponent('../../x')}/report`)
       .set(bearer(a.manager))
-      .expect(404);
+      .expect(400);
+    expect(traversal.body.errors).toEqual([{ field: 'id', message: expect.stringContaining('UUID') }]);
   });
 
   it('lets every tenant role read it, refuses bad formats and anonymous callers', async () => {

@@ -5,7 +5,7 @@ import { ManualClock } from '@reprise/common/clock/system-clock';
 import { foldSchedules, type TestSchedule } from '@reprise/domain/schedule';
 import { streams } from '@reprise/domain/shared/streams';
 import { SqliteEventStore } from '@reprise/event-store/sqlite/sqlite-event-store';
-import type { MetadataInput } from '@reprise/event-store/event-store.port';
+import type { AppendOptions, MetadataInput, NewEvent } from '@reprise/event-store/event-store.port';
 import type { NotificationRequests } from '../../apps/worker/src/notifications/notification-requests.service';
 import { TestScheduler } from '../../apps/worker/src/scheduling/test-scheduler.service';
 
@@ -48,7 +48,7 @@ describe('TestScheduler (integration, SQLite)', () => {
             hostname,
             kind: 'virtual',
             platform: 'vmware',
-            os: { family: 'linux', name: 'Ubuntu', version: '22.04' },
+            os: { family: 'linux', name: 'Ubuntu', version: '24.04' },
             backupMode: 'agent',
             applications: [],
             template: { vcpu: 2, ramGiB: 4 },
@@ -150,6 +150,30 @@ describe('TestScheduler (integration, SQLite)', () => {
       (e) => e.type === 'ScheduledTestStarted',
     );
     expect(starts).toHaveLength(1);
+  });
+
+  it('a tick that dies between its two appends (activation, then schedule): the next tick records the start, no second activation', async () => {
+    await plan('s-9', '2026-03-02T08:00:00.000Z');
+    // The process dies right after the activation's append: the schedule's append never happens.
+    const dying = Object.assign(Object.create(store) as SqliteEventStore, {
+      append: (stream: string, events: NewEvent[], options: AppendOptions) =>
+        stream.includes('/test-schedule/')
+          ? Promise.reject(new Error('SIGKILL'))
+          : store.append(stream, events, options),
+    });
+    await expect(new TestScheduler(dying, clock, notifications).tickTenant(T, NOW)).rejects.toThrow(
+      'SIGKILL',
+    );
+    expect(await activationStreams()).toHaveLength(1);
+    expect((await schedules())[0].status).toBe('scheduled');
+
+    await scheduler().tickTenant(T, NOW);
+    const activations = await activationStreams();
+    expect(activations).toHaveLength(1);
+    expect((await schedules())[0]).toMatchObject({
+      status: 'started',
+      activationId: activations[0].split('/').pop(),
+    });
   });
 
   it('a test that cannot start records why (never swallowed), and does not retry by itself', async () => {

@@ -6,6 +6,8 @@ import request from 'supertest';
 import { EVENT_STORE, type EventStore } from '@reprise/event-store/event-store.port';
 
 export const ADMIN_TOKEN = 'test-admin-token-0123456789';
+/** A recovery-cloud URL nothing answers (port 1 refuses connections at once). */
+export const NO_CLOUD = 'http://127.0.0.1:1';
 
 export interface ApiHarness {
   app: INestApplication;
@@ -30,6 +32,10 @@ export async function startApi(env: Record<string, string> = {}): Promise<ApiHar
     READ_MODEL_PATH: join(dataDir, 'read-models-api.db'),
     REPRISE_ADMIN_TOKEN: ADMIN_TOKEN,
     REDIS_URL: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
+    // No recovery cloud unless the test starts one (another developer's simulator may listen on
+    // the default port): the start-up clock check then only warns.
+    RECOVERY_CLOUD_URL: NO_CLOUD,
+    CLOCK: 'system',
     ...env,
   });
   // Imported after the environment is set: the app validates it at construction.

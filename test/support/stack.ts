@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { INestApplication } from '@nestjs/common';
 import type { DeepPartial, SimConfig } from '../../apps/recovery-cloud/src/model/config';
@@ -7,6 +6,7 @@ import {
   type RunningRecoveryCloud,
 } from '../../apps/recovery-cloud/src/recovery-cloud.app';
 import { startApi, type ApiHarness } from './api-harness';
+import { deleteQueueKeys, testQueuePrefix } from './redis-keys';
 import { bearer, createTenant as createTenantKeys } from './tenants';
 
 export interface StackOptions {
@@ -87,7 +87,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const env = {
     RECOVERY_CLOUD_URL: cloud.url,
     CLOCK: 'simulated',
-    QUEUE_PREFIX: `reprise-test-${randomUUID().slice(0, 8)}`,
+    QUEUE_PREFIX: testQueuePrefix('stack'),
     REPRISE_SETTLE_TIMEOUT_MS: '20000',
     ...options.env,
   };
@@ -109,6 +109,8 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       await api.close();
       await cloud.close();
       await webhook.close();
+      // Every key the worker(s) of this stack created in Redis (BullMQ queues, job data, locks).
+      await deleteQueueKeys(env.QUEUE_PREFIX);
     },
   };
 }
@@ -135,8 +137,8 @@ export function serverBody(s: ServerInput) {
     kind: 'virtual',
     platform: 'vmware',
     os: windows
-      ? { family: 'windows', name: 'Windows Server', version: '2019' }
-      : { family: 'linux', name: 'Ubuntu', version: '22.04' },
+      ? { family: 'windows', name: 'Windows Server', version: '2022' }
+      : { family: 'linux', name: 'Ubuntu', version: '24.04' },
     backupMode: 'agent',
     template: { vcpu: 2, ramGiB: 4 },
     disks: [{ name: 'system', sizeGiB: s.diskGiB ?? 60 }],

@@ -2,8 +2,9 @@ import { INestApplication, RequestMethod } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import type { Express } from 'express';
 import { Logger } from 'nestjs-pino';
-import { createValidationPipe, ProblemDetailsFilter } from '@reprise/common';
+import { InputValidationPipe, ProblemDetailsFilter, useRequestParsing } from '@reprise/common';
 import { ApiModule } from './api.module';
 
 export const API_PREFIX = 'api/v1';
@@ -11,12 +12,10 @@ export const API_PREFIX = 'api/v1';
 /** Applies everything main.ts applies, so tests run the same app that production runs. */
 export function configureApiApp(app: INestApplication): INestApplication {
   const express = app as NestExpressApplication;
-  express.useBodyParser('json', { limit: '1mb', type: ['application/json', 'application/*+json'] });
-  express.useBodyParser('text', { limit: '1mb', type: ['text/csv', 'text/plain'] });
-  express.use(ProblemDetailsFilter.bodyParserErrors());
+  useRequestParsing(app);
   express.disable('x-powered-by');
   app.setGlobalPrefix(API_PREFIX, { exclude: [{ path: 'health', method: RequestMethod.GET }] });
-  app.useGlobalPipes(createValidationPipe());
+  app.useGlobalPipes(new InputValidationPipe());
   app.useGlobalFilters(new ProblemDetailsFilter());
   const document = SwaggerModule.createDocument(
     app,
@@ -29,16 +28,25 @@ export function configureApiApp(app: INestApplication): INestApplication {
       .addBearerAuth()
       .build(),
   );
-  SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs/openapi.json' });
+  // The page at /docs; the document as JSON at Nest's conventional /docs-json and as YAML at
+  // /docs-yaml; /docs/openapi.json stays as an alias of the JSON.
+  SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs-json', yamlDocumentUrl: 'docs-yaml' });
+  (express.getHttpAdapter().getInstance() as Express).get('/docs/openapi.json', (_req, res) =>
+    res.json(document),
+  );
   return app;
 }
 
 export async function createApiApp(options: { logger?: boolean } = {}): Promise<INestApplication> {
+  // A start-up failure is rethrown, its buffered logs dropped: main.ts says it in one line.
   const app = await NestFactory.create<NestExpressApplication>(ApiModule, {
     bufferLogs: true,
+    autoFlushLogs: false,
+    abortOnError: false,
     bodyParser: false,
   });
   if (options.logger !== false) app.useLogger(app.get(Logger));
   else app.useLogger(false);
+  app.flushLogs();
   return configureApiApp(app);
 }

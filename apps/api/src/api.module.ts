@@ -1,6 +1,13 @@
 import { Module } from '@nestjs/common';
 import { CqrsModule } from '@nestjs/cqrs';
-import { ClockModule, HealthModule, LoggingModule, RedisModule, RepriseConfigModule } from '@reprise/common';
+import {
+  ClockModule,
+  CompletionsModule,
+  HealthModule,
+  LoggingModule,
+  RedisModule,
+  RepriseConfigModule,
+} from '@reprise/common';
 import { PERSONAL_DATA } from '@reprise/domain/personal-data';
 import { EventStoreModule } from '@reprise/event-store/event-store.module';
 import { PrivacyModule } from '@reprise/privacy/privacy.module';
@@ -25,6 +32,7 @@ import { ComplianceModule } from './compliance/compliance.module';
     ClockModule.forRoot(),
     EventStoreModule,
     PrivacyModule.forRoot(PERSONAL_DATA),
+    CompletionsModule.forApp('api'),
     RedisModule,
     CqrsModule.forRoot(),
     HealthModule,

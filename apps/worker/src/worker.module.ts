@@ -2,6 +2,7 @@ import { BullModule } from '@nestjs/bullmq';
 import { Module } from '@nestjs/common';
 import {
   ClockModule,
+  CompletionsModule,
   Environment,
   HealthModule,
   LoggingModule,
@@ -25,6 +26,7 @@ import { SchedulingModule } from './scheduling/scheduling.module';
     ClockModule.forRoot(),
     EventStoreModule,
     PrivacyModule.forRoot(PERSONAL_DATA),
+    CompletionsModule.forApp('worker'),
     RedisModule,
     HealthModule,
     BullModule.forRootAsync({

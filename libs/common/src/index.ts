@@ -10,3 +10,6 @@ export * from './health/health.module';
 export * from './notifications/notifier';
 export * from './config/secrets';
 export * from './config/audit-keys';
+export * from './http/request-body';
+export * from './http/path-params';
+export * from './completions/completions.module';

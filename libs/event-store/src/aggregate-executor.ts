@@ -10,6 +10,8 @@ interface Cached<State> {
 interface Queued<Command> {
   command: Command;
   metadata: MetadataInput;
+  /** Decide only if the stream is still at this revision (e.g. what an If-Match checked against). */
+  expectedRevision?: number;
   resolve: (events: RecordedEvent[]) => void;
   reject: (error: unknown) => void;
 }
@@ -45,11 +47,19 @@ export class AggregateExecutor<Command, State, Event extends DomainEvent> {
     this.maxRetries = options.maxConflictRetries ?? 20;
   }
 
-  /** Decides `command` against the stream's current state and appends its events; returns them. */
-  execute(stream: string, command: Command, metadata: MetadataInput): Promise<RecordedEvent[]> {
+  /**
+   * Decides `command` against the stream's current state and appends its events; returns them.
+   * With `expectedRevision`, refuses (WrongExpectedVersionError) when anything was appended since.
+   */
+  execute(
+    stream: string,
+    command: Command,
+    metadata: MetadataInput,
+    options: { expectedRevision?: number } = {},
+  ): Promise<RecordedEvent[]> {
     return new Promise((resolve, reject) => {
       const queue = this.queues.get(stream) ?? [];
-      queue.push({ command, metadata, resolve, reject });
+      queue.push({ command, metadata, expectedRevision: options.expectedRevision, resolve, reject });
       this.queues.set(stream, queue);
       if (!this.draining.has(stream)) void this.drain(stream);
     });
@@ -118,6 +128,9 @@ export class AggregateExecutor<Command, State, Event extends DomainEvent> {
       const refused: Array<{ item: Queued<Command>; error: unknown }> = [];
       for (const item of batch) {
         try {
+          const revision = cached.revision + accepted.reduce((n, a) => n + a.events.length, 0);
+          if (item.expectedRevision !== undefined && item.expectedRevision !== revision)
+            throw new WrongExpectedVersionError(stream, item.expectedRevision, revision);
           const events = this.decider.decide(item.command, state);
           for (const event of events) state = this.decider.evolve(state, event);
           accepted.push({ item, events });

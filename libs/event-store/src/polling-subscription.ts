@@ -44,15 +44,17 @@ export class PollingSubscription implements Subscription {
     try {
       this.position = await this.checkpoints.getCheckpoint(this.options.subscriberId);
       while (!this.stopped) {
+        // The head is read BEFORE the page: an event appended in between (by this process or
+        // another) is then either in the page or after `head`, never skipped by the jump below.
+        const head = await this.store.headPosition();
         const events = await this.store.readAll({
           afterPosition: this.position,
           maxCount: BATCH,
           streamPrefixes: this.options.streamPrefixes,
         });
         if (events.length === 0) {
-          // Nothing matching after our position: move the checkpoint to the head so filtered
-          // subscribers do not rescan unrelated events forever.
-          const head = await this.store.headPosition();
+          // Nothing matching up to the head: move the checkpoint there so filtered subscribers
+          // do not rescan unrelated events forever.
           if (head > this.position) {
             this.position = head;
             await this.checkpoints.saveCheckpoint(this.options.subscriberId, this.position);

@@ -3,3 +3,4 @@ export * from './errors';
 export * from './recovery-cloud.port';
 export * from './http-recovery-cloud';
 export * from './simulated-clock';
+export * from './clock-check';

@@ -80,6 +80,11 @@ export class SimulatedClock implements Clock {
     return new Date(a.anchorSimMs + (this.wallNow() - a.anchorWallMs) * a.scale);
   }
 
+  /** `wallMs` of real time from now, on the simulated clock: `wallMs × scale` simulated ms ahead. */
+  afterWallTime(wallMs: number): Date {
+    return new Date(this.now().getTime() + wallMs * this.scale);
+  }
+
   /** Wall milliseconds that `simulatedMs` of simulated time take at the current scale. */
   wallMsFor(simulatedMs: number): number {
     return simulatedMs / this.requireAnchors().scale;

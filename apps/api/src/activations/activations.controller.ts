@@ -5,8 +5,6 @@ import {
   Headers,
   HttpCode,
   MessageEvent,
-  Param,
-  ParseUUIDPipe,
   Post,
   Query,
   Req,
@@ -14,6 +12,7 @@ import {
   Sse,
 } from '@nestjs/common';
 import { ApiAcceptedResponse, ApiBearerAuth, ApiOkResponse, ApiResponse, ApiTags } from '@nestjs/swagger';
+import { PathParam } from '@reprise/common/http/path-params';
 import type { Response } from 'express';
 import { Observable } from 'rxjs';
 import { streams } from '@reprise/domain/shared/streams';
@@ -31,8 +30,6 @@ import {
   ReasonDto,
 } from './activations.dto';
 import { ActivationsService, toEventView } from './activations.service';
-
-const uuid = new ParseUUIDPipe({ version: '4' });
 
 @ApiTags('activations')
 @ApiBearerAuth()
@@ -72,13 +69,13 @@ export class ActivationsController {
   @ApiOkResponse({
     description: 'Live state; with `asOf`, the state rebuilt from the events recorded up to then',
   })
-  view(@CurrentActor() actor: Actor, @Param('id', uuid) id: string, @Query() query: AsOfQuery) {
+  view(@CurrentActor() actor: Actor, @PathParam('id') id: string, @Query() query: AsOfQuery) {
     return this.activations.view(actor, id, query.asOf);
   }
 
   @Get(':id/events')
   @Roles('dr-manager', 'scheduler', 'auditor')
-  events(@CurrentActor() actor: Actor, @Param('id', uuid) id: string) {
+  events(@CurrentActor() actor: Actor, @PathParam('id') id: string) {
     return this.activations.events(actor, id);
   }
 
@@ -90,7 +87,7 @@ export class ActivationsController {
   })
   async stream(
     @CurrentActor() actor: Actor,
-    @Param('id', uuid) id: string,
+    @PathParam('id') id: string,
     @Headers('last-event-id') lastEventId: string | undefined,
     @Res({ passthrough: true }) res: Response,
   ): Promise<Observable<MessageEvent>> {
@@ -144,7 +141,7 @@ export class ActivationsController {
   })
   confirm(
     @CurrentActor() actor: Actor,
-    @Param('id', uuid) id: string,
+    @PathParam('id') id: string,
     @Body() body: ConfirmActivationDto,
     @Req() req: RequestWithActor,
   ) {
@@ -156,7 +153,7 @@ export class ActivationsController {
   @Roles('dr-manager')
   escalate(
     @CurrentActor() actor: Actor,
-    @Param('id', uuid) id: string,
+    @PathParam('id') id: string,
     @Body() body: EscalateActivationDto,
     @Req() req: RequestWithActor,
   ) {
@@ -168,7 +165,7 @@ export class ActivationsController {
   @Roles('dr-manager')
   standDown(
     @CurrentActor() actor: Actor,
-    @Param('id', uuid) id: string,
+    @PathParam('id') id: string,
     @Body() body: ReasonDto,
     @Req() req: RequestWithActor,
   ) {
@@ -180,7 +177,7 @@ export class ActivationsController {
   @Roles('dr-manager')
   abort(
     @CurrentActor() actor: Actor,
-    @Param('id', uuid) id: string,
+    @PathParam('id') id: string,
     @Body() body: AbortActivationDto,
     @Req() req: RequestWithActor,
   ) {
@@ -192,8 +189,8 @@ export class ActivationsController {
   @Roles('dr-manager')
   retry(
     @CurrentActor() actor: Actor,
-    @Param('id', uuid) id: string,
-    @Param('serverId') serverId: string,
+    @PathParam('id') id: string,
+    @PathParam('serverId') serverId: string,
     @Body() body: ReasonDto,
     @Req() req: RequestWithActor,
   ) {
@@ -207,9 +204,14 @@ export class ActivationsController {
     description:
       '`closed` once the recovery cloud lists nothing left; otherwise the current status and what remains',
   })
+  @ApiResponse({
+    status: 409,
+    description:
+      'Wrong state (code `wrong-status`), or a disaster, which ends with failback (code `failback-required`)',
+  })
   close(
     @CurrentActor() actor: Actor,
-    @Param('id', uuid) id: string,
+    @PathParam('id') id: string,
     @Body() body: ReasonDto,
     @Req() req: RequestWithActor,
   ) {
@@ -221,7 +223,7 @@ export class ActivationsController {
   @Roles('dr-manager')
   failback(
     @CurrentActor() actor: Actor,
-    @Param('id', uuid) id: string,
+    @PathParam('id') id: string,
     @Body() body: ReasonDto,
     @Req() req: RequestWithActor,
   ) {

@@ -1,18 +1,16 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { Type } from 'class-transformer';
 import {
   IsDefined,
   IsEmail,
   IsIn,
-  IsISO8601,
   IsOptional,
   IsString,
   MaxLength,
   MinLength,
   registerDecorator,
-  ValidateNested,
   ValidationArguments,
 } from 'class-validator';
+import { IsTimestamp, NestedObject } from '@reprise/common/http/validation';
 import { ACTIVATION_STATUSES, type RequestedScope } from '@reprise/domain/activation';
 
 /** `"full"` or `{servers: [hostname, ...]}` (1 to 1,000 hostnames). */
@@ -71,8 +69,7 @@ export class CreateActivationDto {
 
   @ApiProperty({ type: PersonDto })
   @IsDefined()
-  @ValidateNested()
-  @Type(() => PersonDto)
+  @NestedObject(() => PersonDto)
   requestedBy: PersonDto;
 
   @ApiPropertyOptional()
@@ -102,8 +99,7 @@ export class EscalateActivationDto {
 
   @ApiPropertyOptional({ type: PersonDto, description: 'Who escalates (defaults to the alert requester)' })
   @IsOptional()
-  @ValidateNested()
-  @Type(() => PersonDto)
+  @NestedObject(() => PersonDto)
   requestedBy?: PersonDto;
 
   @ApiPropertyOptional()
@@ -122,8 +118,7 @@ export class ReasonDto {
 
   @ApiPropertyOptional({ type: PersonDto })
   @IsOptional()
-  @ValidateNested()
-  @Type(() => PersonDto)
+  @NestedObject(() => PersonDto)
   by?: PersonDto;
 }
 
@@ -140,8 +135,7 @@ export class AbortActivationDto {
 
   @ApiPropertyOptional({ type: PersonDto })
   @IsOptional()
-  @ValidateNested()
-  @Type(() => PersonDto)
+  @NestedObject(() => PersonDto)
   by?: PersonDto;
 }
 
@@ -158,8 +152,12 @@ export class ListActivationsQuery {
 }
 
 export class AsOfQuery {
-  @ApiPropertyOptional({ description: 'Rebuild the state from the events recorded up to this time' })
+  @ApiPropertyOptional({
+    format: 'date-time',
+    example: '2027-01-05T09:00:00Z',
+    description: 'Rebuild the state from the events recorded up to this time (date, time and offset)',
+  })
   @IsOptional()
-  @IsISO8601({ strict: true })
+  @IsTimestamp()
   asOf?: string;
 }

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import {
   activationDecider,
+  CONFIRMATION_TTL_MINUTES,
   confirmationRefusal,
   estimatesFromSizes,
   evolveActivation,
@@ -18,6 +19,7 @@ import {
 import { CLOCK, type Clock } from '@reprise/domain/shared/clock';
 import { DomainError, forbidden, notFound, validationError } from '@reprise/domain/shared/errors';
 import { streams } from '@reprise/domain/shared/streams';
+import { parseTimestamp, TIMESTAMP_RULE } from '@reprise/domain/shared/timestamp';
 import { handleCommand } from '@reprise/event-store/command-handling';
 import {
   EVENT_STORE,
@@ -32,8 +34,8 @@ import {
   readAuthorisedPersons,
   readTenantDetails,
   readTenantEstate,
-} from '@reprise/event-store/queries/estate.queries';
-import { TenantLocks } from '../estate/tenant-lock';
+} from '@reprise/read-models/estate.queries';
+import { TenantLocks } from './tenant-lock';
 import { ActivationViews } from './activation-views.service';
 import { hashConfirmationCode, newConfirmationCode, verifyConfirmationCode } from './confirmation-code';
 
@@ -79,6 +81,11 @@ export class ActivationsService {
 
   private now(): string {
     return this.clock.now().toISOString();
+  }
+
+  /** A human deadline: 15 WALL minutes to confirm, whatever the pace of the engine's clock. */
+  private confirmationDeadline(): string {
+    return this.clock.afterWallTime(CONFIRMATION_TTL_MINUTES * 60_000).toISOString();
   }
 
   private async execute(
@@ -154,7 +161,11 @@ export class ActivationsService {
             reason: body.reason ?? null,
             window: { activationWindow: tenant.activationWindow, timeZone: tenant.timeZone },
             confirmation: code
-              ? { codeHash: await hashConfirmationCode(code), recipients: persons.map((p) => p.email) }
+              ? {
+                  codeHash: await hashConfirmationCode(code),
+                  recipients: persons.map((p) => p.email),
+                  expiresAt: this.confirmationDeadline(),
+                }
               : undefined,
             at: this.now(),
           },
@@ -250,6 +261,7 @@ export class ActivationsService {
           confirmation: {
             codeHash: await hashConfirmationCode(code),
             recipients: persons.map((p) => p.email),
+            expiresAt: this.confirmationDeadline(),
           },
           by: body.requestedBy ?? state.requestedBy,
           reason: body.reason ?? null,
@@ -346,15 +358,20 @@ export class ActivationsService {
 
   async view(actor: Actor, id: string, asOf?: string): Promise<ActivationView> {
     if (asOf) {
+      const at = parseTimestamp(asOf);
+      if (at === null)
+        throw validationError('invalid-time', `asOf ${TIMESTAMP_RULE}`, [
+          { field: 'asOf', message: TIMESTAMP_RULE },
+        ]);
       const events = await this.store.readStream(streams.activation(actor.tenantId, id));
       if (events.length === 0) throw notFound('activation', id);
-      const upTo = events.filter((e) => e.metadata.recordedAt <= new Date(asOf).toISOString());
+      const upTo = events.filter((e) => e.metadata.recordedAt <= new Date(at).toISOString());
       if (upTo.length === 0)
         throw validationError('before-activation', `the activation did not exist at ${asOf}`, [
           { field: 'asOf', message: 'is before the activation was requested' },
         ]);
       return toActivationView(this.fold(upTo), {
-        now: new Date(asOf).toISOString(),
+        now: new Date(at).toISOString(),
         estimates: VIEW_ESTIMATES,
       }) as ActivationView;
     }

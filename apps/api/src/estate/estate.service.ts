@@ -1,37 +1,42 @@
 import { randomUUID } from 'node:crypto';
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { Request } from 'express';
-import { plainToInstance } from 'class-transformer';
-import { validateSync } from 'class-validator';
-import { flattenValidationErrors } from '@reprise/common/http/validation';
+import { COMPLETIONS } from '@reprise/common/completions/completions.module';
+import { validateInput } from '@reprise/common/http/validation';
 import { CLOCK, type Clock } from '@reprise/domain/shared/clock';
-import {
-  conflict,
-  DomainError,
-  FieldError,
-  notFound,
-  ruleViolation,
-  validationError,
-} from '@reprise/domain/shared/errors';
+import { notFound, validationError } from '@reprise/domain/shared/errors';
 import { streams } from '@reprise/domain/shared/streams';
-import { findCycle } from '@reprise/domain/estate/graph';
-import { hostnameDecider, hostnameStream } from '@reprise/domain/estate/hostname-reservation';
 import {
-  decideServer,
-  EstateNode,
-  EstateView,
+  estateRegistryDecider,
+  type EstateChangeDecided,
+  type EstateRegistryCommand,
+  type EstateRegistryEvent,
+  type EstateRegistryState,
+  type ImportRow,
+  type ImportRowError,
+} from '@reprise/domain/estate/estate-registry';
+import {
+  evolveServer,
   ServerCommand,
   serverDecider,
   ServerSpec,
   ServerState,
 } from '@reprise/domain/estate/server';
-import { handleCommand, HandleResult } from '@reprise/event-store/command-handling';
-import { EVENT_STORE, type EventStore } from '@reprise/event-store/event-store.port';
+import { AggregateExecutor } from '@reprise/event-store/aggregate-executor';
+import { handleCommand, loadAggregate } from '@reprise/event-store/command-handling';
+import type { CompletionRunner } from '@reprise/event-store/completions/completion-runner';
+import {
+  EVENT_STORE,
+  WrongExpectedVersionError,
+  type EventStore,
+  type MetadataInput,
+  type RecordedEvent,
+} from '@reprise/event-store/event-store.port';
 import type { ProjectionRunner } from '@reprise/event-store/projections/projection-runner';
+import { readTenantEstate } from '@reprise/read-models/estate.queries';
 import { READ_MODELS } from '../read-models/read-models.module';
 import { Actor, metadataFor } from '../auth/actor';
 import { CreateServerDto, HistoryEntryView, ListServersQuery, ServerView } from './dto/server.dto';
-import { TenantLocks } from './tenant-lock';
 
 export const MAX_IMPORT_ROWS = 10000;
 
@@ -69,42 +74,32 @@ export function specFromDto(dto: CreateServerDto): ServerSpec {
   };
 }
 
-export interface ImportRowError {
-  row: number;
-  hostname: string | null;
-  errors: Array<FieldError & { code?: string }>;
-}
-
-/** Estate writes: load, decide, append (with hostname reservations), then wait for the read model. */
+/**
+ * Estate writes. A change that involves other servers (enrol, import, dependencies, protection
+ * class, archive, decommission) is decided on the tenant's estate registry in ONE append with an
+ * expected revision; the servers' streams record it as completions (the completion runner, which
+ * rolls every decision forward after a crash too). Changes of one server alone are decided on its
+ * own stream. Each write answers once its events are in the read models.
+ */
 @Injectable()
 export class EstateService {
-  private readonly locks = new TenantLocks();
+  private readonly logger = new Logger(EstateService.name);
+  private readonly registry: AggregateExecutor<
+    EstateRegistryCommand,
+    EstateRegistryState,
+    EstateRegistryEvent
+  >;
 
   constructor(
     @Inject(EVENT_STORE) private readonly store: EventStore,
     @Inject(READ_MODELS) private readonly readModels: ProjectionRunner,
     @Inject(CLOCK) private readonly clock: Clock,
-  ) {}
+    @Inject(COMPLETIONS) private readonly completions: CompletionRunner,
+  ) {
+    this.registry = new AggregateExecutor(store, estateRegistryDecider, { maxCached: 1000 });
+  }
 
   // ---------- queries ----------
-
-  /** Active servers of the tenant, by hostname, from the read model. */
-  estateView(tenantId: string): EstateView {
-    const byHostname = new Map<string, EstateNode>();
-    const rows = this.readModels.db
-      .prepare<[string], Pick<ServerRow, 'id' | 'hostname' | 'protection_class' | 'depends_on'>>(
-        "SELECT id, hostname, protection_class, depends_on FROM servers WHERE tenant_id = ? AND status = 'active'",
-      )
-      .all(tenantId);
-    for (const r of rows)
-      byHostname.set(r.hostname, {
-        id: r.id,
-        hostname: r.hostname,
-        protectionClass: r.protection_class as EstateNode['protectionClass'],
-        dependsOn: JSON.parse(r.depends_on),
-      });
-    return { byHostname };
-  }
 
   /** Every server state of the tenant (any status) from the read model. */
   allServers(tenantId: string): ServerState[] {
@@ -164,84 +159,75 @@ export class EstateService {
   // ---------- commands ----------
 
   async enrol(actor: Actor, request: Request, dto: CreateServerDto): Promise<ServerView> {
-    const spec = specFromDto(dto);
-    return this.locks.run(actor.tenantId, async () => {
-      const serverId = randomUUID();
-      const command: ServerCommand = {
-        type: 'EnrolServer',
-        serverId,
-        tenantId: actor.tenantId,
-        spec,
-        estate: this.estateView(actor.tenantId),
-        now: this.now(),
-      };
-      decideServer(command, null); // every rule first: nothing is reserved for a rejected server
-      const metadata = metadataFor(actor, request);
-      await handleCommand(
-        this.store,
-        hostnameStream(actor.tenantId, spec.hostname),
-        hostnameDecider,
-        { type: 'ReserveHostname', hostname: spec.hostname, serverId },
-        metadata,
-      );
-      const result = await handleCommand(
-        this.store,
-        streams.server(actor.tenantId, serverId),
-        serverDecider,
-        command,
-        metadata,
-        { expectedVersion: -1 },
-      );
-      await this.readModels.waitFor(result.position);
-      return toServerView(result.state!, result.version);
-    });
+    const serverId = randomUUID();
+    const decision = await this.decide(
+      actor.tenantId,
+      { type: 'EnrolServer', serverId, tenantId: actor.tenantId, spec: specFromDto(dto), now: this.now() },
+      metadataFor(actor, request),
+    );
+    return this.serverAfter(actor.tenantId, serverId, decision!);
   }
 
   /**
-   * An evolution of one server. `build` gets the tenant's estate view for cross-server rules;
-   * estate-wide changes run under the tenant lock.
+   * A change that involves other servers, decided on the estate registry. `expectedVersion`
+   * (If-Match) is the server's version: every decision already taken is completed before it is
+   * compared, and the decision is taken only if the registry did not move since.
    */
+  async changeEstateWide(
+    actor: Actor,
+    request: Request,
+    id: string,
+    build: (now: string) => EstateRegistryCommand,
+    expectedVersion?: number,
+  ): Promise<ServerView> {
+    this.get(actor.tenantId, id);
+    const command = build(this.now());
+    const metadata = metadataFor(actor, request);
+    const stream = streams.server(actor.tenantId, id);
+    for (let attempt = 0; ; attempt++) {
+      let registryRevision: number | undefined;
+      if (expectedVersion !== undefined) {
+        registryRevision = await this.registryRevision(actor.tenantId, metadata);
+        await this.completions.drain();
+        const current = await this.store.streamRevision(stream);
+        if (current !== expectedVersion)
+          throw new WrongExpectedVersionError(stream, expectedVersion, current);
+      }
+      try {
+        const decision = await this.decide(actor.tenantId, command, metadata, registryRevision);
+        return decision ? await this.serverAfter(actor.tenantId, id, decision) : this.get(actor.tenantId, id);
+      } catch (error) {
+        // The estate moved between the If-Match check and the decision: check again.
+        const raced = error instanceof WrongExpectedVersionError && error.stream !== stream;
+        if (!raced || attempt >= 5) throw error;
+      }
+    }
+  }
+
+  /** A change of one server alone (template, disks, OS, objectives), decided on its own stream. */
   async change(
     actor: Actor,
     request: Request,
     id: string,
-    build: (estate: EstateView, now: string) => ServerCommand,
-    options: { expectedVersion?: number; estateWide?: boolean } = {},
+    build: (now: string) => ServerCommand,
+    options: { expectedVersion?: number } = {},
   ): Promise<ServerView> {
     this.get(actor.tenantId, id);
-    const work = async () => {
-      const estate = options.estateWide ? this.estateView(actor.tenantId) : { byHostname: new Map() };
-      const result: HandleResult<ServerState | null> = await handleCommand(
-        this.store,
-        streams.server(actor.tenantId, id),
-        serverDecider,
-        build(estate, this.now()),
-        metadataFor(actor, request),
-        { expectedVersion: options.expectedVersion },
-      );
-      if (result.events.some((e) => e.type === 'ServerDecommissioned') && result.state) {
-        await handleCommand(
-          this.store,
-          hostnameStream(actor.tenantId, result.state.hostname),
-          hostnameDecider,
-          {
-            type: 'ReleaseHostname',
-            hostname: result.state.hostname,
-            serverId: id,
-            reason: 'decommissioned',
-          },
-          metadataFor(actor, request),
-        );
-      }
-      if (result.events.length) await this.readModels.waitFor(result.position);
-      return toServerView(result.state!, result.version);
-    };
-    return options.estateWide ? this.locks.run(actor.tenantId, work) : work();
+    const result = await handleCommand(
+      this.store,
+      streams.server(actor.tenantId, id),
+      serverDecider,
+      build(this.now()),
+      metadataFor(actor, request),
+      { expectedVersion: options.expectedVersion },
+    );
+    if (result.events.length) await this.readModels.waitFor(result.position);
+    return toServerView(result.state!, result.version);
   }
 
   // ---------- bulk import ----------
 
-  /** Validates every row (fields, rules, duplicates, cycles across the batch), then enrols all or none. */
+  /** Validates every row (fields, rules, duplicates, cycles across the batch), then enrols all or none in one decision. */
   async import(
     actor: Actor,
     request: Request,
@@ -255,192 +241,93 @@ export class EstateService {
       throw validationError('import-too-large', `at most ${MAX_IMPORT_ROWS} servers per import`, [
         { field: 'body', message: `at most ${MAX_IMPORT_ROWS} rows` },
       ]);
-    const rowErrors = new Map<number, ImportRowError>();
-    const add = (row: number, hostname: string | null, error: FieldError & { code?: string }) => {
-      const entry = rowErrors.get(row) ?? { row, hostname, errors: [] };
-      entry.errors.push(error);
-      rowErrors.set(row, entry);
-    };
-
-    // 1. shape: the same DTO rules as POST /servers
-    const specs: Array<ServerSpec | null> = rows.map((raw, i) => {
-      if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
-        add(i, null, { field: `[${i}]`, message: 'must be an object' });
-        return null;
-      }
-      const dto = plainToInstance(CreateServerDto, raw);
-      const errors = flattenValidationErrors(
-        validateSync(dto, {
-          whitelist: true,
-          forbidNonWhitelisted: true,
-          forbidUnknownValues: true,
-          validationError: { target: false, value: false },
-        }),
-      );
-      const hostname =
-        typeof (raw as { hostname?: unknown }).hostname === 'string'
-          ? String((raw as { hostname: string }).hostname).toLowerCase()
-          : null;
-      for (const e of errors) add(i, hostname, { field: `[${i}].${e.field}`, message: e.message });
-      return errors.length ? null : specFromDto(dto);
+    // the shape: the same DTO rules as POST /servers; the estate registry decides the rest
+    const rejected: ImportRowError[] = [];
+    const specs: ImportRow[] = rows.map((raw, i) => {
+      const { value, errors } = validateInput(CreateServerDto, raw, `[${i}]`);
+      if (value && !errors.length) return { serverId: randomUUID(), spec: specFromDto(value) };
+      const hostname = (raw as { hostname?: unknown } | null)?.hostname;
+      rejected.push({
+        row: i,
+        hostname: typeof hostname === 'string' ? hostname.toLowerCase() : null,
+        errors,
+      });
+      return null;
     });
-    const shapeInvalid = rowErrors.size > 0;
+    const decision = await this.decide(
+      actor.tenantId,
+      { type: 'ImportServers', tenantId: actor.tenantId, rows: specs, rejected, now: this.now() },
+      metadataFor(actor, request),
+    );
+    await this.settle(decision!);
+    const items = specs.map((r) => ({ id: r!.serverId, hostname: r!.spec.hostname, version: 0 }));
+    return { imported: items.length, items };
+  }
 
-    return this.locks.run(actor.tenantId, async () => {
-      // 2. duplicates inside the batch and against the tenant's servers (archived ones still hold their name)
-      const held = new Set(
-        this.readModels.db
-          .prepare<[string], { hostname: string }>(
-            "SELECT hostname FROM servers WHERE tenant_id = ? AND status != 'decommissioned'",
-          )
-          .all(actor.tenantId)
-          .map((r) => r.hostname),
-      );
-      const firstRow = new Map<string, number>();
-      let duplicates = false;
-      specs.forEach((spec, i) => {
-        if (!spec) return;
-        if (held.has(spec.hostname)) {
-          duplicates = true;
-          add(i, spec.hostname, {
-            field: `[${i}].hostname`,
-            message: `a server named ${spec.hostname} already exists in this tenant`,
-            code: 'duplicate-hostname',
-          });
-        } else if (firstRow.has(spec.hostname)) {
-          duplicates = true;
-          add(i, spec.hostname, {
-            field: `[${i}].hostname`,
-            message: `duplicate of row ${firstRow.get(spec.hostname)} in this import`,
-            code: 'duplicate-hostname',
-          });
-        } else firstRow.set(spec.hostname, i);
-      });
+  // ---------- the estate registry ----------
 
-      // 3. rules, with the batch's own servers visible as dependencies
-      const existing = this.estateView(actor.tenantId);
-      const byHostname = new Map(existing.byHostname);
-      const ids = specs.map(() => randomUUID());
-      specs.forEach((spec, i) => {
-        if (spec && firstRow.get(spec.hostname) === i)
-          byHostname.set(spec.hostname, {
-            id: ids[i],
-            hostname: spec.hostname,
-            protectionClass: spec.protectionClass,
-            dependsOn: spec.dependsOn,
-          });
-      });
-      const view: EstateView = { byHostname };
-      const now = this.now();
-      const commands: Array<ServerCommand | null> = specs.map((spec, i) => {
-        if (!spec || firstRow.get(spec.hostname) !== i) return null;
-        const command: ServerCommand = {
-          type: 'EnrolServer',
-          serverId: ids[i],
-          tenantId: actor.tenantId,
-          spec,
-          estate: view,
-          now,
-        };
-        try {
-          decideServer(command, null);
-        } catch (error) {
-          if (!(error instanceof DomainError)) throw error;
-          const errors = error.details.errors?.length
-            ? error.details.errors
-            : [{ field: 'body', message: error.message }];
-          for (const e of errors)
-            add(i, spec.hostname, { field: `[${i}].${e.field}`, message: e.message, code: error.code });
-        }
-        return command;
-      });
-      const batchGraph = new Map<string, readonly string[]>();
-      for (const [h, node] of byHostname) batchGraph.set(h, node.dependsOn);
-      const cycle = findCycle(
-        batchGraph,
-        specs.filter((s): s is ServerSpec => !!s).map((s) => s.hostname),
-      );
-      if (cycle) {
-        for (const h of new Set(cycle)) {
-          const i = firstRow.get(h);
-          if (i !== undefined)
-            add(i, h, {
-              field: `[${i}].dependsOn`,
-              message: `dependency cycle ${cycle.join(' → ')}`,
-              code: 'dependency-cycle',
-            });
-        }
-      }
-
-      if (rowErrors.size) {
-        const list = [...rowErrors.values()].sort((a, b) => a.row - b.row);
-        const details = {
-          errors: list.flatMap((r) => r.errors.map(({ field, message }) => ({ field, message }))),
-          rows: list,
-          ...(cycle ? { cycle } : {}),
-        };
-        const message = `${list.length} of ${rows.length} rows are invalid; nothing was imported`;
-        if (shapeInvalid) throw new DomainError('validation', 'invalid-import', message, details);
-        if (duplicates) throw conflict('duplicate-hostname', message, details);
-        throw ruleViolation(cycle ? 'dependency-cycle' : 'invalid-import', message, details);
-      }
-
-      // 4. write: reserve every hostname (all or none), then enrol every server
-      const metadata = metadataFor(actor, request);
-      const valid = commands as ServerCommand[];
-      const reservations = await Promise.allSettled(
-        valid.map((_c, i) => {
-          const spec = specs[i]!;
-          return handleCommand(
-            this.store,
-            hostnameStream(actor.tenantId, spec.hostname),
-            hostnameDecider,
-            { type: 'ReserveHostname', hostname: spec.hostname, serverId: ids[i] },
-            metadata,
-          );
-        }),
-      );
-      const failed = reservations.map((r, i) => (r.status === 'rejected' ? i : -1)).filter((i) => i >= 0);
-      if (failed.length) {
-        await Promise.allSettled(
-          reservations.map((r, i) => {
-            if (r.status !== 'fulfilled') return null;
-            const spec = specs[i]!;
-            return handleCommand(
-              this.store,
-              hostnameStream(actor.tenantId, spec.hostname),
-              hostnameDecider,
-              {
-                type: 'ReleaseHostname',
-                hostname: spec.hostname,
-                serverId: ids[i],
-                reason: 'import-rolled-back',
-              },
-              metadata,
-            );
-          }),
-        );
-        throw conflict(
-          'duplicate-hostname',
-          `hostnames were taken concurrently; nothing was imported: ${failed.map((i) => specs[i]!.hostname).join(', ')}`,
-          {
-            errors: failed.map((i) => ({ field: `[${i}].hostname`, message: 'already used in this tenant' })),
-          },
-        );
-      }
-      const results = await Promise.all(
-        valid.map((c, i) =>
-          handleCommand(this.store, streams.server(actor.tenantId, ids[i]), serverDecider, c, metadata, {
-            expectedVersion: -1,
-          }),
-        ),
-      );
-      await this.readModels.waitFor(Math.max(...results.map((r) => r.position)), 30000);
-      return {
-        imported: results.length,
-        items: results.map((r, i) => ({ id: ids[i], hostname: specs[i]!.hostname, version: r.version })),
-      };
+  /** Takes the decision (the decisive append); null when the command changes nothing. */
+  private async decide(
+    tenantId: string,
+    command: EstateRegistryCommand,
+    metadata: MetadataInput,
+    expectedRevision?: number,
+  ): Promise<RecordedEvent | null> {
+    await this.registryRevision(tenantId, metadata);
+    const [decision] = await this.registry.execute(streams.estate(tenantId), command, metadata, {
+      expectedRevision,
     });
+    return decision ?? null;
+  }
+
+  /**
+   * The registry's revision, after opening it for a tenant enrolled before registries existed (its
+   * servers, from their streams; a concurrent opening is harmless: the decider opens once).
+   */
+  private async registryRevision(tenantId: string, metadata: MetadataInput): Promise<number> {
+    const stream = streams.estate(tenantId);
+    const { revision } = await this.registry.load(stream);
+    if (revision !== -1) return revision;
+    const servers = await readTenantEstate(this.store, tenantId, { includeInactive: true });
+    if (servers.length === 0) return revision;
+    const members = servers.map(({ id, hostname, status, protectionClass, dependsOn }) => ({
+      id,
+      hostname,
+      status,
+      protectionClass,
+      dependsOn,
+    }));
+    await this.registry.execute(
+      stream,
+      { type: 'OpenEstateRegistry', servers: members },
+      { ...metadata, actor: 'system:estate-registry', role: 'system' },
+    );
+    return (await this.registry.load(stream)).revision;
+  }
+
+  /** Waits until the decision is completed and its completions are in the read models. */
+  private async settle(decision: RecordedEvent): Promise<void> {
+    const { done, through } = await this.completions.waitFor(decision.position);
+    if (!done) this.logger.warn(`decision ${decision.id} is not completed yet; answering from the decision`);
+    await this.readModels.waitFor(through, 30_000);
+  }
+
+  /** The server once the decision is completed: from its stream (or from the decision if the completion is late). */
+  private async serverAfter(
+    tenantId: string,
+    serverId: string,
+    decision: RecordedEvent,
+  ): Promise<ServerView> {
+    await this.settle(decision);
+    const loaded = await loadAggregate(this.store, streams.server(tenantId, serverId), serverDecider);
+    if (loaded?.events.some((e) => e.metadata.causationId === decision.id))
+      return toServerView(loaded.state!, loaded.version);
+    const change = (decision.data as EstateChangeDecided['data']).changes.find(
+      (c) => c.serverId === serverId,
+    );
+    const events = change?.events ?? [];
+    const state = events.reduce(evolveServer, loaded?.state ?? null);
+    return toServerView(state!, (loaded?.version ?? -1) + events.length);
   }
 
   private now(): string {

@@ -1,29 +1,16 @@
-import {
-  Body,
-  Controller,
-  Delete,
-  Get,
-  Headers,
-  HttpCode,
-  Param,
-  ParseUUIDPipe,
-  Post,
-  Put,
-  Query,
-  Req,
-} from '@nestjs/common';
+import { Body, Controller, Delete, Get, Headers, HttpCode, Post, Put, Query, Req } from '@nestjs/common';
 import {
   ApiBearerAuth,
   ApiHeader,
   ApiBody,
   ApiConsumes,
   ApiOperation,
-  ApiParam,
   ApiResponse,
   ApiTags,
 } from '@nestjs/swagger';
+import { nameRule, PathParam } from '@reprise/common/http/path-params';
 import type { Request } from 'express';
-import { notFound, validationError } from '@reprise/domain/shared/errors';
+import { validationError } from '@reprise/domain/shared/errors';
 import { Actor } from '../auth/actor';
 import { CurrentActor, Roles } from '../auth/decorators';
 import { ifMatchVersion } from '../auth/if-match';
@@ -32,6 +19,7 @@ import {
   ChangeOsDto,
   CreateServerDto,
   DependenciesDto,
+  DISK_NAME_MAX,
   DiskDto,
   HistoryEntryView,
   ListServersQuery,
@@ -44,7 +32,7 @@ import {
 } from './dto/server.dto';
 import { EstateService } from './estate.service';
 
-const serverId = new ParseUUIDPipe({ exceptionFactory: () => notFound('server', 'with this id') });
+const DISK_NAME = nameRule(DISK_NAME_MAX);
 
 const IF_MATCH = {
   name: 'if-match',
@@ -97,7 +85,7 @@ export class ServersController {
   @ApiOperation({ summary: 'A server (404 for another tenant)' })
   @ApiResponse({ status: 200, type: ServerView })
   @ApiResponse({ status: 404, description: 'Unknown server or another tenant' })
-  get(@Param('id', serverId) id: string, @CurrentActor() actor: Actor): ServerView {
+  get(@PathParam('id') id: string, @CurrentActor() actor: Actor): ServerView {
     return this.estate.get(actor.tenantId, id);
   }
 
@@ -105,7 +93,7 @@ export class ServersController {
   @Roles('dr-manager', 'scheduler', 'auditor')
   @ApiOperation({ summary: 'Every evolution of the server in order, with who made it' })
   @ApiResponse({ status: 200, type: [HistoryEntryView] })
-  history(@Param('id', serverId) id: string, @CurrentActor() actor: Actor): Promise<HistoryEntryView[]> {
+  history(@PathParam('id') id: string, @CurrentActor() actor: Actor): Promise<HistoryEntryView[]> {
     return this.estate.history(actor.tenantId, id);
   }
 
@@ -115,26 +103,22 @@ export class ServersController {
     summary:
       'Change protection class (422 when drp servers depend on it, or when a drp server would depend on non-drp ones)',
   })
-  @ApiParam({ name: 'id' })
   @ApiResponse({ status: 200, type: ServerView })
   @ApiResponse({ status: 409, description: 'If-Match mismatch, or server archived/decommissioned' })
   @ApiResponse({ status: 422, description: 'drp dependency rule' })
   changeClass(
-    @Param('id', serverId) id: string,
+    @PathParam('id') id: string,
     @Body() dto: ProtectionClassDto,
     @Headers('if-match') ifMatch: string | undefined,
     @CurrentActor() actor: Actor,
     @Req() req: Request,
   ) {
-    return this.estate.change(
+    return this.estate.changeEstateWide(
       actor,
       req,
       id,
-      (estate) => ({ type: 'ChangeProtectionClass', protectionClass: dto.protectionClass, estate }),
-      {
-        expectedVersion: ifMatchVersion(ifMatch),
-        estateWide: true,
-      },
+      () => ({ type: 'ChangeProtectionClass', serverId: id, protectionClass: dto.protectionClass }),
+      ifMatchVersion(ifMatch),
     );
   }
 
@@ -147,21 +131,18 @@ export class ServersController {
     description: 'Unknown server, drp → non-drp, or a cycle (body.cycle names it in order)',
   })
   changeDependencies(
-    @Param('id', serverId) id: string,
+    @PathParam('id') id: string,
     @Body() dto: DependenciesDto,
     @Headers('if-match') ifMatch: string | undefined,
     @CurrentActor() actor: Actor,
     @Req() req: Request,
   ) {
-    return this.estate.change(
+    return this.estate.changeEstateWide(
       actor,
       req,
       id,
-      (estate) => ({ type: 'ChangeDependencies', dependsOn: dto.dependsOn, estate }),
-      {
-        expectedVersion: ifMatchVersion(ifMatch),
-        estateWide: true,
-      },
+      () => ({ type: 'ChangeDependencies', serverId: id, dependsOn: dto.dependsOn }),
+      ifMatchVersion(ifMatch),
     );
   }
 
@@ -170,7 +151,7 @@ export class ServersController {
   @ApiOperation({ summary: 'Change the recovery template (vCPU, RAM)' })
   @ApiResponse({ status: 200, type: ServerView })
   changeTemplate(
-    @Param('id', serverId) id: string,
+    @PathParam('id') id: string,
     @Body() dto: TemplateDto,
     @Headers('if-match') ifMatch: string | undefined,
     @CurrentActor() actor: Actor,
@@ -192,7 +173,7 @@ export class ServersController {
   @ApiResponse({ status: 200, type: ServerView })
   @ApiResponse({ status: 409, description: 'A disk with this name exists' })
   addDisk(
-    @Param('id', serverId) id: string,
+    @PathParam('id') id: string,
     @Body() dto: DiskDto,
     @Headers('if-match') ifMatch: string | undefined,
     @CurrentActor() actor: Actor,
@@ -213,8 +194,8 @@ export class ServersController {
   @ApiResponse({ status: 200, type: ServerView })
   @ApiResponse({ status: 404, description: 'No such disk' })
   resizeDisk(
-    @Param('id', serverId) id: string,
-    @Param('name') name: string,
+    @PathParam('id') id: string,
+    @PathParam('name', DISK_NAME) name: string,
     @Body() dto: ResizeDiskDto,
     @Headers('if-match') ifMatch: string | undefined,
     @CurrentActor() actor: Actor,
@@ -233,8 +214,8 @@ export class ServersController {
   @ApiResponse({ status: 404, description: 'No such disk' })
   @ApiResponse({ status: 422, description: 'The last disk' })
   removeDisk(
-    @Param('id', serverId) id: string,
-    @Param('name') name: string,
+    @PathParam('id') id: string,
+    @PathParam('name', DISK_NAME) name: string,
     @Headers('if-match') ifMatch: string | undefined,
     @CurrentActor() actor: Actor,
     @Req() req: Request,
@@ -250,7 +231,7 @@ export class ServersController {
   @ApiResponse({ status: 200, type: ServerView })
   @ApiResponse({ status: 422, description: 'OS outside the agent matrix, or agentless off VMware/Hyper-V' })
   changeOs(
-    @Param('id', serverId) id: string,
+    @PathParam('id') id: string,
     @Body() dto: ChangeOsDto,
     @Headers('if-match') ifMatch: string | undefined,
     @CurrentActor() actor: Actor,
@@ -260,10 +241,11 @@ export class ServersController {
       actor,
       req,
       id,
-      () => ({
+      (now) => ({
         type: 'ChangeOs',
         os: { family: dto.family, name: dto.name, version: dto.version },
         backupMode: dto.backupMode,
+        now,
       }),
       { expectedVersion: ifMatchVersion(ifMatch) },
     );
@@ -274,7 +256,7 @@ export class ServersController {
   @ApiOperation({ summary: 'Change RTO/RPO targets and recovery method' })
   @ApiResponse({ status: 200, type: ServerView })
   changeObjectives(
-    @Param('id', serverId) id: string,
+    @PathParam('id') id: string,
     @Body() dto: RecoveryObjectivesDto,
     @Headers('if-match') ifMatch: string | undefined,
     @CurrentActor() actor: Actor,
@@ -292,15 +274,18 @@ export class ServersController {
   @ApiResponse({ status: 200, type: ServerView })
   @ApiResponse({ status: 409, description: 'Other servers depend on it (body.dependents)' })
   archive(
-    @Param('id', serverId) id: string,
+    @PathParam('id') id: string,
     @Headers('if-match') ifMatch: string | undefined,
     @CurrentActor() actor: Actor,
     @Req() req: Request,
   ) {
-    return this.estate.change(actor, req, id, (estate, now) => ({ type: 'ArchiveServer', estate, now }), {
-      expectedVersion: ifMatchVersion(ifMatch),
-      estateWide: true,
-    });
+    return this.estate.changeEstateWide(
+      actor,
+      req,
+      id,
+      (now) => ({ type: 'ArchiveServer', serverId: id, now }),
+      ifMatchVersion(ifMatch),
+    );
   }
 
   @Delete(':id')
@@ -313,20 +298,17 @@ export class ServersController {
     description: 'Other servers depend on it (body.dependents), or already decommissioned',
   })
   decommission(
-    @Param('id', serverId) id: string,
+    @PathParam('id') id: string,
     @Headers('if-match') ifMatch: string | undefined,
     @CurrentActor() actor: Actor,
     @Req() req: Request,
   ) {
-    return this.estate.change(
+    return this.estate.changeEstateWide(
       actor,
       req,
       id,
-      (estate, now) => ({ type: 'DecommissionServer', estate, now }),
-      {
-        expectedVersion: ifMatchVersion(ifMatch),
-        estateWide: true,
-      },
+      (now) => ({ type: 'DecommissionServer', serverId: id, now }),
+      ifMatchVersion(ifMatch),
     );
   }
 }
@@ -361,15 +343,9 @@ export class ServersImportController {
     description: 'Duplicate hostnames (in the batch or the tenant); nothing imported',
   })
   @ApiResponse({ status: 422, description: 'Rules broken (incl. cycles across the batch); nothing imported' })
-  import(
-    @Body() body: unknown,
-    @Headers('content-type') contentType: string | undefined,
-    @CurrentActor() actor: Actor,
-    @Req() req: Request,
-  ) {
-    let rows: unknown;
-    if (typeof body === 'string' && /^text\/(csv|plain)/i.test(contentType ?? '')) rows = csvToRows(body);
-    else rows = body;
+  import(@Body() body: unknown, @CurrentActor() actor: Actor, @Req() req: Request) {
+    // Only JSON and CSV reach here (the content types it declares): a string is the CSV.
+    const rows = typeof body === 'string' ? csvToRows(body) : body;
     if (!Array.isArray(rows))
       throw validationError(
         'invalid-import',

@@ -1,9 +1,7 @@
 import { Body, Controller, Get, Headers, HttpCode, Post, Put, Req } from '@nestjs/common';
 import { ApiBearerAuth, ApiBody, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { Request } from 'express';
-import { plainToInstance } from 'class-transformer';
-import { validateSync } from 'class-validator';
-import { flattenValidationErrors } from '@reprise/common/http/validation';
+import { validateInput } from '@reprise/common/http/validation';
 import { FieldError, validationError } from '@reprise/domain/shared/errors';
 import { MAX_AUTHORISED_PERSONS } from '@reprise/domain/plan/authorised-persons';
 import { Actor } from '../auth/actor';
@@ -25,21 +23,9 @@ function validatePersons(body: unknown): AuthorisedPersonDto[] {
     ]);
   const errors: FieldError[] = [];
   const dtos = body.map((raw, i) => {
-    if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
-      errors.push({ field: `[${i}]`, message: 'must be an object' });
-      return null;
-    }
-    const dto = plainToInstance(AuthorisedPersonDto, raw);
-    for (const e of flattenValidationErrors(
-      validateSync(dto, {
-        whitelist: true,
-        forbidNonWhitelisted: true,
-        forbidUnknownValues: true,
-        validationError: { target: false, value: false },
-      }),
-    ))
-      errors.push({ field: `[${i}].${e.field}`, message: e.message });
-    return dto;
+    const result = validateInput(AuthorisedPersonDto, raw, `[${i}]`);
+    errors.push(...result.errors);
+    return result.value;
   });
   if (errors.length)
     throw validationError(

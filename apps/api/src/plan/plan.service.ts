@@ -76,15 +76,9 @@ export class PlanService {
     const activeServers = servers.filter((s) => s.status === 'active');
     const plan = computePlan(activeServers);
     const { authorisedPersons } = await this.authorisedPersons(tenantId);
-    const findings = estateReadinessFindings({ servers, authorisedPersons, plan });
-    const context = {
-      tenantId,
-      servers,
-      activeServers,
-      authorisedPersons,
-      plan,
-      now: this.clock.now().toISOString(),
-    };
+    const now = this.clock.now().toISOString();
+    const findings = estateReadinessFindings({ servers, authorisedPersons, plan, now });
+    const context = { tenantId, servers, activeServers, authorisedPersons, plan, now };
     // Contributors are independent (some ask the recovery cloud): run them side by side.
     const contributed = await Promise.all(
       this.registry.all().map(async (contributor) => {

@@ -1,4 +1,9 @@
-import type { ActivationReport, ReportServer, TimelinePhase } from '@reprise/domain/report';
+import {
+  TIMELINE_PHASES,
+  type ActivationReport,
+  type ReportServer,
+  type TimelinePhase,
+} from '@reprise/domain/report';
 import type { ActivationProof } from '../audit/audit-log.service';
 
 /**
@@ -17,17 +22,18 @@ const ESCAPES: Record<string, string> = {
 export const esc = (value: unknown): string => String(value ?? '').replace(/[&<>"']/g, (c) => ESCAPES[c]);
 
 export const PHASE_COLOURS: Record<TimelinePhase, string> = {
+  'earlier-attempt': '#e8b4b4',
+  'restore-queue': '#9fb7d3',
   restore: '#4e79a7',
   wait: '#cfd4da',
+  queued: '#efe3b0',
   boot: '#f28e2b',
   analysis: '#59a14f',
 };
-const PHASE_LABELS: Record<TimelinePhase, string> = {
-  restore: 'Restore',
-  wait: 'Waiting for upstream servers',
-  boot: 'Boot',
-  analysis: 'Analysis (health check)',
-};
+const PHASE_LABELS = Object.fromEntries(TIMELINE_PHASES.map((p) => [p.phase, p.label])) as Record<
+  TimelinePhase,
+  string
+>;
 const RTO_COLOUR = '#c0392b';
 const FAILED_COLOUR = '#d62728';
 
@@ -147,7 +153,41 @@ export function timelineSvg(report: ActivationReport): string {
   const barH = 14;
   const plotH = Math.max(servers.length, 1) * rowH;
   const legendY = top + plotH + 26;
-  const height = legendY + 22;
+  // The legend names every phase the bars show (and nothing they do not), on as many lines as it needs.
+  const shown = TIMELINE_PHASES.filter((p) =>
+    servers.some((srv) => srv.timeline.some((seg) => seg.phase === p.phase)),
+  );
+  const legendItems: Array<{ swatch: (lx: number, ly: number) => string; text: string }> = [
+    ...shown.map((p) => ({
+      swatch: (lx: number, ly: number) =>
+        `<rect x="${lx}" y="${ly - 6}" width="14" height="10" fill="${PHASE_COLOURS[p.phase]}"/>`,
+      text: p.label,
+    })),
+    {
+      swatch: (lx, ly) =>
+        `<line x1="${lx + 7}" y1="${ly - 8}" x2="${lx + 7}" y2="${ly + 6}" stroke="${RTO_COLOUR}" stroke-width="2" stroke-dasharray="4 2"/>`,
+      text: 'RTO target',
+    },
+    { swatch: (lx, ly) => `<circle cx="${lx + 7}" cy="${ly - 1}" r="4" fill="#222"/>`, text: 'Available' },
+    {
+      swatch: (lx, ly) =>
+        `<rect x="${lx}" y="${ly - 6}" width="14" height="10" fill="#fff" stroke="${FAILED_COLOUR}" stroke-width="2"/>`,
+      text: 'Failed step',
+    },
+  ];
+  const legendLayout: Array<{ lx: number; ly: number }> = [];
+  let lx = labelW;
+  let ly = legendY;
+  for (const item of legendItems) {
+    const w = 26 + item.text.length * 6;
+    if (lx + w > width && lx > labelW) {
+      lx = labelW;
+      ly += 18;
+    }
+    legendLayout.push({ lx, ly });
+    lx += w;
+  }
+  const height = ly + 22;
   const x = (m: number) => +(labelW + ((m - min) / (max - min)) * plotW).toFixed(2);
 
   const parts: string[] = [];
@@ -214,28 +254,12 @@ export function timelineSvg(report: ActivationReport): string {
     parts.push('</g>');
   });
   // Legend.
-  let lx = labelW;
-  const legend = (swatch: string, text: string) => {
+  legendItems.forEach((item, i) => {
+    const { lx: ix, ly: iy } = legendLayout[i];
     parts.push(
-      `<g class="legend">${swatch.replace(/\{x\}/g, String(lx))}<text x="${lx + 18}" y="${legendY + 4}" font-size="11" fill="#333">${esc(text)}</text></g>`,
+      `<g class="legend">${item.swatch(ix, iy)}<text x="${ix + 18}" y="${iy + 4}" font-size="11" fill="#333">${esc(item.text)}</text></g>`,
     );
-    lx += 26 + text.length * 6;
-  };
-  for (const phase of ['restore', 'wait', 'boot', 'analysis'] as TimelinePhase[]) {
-    legend(
-      `<rect x="{x}" y="${legendY - 6}" width="14" height="10" fill="${PHASE_COLOURS[phase]}"/>`,
-      PHASE_LABELS[phase],
-    );
-  }
-  legend(
-    `<line x1="{x}" y1="${legendY - 8}" x2="{x}" y2="${legendY + 6}" stroke="${RTO_COLOUR}" stroke-width="2" stroke-dasharray="4 2" transform="translate(7 0)"/>`,
-    'RTO target',
-  );
-  legend(`<circle cx="{x}" cy="${legendY - 1}" r="4" fill="#222" transform="translate(7 0)"/>`, 'Available');
-  legend(
-    `<rect x="{x}" y="${legendY - 6}" width="14" height="10" fill="#fff" stroke="${FAILED_COLOUR}" stroke-width="2"/>`,
-    'Failed step',
-  );
+  });
   parts.push('</svg>');
   return parts.join('\n');
 }

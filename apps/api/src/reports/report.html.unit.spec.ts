@@ -59,4 +59,33 @@ describe('report HTML', () => {
     expect(renderReportHtml(report, { timeZone: 'Europe/Paris' })).toContain('17:01');
     expect(renderReportHtml(report, { timeZone: 'UTC' })).toContain('16:01');
   });
+
+  it('labels every segment: no "waiting for upstream" on a server without upstream; the legend names what the bars show', () => {
+    const events = scenarioEvents({
+      activationId: 'a',
+      tenantId: 't',
+      servers: [
+        {
+          snapshot: snapshot('solo01'),
+          run: {
+            restore: { start: 4, end: 9, rpoMinutes: 10 },
+            boot: { start: 12, end: 15 },
+            analysis: { start: 16, end: 18 },
+          },
+        },
+      ],
+    });
+    const svg = timelineSvg(buildReport(fold(events), tenant));
+    const titles = [...svg.matchAll(/<rect class="segment[^>]*><title>([^<]*)<\/title>/g)].map((t) => t[1]);
+    expect(titles).toEqual([
+      'solo01: Waiting for a restore slot 0 min → 4 min',
+      'solo01: Restore 4 min → 9 min',
+      'solo01: Queued for its next step 9 min → 12 min',
+      'solo01: Boot 12 min → 15 min',
+      'solo01: Queued for its next step 15 min → 16 min',
+      'solo01: Analysis (health check) 16 min → 18 min',
+    ]);
+    expect(svg).not.toContain('Waiting for upstream servers');
+    expect(svg).toContain('>Waiting for a restore slot</text>');
+  });
 });

@@ -1,13 +1,6 @@
-import { Controller, Get, Param, Query, Res } from '@nestjs/common';
-import {
-  ApiBearerAuth,
-  ApiOperation,
-  ApiParam,
-  ApiProduces,
-  ApiQuery,
-  ApiResponse,
-  ApiTags,
-} from '@nestjs/swagger';
+import { Controller, Get, Query, Res } from '@nestjs/common';
+import { ApiBearerAuth, ApiOperation, ApiProduces, ApiQuery, ApiResponse, ApiTags } from '@nestjs/swagger';
+import { PathParam } from '@reprise/common/http/path-params';
 import type { Response } from 'express';
 import { validationError } from '@reprise/domain/shared/errors';
 import { Actor } from '../auth/actor';
@@ -33,14 +26,13 @@ export class ReportsController {
     description:
       'Launch and closing dates, delay to first and last server available, customer number and domain, Windows/Linux split, ok/warning/failed/blocked counts, one entry per server and the corrective actions. `proof`: the signed tree head covering the activation, the inclusion proof of its last event, and `status` (`verified`, `partly-signed`, `not-yet-signed`, or `invalid` with the `problem`: the events were altered, and the HTML page says so in red at the top). `?format=html` gives a printable page with a timeline chart (restore / boot / analysis per server, RTO target as a line).',
   })
-  @ApiParam({ name: 'id', description: 'Activation id' })
   @ApiQuery({ name: 'format', required: false, enum: FORMATS, description: 'json (default) or html' })
   @ApiProduces('application/json', 'text/html')
   @ApiResponse({ status: 200, description: 'The report (JSON, or text/html with ?format=html)' })
   @ApiResponse({ status: 400, description: 'Unknown format' })
   @ApiResponse({ status: 404, description: 'Unknown activation, or one of another tenant' })
   async report(
-    @Param('id') id: string,
+    @PathParam('id') id: string,
     @Query('format') format: unknown,
     @CurrentActor() actor: Actor,
     @Res({ passthrough: true }) res: Response,

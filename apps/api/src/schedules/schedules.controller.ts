@@ -1,16 +1,4 @@
-import {
-  Body,
-  Controller,
-  Delete,
-  Get,
-  Headers,
-  HttpCode,
-  Param,
-  ParseUUIDPipe,
-  Post,
-  Query,
-  Req,
-} from '@nestjs/common';
+import { Body, Controller, Delete, Get, Headers, HttpCode, Post, Query, Req } from '@nestjs/common';
 import {
   ApiBearerAuth,
   ApiCreatedResponse,
@@ -19,13 +7,12 @@ import {
   ApiResponse,
   ApiTags,
 } from '@nestjs/swagger';
+import { PathParam } from '@reprise/common/http/path-params';
 import { IsIn, IsOptional } from 'class-validator';
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { CurrentActor, ifMatchVersion, metadataFor, Roles, type Actor, type RequestWithActor } from '../auth';
 import { CancelTestScheduleDto, CreateTestScheduleDto, TestScheduleView } from './schedules.dto';
 import { SchedulesService } from './schedules.service';
-
-const uuid = new ParseUUIDPipe({ version: '4' });
 
 export class ListTestSchedulesQuery {
   @ApiPropertyOptional({ enum: ['scheduled', 'started', 'failed-to-start', 'cancelled', 'finished'] })
@@ -73,7 +60,7 @@ export class SchedulesController {
   @Roles('dr-manager', 'scheduler', 'auditor')
   @ApiOkResponse({ type: TestScheduleView })
   @ApiResponse({ status: 404, description: 'Not found or belongs to another tenant' })
-  get(@CurrentActor() actor: Actor, @Param('id', uuid) id: string) {
+  get(@CurrentActor() actor: Actor, @PathParam('id') id: string) {
     return this.schedules.get(actor.tenantId, id);
   }
 
@@ -88,7 +75,7 @@ export class SchedulesController {
   @ApiResponse({ status: 409, description: 'Already started, or If-Match mismatch' })
   cancel(
     @CurrentActor() actor: Actor,
-    @Param('id', uuid) id: string,
+    @PathParam('id') id: string,
     @Body() body: CancelTestScheduleDto,
     @Headers('if-match') ifMatch: string | undefined,
     @Req() req: RequestWithActor,

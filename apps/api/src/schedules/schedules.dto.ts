@@ -1,13 +1,13 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import {
   IsIn,
-  IsISO8601,
   IsOptional,
   IsString,
   MaxLength,
   registerDecorator,
   ValidationArguments,
 } from 'class-validator';
+import { IsTimestamp } from '@reprise/common/http/validation';
 import type { RequestedScope } from '@reprise/domain/activation';
 import { TEST_KINDS, type TestKind } from '@reprise/domain/schedule';
 
@@ -46,10 +46,11 @@ export class CreateTestScheduleDto {
   kind: TestKind;
 
   @ApiProperty({
+    format: 'date-time',
     example: '2026-09-15T08:00:00Z',
     description: 'When the test starts; at least 30 days ahead (else 422 too-soon)',
   })
-  @IsISO8601({ strict: true })
+  @IsTimestamp()
   scheduledFor: string;
 
   @ApiPropertyOptional({

@@ -7,7 +7,7 @@ import { notFound } from '@reprise/domain/shared/errors';
 import { streams } from '@reprise/domain/shared/streams';
 import { handleCommand } from '@reprise/event-store/command-handling';
 import { EVENT_STORE, type EventStore, type MetadataInput } from '@reprise/event-store/event-store.port';
-import { readTenantEstate } from '@reprise/event-store/queries/estate.queries';
+import { readTenantEstate } from '@reprise/read-models/estate.queries';
 import type { Actor } from '../auth';
 import type { TestScheduleView } from './schedules.dto';
 

@@ -1,17 +1,6 @@
-import {
-  Body,
-  Controller,
-  Delete,
-  Get,
-  Headers,
-  HttpCode,
-  Param,
-  ParseUUIDPipe,
-  Patch,
-  Post,
-  Req,
-} from '@nestjs/common';
+import { Body, Controller, Delete, Get, Headers, HttpCode, Patch, Post, Req } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
+import { PathParam } from '@reprise/common/http/path-params';
 import type { Request } from 'express';
 import { notFound } from '@reprise/domain/shared/errors';
 import { Actor } from '../auth/actor';
@@ -26,8 +15,6 @@ import {
   UpdateTenantDto,
 } from './tenants.dto';
 import { TenantsService } from './tenants.service';
-
-const uuid = (what: string) => new ParseUUIDPipe({ exceptionFactory: () => notFound(what, 'with this id') });
 
 @ApiTags('platform: tenants')
 @ApiBearerAuth()
@@ -63,7 +50,7 @@ export class TenantsController {
   @ApiOperation({ summary: 'A tenant (admin, or a key of that tenant; another tenant answers 404)' })
   @ApiResponse({ status: 200, type: TenantView })
   @ApiResponse({ status: 404, description: 'Unknown tenant, or another tenant' })
-  get(@Param('id', uuid('tenant')) id: string, @CurrentActor() actor: Actor): TenantView {
+  get(@PathParam('id') id: string, @CurrentActor() actor: Actor): TenantView {
     if (actor.role !== 'admin' && actor.tenantId !== id) throw notFound('tenant', id);
     return this.tenants.get(id);
   }
@@ -76,7 +63,7 @@ export class TenantsController {
   @ApiResponse({ status: 200, type: TenantView })
   @ApiResponse({ status: 409, description: 'If-Match version mismatch' })
   update(
-    @Param('id', uuid('tenant')) id: string,
+    @PathParam('id') id: string,
     @Body() dto: UpdateTenantDto,
     @Headers('if-match') ifMatch: string | undefined,
     @CurrentActor() actor: Actor,
@@ -91,7 +78,7 @@ export class TenantsController {
   @ApiResponse({ status: 201, type: IssuedApiKeyView })
   @ApiResponse({ status: 404, description: 'Unknown tenant' })
   issueKey(
-    @Param('id', uuid('tenant')) id: string,
+    @PathParam('id') id: string,
     @Body() dto: CreateApiKeyDto,
     @CurrentActor() actor: Actor,
     @Req() req: Request,
@@ -102,7 +89,7 @@ export class TenantsController {
   @Get(':id/api-keys')
   @Roles('admin')
   @ApiOperation({ summary: 'List the tenant API keys (never the tokens)' })
-  listKeys(@Param('id', uuid('tenant')) id: string): { items: ApiKeyView[]; total: number } {
+  listKeys(@PathParam('id') id: string): { items: ApiKeyView[]; total: number } {
     const items = this.tenants.listKeys(id);
     return { items, total: items.length };
   }
@@ -114,8 +101,8 @@ export class TenantsController {
   @ApiResponse({ status: 200, type: ApiKeyView })
   @ApiResponse({ status: 404, description: 'Unknown tenant or key' })
   revokeKey(
-    @Param('id', uuid('tenant')) id: string,
-    @Param('keyId', uuid('api-key')) keyId: string,
+    @PathParam('id') id: string,
+    @PathParam('keyId') keyId: string,
     @CurrentActor() actor: Actor,
     @Req() req: Request,
   ): Promise<ApiKeyView> {

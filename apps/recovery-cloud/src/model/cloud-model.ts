@@ -225,7 +225,7 @@ export class CloudModel {
         luns: number;
         total: number;
       }
-    > = {};
+    > = Object.create(null); // keyed by a client's activation id: no prototype to hit
     let serversRunning = 0;
     let serversTotal = 0;
     for (const r of this.resources.values()) {

@@ -431,3 +431,19 @@ describe('default sizing', () => {
     expect(m.getStats(t).serversRunning).toBe(25);
   });
 });
+
+describe('ids named after Object.prototype', () => {
+  it('counts the resources of an activation called constructor or __proto__ like any other', () => {
+    const m = model();
+    register(m, 's1');
+    register(m, 's2');
+    restoreAll(m, 's1', 'constructor', T0);
+    restoreAll(m, 's2', '__proto__', T0);
+    const stats = m.getStats(T0) as {
+      resourcesByActivation: Record<string, { disks: number; total: number }>;
+    };
+    expect(Object.keys(stats.resourcesByActivation).sort()).toEqual(['__proto__', 'constructor']);
+    expect(stats.resourcesByActivation.constructor).toMatchObject({ disks: 1, total: 1 });
+    expect(JSON.parse(JSON.stringify(stats)).resourcesByActivation.__proto__).toMatchObject({ disks: 1 });
+  });
+});

@@ -7,7 +7,7 @@ import { CLOCK, type Clock } from '@reprise/domain/shared/clock';
 import { streams } from '@reprise/domain/shared/streams';
 import { handleCommand, loadAggregate } from '@reprise/event-store/command-handling';
 import { EVENT_STORE, type EventStore } from '@reprise/event-store/event-store.port';
-import { readTenantDetails } from '@reprise/event-store/queries/estate.queries';
+import { readTenantDetails } from '@reprise/read-models/estate.queries';
 import { DEFAULT_JOB_OPTIONS, type JobPayloads, QueueName } from '@reprise/jobs';
 
 type DeliverJob = Job<JobPayloads['notification.deliver']>;

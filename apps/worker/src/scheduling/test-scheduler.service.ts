@@ -34,7 +34,7 @@ import {
   readTenantDetails,
   readTenantEstate,
   readTenantIds,
-} from '@reprise/event-store/queries/estate.queries';
+} from '@reprise/read-models/estate.queries';
 import { notificationId, NotificationRequests } from '../notifications/notification-requests.service';
 import { deterministicUuid } from './ids';
 

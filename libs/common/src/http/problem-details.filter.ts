@@ -49,6 +49,59 @@ export class InvalidInputException extends HttpException {
   }
 }
 
+/** A problem of the request itself (its media type, encoding, size), answered with its own status. */
+export class RequestProblem extends HttpException {
+  constructor(
+    status: number,
+    readonly code: string,
+    message: string,
+    readonly errors: FieldError[] = [],
+  ) {
+    super({ message, code, errors }, status);
+  }
+}
+
+/** Why body-parser (or the decompression under it) could not read a body, as a RequestProblem. */
+function bodyReadProblem(error: unknown, request: Request): RequestProblem {
+  const e = (error ?? {}) as { type?: string; charset?: string };
+  const encoding = String(request.headers['content-encoding'] ?? 'identity').slice(0, 40);
+  switch (e.type) {
+    case 'entity.too.large':
+      return new RequestProblem(413, 'payload-too-large', `the request body is larger than 1 MB`, [
+        { field: 'body', message: 'is larger than 1 MB' },
+      ]);
+    case 'entity.parse.failed':
+      return new RequestProblem(400, 'malformed-json', 'request body is not valid JSON', [
+        { field: 'body', message: 'malformed JSON' },
+      ]);
+    case 'charset.unsupported':
+      return new RequestProblem(415, 'unsupported-charset', `charset ${e.charset ?? ''} is not supported`, [
+        { field: 'Content-Type', message: 'charset must be utf-8' },
+      ]);
+    case 'encoding.unsupported':
+      return new RequestProblem(
+        415,
+        'unsupported-content-encoding',
+        `content encoding ${encoding} is not supported`,
+        [{ field: 'Content-Encoding', message: 'must be gzip, deflate, br or identity' }],
+      );
+    case 'request.size.invalid':
+      return new RequestProblem(400, 'body-length-mismatch', 'the body does not have the announced length', [
+        { field: 'Content-Length', message: 'does not match the body' },
+      ]);
+    default:
+      // zlib's Z_DATA_ERROR, brotli's errors (a body that is not the gzip, deflate or br it
+      // claims), an aborted upload, or anything else that kept the body from being read.
+      return encoding === 'identity'
+        ? new RequestProblem(400, 'unreadable-body', 'the request body could not be read', [
+            { field: 'body', message: 'could not be read' },
+          ])
+        : new RequestProblem(400, 'unreadable-body', `the body is not valid ${encoding} data`, [
+            { field: 'body', message: `is not valid ${encoding} data (Content-Encoding)` },
+          ]);
+  }
+}
+
 /**
  * The one place where errors become HTTP: domain errors, validation, concurrency conflicts and
  * body-parser failures map to application/problem+json. Nothing else writes error responses.
@@ -95,32 +148,14 @@ export class ProblemDetailsFilter implements ExceptionFilter {
         errors: exception.errors,
       };
     }
-    const bodyParser = exception as { type?: string; status?: number; statusCode?: number; message?: string };
-    if (bodyParser && typeof bodyParser.type === 'string' && (bodyParser.status ?? bodyParser.statusCode)) {
-      if (bodyParser.type === 'entity.too.large')
-        return {
-          type: typeFor('payload-too-large'),
-          title: 'Payload Too Large',
-          status: 413,
-          code: 'payload-too-large',
-          detail: 'request body is larger than 1 MB',
-        };
-      if (bodyParser.type === 'entity.parse.failed')
-        return {
-          type: typeFor('malformed-json'),
-          title: 'Bad Request',
-          status: 400,
-          code: 'malformed-json',
-          detail: 'request body is not valid JSON',
-          errors: [{ field: 'body', message: 'malformed JSON' }],
-        };
-      const status = bodyParser.status ?? bodyParser.statusCode ?? 400;
+    if (exception instanceof RequestProblem) {
       return {
-        type: typeFor('bad-request'),
-        title: TITLES[status] ?? 'Bad Request',
-        status,
-        code: bodyParser.type,
-        detail: bodyParser.message ?? 'bad request',
+        type: typeFor(exception.code),
+        title: TITLES[exception.getStatus()] ?? 'Bad Request',
+        status: exception.getStatus(),
+        code: exception.code,
+        detail: exception.message,
+        ...(exception.errors.length ? { errors: exception.errors } : {}),
       };
     }
     if (exception instanceof HttpException) {
@@ -147,18 +182,19 @@ export class ProblemDetailsFilter implements ExceptionFilter {
   }
 
   /**
-   * Express error middleware for body-parser failures (malformed JSON, too large), which happen
-   * before Nest's pipeline; it answers with the same problem details as the filter.
+   * Express error middleware, registered right after the request parsing: every error that reaches
+   * it is a failure to read the request (a path with a malformed %-escape, malformed JSON, a body
+   * that is not the gzip it claims, an unknown encoding or charset, too large, too deep), which
+   * happens before Nest's pipeline. It answers with the same problem details as the filter, never
+   * 500.
    */
-  static bodyParserErrors() {
-    return (error: unknown, request: Request, response: Response, next: (error?: unknown) => void): void => {
-      const type = (error as { type?: string })?.type;
-      if (
-        typeof type !== 'string' ||
-        (!type.startsWith('entity.') && type !== 'charset.unsupported' && type !== 'encoding.unsupported')
-      )
-        return next(error);
-      const problem = ProblemDetailsFilter.toProblem(error);
+  static requestBodyErrors() {
+    return (error: unknown, request: Request, response: Response, _next: (error?: unknown) => void): void => {
+      const problem = ProblemDetailsFilter.toProblem(
+        error instanceof DomainError || error instanceof RequestProblem
+          ? error
+          : bodyReadProblem(error, request),
+      );
       response
         .status(problem.status)
         .type('application/problem+json')

@@ -46,4 +46,70 @@ describe('problem details mapping (one place for every error)', () => {
       detail: 'an unexpected error occurred',
     });
   });
+
+  describe('failures to read a request body (before Nest) answer problem+json, never 500', () => {
+    /** Runs the express error middleware on `error` and returns what it answered. */
+    function answer(error: unknown, headers: Record<string, string> = {}) {
+      const sent: { status?: number; type?: string; body?: Record<string, unknown> } = {};
+      const response = {
+        status(code: number) {
+          sent.status = code;
+          return response;
+        },
+        type(value: string) {
+          sent.type = value;
+          return response;
+        },
+        json(body: Record<string, unknown>) {
+          sent.body = body;
+          return response;
+        },
+      };
+      ProblemDetailsFilter.requestBodyErrors()(
+        error,
+        { headers, originalUrl: '/api/v1/servers' } as never,
+        response as never,
+        () => undefined,
+      );
+      return sent;
+    }
+    const zlibError = Object.assign(new Error('incorrect header check'), {
+      code: 'Z_DATA_ERROR',
+      status: 400,
+    });
+
+    it.each([
+      ['a body that is not the gzip it claims', zlibError, { 'content-encoding': 'gzip' }, 400, 'body'],
+      [
+        'an unreadable body',
+        Object.assign(new Error('aborted'), { type: 'request.aborted' }),
+        {},
+        400,
+        'body',
+      ],
+      ['malformed JSON', { type: 'entity.parse.failed', status: 400 }, {}, 400, 'body'],
+      ['too large', { type: 'entity.too.large', status: 413 }, {}, 413, 'body'],
+      [
+        'an unknown charset',
+        { type: 'charset.unsupported', status: 415, charset: 'x' },
+        {},
+        415,
+        'Content-Type',
+      ],
+      [
+        'an unknown encoding',
+        { type: 'encoding.unsupported', status: 415 },
+        { 'content-encoding': 'x' },
+        415,
+        'Content-Encoding',
+      ],
+      ['a wrong length', { type: 'request.size.invalid', status: 400 }, {}, 400, 'Content-Length'],
+      ['anything else', new Error('boom'), {}, 400, 'body'],
+    ])('%s → %s naming the field', (_label, error, headers, status, field) => {
+      const sent = answer(error, headers as Record<string, string>);
+      expect(sent.status).toBe(status);
+      expect(sent.type).toBe('application/problem+json');
+      expect(sent.body).toMatchObject({ status, errors: [expect.objectContaining({ field })] });
+    });
+  });
 });

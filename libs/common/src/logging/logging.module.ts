@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { Module } from '@nestjs/common';
+import { Module, RequestMethod } from '@nestjs/common';
 import { LoggerModule } from 'nestjs-pino';
 
 export const REQUEST_ID_HEADER = 'x-request-id';
@@ -24,6 +24,8 @@ export function redactRequest<T extends { url?: string; query?: Record<string, u
     LoggerModule.forRootAsync({
       // Read when the app is built, not when this file is imported.
       useFactory: () => ({
+        // Every route, in path-to-regexp v8 syntax (the default `*` makes Nest warn on each start).
+        forRoutes: [{ path: '{*path}', method: RequestMethod.ALL }],
         pinoHttp: {
           level: process.env.LOG_LEVEL ?? 'info',
           genReqId: (req: IncomingMessage, res: ServerResponse) => {

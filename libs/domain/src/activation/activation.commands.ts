@@ -54,6 +54,11 @@ export interface ConfirmationInput {
   codeHash: string;
   /** E-mails of the tenant's authorised persons (the code goes to each of them). */
   recipients: string[];
+  /**
+   * When the code expires, on the engine's clock: a human deadline, set by the caller through the
+   * Clock port (`afterWallTime`) so that it leaves a person enough real time on any clock.
+   */
+  expiresAt: string;
 }
 
 export type RequestActivation = Command<

@@ -19,7 +19,6 @@ import {
 } from './activation.state';
 import {
   CONFIRMATION_ATTEMPTS,
-  CONFIRMATION_TTL_MINUTES,
   isAvailablePhase,
   isTerminalPhase,
   type ActivationKind,
@@ -28,7 +27,7 @@ import {
 } from './activation.types';
 import { graphOf, reachable } from './graph';
 import { assertNoOverlap, resolveScope } from './scope';
-import { addMinutes, isAtOrAfter, minutesBetween, toMillis } from './time';
+import { isAtOrAfter, minutesBetween, toIso, toMillis } from './time';
 import { isWithinWindow, nextWindowOpening } from './window';
 
 /**
@@ -282,11 +281,15 @@ function confirmationRequested(
       'no authorised person other than the requester can confirm',
       { requester: requester.email },
     );
+  if (toMillis(c.expiresAt ?? '', 'confirmation.expiresAt') <= toMillis(at))
+    throw validationError('confirmation-deadline', 'the confirmation deadline must come after the request', [
+      { field: 'confirmation.expiresAt', message: 'must be a time after the request' },
+    ]);
   return {
     type: 'ConfirmationRequested',
     data: {
       codeHash: c.codeHash,
-      expiresAt: addMinutes(at, CONFIRMATION_TTL_MINUTES),
+      expiresAt: toIso(toMillis(c.expiresAt)),
       recipients,
       attemptsAllowed: CONFIRMATION_ATTEMPTS,
       requestedBy: requester,
@@ -326,8 +329,10 @@ function request(d: C.RequestActivation['data'], state: ActivationState): Activa
       { field: 'type', message: 'must be test, disaster or alert' },
     ]);
   }
-  assertNoOverlap(d.otherActivations ?? [], d.activationId);
+  // The whole request is judged (its scope names servers that exist) before the conflict with
+  // another live activation.
   const { scope, servers } = resolveScope(d.estate, d.scope, kind);
+  assertNoOverlap(d.otherActivations ?? [], d.activationId);
   const requested: ActivationEvent = {
     type: 'ActivationRequested',
     data: {
@@ -524,7 +529,11 @@ function requestClose(d: C.RequestClose['data'], s: Activation): ActivationEvent
   const at = requireAt(d.at);
   if (s.type !== 'test' && s.status !== 'aborted') {
     if (s.status === 'completed' || s.status === 'completed-with-failures') {
-      throw ruleViolation('failback-required', 'a disaster ends with failback, not close');
+      // A wrong state (409), as the contract says: the disaster's next step is failback.
+      throw conflict('failback-required', `a ${s.type} ends with failback, not close`, {
+        status: s.status,
+        next: 'failback',
+      });
     }
     throw wrongStatus(s, 'close', ['aborted']);
   }

@@ -15,6 +15,7 @@ import {
   CODE_HASH,
   checked,
   confirmation,
+  confirmationAt,
   diamond,
   diskRestored,
   id,
@@ -103,6 +104,19 @@ describe('activation decider', () => {
         },
       });
       expect(stateOf(events).status).toBe('awaiting-confirmation');
+    });
+
+    it('takes the confirmation deadline from the command (a human deadline set through the Clock port), after the request', () => {
+      // On the simulator's 600× clock, 15 wall minutes are 150 clock hours.
+      const events = given()
+        .when(requestCommand({ type: 'disaster', confirmation: { ...confirmation, expiresAt: t(15 * 600) } }))
+        .thenTypes('ActivationRequested', 'ConfirmationRequested');
+      expect(stateOf(events).confirmation?.expiresAt).toBe(t(9000));
+      given()
+        .when(requestCommand({ type: 'disaster', confirmation: { ...confirmation, expiresAt: T0 } }))
+        .thenThrows('validation', 'confirmation-deadline', {
+          errors: [{ field: 'confirmation.expiresAt', message: 'must be a time after the request' }],
+        });
     });
 
     it('an alert is a standby', () => {
@@ -315,7 +329,14 @@ describe('activation decider', () => {
     const escalate = (scope: 'full' | { servers: string[] } = 'full', by = alice) =>
       ({
         type: 'EscalateAlert',
-        data: { scope, estate: diamond, confirmation, by, reason: 'the site is flooded', at: t(30) },
+        data: {
+          scope,
+          estate: diamond,
+          confirmation: confirmationAt(t(30)),
+          by,
+          reason: 'the site is flooded',
+          at: t(30),
+        },
       }) as const;
 
     it('pre-stages restores while in alert (flagged), but never boots', () => {
@@ -894,7 +915,7 @@ describe('activation decider', () => {
         ...networkUp(t(5)),
       ]);
       expect(stateOf(disasterDone).status).toBe('completed');
-      given(disasterDone).when(closeCmd()).thenThrows('rule', 'failback-required');
+      given(disasterDone).when(closeCmd()).thenThrows('conflict', 'failback-required', { next: 'failback' });
       given(awaitingDisaster()).when(closeCmd()).thenThrows('conflict', 'wrong-status');
     });
   });

@@ -39,6 +39,8 @@ export interface ServerState {
   blockedBy: { hostname: string; serverId: string; reason: string; at: string } | null;
   cancelledAt: string | null;
   rtoBreachProjectedAt: string | null;
+  /** When the current attempt was asked for by a retry (null on the first attempt). */
+  retriedAt: string | null;
 }
 
 export type NetworkPhase = 'not-required' | 'pending' | 'setting-up' | 'ready' | 'failed';
@@ -124,6 +126,7 @@ export function newServerState(snapshot: ActivationServerSnapshot): ServerState 
     blockedBy: null,
     cancelledAt: null,
     rtoBreachProjectedAt: null,
+    retriedAt: null,
   };
 }
 
@@ -139,8 +142,9 @@ export function derivePhase(s: Omit<ServerState, 'phase'>): ServerPhase {
   return 'pending';
 }
 
+/** No prototype: a server id such as `constructor` or `__proto__` finds nothing, never Object's own. */
 const indexOf = (servers: ServerState[]): Record<string, number> => {
-  const index: Record<string, number> = {};
+  const index: Record<string, number> = Object.create(null);
   servers.forEach((s, i) => (index[s.snapshot.serverId] = i));
   return index;
 };
@@ -386,6 +390,7 @@ export function evolveActivation(state: ActivationState, event: ActivationEvent)
           attempt: d.attempt,
           failure: null,
           rtoBreachProjectedAt: null,
+          retriedAt: at,
           ...(d.resumeFrom === 'pending' ? { ...resetRestore, ...resetBoot } : resetBoot),
         }),
         at,

@@ -121,6 +121,9 @@ export interface ActivationRef {
   status: ActivationStatus;
 }
 
-/** Confirmation window of a disaster or an escalated alert, and attempts allowed. */
+/**
+ * Confirmation window of a disaster or an escalated alert, in WALL minutes (a human deadline: the
+ * caller turns it into a time on the engine's clock with `Clock.afterWallTime`), and attempts allowed.
+ */
 export const CONFIRMATION_TTL_MINUTES = 15;
 export const CONFIRMATION_ATTEMPTS = 5;

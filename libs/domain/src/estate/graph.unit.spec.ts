@@ -1,7 +1,5 @@
 import { bootWaves, cyclicComponents, findCycle, schedule, topologicalOrder } from './graph';
-import { agentSupport } from './os-matrix';
 import { hostnameProblem } from './hostname';
-import { hostnameDecider } from './hostname-reservation';
 
 const g = (o: Record<string, string[]>) => new Map(Object.entries(o));
 
@@ -44,46 +42,11 @@ describe('dependency graph', () => {
   });
 });
 
-describe('OS matrix', () => {
-  it.each([
-    ['windows', 'Windows Server', '2012 R2', true],
-    ['windows', 'Windows Server 2022', 'Datacenter', true],
-    ['windows', 'Windows', '11', true],
-    ['windows', 'Windows', '7', false],
-    ['windows', 'Windows Server', '2003', false],
-    ['linux', 'RHEL', '9.3', true],
-    ['linux', 'Rocky Linux', '8', true],
-    ['linux', 'Ubuntu', '24.04', true],
-    ['linux', 'Ubuntu', '18.04', false],
-    ['linux', 'Debian', '12', true],
-    ['linux', 'SLES', '15 SP5', true],
-    ['linux', 'CentOS', '5', false],
-    ['linux', 'Gentoo', 'rolling', false],
-  ] as const)('%s %s %s → %s', (family, name, version, supported) => {
-    expect(agentSupport({ family, name, version }).supported).toBe(supported);
-  });
-});
-
 describe('hostnames', () => {
   it('applies RFC 1123', () => {
     expect(hostnameProblem('web-1.prod.acme')).toBeNull();
     expect(hostnameProblem('-web')).not.toBeNull();
     expect(hostnameProblem('a'.repeat(254))).not.toBeNull();
     expect(hostnameProblem('web_1')).not.toBeNull();
-  });
-  it('reserves a name once, until released', () => {
-    let s = hostnameDecider.initialState();
-    s = hostnameDecider
-      .decide({ type: 'ReserveHostname', hostname: 'a', serverId: '1' }, s)
-      .reduce(hostnameDecider.evolve, s);
-    expect(() =>
-      hostnameDecider.decide({ type: 'ReserveHostname', hostname: 'a', serverId: '2' }, s),
-    ).toThrow(/already exists/);
-    s = hostnameDecider
-      .decide({ type: 'ReleaseHostname', hostname: 'a', serverId: '1', reason: 'decommissioned' }, s)
-      .reduce(hostnameDecider.evolve, s);
-    expect(hostnameDecider.decide({ type: 'ReserveHostname', hostname: 'a', serverId: '2' }, s)).toHaveLength(
-      1,
-    );
   });
 });

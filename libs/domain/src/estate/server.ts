@@ -164,7 +164,12 @@ export const SERVER_EVENT_TYPES: ServerEvent['type'][] = [
 ];
 
 // ---------- commands ----------
-export type ServerCommand =
+/**
+ * Commands whose rules involve other servers (hostname uniqueness, dependencies, cycles,
+ * dependents). They are decided by the tenant's estate registry (`estate-registry.ts`), which
+ * passes its own view of the estate, and recorded on the server streams as completions.
+ */
+export type EstateServerCommand =
   | {
       type: 'EnrolServer';
       serverId: string;
@@ -175,20 +180,26 @@ export type ServerCommand =
     }
   | { type: 'ChangeProtectionClass'; protectionClass: ProtectionClass; estate: EstateView }
   | { type: 'ChangeDependencies'; dependsOn: string[]; estate: EstateView }
+  | { type: 'ArchiveServer'; estate: EstateView; now: string }
+  | { type: 'DecommissionServer'; estate: EstateView; now: string; reason?: string | null };
+
+/** Commands about one server alone, decided on its own stream. */
+export type ServerCommand =
   | { type: 'ChangeTemplate'; template: Template }
   | { type: 'AddDisk'; disk: Disk }
   | { type: 'ResizeDisk'; name: string; sizeGiB: number }
   | { type: 'RemoveDisk'; name: string }
-  | { type: 'ChangeOs'; os: OperatingSystem; backupMode?: BackupMode }
+  | { type: 'ChangeOs'; os: OperatingSystem; backupMode?: BackupMode; now: string }
   | {
       type: 'ChangeRecoveryObjectives';
       rtoMinutes?: number | null;
       rpoMinutes?: number | null;
       recoveryMethod?: RecoveryMethod;
     }
-  | { type: 'ChangeApplications'; applications: ApplicationAgent[] }
-  | { type: 'ArchiveServer'; estate: EstateView; now: string }
-  | { type: 'DecommissionServer'; estate: EstateView; now: string; reason?: string | null };
+  | { type: 'ChangeApplications'; applications: ApplicationAgent[] };
+
+/** What an estate-wide decision needs to know of the server it is about. */
+export type EstateMember = Pick<ServerState, 'id' | 'hostname' | 'status' | 'protectionClass' | 'dependsOn'>;
 
 export type ServerDeciderState = ServerState | null;
 
@@ -264,9 +275,10 @@ export function specFieldErrors(spec: ServerSpec): FieldError[] {
   return errors;
 }
 
-/** Platform, backup mode and OS-matrix rules (422). */
+/** Platform, backup mode and OS-matrix rules (422) on `today` (the OS matrix follows the calendar). */
 export function protectionRuleProblems(
   spec: Pick<ServerSpec, 'kind' | 'platform' | 'os' | 'backupMode' | 'applications'>,
+  today: string,
 ): RuleProblem[] {
   const problems: RuleProblem[] = [];
   if ((spec.kind === 'physical') !== (spec.platform === 'physical')) {
@@ -287,7 +299,7 @@ export function protectionRuleProblems(
     });
   }
   if (spec.backupMode === 'agent') {
-    const support = agentSupport(spec.os);
+    const support = agentSupport(spec.os, today);
     if (!support.supported)
       problems.push({
         code: 'unsupported-os',
@@ -295,16 +307,24 @@ export function protectionRuleProblems(
         message: support.reason ?? 'unsupported OS for agent mode',
       });
   }
-  spec.applications.forEach((app, i) => {
-    const support = applicationSupport(app, spec.os);
-    if (!support.supported)
-      problems.push({
-        code: 'unsupported-application',
-        field: `applications[${i}]`,
-        message: support.reason ?? 'no agent for this application',
-      });
-  });
+  problems.push(...applicationProblems(spec));
   return problems;
+}
+
+/** Application agents that do not exist for the server's OS (422). */
+export function applicationProblems(spec: Pick<ServerSpec, 'os' | 'applications'>): RuleProblem[] {
+  return spec.applications.flatMap((app, i) => {
+    const support = applicationSupport(app, spec.os);
+    return support.supported
+      ? []
+      : [
+          {
+            code: 'unsupported-application',
+            field: `applications[${i}]`,
+            message: support.reason ?? 'no agent for this application',
+          },
+        ];
+  });
 }
 
 /** Dependency rules (422): upstream servers exist (active, same tenant), no self-dependency, DRP servers only depend on DRP servers. */
@@ -373,6 +393,12 @@ const throwRules = (problems: RuleProblem[]) => {
   throw ruleViolation(first.code, problems.map((p) => p.message).join('; '), details);
 };
 
+/** 409: the hostname is held by another server of the tenant (active or archived). */
+export const duplicateHostname = (hostname: string) =>
+  conflict('duplicate-hostname', `a server named ${hostname} already exists in this tenant`, {
+    errors: [{ field: 'hostname', message: 'already used in this tenant' }],
+  });
+
 const cycleError = (cycle: string[]) =>
   ruleViolation('dependency-cycle', `dependencies would form a cycle: ${cycle.join(' → ')}`, {
     cycle,
@@ -384,7 +410,7 @@ const resolve = (dependsOn: string[], estate: EstateView): ServerDependency[] =>
 
 const unique = (values: string[]) => [...new Set(values)];
 
-function requireActive(state: ServerDeciderState, action: string): ServerState {
+function requireActive<S extends EstateMember>(state: S | null, action: string): S {
   if (state === null) throw new Error('server stream does not exist'); // the handler answers 404 first
   if (state.status === 'decommissioned')
     throw conflict(
@@ -396,27 +422,43 @@ function requireActive(state: ServerDeciderState, action: string): ServerState {
   return state;
 }
 
+/** 409 while active servers depend on `s`: they would lose what they need to start. */
+function requireNoDependents(
+  s: EstateMember,
+  estate: EstateView,
+  becoming: 'archived' | 'decommissioned',
+): void {
+  const dependents = dependentsOf(s.hostname, estate);
+  if (dependents.length)
+    throw conflict(
+      'server-has-dependents',
+      `${s.hostname} cannot be ${becoming}: ${dependents.join(', ')} depend on it`,
+      { dependents },
+    );
+}
+
 // ---------- decide ----------
-export function decideServer(command: ServerCommand, state: ServerDeciderState): ServerEvent[] {
+/**
+ * Estate-wide decisions: the events a command would record on the server's stream, given what the
+ * estate registry knows of the server (`null` before enrolment) and of the rest of the estate.
+ */
+export function decideEstateChange(command: EstateServerCommand, state: EstateMember | null): ServerEvent[] {
   switch (command.type) {
     case 'EnrolServer': {
       if (state !== null) throw conflict('server-exists', `server ${command.serverId} already exists`);
       const spec = { ...command.spec, dependsOn: unique(command.spec.dependsOn) };
       const fieldErrors = specFieldErrors(spec);
       if (fieldErrors.length) throw validationError('invalid-server', 'the server is invalid', fieldErrors);
-      const holder = command.estate.byHostname.get(spec.hostname);
-      if (holder && holder.id !== command.serverId)
-        throw conflict(
-          'duplicate-hostname',
-          `a server named ${spec.hostname} already exists in this tenant`,
-          { errors: [{ field: 'hostname', message: 'already used in this tenant' }] },
-        );
       const cycle = spec.dependsOn.includes(spec.hostname) ? [spec.hostname, spec.hostname] : null;
       if (cycle) throw cycleError(cycle);
       throwRules([
-        ...protectionRuleProblems(spec),
+        ...protectionRuleProblems(spec, command.now),
         ...dependencyProblems(spec, spec.dependsOn, command.estate),
       ]);
+      // The whole request is judged (its rules, the servers it names) before the conflict with
+      // another server.
+      const holder = command.estate.byHostname.get(spec.hostname);
+      if (holder && holder.id !== command.serverId) throw duplicateHostname(spec.hostname);
       const { dependsOn, ...rest } = spec;
       return [
         {
@@ -480,6 +522,29 @@ export function decideServer(command: ServerCommand, state: ServerDeciderState):
         },
       ];
     }
+    case 'ArchiveServer': {
+      const s = requireActive(state, 'be archived');
+      requireNoDependents(s, command.estate, 'archived');
+      return [{ type: 'ServerArchived', data: { hostname: s.hostname, at: command.now } }];
+    }
+    case 'DecommissionServer': {
+      const s = requireActive(state, 'be decommissioned');
+      requireNoDependents(s, command.estate, 'decommissioned');
+      return [
+        {
+          type: 'ServerDecommissioned',
+          data: { hostname: s.hostname, at: command.now, reason: command.reason ?? null },
+        },
+      ];
+    }
+    default:
+      return assertNever(command);
+  }
+}
+
+/** Changes of one server alone (template, disks, OS, objectives, applications). */
+export function decideServer(command: ServerCommand, state: ServerDeciderState): ServerEvent[] {
+  switch (command.type) {
     case 'ChangeTemplate': {
       const s = requireActive(state, 'change template');
       const errors = templateErrors(command.template);
@@ -550,7 +615,7 @@ export function decideServer(command: ServerCommand, state: ServerDeciderState):
         s.backupMode === backupMode
       )
         return [];
-      throwRules(protectionRuleProblems({ ...s, os, backupMode }));
+      throwRules(protectionRuleProblems({ ...s, os, backupMode }, command.now));
       return [
         { type: 'OsChanged', data: { from: s.os, to: os, backupMode, previousBackupMode: s.backupMode } },
       ];
@@ -577,43 +642,12 @@ export function decideServer(command: ServerCommand, state: ServerDeciderState):
     }
     case 'ChangeApplications': {
       const s = requireActive(state, 'change applications');
-      throwRules(
-        protectionRuleProblems({ ...s, applications: command.applications }).filter(
-          (p) => p.code === 'unsupported-application',
-        ),
-      );
+      throwRules(applicationProblems({ os: s.os, applications: command.applications }));
       if (JSON.stringify(s.applications) === JSON.stringify(command.applications)) return [];
       return [
         {
           type: 'ApplicationsChanged',
           data: { applications: command.applications.map((a) => ({ kind: a.kind, version: a.version })) },
-        },
-      ];
-    }
-    case 'ArchiveServer': {
-      const s = requireActive(state, 'be archived');
-      const dependents = dependentsOf(s.hostname, command.estate);
-      if (dependents.length)
-        throw conflict(
-          'server-has-dependents',
-          `${s.hostname} cannot be archived: ${dependents.join(', ')} depend on it`,
-          { dependents },
-        );
-      return [{ type: 'ServerArchived', data: { hostname: s.hostname, at: command.now } }];
-    }
-    case 'DecommissionServer': {
-      const s = requireActive(state, 'be decommissioned');
-      const dependents = dependentsOf(s.hostname, command.estate);
-      if (dependents.length)
-        throw conflict(
-          'server-has-dependents',
-          `${s.hostname} cannot be decommissioned: ${dependents.join(', ')} depend on it`,
-          { dependents },
-        );
-      return [
-        {
-          type: 'ServerDecommissioned',
-          data: { hostname: s.hostname, at: command.now, reason: command.reason ?? null },
         },
       ];
     }

@@ -1,25 +1,20 @@
 import { DomainError } from '../shared/errors';
 import { estateViewOf } from './estate';
-import { EstateView, serverDecider, ServerCommand, ServerEvent, ServerSpec, ServerState } from './server';
+import {
+  decideEstateChange,
+  EstateServerCommand,
+  EstateView,
+  serverDecider,
+  ServerCommand,
+  ServerEvent,
+  ServerSpec,
+  ServerState,
+} from './server';
+import { serverSpec } from './testing/fixtures';
 import { fold } from '../shared/decider';
 
 const NOW = '2026-01-05T09:00:00.000Z';
-const spec = (hostname: string, o: Partial<ServerSpec> = {}): ServerSpec => ({
-  hostname,
-  kind: 'virtual',
-  platform: 'vmware',
-  os: { family: 'linux', name: 'Ubuntu', version: '22.04' },
-  backupMode: 'agent',
-  applications: [],
-  template: { vcpu: 2, ramGiB: 4 },
-  disks: [{ name: 'system', sizeGiB: 50 }],
-  protectionClass: 'drp',
-  dependsOn: [],
-  rtoMinutes: null,
-  rpoMinutes: null,
-  recoveryMethod: 'backup-restore',
-  ...o,
-});
+const spec = serverSpec;
 const empty: EstateView = { byHostname: new Map() };
 const estate = (
   ...servers: Array<{
@@ -33,7 +28,7 @@ const estate = (
     servers.map((s) => ({ protectionClass: 'drp' as const, dependsOn: [], status: 'active' as const, ...s })),
   );
 
-const enrol = (s: ServerSpec, view: EstateView = empty): ServerCommand => ({
+const enrol = (s: ServerSpec, view: EstateView = empty): EstateServerCommand => ({
   type: 'EnrolServer',
   serverId: `id-${s.hostname}`,
   tenantId: 't1',
@@ -43,7 +38,7 @@ const enrol = (s: ServerSpec, view: EstateView = empty): ServerCommand => ({
 });
 const given = (events: ServerEvent[]) => fold(serverDecider, events);
 const enrolled = (s: ServerSpec = spec('web-1'), view: EstateView = empty) =>
-  serverDecider.decide(enrol(s, view), null);
+  decideEstateChange(enrol(s, view), null);
 
 function thrown(fn: () => unknown): DomainError {
   try {
@@ -73,7 +68,7 @@ describe('server decider', () => {
       expect(state).toMatchObject({ status: 'active', dependsOn: ['db-1'], dependsOnIds: ['d'] });
     });
     it('refuses an existing server', () => {
-      expect(thrown(() => serverDecider.decide(enrol(spec('a')), given(enrolled(spec('a'))))).kind).toBe(
+      expect(thrown(() => decideEstateChange(enrol(spec('a')), given(enrolled(spec('a'))))).kind).toBe(
         'conflict',
       );
     });
@@ -104,6 +99,12 @@ describe('server decider', () => {
       expect(thrown(() => enrolled(spec('db-1'), estate({ id: 'other', hostname: 'db-1' }))).code).toBe(
         'duplicate-hostname',
       );
+    });
+    it('judges the rules (an unknown dependency) before the duplicate hostname', () => {
+      const e = thrown(() =>
+        enrolled(spec('db-1', { dependsOn: ['ghost'] }), estate({ id: 'other', hostname: 'db-1' })),
+      );
+      expect([e.kind, e.code, e.details.unknown]).toEqual(['rule', 'unknown-dependency', ['ghost']]);
     });
     it('422 agentless off VMware/Hyper-V', () => {
       const e = thrown(() => enrolled(spec('a', { platform: 'public-cloud', backupMode: 'agentless' })));
@@ -184,7 +185,7 @@ describe('server decider', () => {
         { type: 'AddDisk', disk: { name: 'data', sizeGiB: 100 } },
         { type: 'ResizeDisk', name: 'data', sizeGiB: 200 },
         { type: 'RemoveDisk', name: 'data' },
-        { type: 'ChangeOs', os: { family: 'linux', name: 'Ubuntu', version: '24.04' } },
+        { type: 'ChangeOs', os: { family: 'linux', name: 'Debian', version: '12' }, now: NOW },
         { type: 'ChangeRecoveryObjectives', rtoMinutes: 60, recoveryMethod: 'vm-replication' },
       ];
       const types: string[] = [];
@@ -204,7 +205,7 @@ describe('server decider', () => {
       expect(s).toMatchObject({
         template: { vcpu: 4, ramGiB: 8 },
         disks: [{ name: 'system', sizeGiB: 50 }],
-        os: { version: '24.04' },
+        os: { name: 'Debian', version: '12' },
         rtoMinutes: 60,
         recoveryMethod: 'vm-replication',
       });
@@ -228,11 +229,12 @@ describe('server decider', () => {
     });
     it('refuses an OS change out of the agent matrix unless switching to agentless', () => {
       const old = { family: 'windows' as const, name: 'Windows Server', version: '2008' };
-      expect(thrown(() => serverDecider.decide({ type: 'ChangeOs', os: old }, base())).code).toBe(
+      expect(thrown(() => serverDecider.decide({ type: 'ChangeOs', os: old, now: NOW }, base())).code).toBe(
         'unsupported-os',
       );
       expect(
-        serverDecider.decide({ type: 'ChangeOs', os: old, backupMode: 'agentless' }, base())[0].type,
+        serverDecider.decide({ type: 'ChangeOs', os: old, backupMode: 'agentless', now: NOW }, base())[0]
+          .type,
       ).toBe('OsChanged');
     });
     it('changes dependencies and names a cycle in order', () => {
@@ -242,26 +244,26 @@ describe('server decider', () => {
         { id: 'id-web-1', hostname: 'web-1' },
       );
       const e = thrown(() =>
-        serverDecider.decide({ type: 'ChangeDependencies', dependsOn: ['app-1'], estate: view }, base()),
+        decideEstateChange({ type: 'ChangeDependencies', dependsOn: ['app-1'], estate: view }, base()),
       );
       expect([e.kind, e.code]).toEqual(['rule', 'dependency-cycle']);
       expect(e.details.cycle).toEqual(['web-1', 'app-1', 'db-1', 'web-1']);
       const ok = estate({ id: 'd', hostname: 'db-1' });
       expect(
-        serverDecider.decide({ type: 'ChangeDependencies', dependsOn: ['db-1'], estate: ok }, base())[0],
+        decideEstateChange({ type: 'ChangeDependencies', dependsOn: ['db-1'], estate: ok }, base())[0],
       ).toMatchObject({ type: 'DependenciesChanged', data: { added: ['db-1'], removed: [] } });
     });
     it('protection class: refuses leaving drp while drp servers depend on it', () => {
       const view = estate({ id: 'x', hostname: 'app-1', dependsOn: ['web-1'] });
       const e = thrown(() =>
-        serverDecider.decide(
+        decideEstateChange(
           { type: 'ChangeProtectionClass', protectionClass: 'backup-only', estate: view },
           base(),
         ),
       );
       expect(e.details.dependents).toEqual(['app-1']);
       expect(
-        serverDecider.decide(
+        decideEstateChange(
           { type: 'ChangeProtectionClass', protectionClass: 'backup-only', estate: empty },
           base(),
         )[0].type,
@@ -273,10 +275,10 @@ describe('server decider', () => {
         { id: 'y', hostname: 'api-1', dependsOn: ['web-1'] },
       );
       const e = thrown(() =>
-        serverDecider.decide({ type: 'DecommissionServer', estate: view, now: NOW }, base()),
+        decideEstateChange({ type: 'DecommissionServer', estate: view, now: NOW }, base()),
       );
       expect([e.kind, e.details.dependents]).toEqual(['conflict', ['api-1', 'app-1']]);
-      const events = serverDecider.decide({ type: 'DecommissionServer', estate: empty, now: NOW }, base());
+      const events = decideEstateChange({ type: 'DecommissionServer', estate: empty, now: NOW }, base());
       const s = events.reduce(serverDecider.evolve, base());
       expect(s).toMatchObject({ status: 'decommissioned', decommissionedAt: NOW });
       expect(
@@ -285,14 +287,15 @@ describe('server decider', () => {
       ).toBe('server-decommissioned');
     });
     it('archived servers accept only decommission', () => {
-      const s = serverDecider
-        .decide({ type: 'ArchiveServer', estate: empty, now: NOW }, base())
-        .reduce(serverDecider.evolve, base());
+      const s = decideEstateChange({ type: 'ArchiveServer', estate: empty, now: NOW }, base()).reduce(
+        serverDecider.evolve,
+        base(),
+      );
       expect(s?.status).toBe('archived');
       expect(
         thrown(() => serverDecider.decide({ type: 'AddDisk', disk: { name: 'x', sizeGiB: 1 } }, s)).code,
       ).toBe('server-archived');
-      expect(serverDecider.decide({ type: 'DecommissionServer', estate: empty, now: NOW }, s)[0].type).toBe(
+      expect(decideEstateChange({ type: 'DecommissionServer', estate: empty, now: NOW }, s)[0].type).toBe(
         'ServerDecommissioned',
       );
     });

@@ -83,7 +83,12 @@ describe('plan', () => {
       mk('e', { protectionClass: 'backup-only' }),
       mk('old', { os: { family: 'linux', name: 'CentOS', version: '6' } }),
     ];
-    const findings = estateReadinessFindings({ servers, authorisedPersons: [], plan: computePlan(servers) });
+    const findings = estateReadinessFindings({
+      servers,
+      authorisedPersons: [],
+      plan: computePlan(servers),
+      now: '2026-11-29T12:00:00.000Z',
+    });
     const codes = findings.map((f) => f.code);
     expect(codes).toEqual(
       expect.arrayContaining([
@@ -104,6 +109,7 @@ describe('plan', () => {
         servers,
         authorisedPersons: [{ name: 'A', email: 'a@x.io', phone: null }],
         plan: computePlan(servers),
+        now: '2026-11-29T12:00:00.000Z',
       }),
     ).toEqual([]);
   });

@@ -16,6 +16,8 @@ export interface ReadinessInput {
   servers: ServerState[];
   authorisedPersons: AuthorisedPerson[];
   plan: PlanView;
+  /** Today (from the clock, through the caller): the OS matrix follows the calendar. */
+  now: string;
 }
 
 /**
@@ -91,7 +93,7 @@ export function estateReadinessFindings(input: ReadinessInput): ReadinessFinding
           servers: [s.hostname, ...outside],
         });
     }
-    for (const problem of protectionRuleProblems(s)) {
+    for (const problem of protectionRuleProblems(s, input.now)) {
       const code =
         problem.code === 'unsupported-application' ? 'unsupported-application' : 'unsupported-os-or-mode';
       findings.push({

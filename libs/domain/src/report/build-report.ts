@@ -8,6 +8,7 @@ import type {
   ReportServer,
   ReportSummary,
   ReportTenant,
+  TimelinePhase,
   TimelineSegment,
 } from './report.types';
 
@@ -101,22 +102,26 @@ function reportServer(s: Activation, x: ServerState, t: ServerTimings, origin: s
     availableAt: t.availableAt,
     failure: x.failure ? { step: x.failure.step, reason: x.failure.reason, at: x.failure.at } : null,
     blockedBy: x.blockedBy?.hostname ?? null,
-    timeline: timeline(x, origin),
+    timeline: timeline(s, x, origin),
   };
 }
 
-/** The server's phases as segments on the report's time axis, minutes after `origin`. */
-export function timeline(x: ServerState, origin: string): TimelineSegment[] {
+/**
+ * The server's bar on the report's time axis (minutes after `origin`): its steps (restore, boot,
+ * analysis) and, between them, what it was waiting for, so that every minute from the launch (or
+ * from the retry that started its current attempt) to its last step says what it was:
+ * - `restore-queue`: launched, its restore not started yet (restores in flight are bounded);
+ * - `wait`: restored, some of its upstream servers (in scope) not available yet;
+ * - `queued`: free to go on, its next step not started yet (the engine's queue, placement);
+ * - `earlier-attempt`: a failed attempt, until the retry that started the current one.
+ * A wait still under way is drawn up to now while the activation runs.
+ */
+export function timeline(s: Activation, x: ServerState, origin: string): TimelineSegment[] {
   const o = toMillis(origin);
   const m = (iso: string) => round1((toMillis(iso) - o) / 60_000);
   const failure = x.failure;
   const segments: TimelineSegment[] = [];
-  const push = (
-    phase: TimelineSegment['phase'],
-    start: string | null,
-    end: string | null,
-    failedHere: boolean,
-  ) => {
+  const step = (phase: TimelinePhase, start: string | null, end: string | null, failedHere: boolean) => {
     if (!start) return;
     if (end) {
       segments.push({
@@ -133,15 +138,71 @@ export function timeline(x: ServerState, origin: string): TimelineSegment[] {
       segments.push({ phase, startMinutes: m(start), endMinutes: null, outcome: 'running' });
     }
   };
-  push('restore', x.restoreStartedAt, x.restoredAt, failure?.step === 'restore');
-  // Waiting for upstream servers (or for the launch, after a pre-staged restore).
-  if (x.restoredAt && x.bootStartedAt) {
-    const from = toMillis(x.restoredAt) > o ? x.restoredAt : origin;
-    if (toMillis(x.bootStartedAt) > toMillis(from)) push('wait', from, x.bootStartedAt, false);
+  // How far the bar has got: the launch, then the end of each step.
+  let cursor = origin;
+  const later = (a: string, b: string) => (toMillis(b) > toMillis(a) ? b : a);
+  const earlier = (a: string, b: string) => (toMillis(b) < toMillis(a) ? b : a);
+  const push = (phase: TimelinePhase, until: string | null, outcome: TimelineSegment['outcome']) =>
+    segments.push({ phase, startMinutes: m(cursor), endMinutes: until === null ? null : m(until), outcome });
+  /** The failed attempt before a retry that falls before `until` is drawn first. */
+  const earlierAttempt = (until: string) => {
+    const retry = x.retriedAt;
+    if (!retry || toMillis(retry) <= toMillis(cursor) || toMillis(retry) > toMillis(until)) return;
+    push('earlier-attempt', retry, 'failed');
+    cursor = retry;
+  };
+  /** Fills the bar up to `until` with what the server was waiting for. */
+  const gap = (phase: TimelinePhase, until: string) => {
+    earlierAttempt(until);
+    if (toMillis(until) > toMillis(cursor)) push(phase, until, 'done');
+    cursor = later(cursor, until);
+  };
+  /** A wait that is not over: up to now while the activation runs, or up to what ended it. */
+  const openGap = (phase: TimelinePhase) => {
+    const endedAt = x.cancelledAt ?? x.blockedBy?.at ?? null;
+    if (endedAt) {
+      earlierAttempt(endedAt);
+      if (toMillis(endedAt) > toMillis(cursor)) push(phase, endedAt, 'cancelled');
+    } else if (s.status === 'running') {
+      earlierAttempt(s.updatedAt);
+      push(phase, null, 'running');
+    }
+  };
+
+  if (x.restoreStartedAt) {
+    gap('restore-queue', x.restoreStartedAt);
+    step('restore', x.restoreStartedAt, x.restoredAt, failure?.step === 'restore');
+    if (!x.restoredAt) return segments;
+    cursor = later(cursor, x.restoredAt);
+  } else if (x.snapshot.recoveryMethod === 'backup-restore' && !x.bootStartedAt) {
+    if (s.launchedAt) openGap('restore-queue');
+    return segments;
   }
-  push('boot', x.bootStartedAt, x.bootedAt, failure?.step === 'boot');
+  const upstream = x.snapshot.dependsOn
+    .map((h) => s.servers.find((u) => u.snapshot.hostname === h))
+    .filter((u): u is ServerState => !!u);
+  if (upstream.length) {
+    const available = (u: ServerState) => !!u.checkedAt && (u.health === 'ok' || u.health === 'warning');
+    const ready = upstream.every(available) ? upstream.map((u) => u.checkedAt!).reduce(later) : null;
+    // It waited until its last upstream server was available (at most until it booted).
+    const waited = ready && x.bootStartedAt ? earlier(ready, x.bootStartedAt) : (ready ?? x.bootStartedAt);
+    if (!waited) {
+      openGap('wait');
+      return segments;
+    }
+    gap('wait', waited);
+  }
+  if (!x.bootStartedAt) {
+    openGap('queued');
+    return segments;
+  }
+  gap('queued', x.bootStartedAt);
+  step('boot', x.bootStartedAt, x.bootedAt, failure?.step === 'boot');
+  if (!x.bootedAt) return segments;
+  cursor = later(cursor, x.bootedAt);
   const analysisStart = x.analysisStartedAt ?? x.bootedAt;
-  push('analysis', analysisStart, x.checkedAt, failure?.step === 'analysis' || x.health === 'failed');
+  gap('queued', analysisStart);
+  step('analysis', analysisStart, x.checkedAt, failure?.step === 'analysis' || x.health === 'failed');
   return segments;
 }
 

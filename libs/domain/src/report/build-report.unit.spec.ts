@@ -302,7 +302,7 @@ describe('buildReport: corrective actions', () => {
     ]);
   });
 
-  it('puts pre-staged restores before the launch and the wait for the launch on the timeline', () => {
+  it('puts pre-staged restores before the launch, then the wait for the engine after the launch (no upstream: not "waiting for upstream")', () => {
     const x = snapshot('pre01');
     const report = buildReport(
       fold(
@@ -324,7 +324,7 @@ describe('buildReport: corrective actions', () => {
     );
     expect(report.servers[0].timeline).toEqual([
       { phase: 'restore', startMinutes: -20, endMinutes: -5, outcome: 'done' },
-      { phase: 'wait', startMinutes: 0, endMinutes: 2, outcome: 'done' },
+      { phase: 'queued', startMinutes: 0, endMinutes: 2, outcome: 'done' },
       { phase: 'boot', startMinutes: 2, endMinutes: 6, outcome: 'done' },
       { phase: 'analysis', startMinutes: 6, endMinutes: 8, outcome: 'done' },
     ]);
@@ -347,5 +347,154 @@ describe('buildReport: corrective actions', () => {
       rtoMet: null,
       timeline: [],
     });
+  });
+});
+
+describe('timeline: every segment of a bar says what it was', () => {
+  const base = { activationId: 'act-tl', tenantId: 'tenant-1' };
+  const report = (servers: Parameters<typeof scenarioEvents>[0]['servers'], tail: ActivationEvent[] = []) =>
+    buildReport(fold(scenarioEvents({ ...base, servers, tail })), tenant);
+
+  it('names the waits: a restore slot, upstream servers (only for servers that have some), the engine', () => {
+    const db = snapshot('db01');
+    const app = snapshot('app01', { dependsOn: ['db01'] });
+    const solo = snapshot('solo01');
+    const r = report([
+      {
+        snapshot: db,
+        run: {
+          restore: { start: 0, end: 10, rpoMinutes: 5 },
+          boot: { start: 10, end: 14 },
+          analysis: { start: 14, end: 16 },
+        },
+      },
+      // its restore waited for a slot, then for db01, then for the engine; its analysis started late
+      {
+        snapshot: app,
+        run: {
+          restore: { start: 3, end: 8, rpoMinutes: 5 },
+          boot: { start: 17, end: 20 },
+          analysis: { start: 21, end: 23 },
+        },
+      },
+      // no upstream: the gap after its restore is the engine's, not "waiting for upstream servers"
+      {
+        snapshot: solo,
+        run: {
+          restore: { start: 0, end: 4, rpoMinutes: 5 },
+          boot: { start: 6, end: 9 },
+          analysis: { start: 9, end: 10 },
+        },
+      },
+    ]);
+    expect(byHost(r, 'app01').timeline).toEqual([
+      { phase: 'restore-queue', startMinutes: 0, endMinutes: 3, outcome: 'done' },
+      { phase: 'restore', startMinutes: 3, endMinutes: 8, outcome: 'done' },
+      { phase: 'wait', startMinutes: 8, endMinutes: 16, outcome: 'done' },
+      { phase: 'queued', startMinutes: 16, endMinutes: 17, outcome: 'done' },
+      { phase: 'boot', startMinutes: 17, endMinutes: 20, outcome: 'done' },
+      { phase: 'queued', startMinutes: 20, endMinutes: 21, outcome: 'done' },
+      { phase: 'analysis', startMinutes: 21, endMinutes: 23, outcome: 'done' },
+    ]);
+    expect(byHost(r, 'solo01').timeline.map((seg) => seg.phase)).toEqual([
+      'restore',
+      'queued',
+      'boot',
+      'analysis',
+    ]);
+  });
+
+  it('shows a failed attempt until its retry, and a wait that is still under way', () => {
+    const x = snapshot('rt01');
+    const events = scenarioEvents({
+      ...base,
+      servers: [
+        {
+          snapshot: x,
+          run: {
+            restore: { start: 0, end: 5, rpoMinutes: 5 },
+            boot: { start: 5, end: 7, failReason: 'no boot' },
+          },
+        },
+      ],
+    });
+    events.push(
+      {
+        type: 'ServerRetryRequested',
+        data: {
+          serverId: x.serverId,
+          attempt: 2,
+          resumeFrom: 'restored',
+          unblocked: [],
+          reblocked: [],
+          by: { name: 'A', email: 'a@x.io' },
+          at: t(12),
+        },
+      },
+      { type: 'ServerBootStarted', data: { serverId: x.serverId, attempt: 2, host: 'esx-02', at: t(13) } },
+    );
+    expect(buildReport(fold(events), tenant).servers[0].timeline).toEqual([
+      { phase: 'restore', startMinutes: 0, endMinutes: 5, outcome: 'done' },
+      { phase: 'earlier-attempt', startMinutes: 5, endMinutes: 12, outcome: 'failed' },
+      { phase: 'queued', startMinutes: 12, endMinutes: 13, outcome: 'done' },
+      { phase: 'boot', startMinutes: 13, endMinutes: null, outcome: 'running' },
+    ]);
+    const waiting = report([
+      { snapshot: snapshot('up01'), run: { restore: { start: 0, rpoMinutes: 5 } } },
+      {
+        snapshot: snapshot('down01', { dependsOn: ['up01'] }),
+        run: { restore: { start: 0, end: 2, rpoMinutes: 5 } },
+      },
+    ]);
+    expect(byHost(waiting, 'down01').timeline.at(-1)).toEqual({
+      phase: 'wait',
+      startMinutes: 2,
+      endMinutes: null,
+      outcome: 'running',
+    });
+  });
+
+  it('covers every minute of every bar (generated activations): contiguous segments, waits only for servers with upstream', () => {
+    let seed = 2027;
+    const random = () => (seed = (seed * 1664525 + 1013904223) >>> 0) / 2 ** 32;
+    const round = (n: number) => Math.round(n * 10) / 10;
+    for (let run = 0; run < 200; run++) {
+      const count = 1 + Math.floor(random() * 8);
+      const servers: Parameters<typeof scenarioEvents>[0]['servers'] = [];
+      const availableAt = new Map<string, number>();
+      for (let i = 0; i < count; i++) {
+        const upstream = servers.map((x) => x.snapshot.hostname).filter(() => random() < 0.3);
+        const snap = snapshot(`s${i}`, { dependsOn: upstream });
+        const restoreStart = round(random() < 0.5 ? 0 : random() * 20);
+        const restoreEnd = round(restoreStart + 1 + random() * 20);
+        const ready = Math.max(restoreEnd, ...upstream.map((h) => availableAt.get(h)!));
+        const bootStart = round(ready + (random() < 0.5 ? 0 : random() * 3));
+        const bootEnd = round(bootStart + 1 + random() * 5);
+        const analysisStart = round(bootEnd + (random() < 0.5 ? 0 : random() * 2));
+        const analysisEnd = round(analysisStart + 1 + random() * 3);
+        availableAt.set(snap.hostname, analysisEnd);
+        servers.push({
+          snapshot: snap,
+          run: {
+            restore: { start: restoreStart, end: restoreEnd, rpoMinutes: 5 },
+            boot: { start: bootStart, end: bootEnd },
+            analysis: { start: analysisStart, end: analysisEnd },
+          },
+        });
+      }
+      const r = report(servers);
+      for (const x of r.servers) {
+        const bar = x.timeline;
+        expect([x.hostname, bar[0].startMinutes]).toEqual([x.hostname, 0]);
+        for (let i = 1; i < bar.length; i++)
+          expect([x.hostname, i, bar[i].startMinutes]).toEqual([x.hostname, i, bar[i - 1].endMinutes]);
+        expect(bar.at(-1)!.endMinutes).toBe(x.availableAfterMinutes);
+        if (x.dependsOn.length === 0) expect(bar.map((seg) => seg.phase)).not.toContain('wait');
+        for (const seg of bar.filter((s) => s.phase === 'wait'))
+          expect(seg.endMinutes).toBeLessThanOrEqual(
+            Math.max(...x.dependsOn.map((h) => availableAt.get(h)!)),
+          );
+      }
+    }
   });
 });

@@ -96,7 +96,23 @@ export interface ReportServer {
   timeline: TimelineSegment[];
 }
 
-export type TimelinePhase = 'restore' | 'wait' | 'boot' | 'analysis';
+/**
+ * What a server was doing during a segment of its bar. Segments follow each other without gaps
+ * from the launch (or the retry that started the current attempt) to the server's last step.
+ */
+export type TimelinePhase =
+  'earlier-attempt' | 'restore-queue' | 'restore' | 'wait' | 'queued' | 'boot' | 'analysis';
+
+/** Every phase, in the order a server goes through them, with what it means (legend, tooltips). */
+export const TIMELINE_PHASES: ReadonlyArray<{ phase: TimelinePhase; label: string }> = [
+  { phase: 'earlier-attempt', label: 'Earlier attempt (failed, then retried)' },
+  { phase: 'restore-queue', label: 'Waiting for a restore slot' },
+  { phase: 'restore', label: 'Restore' },
+  { phase: 'wait', label: 'Waiting for upstream servers' },
+  { phase: 'queued', label: 'Queued for its next step' },
+  { phase: 'boot', label: 'Boot' },
+  { phase: 'analysis', label: 'Analysis (health check)' },
+];
 
 export interface TimelineSegment {
   phase: TimelinePhase;

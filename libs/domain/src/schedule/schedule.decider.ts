@@ -1,5 +1,6 @@
 import { assertNever, type Decider, type DomainEvent } from '@reprise/domain/shared/decider';
 import { conflict, ruleViolation, validationError, type FieldError } from '@reprise/domain/shared/errors';
+import { isTimestamp, TIMESTAMP_RULE } from '@reprise/domain/shared/timestamp';
 import type { ProtectionClass, RequestedScope } from '../activation/activation.types';
 
 /**
@@ -173,13 +174,13 @@ export function evolveSchedule(state: ScheduleState, event: ScheduleEvent): Sche
 }
 
 // ---------- decide ----------
-const isTime = (v: unknown): v is string => typeof v === 'string' && !Number.isNaN(Date.parse(v));
+const isTime = isTimestamp;
 const iso = (ms: number) => new Date(ms).toISOString();
 
 function requireAt(at: unknown, field = 'at'): string {
   if (!isTime(at))
     throw validationError('invalid-time', `${field} is not an ISO-8601 time`, [
-      { field, message: 'must be an ISO-8601 time' },
+      { field, message: TIMESTAMP_RULE },
     ]);
   return iso(Date.parse(at));
 }
@@ -217,8 +218,8 @@ function scheduleTest(d: ScheduleTest['data'], state: ScheduleState): ScheduleEv
   const errors: FieldError[] = [];
   if (!TEST_KINDS.includes(d.kind))
     errors.push({ field: 'kind', message: 'must be drp-test or restore-test' });
-  if (!isTime(d.scheduledFor)) errors.push({ field: 'scheduledFor', message: 'must be an ISO-8601 time' });
-  if (!isTime(d.now)) errors.push({ field: 'now', message: 'must be an ISO-8601 time' });
+  if (!isTime(d.scheduledFor)) errors.push({ field: 'scheduledFor', message: TIMESTAMP_RULE });
+  if (!isTime(d.now)) errors.push({ field: 'now', message: TIMESTAMP_RULE });
   const scope = validateScope(d.scope, errors);
   if (errors.length)
     throw validationError(

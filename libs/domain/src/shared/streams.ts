@@ -7,6 +7,8 @@ export const streams = {
   tenant: (tenantId: string) => `platform/tenant/${tenantId}`,
   apiKey: (keyId: string) => `platform/api-key/${keyId}`,
   server: (tenantId: string, serverId: string) => `tenant/${tenantId}/server/${serverId}`,
+  /** The tenant's estate registry: every estate-wide decision (hostnames, dependency graph). */
+  estate: (tenantId: string) => `tenant/${tenantId}/estate`,
   plan: (tenantId: string) => `tenant/${tenantId}/plan`,
   activation: (tenantId: string, activationId: string) => `tenant/${tenantId}/activation/${activationId}`,
   schedule: (tenantId: string, scheduleId: string) => `tenant/${tenantId}/test-schedule/${scheduleId}`,

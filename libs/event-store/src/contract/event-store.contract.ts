@@ -11,6 +11,7 @@ import {
 import { generateSigningKey, signTreeHead, trustedKeys } from '@reprise/audit-log/tree-head';
 import { TREE_HEAD_SIGNED, verifyLog } from '@reprise/audit-log/verify-log';
 import { ManualClock } from '@reprise/common/clock/system-clock';
+import { CompletionRunner } from '../completions/completion-runner';
 import { EventStore, MetadataInput, RecordedEvent, WrongExpectedVersionError } from '../event-store.port';
 
 export interface ContractHarness {
@@ -325,6 +326,64 @@ export function eventStoreContract(name: string, makeHarness: () => ContractHarn
         metadata: meta(),
       });
       expect(next.nextRevision).toBe(1);
+    });
+
+    it('completes a decision once on every stream: after a crash, with racing processes and writers', async () => {
+      // A decision names the streams it changes; the process manager asks one completion per stream.
+      const decisions = s('registry');
+      const target = (i: number) => s(`target-${i}`);
+      const completionsOf = (e: RecordedEvent) =>
+        e.stream === decisions
+          ? (e.data as { targets: string[] }).targets.map((stream) => ({
+              stream,
+              events: [{ type: 'Completed', data: { of: e.id } }],
+            }))
+          : [];
+      const decide = (targets: string[], expectedRevision: 'no-stream' | number) =>
+        store.append(decisions, [{ type: 'Decided', data: { targets } }], {
+          expectedRevision,
+          metadata: meta({ actor: 'carol@example.com', correlationId: 'req-9' }),
+        });
+      // The process died right after its decisive append, having completed one stream of three;
+      // another writer appended to a second one in the meantime.
+      const first = (await decide([target(1), target(2), target(3)], 'no-stream')).events[0];
+      await store.append(target(1), [{ type: 'Completed', data: { of: first.id } }], {
+        expectedRevision: 'no-stream',
+        metadata: meta({ causationId: first.id }),
+      });
+      await store.append(target(2), [{ type: 'Other', data: {} }], {
+        expectedRevision: 'no-stream',
+        metadata: meta(),
+      });
+      // Two processes start their runners at once; a new decision arrives while they run.
+      const other = await open();
+      const runners = [
+        new CompletionRunner(store, { subscriberId: s('runner-a'), streamPrefixes: [ns], completionsOf }),
+        new CompletionRunner(other, { subscriberId: s('runner-b'), streamPrefixes: [ns], completionsOf }),
+      ];
+      await Promise.all(runners.map((r) => r.start()));
+      const second = (await decide([target(2), target(4)], 0)).events[0];
+      for (const r of runners) expect((await r.waitFor(second.position, 10_000)).done).toBe(true);
+      await Promise.all(runners.map((r) => r.stop()));
+      // A restarted runner (same checkpoint) and one from scratch find nothing left to do.
+      const again = new CompletionRunner(store, {
+        subscriberId: s('runner-a'),
+        streamPrefixes: [ns],
+        completionsOf,
+      });
+      await again.start();
+      expect(await again.complete(second)).toBe(0);
+      await again.stop();
+
+      const causes = async (stream: string) =>
+        (await store.readStream(stream)).map((e) => `${e.type}:${e.metadata.causationId ?? '-'}`);
+      expect(await causes(target(1))).toEqual([`Completed:${first.id}`]);
+      expect(await causes(target(2))).toEqual(['Other:-', `Completed:${first.id}`, `Completed:${second.id}`]);
+      expect(await causes(target(3))).toEqual([`Completed:${first.id}`]);
+      expect(await causes(target(4))).toEqual([`Completed:${second.id}`]);
+      // Completions say who decided and in which flow.
+      const [completion] = await store.readStream(target(4));
+      expect(completion.metadata).toMatchObject({ actor: 'carol@example.com', correlationId: 'req-9' });
     });
 
     it('keeps one global order: what a reader saw is never reordered or filled in below later appends', async () => {

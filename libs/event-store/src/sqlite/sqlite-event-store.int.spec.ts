@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
+import { ManualClock } from '@reprise/common/clock/system-clock';
 import { eventStoreContract } from '../contract/event-store.contract';
 import { SqliteEventStore } from './sqlite-event-store';
 
@@ -27,7 +28,7 @@ eventStoreContract('SQLite (file, WAL)', () => {
 describe('SQLite event store specifics', () => {
   it('opens the file in WAL mode with synchronous=FULL', () => {
     const dir = mkdtempSync(join(tmpdir(), 'reprise-es-'));
-    const store = new SqliteEventStore({ path: join(dir, 'x.db'), clock: { now: () => new Date() } });
+    const store = new SqliteEventStore({ path: join(dir, 'x.db'), clock: new ManualClock(new Date()) });
     expect(store.db.pragma('journal_mode', { simple: true })).toBe('wal');
     expect(store.db.pragma('synchronous', { simple: true })).toBe(2);
     store.db.close();

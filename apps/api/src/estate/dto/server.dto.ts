@@ -1,5 +1,5 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { Transform, Type } from 'class-transformer';
+import { Transform } from 'class-transformer';
 import {
   ArrayMaxSize,
   ArrayMinSize,
@@ -8,7 +8,6 @@ import {
   IsIn,
   IsInt,
   IsNumber,
-  IsObject,
   IsOptional,
   Matches,
   IsString,
@@ -16,9 +15,9 @@ import {
   Max,
   Min,
   registerDecorator,
-  ValidateNested,
   ValidationOptions,
 } from 'class-validator';
+import { NestedArray, NestedObject } from '@reprise/common/http/validation';
 import { hostnameProblem } from '@reprise/domain/estate/hostname';
 import { APPLICATION_KINDS, type ApplicationKind, type OsFamily } from '@reprise/domain/estate/os-matrix';
 import {
@@ -100,10 +99,13 @@ export class TemplateDto {
   ramGiB: number;
 }
 
+/** Longest disk name (the `:name` path parameter follows the same rule). */
+export const DISK_NAME_MAX = 64;
+
 export class DiskDto {
-  @ApiProperty({ example: 'system' })
+  @ApiProperty({ example: 'system', maxLength: DISK_NAME_MAX })
   @IsString()
-  @Length(1, 64)
+  @Length(1, DISK_NAME_MAX)
   name: string;
 
   @ApiProperty({ minimum: BOUNDS.sizeGiB.min, maximum: BOUNDS.sizeGiB.max, example: 100 })
@@ -130,9 +132,7 @@ export class CreateServerDto {
 
   @ApiProperty({ type: OsDto })
   @IsDefined()
-  @IsObject()
-  @ValidateNested()
-  @Type(() => OsDto)
+  @NestedObject(() => OsDto)
   os: OsDto;
 
   @ApiProperty({ enum: BACKUP_MODES })
@@ -141,25 +141,19 @@ export class CreateServerDto {
 
   @ApiPropertyOptional({ type: [ApplicationDto] })
   @IsOptional()
-  @IsArray()
   @ArrayMaxSize(20)
-  @ValidateNested({ each: true })
-  @Type(() => ApplicationDto)
+  @NestedArray(() => ApplicationDto)
   applications?: ApplicationDto[];
 
   @ApiProperty({ type: TemplateDto })
   @IsDefined()
-  @IsObject()
-  @ValidateNested()
-  @Type(() => TemplateDto)
+  @NestedObject(() => TemplateDto)
   template: TemplateDto;
 
   @ApiProperty({ type: [DiskDto], minItems: 1 })
-  @IsArray()
   @ArrayMinSize(1, { message: 'disks must contain at least one disk' })
   @ArrayMaxSize(BOUNDS.disks.max)
-  @ValidateNested({ each: true })
-  @Type(() => DiskDto)
+  @NestedArray(() => DiskDto)
   disks: DiskDto[];
 
   @ApiProperty({ enum: PROTECTION_CLASSES })

@@ -20,10 +20,13 @@ export const paris: ActivationWindow = { activationWindow: 'business-hours', tim
 export const always: ActivationWindow = { activationWindow: '24x7', timeZone: 'Europe/Paris' };
 
 export const CODE_HASH = 'scrypt$16384$8$1$c2FsdHNhbHQ=$aGFzaGhhc2hoYXNoaGFzaA==';
-export const confirmation: ConfirmationInput = {
+/** The confirmation the api passes at `at`: 15 wall minutes on a real-time clock. */
+export const confirmationAt = (at: string): ConfirmationInput => ({
   codeHash: CODE_HASH,
   recipients: authorised.map((p) => p.email),
-};
+  expiresAt: new Date(Date.parse(at) + 15 * 60_000).toISOString(),
+});
+export const confirmation: ConfirmationInput = confirmationAt(T0);
 
 export function server(
   hostname: string,
@@ -92,7 +95,12 @@ export const requested = (overrides: Partial<RequestActivation['data']> = {}): A
 export const runningTest = (overrides: Partial<RequestActivation['data']> = {}) =>
   requested({ type: 'test', ...overrides });
 export const awaitingDisaster = (overrides: Partial<RequestActivation['data']> = {}) =>
-  requested({ type: 'disaster', confirmation, reason: 'fire in the primary site', ...overrides });
+  requested({
+    type: 'disaster',
+    confirmation: confirmationAt(overrides.at ?? T0),
+    reason: 'fire in the primary site',
+    ...overrides,
+  });
 export const alertRaised = (overrides: Partial<RequestActivation['data']> = {}) =>
   requested({ type: 'alert', reason: 'flood warning', ...overrides });
 

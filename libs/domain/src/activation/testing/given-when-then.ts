@@ -1,52 +1,15 @@
 import { fold } from '@reprise/domain/shared/decider';
-import { DomainError, type DomainErrorKind } from '@reprise/domain/shared/errors';
+import { deciderSpecification } from '@reprise/domain/shared/testing/specification';
 import type { ActivationCommand } from '../activation.commands';
 import { activationDecider } from '../activation.decider';
 import type { ActivationEvent } from '../activation.events';
-import type { Activation, ActivationState } from '../activation.state';
+import type { Activation } from '../activation.state';
 
 /**
- * given(past events).when(command).then(new events) / .thenThrows(kind, code, details?) for the
- * activation decider (jest).
+ * given(past events).when(command).then(new events) / .thenTypes(...) / .thenThrows(kind, code,
+ * details?) for the activation decider (jest).
  */
-export function given(events: ActivationEvent[] = []) {
-  const state: ActivationState = fold(activationDecider, events);
-  return {
-    state,
-    when(command: ActivationCommand) {
-      const run = () => activationDecider.decide(command, state);
-      return {
-        then(expected: ActivationEvent[]): ActivationEvent[] {
-          const actual = run();
-          expect(actual).toEqual(expected);
-          return actual;
-        },
-        /** Checks only the event types, returns the events for further checks. */
-        thenTypes(...types: ActivationEvent['type'][]): ActivationEvent[] {
-          const actual = run();
-          expect(actual.map((e) => e.type)).toEqual(types);
-          return actual;
-        },
-        thenNothing(): void {
-          expect(run()).toEqual([]);
-        },
-        thenThrows(kind: DomainErrorKind, code: string, details?: Record<string, unknown>): DomainError {
-          let error: unknown;
-          try {
-            run();
-          } catch (e) {
-            error = e;
-          }
-          expect(error).toBeInstanceOf(DomainError);
-          const domainError = error as DomainError;
-          expect({ kind: domainError.kind, code: domainError.code }).toEqual({ kind, code });
-          if (details) expect(domainError.details).toMatchObject(details);
-          return domainError;
-        },
-      };
-    },
-  };
-}
+export const { given } = deciderSpecification(activationDecider);
 
 /** Runs commands one after the other from `events`, returning every event recorded (in order). */
 export function play(events: ActivationEvent[], commands: ActivationCommand[]): ActivationEvent[] {

@@ -1,9 +1,8 @@
 /**
- * Serialises estate-wide writes of one tenant inside this process (enrol, dependency changes,
- * archive, decommission, import), so cross-server rules (cycles, dependents, drp class) are checked
- * against an estate that cannot change underneath. Hostname uniqueness is also enforced
- * across processes by reservation streams; the readiness check reports any cycle or missing
- * dependency that concurrent writers in several API replicas could still create.
+ * Serialises the activation requests of one tenant inside this process, so the overlap rule is
+ * checked against activations that cannot change underneath. It holds in ONE api process only:
+ * issue 12 moves it into the store as activation-scope claims (a decisive append on a tenant
+ * stream, like the estate registry; see docs/architecture.md "Decisions and completions").
  */
 export class TenantLocks {
   private readonly tails = new Map<string, Promise<unknown>>();

@@ -8,9 +8,11 @@ import { tenantDecider, type TenantDetails, type TenantEvent } from '@reprise/do
 import type { EventStore } from '@reprise/event-store/event-store.port';
 
 /**
- * Queries straight from the event store (the source of truth), for the activation engine and any
- * process without the API's read models. Pure folds live in libs/domain (loadEstate, tenantDecider,
- * planDecider); these only read the streams.
+ * Read models computed on demand: queries straight from the event store (the source of truth) for
+ * the activation engine, the scheduler and any process without the API's projected read models.
+ * Pure folds live in libs/domain (loadEstate, tenantDecider, planDecider); these only read the
+ * streams. They live here, beside the domain they fold, so that libs/event-store stays
+ * infrastructure that knows nothing of the domain.
  */
 
 export const serverStreamsPrefix = (tenantId: string) => `${streams.tenantPrefix(tenantId)}server/`;
