@@ -1,4 +1,4 @@
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -117,9 +117,9 @@ export async function recordHistory(): Promise<History> {
       const heads = stack?.webhook.received.filter((x) => x.kind === 'tree-head') ?? [];
       return heads.length >= 2 ? heads : null;
     });
-    // Stop the apps (the store is closed cleanly), keep the directory.
+    // Stop the worker, keep a copy of the directory (the store with its WAL), stop the rest.
     await stack.worker?.close();
-    await api.app.close();
+    stack.worker = null;
     const dir = mkdtempSync(join(tmpdir(), 'reprise-history-'));
     cpSync(api.dataDir, dir, { recursive: true });
     return {
@@ -135,11 +135,7 @@ export async function recordHistory(): Promise<History> {
   } finally {
     if (previous === undefined) delete process.env.AUDIT_TREE_HEAD_INTERVAL_SECONDS;
     else process.env.AUDIT_TREE_HEAD_INTERVAL_SECONDS = previous;
-    if (stack) {
-      rmSync(stack.api.dataDir, { recursive: true, force: true });
-      await stack.cloud.close();
-      await stack.webhook.close();
-    }
+    await stack?.close();
   }
 }
 

@@ -168,6 +168,12 @@ export class LogVerifier {
     }
   }
 
+  /** A problem that names removed events (it explains heads that no longer match around it). */
+  private reportEvent(problem: LogProblem): void {
+    this.eventProblems.add(problem);
+    this.report(problem);
+  }
+
   private eventProblem(
     index: number,
     entry: { position: number; stream: string; revision: number },
@@ -308,7 +314,7 @@ export class LogVerifier {
         this.report(located);
         return;
       }
-      this.report({
+      this.reportEvent({
         leafIndex: this.count,
         seq: null,
         reason: `the log holds ${this.count} events but a signed tree head covers ${head.treeSize}: events ${this.count} to ${head.treeSize - 1} are missing (the log was truncated)`,
@@ -353,11 +359,12 @@ export class LogVerifier {
           head.tenantId === this.options.tenantId
         )
           this.report({
-            leafIndex: Math.min(head.treeSize, this.count),
-            seq: this.seqOf(Math.min(head.treeSize, this.count)),
+            leafIndex: head.treeSize,
+            ...this.at(head.treeSize),
             reason: `the signed tree head of size ${head.treeSize} kept outside the store is not recorded in the log (its event was removed)`,
             located: 'between-heads',
-            range: this.rangeOf(head.treeSize, this.count),
+            // Its event was somewhere after the leaves it covers.
+            range: this.rangeOf(head.treeSize, this.count + 1),
           });
       }
     }
