@@ -371,36 +371,52 @@ export class LogVerifier {
     return [...byKey.values()].sort((a, b) => a.head.treeSize - b.head.treeSize);
   }
 
-  /**
-   * What became of leaf `i` of a signed interval [from, to), given the leaves it signed; `shrunk`:
-   * the head's own event now sits before its size (events before it were removed).
-   */
-  private difference(
-    i: number,
-    from: number,
-    to: number,
-    original: (j: number) => Hash,
-    shrunk: boolean,
-  ): string {
-    const find = (h: Hash, list: (j: number) => Hash | null, start: number, end: number) => {
-      for (let j = start; j < end; j++) if (list(j)?.equals(h)) return j;
-      return -1;
-    };
-    const now = (j: number) => (j < this.count ? this.leaf(j) : null);
-    const current = now(i);
-    if (!current) return `the event signed at leaf ${i} is missing (removed)`;
-    const signedAt = find(current, original, from, to);
-    const nowAt = find(original(i), now, from, Math.min(this.count, to + 64));
+  private signedIndexes: Map<string, number> | null = null;
+  private currentIndexes: Map<string, number> | null = null;
+
+  /** Where each leaf was signed, from every head's interval leaves (built once, when needed). */
+  private signedIndex(): Map<string, number> {
+    if (!this.signedIndexes) {
+      this.signedIndexes = new Map();
+      for (const { head } of this.headRecords) {
+        const h = head as Partial<TreeHeadSignedData>;
+        if (!h.intervalLeaves || h.previousTreeSize === undefined) continue;
+        const list = Buffer.from(h.intervalLeaves, 'base64');
+        for (let j = 0; j * HASH_SIZE < list.length; j++)
+          this.signedIndexes.set(
+            toHex(list.subarray(j * HASH_SIZE, (j + 1) * HASH_SIZE)),
+            h.previousTreeSize + j,
+          );
+      }
+    }
+    return this.signedIndexes;
+  }
+
+  /** Where each leaf is now. */
+  private currentIndex(): Map<string, number> {
+    if (!this.currentIndexes) {
+      this.currentIndexes = new Map();
+      for (let j = 0; j < this.count; j++) this.currentIndexes.set(toHex(this.leaf(j)), j);
+    }
+    return this.currentIndexes;
+  }
+
+  /** What became of the event signed at leaf `i`, which the log no longer has there. */
+  private difference(i: number, original: Hash, shrunk: boolean): string {
+    if (i >= this.count) return `the event signed at leaf ${i} is missing (removed)`;
+    const signedAt = this.signedIndex().get(toHex(this.leaf(i)));
+    const nowAt = this.currentIndex().get(toHex(original));
     if (signedAt === i + 1 && nowAt === i + 1)
       return `the events at leaves ${i} and ${i + 1} were swapped (reordered)`;
-    if (signedAt > i && nowAt > i)
-      return `the event now at leaf ${i} was signed at leaf ${signedAt} (events reordered)`;
-    if (signedAt > i && nowAt === -1)
-      return `the event signed at leaf ${i} (leaf hash ${toHex(original(i))}) was removed`;
-    if (signedAt === -1 && nowAt > i) return `an event was inserted at leaf ${i}`;
-    if (nowAt === -1 && (shrunk || current.equals(original(i + 1) ?? Buffer.alloc(0))))
-      return `the event signed at leaf ${i} (leaf hash ${toHex(original(i))}) was removed`;
-    return `the event at leaf ${i} was changed and its hashes recomputed (signed leaf hash ${toHex(original(i))})`;
+    if (nowAt === undefined)
+      return (signedAt !== undefined && signedAt > i) || shrunk
+        ? `the event signed at leaf ${i} (leaf hash ${toHex(original)}) was removed`
+        : `the event at leaf ${i} was changed and its hashes recomputed (signed leaf hash ${toHex(original)})`;
+    if (nowAt > i)
+      return signedAt !== undefined
+        ? `the event now at leaf ${i} was signed at leaf ${signedAt} (events reordered)`
+        : `an event was inserted at leaf ${i}`;
+    return `the event at leaf ${i} was changed and its hashes recomputed (signed leaf hash ${toHex(original)})`;
   }
 
   private rangeOf(fromLeaf: number, toLeaf: number): NonNullable<LogProblem['range']> {
@@ -436,7 +452,7 @@ export class LogVerifier {
           return {
             leafIndex: i,
             ...this.at(i),
-            reason: `${this.difference(i, from, head.treeSize, original, record.leafIndex !== null && record.leafIndex < head.treeSize)}; the signed tree head of size ${head.treeSize} no longer matches`,
+            reason: `${this.difference(i, original(i), record.leafIndex !== null && record.leafIndex < head.treeSize)}; the signed tree head of size ${head.treeSize} no longer matches`,
             located: 'exact',
           };
         }

@@ -1,19 +1,12 @@
 import { Body, Controller, Get, HttpCode, Post, Query, Req, Res } from '@nestjs/common';
-import {
-  ApiBearerAuth,
-  ApiBody,
-  ApiOperation,
-  ApiProduces,
-  ApiQuery,
-  ApiResponse,
-  ApiTags,
-} from '@nestjs/swagger';
+import { ApiBearerAuth, ApiOperation, ApiProduces, ApiQuery, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
-import { treeHeadShapeProblems, type TreeHead } from '@reprise/audit-log/tree-head';
+import type { TreeHead } from '@reprise/audit-log/tree-head';
 import { validationError, type FieldError } from '@reprise/domain/shared/errors';
 import { Actor } from '../auth/actor';
 import { CurrentActor, Roles } from '../auth/decorators';
 import { AuditLogService, type AuditVerification } from './audit-log.service';
+import { TreeHeadDto } from './audit.dto';
 import { AuditPage, AuditService, DEFAULT_LIMIT, MAX_LIMIT } from './audit.service';
 
 /** `?name=` as a non-negative integer within [min, max]; pushes a field error otherwise. */
@@ -127,18 +120,16 @@ export class AuditController {
     summary: "Is today's log consistent with a tree head the auditor kept?",
     description: `Body: a signed tree head (${HEAD_SHAPE}). Valid when its signature verifies with a trusted key and the log, recomputed, still has its root at its size (and matches every other head). Gives the consistency proof from it to the latest head.`,
   })
-  @ApiBody({ description: HEAD_SHAPE, schema: { type: 'object' } })
   @ApiResponse({
     status: 200,
     description:
       '{valid, checkedEvents, treeSize, latestTreeHead, consistencyProof?, firstInvalidSeq?, reason?, ...}',
   })
   @ApiResponse({ status: 400, description: 'Not a tree head (every invalid field listed)' })
-  verifyAgainst(@Body() body: unknown, @CurrentActor() actor: Actor) {
-    const errors = treeHeadShapeProblems(body);
-    if (errors.length)
-      throw validationError('invalid-tree-head', 'the body is not a signed tree head', errors);
-    return this.log.verifyAgainst(actor.tenantId, body as TreeHead);
+  verifyAgainst(@Body() body: TreeHeadDto, @CurrentActor() actor: Actor) {
+    const { tenantId, treeSize, rootHash, timestamp, keyId, signature } = body;
+    const head = { tenantId: tenantId ?? actor.tenantId, treeSize, rootHash, timestamp, keyId, signature };
+    return this.log.verifyAgainst(actor.tenantId, head as TreeHead);
   }
 
   @Get('tree-heads/latest')
