@@ -36,7 +36,9 @@ describe('tree heads signed by two workers at once (e2e, one SQLite store)', () 
     const heads = await waitUntil(
       async () => {
         const audit = await raw.readStream(`tenant/${t.id}/audit`);
-        const signed = audit.filter((e) => e.type === 'TreeHeadSigned').map((e) => e.data as TreeHeadSignedData);
+        const signed = audit
+          .filter((e) => e.type === 'TreeHeadSigned')
+          .map((e) => e.data as TreeHeadSignedData);
         return signed.length >= 3 ? signed : null;
       },
       'three signed heads',
