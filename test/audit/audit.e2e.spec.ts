@@ -6,6 +6,7 @@ import { leafHashOf } from '@reprise/audit-log/leaf';
 import type { RecordedEvent } from '@reprise/event-store/event-store.port';
 import { AuditService, type AuditEventItem } from '../../apps/api/src/audit/audit.service';
 import { startApi, type ApiHarness } from '../support/api-harness';
+import { asText } from './support';
 import { admin, bearer, createTenant, recordActivation, type TenantKeys } from '../reports/support';
 
 type Item = AuditEventItem;
@@ -139,7 +140,7 @@ describe('audit trail (e2e)', () => {
     expect(items.some((x) => x.stream.includes(a.id))).toBe(false);
     expect(items.every((x) => ownedBy(b.id)(x.stream))).toBe(true);
     const exported = (
-      await api.http.get('/api/v1/audit/export').set(bearer(b.manager)).buffer(true).parse(text).expect(200)
+      await api.http.get('/api/v1/audit/export').set(bearer(b.manager)).buffer(true).parse(asText).expect(200)
     ).body as string;
     expect(exported).not.toContain(a.id);
   });
@@ -149,7 +150,7 @@ describe('audit trail (e2e)', () => {
       .get('/api/v1/audit/export')
       .set(bearer(a.auditor))
       .buffer(true)
-      .parse(text)
+      .parse(asText)
       .expect(200);
     expect(res.headers['content-type']).toMatch(/^application\/x-ndjson/);
     expect(res.headers['content-disposition']).toContain('attachment');
@@ -292,12 +293,3 @@ describe('audit trail (e2e)', () => {
     }
   });
 });
-
-/** Supertest parser collecting the raw body as text (NDJSON is not parsed by default). */
-function text(res: unknown, done: (err: Error | null, body: unknown) => void): void {
-  const stream = res as unknown as NodeJS.ReadableStream & { setEncoding(e: string): void };
-  let body = '';
-  stream.setEncoding('utf8');
-  stream.on('data', (chunk: string) => (body += chunk));
-  stream.on('end', () => done(null, body));
-}

@@ -8,21 +8,8 @@ import { verifyExport, type OfflineResult } from '@reprise/audit-log/cli/reprise
 import { startApi, type ApiHarness } from '../support/api-harness';
 import { bearer, createTenant, enrol, startStack, type Stack } from '../support/stack';
 import { recordActivation } from '../reports/support';
+import { waitUntil } from '../activations/activation-helpers';
 import type { TenantKeys } from '../support/tenants';
-
-export const waitUntil = async <T>(
-  what: string,
-  probe: () => Promise<T | null | undefined | false>,
-  timeoutMs = 60_000,
-): Promise<T> => {
-  const start = Date.now();
-  for (;;) {
-    const value = await probe();
-    if (value) return value;
-    if (Date.now() - start > timeoutMs) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-};
 
 export interface StoredRow {
   position: number;
@@ -52,10 +39,14 @@ export async function latestHead(api: ApiHarness, token: string): Promise<TreeHe
 
 /** Waits until a signed head covers every event of the tenant recorded so far (bookkeeping aside). */
 export async function waitForHeadCovering(api: ApiHarness, token: string, events: number): Promise<TreeHead> {
-  return waitUntil(`a tree head covering ${events} events`, async () => {
-    const head = await latestHead(api, token);
-    return head && head.treeSize >= events ? head : null;
-  });
+  return waitUntil(
+    async () => {
+      const head = await latestHead(api, token);
+      return head && head.treeSize >= events ? head : null;
+    },
+    `a tree head covering ${events} events`,
+    60_000,
+  );
 }
 
 export interface History {
@@ -106,17 +97,25 @@ export async function recordHistory(): Promise<History> {
       .send([{ name: 'Claire Dubois', email: 'claire@a.example' }])
       .expect(200);
     await enrol(api, a.manager, [{ hostname: 'a-web', dependsOn: ['a-app'] }]);
-    await waitUntil('a second head', async () => {
-      const head = await latestHead(api, a.auditor);
-      return head && head.treeSize > kept.treeSize + 2 ? head : null;
-    });
+    await waitUntil(
+      async () => {
+        const head = await latestHead(api, a.auditor);
+        return head && head.treeSize > kept.treeSize + 2 ? head : null;
+      },
+      'a second head',
+      60_000,
+    );
     await waitForHeadCovering(api, b.auditor, 1);
     const publicKeyPem = (await api.http.get('/api/v1/audit/public-key').set(bearer(a.auditor))).body
       .publicKey;
-    const webhookHeads = await waitUntil('the heads at the tenant webhook', async () => {
-      const heads = stack?.webhook.received.filter((x) => x.kind === 'tree-head') ?? [];
-      return heads.length >= 2 ? heads : null;
-    });
+    const webhookHeads = await waitUntil(
+      async () => {
+        const heads = stack?.webhook.received.filter((x) => x.kind === 'tree-head') ?? [];
+        return heads.length >= 2 ? heads : null;
+      },
+      'the heads at the tenant webhook',
+      60_000,
+    );
     // Stop the worker, keep a copy of the directory (the store with its WAL), stop the rest.
     await stack.worker?.close();
     stack.worker = null;
@@ -165,17 +164,21 @@ export function apiOver(history: History, dir: string): Promise<ApiHarness> {
   });
 }
 
+/** Supertest parser collecting the raw body as text (NDJSON, HTML). */
+export function asText(res: unknown, done: (err: Error | null, body: unknown) => void): void {
+  const stream = res as NodeJS.ReadableStream & { setEncoding(e: string): void };
+  let body = '';
+  stream.setEncoding('utf8');
+  stream.on('data', (chunk: string) => (body += chunk));
+  stream.on('end', () => done(null, body));
+}
+
 export async function exportOf(api: ApiHarness, token: string): Promise<string> {
   const res = await api.http
     .get('/api/v1/audit/export')
     .set(bearer(token))
     .buffer(true)
-    .parse((response, done) => {
-      let body = '';
-      response.setEncoding('utf8');
-      response.on('data', (c: string) => (body += c));
-      response.on('end', () => done(null, body));
-    })
+    .parse(asText)
     .expect(200);
   return res.body as string;
 }

@@ -2,6 +2,7 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { bearer, createTenant, enrol, startStack, waitForStatus, type Stack } from '../support/stack';
 import { codeFor, setAuthorisedPersons, waitUntil } from '../activations/activation-helpers';
+import { asText } from '../audit/support';
 
 const CLAIRE = {
   name: 'Claire Vasseur',
@@ -31,19 +32,8 @@ describe('erasure of personal data (e2e: api + worker + recovery cloud)', () => 
   const get = async (path: string, token = t.auditor) =>
     (await stack.api.http.get(`/api/v1${path}`).set(bearer(token)).expect(200)).body;
   const text = async (path: string, token = t.auditor) =>
-    (
-      await stack.api.http
-        .get(`/api/v1${path}`)
-        .set(bearer(token))
-        .buffer(true)
-        .parse((res, done) => {
-          let body = '';
-          res.setEncoding('utf8');
-          res.on('data', (c: string) => (body += c));
-          res.on('end', () => done(null, body));
-        })
-        .expect(200)
-    ).body as string;
+    (await stack.api.http.get(`/api/v1${path}`).set(bearer(token)).buffer(true).parse(asText).expect(200))
+      .body as string;
 
   beforeAll(async () => {
     process.env.AUDIT_TREE_HEAD_INTERVAL_SECONDS = '2';

@@ -164,3 +164,29 @@ export function storedHashProblem(
     ? null
     : 'stored hash does not match the event content under the pre-log chain rule (changed)';
 }
+
+/**
+ * Checks an event against the one before it in its stream (`previous`: that event's revision and,
+ * under the pre-log rule, its stored hash): its revision follows, and its stored hash matches its
+ * content under its rule. Returns a reason, or null.
+ */
+export function storedEventProblem(
+  entry: {
+    stream: string;
+    revision: number;
+    hashRule?: HashRule;
+    hash: string;
+    prevHash?: string;
+    type: string;
+  },
+  leafHash: string,
+  parts: { dataJson: string; metadataJson: string },
+  previous: { revision: number; storedHash: string } | undefined,
+): string | null {
+  const expected = previous ? previous.revision + 1 : 0;
+  if (entry.revision > expected)
+    return `revision ${expected} of ${entry.stream} is missing (an event was removed or moved)`;
+  if (entry.revision < expected)
+    return `revision ${entry.revision} of ${entry.stream} comes after revision ${expected - 1} (events were reordered or duplicated)`;
+  return storedHashProblem(entry, leafHash, parts, previous?.storedHash ?? GENESIS_HASH);
+}

@@ -4,7 +4,7 @@ import {
   LEGACY_CHAIN_RULE,
   GENESIS_HASH,
   ruleOf,
-  storedHashProblem,
+  storedEventProblem,
   type CanonicalLogEntry,
   type LogEntry,
 } from './leaf';
@@ -127,30 +127,17 @@ export class LogVerifier {
     this.push(leaf, entry.position, entry.stream, entry.revision);
 
     const state = this.streams.get(entry.stream);
-    const expectedRevision = state ? state.revision + 1 : 0;
-    const problem = (reason: string) => this.eventProblem(index, entry, reason);
-    if (entry.revision !== expectedRevision) {
-      problem(
-        entry.revision > expectedRevision
-          ? `revision ${expectedRevision} of ${entry.stream} is missing (an event was removed or moved)`
-          : `revision ${entry.revision} of ${entry.stream} comes after revision ${expectedRevision - 1} (events were reordered or duplicated)`,
-      );
-    } else {
-      const stored = storedHashProblem(
-        entry,
-        leaf,
-        { dataJson, metadataJson },
-        state?.storedHash ?? GENESIS_HASH,
-      );
-      if (stored) problem(stored);
-      else if (!canonical || !metadataJson.includes(this.tenantNeedle)) {
-        // Canonical metadata names its tenant as this exact text: parse only when it does not.
-        const metadata = canonical ? (JSON.parse(metadataJson) as { tenantId?: string }) : entry.metadata;
-        if (metadata.tenantId !== this.options.tenantId)
-          problem(
-            `the event belongs to tenant ${String(metadata.tenantId)}, not to ${this.options.tenantId} (moved between tenants)`,
-          );
-      }
+    const stored = storedEventProblem(entry, leaf, { dataJson, metadataJson }, state);
+    if (stored) this.eventProblem(index, entry, stored);
+    else if (!canonical || !metadataJson.includes(this.tenantNeedle)) {
+      // Canonical metadata names its tenant as this exact text: parse only when it does not.
+      const metadata = canonical ? (JSON.parse(metadataJson) as { tenantId?: string }) : entry.metadata;
+      if (metadata.tenantId !== this.options.tenantId)
+        this.eventProblem(
+          index,
+          entry,
+          `the event belongs to tenant ${String(metadata.tenantId)}, not to ${this.options.tenantId} (moved between tenants)`,
+        );
     }
     if (!state)
       this.streams.set(entry.stream, {

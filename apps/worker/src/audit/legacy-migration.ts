@@ -1,10 +1,9 @@
 import {
-  GENESIS_HASH,
   LEGACY_CHAIN_RULE,
+  leafHashOfCanonical,
   MIGRATED_RULE,
   ruleOf,
-  storedHashProblem,
-  leafHashOfParts,
+  storedEventProblem,
   type CanonicalLogEntry,
 } from '@reprise/audit-log/leaf';
 import type { Clock } from '@reprise/domain/shared/clock';
@@ -53,7 +52,7 @@ export async function migrateLegacyStore(
     if (page.length < PAGE) break;
     after = page[page.length - 1].position;
   }
-  const chains = new Map<string, { revision: number; hash: string }>();
+  const chains = new Map<string, { revision: number; storedHash: string }>();
   const verifiedHashes = new Map<number, string>();
   const newData = new Map<number, unknown>();
   const migratedPerTenant = new Map<string, { events: number; encrypted: number }>();
@@ -66,20 +65,8 @@ export async function migrateLegacyStore(
       migratedPerTenant.set(tenantId, counts);
     }
     if (rule !== LEGACY_CHAIN_RULE) continue;
-    const chain = chains.get(entry.stream) ?? { revision: -1, hash: GENESIS_HASH };
-    const leaf = leafHashOfParts(
-      rule,
-      entry.id,
-      entry.stream,
-      entry.revision,
-      entry.type,
-      entry.dataJson,
-      entry.metadataJson,
-    );
-    const problem =
-      entry.revision !== chain.revision + 1
-        ? `revision ${chain.revision + 1} is missing (an event was removed)`
-        : storedHashProblem(entry, leaf, entry, chain.hash);
+    const chain = chains.get(entry.stream);
+    const problem = storedEventProblem(entry, leafHashOfCanonical(entry), entry, chain);
     if (problem)
       return {
         legacyEvents: verifiedHashes.size,
@@ -88,7 +75,7 @@ export async function migrateLegacyStore(
         recorded: [],
         refused: { seq: entry.position, stream: entry.stream, revision: entry.revision, reason: problem },
       };
-    chains.set(entry.stream, { revision: entry.revision, hash: entry.hash });
+    chains.set(entry.stream, { revision: entry.revision, storedHash: entry.hash });
     verifiedHashes.set(entry.position, entry.hash);
     if (protector.declares(entry.type)) {
       const metadata = JSON.parse(entry.metadataJson) as { tenantId: string };

@@ -10,7 +10,7 @@ import {
   type SigningKey,
   type TrustedKeys,
 } from '@reprise/audit-log/tree-head';
-import type { Environment } from './environment';
+import { Environment } from './environment';
 import { besideStore, configuredOrKeptSecret } from './secrets';
 
 export interface AuditKeys {
@@ -21,6 +21,13 @@ export interface AuditKeys {
 }
 
 export const AUDIT_KEYS = Symbol('AUDIT_KEYS');
+
+/** The `AUDIT_KEYS` provider of an app. */
+export const auditKeysProvider = {
+  provide: AUDIT_KEYS,
+  inject: [Environment],
+  useFactory: (env: Environment) => loadAuditKeys(env),
+};
 
 /**
  * The tree-head signing key from `AUDIT_SIGNING_KEY`, or (outside production) the one generated on
