@@ -4,7 +4,10 @@ import Database from 'better-sqlite3';
 import { leafHashOf, leafHashOfCanonical, type CanonicalLogEntry, type LogEntry } from './leaf';
 import type { LogSource } from './log-source';
 import { fromHex } from './merkle';
-import { MerkleTreeStore } from './tree-store';
+import { MerkleTreeStore, type NewLeaf } from './tree-store';
+
+/** The layout of the trees file; a file of another layout is rebuilt. */
+const TREES_SCHEMA = 2;
 
 /** Injection token of a process's MerkleTrees. */
 export const AUDIT_TREES = Symbol('AUDIT_TREES');
@@ -55,16 +58,19 @@ export class MerkleTrees {
     const epoch = options.epoch ?? 0;
     const state = this.db.prepare('SELECT position, epoch FROM merkle_state').get() as
       { position: number; epoch: number } | undefined;
-    if (!state || state.epoch !== epoch) {
+    const schema = this.db.pragma('user_version', { simple: true }) as number;
+    const current = !!state && state.epoch === epoch && schema === TREES_SCHEMA;
+    if (!current) {
       this.db.transaction(() => {
         MerkleTreeStore.reset(this.db);
         this.db
           .prepare('INSERT OR REPLACE INTO merkle_state (id, position, epoch) VALUES (1, 0, ?)')
           .run(epoch);
+        this.db.pragma(`user_version = ${TREES_SCHEMA}`);
       })();
     }
     this.store = new MerkleTreeStore(this.db);
-    this.position = state && state.epoch === epoch ? state.position : 0;
+    this.position = current ? (state as { position: number }).position : 0;
   }
 
   /** Applies everything stored now (one catch-up at a time; callers share it). */
@@ -74,22 +80,27 @@ export class MerkleTrees {
   }
 
   private readonly applyPage = (page: Array<LogEntry | CanonicalLogEntry>): void => {
-    this.db.transaction(() => {
-      for (const entry of page) {
-        const log = this.options.logOf(entry.stream);
-        if (!log) continue;
-        // Under the leaf rule the hash recorded at append is the leaf: verification checks it against the content.
-        const leaf = !entry.hashRule
-          ? entry.hash
-          : 'dataJson' in entry
-            ? leafHashOfCanonical(entry)
-            : leafHashOf(entry);
-        this.store.append(log, entry.position, fromHex(leaf));
-      }
-      this.db
-        .prepare('UPDATE merkle_state SET position = MAX(position, ?) WHERE id = 1')
-        .run(page[page.length - 1].position);
-    })();
+    const leaves: NewLeaf[] = [];
+    for (const entry of page) {
+      const log = this.options.logOf(entry.stream);
+      if (!log) continue;
+      // Under the leaf rule the hash recorded at append is the leaf: verification checks it against the content.
+      const leaf = !entry.hashRule
+        ? entry.hash
+        : 'dataJson' in entry
+          ? leafHashOfCanonical(entry)
+          : leafHashOf(entry);
+      leaves.push({ log, position: entry.position, leaf: fromHex(leaf) });
+    }
+    // Immediate: the write lock first, so the sizes read are current when processes share the file.
+    this.db
+      .transaction(() => {
+        this.store.appendMany(leaves);
+        this.db
+          .prepare('UPDATE merkle_state SET position = MAX(position, ?) WHERE id = 1')
+          .run(page[page.length - 1].position);
+      })
+      .immediate();
   };
 
   private async catchUp(): Promise<void> {

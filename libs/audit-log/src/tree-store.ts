@@ -9,21 +9,31 @@ import {
   type SubtreeSource,
 } from './merkle';
 
+/** One leaf to append: its log, its event's global position, its leaf hash. */
+export interface NewLeaf {
+  log: string;
+  position: number;
+  leaf: Hash;
+}
+
 /**
- * Persisted Merkle trees, one per log (tenant), in a local SQLite file: every complete aligned
- * subtree (level 0 = leaves) is stored once, so a root or a proof over a tree of any size needs
- * O(log n) lookups. It is a read model: rebuilt from the events whenever it is lost.
+ * Persisted Merkle trees, one per log (tenant), in a local SQLite file: the leaves (with their
+ * event's position) and every complete aligned subtree above them, stored once, so a root or a proof
+ * over a tree of any size needs O(log n) lookups. Appending a page of leaves costs one row per leaf
+ * and about one per interior node. It is a read model: rebuilt from the events whenever it is lost.
  */
 export class MerkleTreeStore {
   static setup(db: Database.Database): void {
     db.exec(`
       CREATE TABLE IF NOT EXISTS merkle_logs (log_id INTEGER PRIMARY KEY, log TEXT NOT NULL UNIQUE, size INTEGER NOT NULL);
+      CREATE TABLE IF NOT EXISTS merkle_leaves (
+        position INTEGER PRIMARY KEY, log_id INTEGER NOT NULL, idx INTEGER NOT NULL, hash BLOB NOT NULL
+      );
+      CREATE UNIQUE INDEX IF NOT EXISTS merkle_leaves_by_index ON merkle_leaves (log_id, idx);
       CREATE TABLE IF NOT EXISTS merkle_nodes (
         log_id INTEGER NOT NULL, level INTEGER NOT NULL, idx INTEGER NOT NULL, hash BLOB NOT NULL,
         PRIMARY KEY (log_id, level, idx)
       ) WITHOUT ROWID;
-      CREATE TABLE IF NOT EXISTS merkle_leaves (position INTEGER PRIMARY KEY, log_id INTEGER NOT NULL, idx INTEGER NOT NULL);
-      CREATE UNIQUE INDEX IF NOT EXISTS merkle_leaves_by_index ON merkle_leaves (log_id, idx);
     `);
   }
 
@@ -38,11 +48,12 @@ export class MerkleTreeStore {
     newLog: Database.Statement<[string]>;
     setSize: Database.Statement<[number, number]>;
     node: Database.Statement<[number, number, number], { hash: Buffer }>;
+    leaf: Database.Statement<[number, number], { hash: Buffer; position: number }>;
     insertNode: Database.Statement<[number, number, number, Buffer]>;
-    insertLeaf: Database.Statement<[number, number, number]>;
+    insertLeaf: Database.Statement<[number, number, number, Buffer]>;
     leafByPosition: Database.Statement<[number], { log: string; idx: number }>;
-    positionOf: Database.Statement<[number, number], { position: number }>;
     leaves: Database.Statement<[number, number, number], { hash: Buffer }>;
+    logs: Database.Statement<[], { log: string; size: number }>;
   };
 
   constructor(private readonly db: Database.Database) {
@@ -52,15 +63,18 @@ export class MerkleTreeStore {
       newLog: db.prepare('INSERT INTO merkle_logs (log, size) VALUES (?, 0)'),
       setSize: db.prepare('UPDATE merkle_logs SET size = ? WHERE log_id = ?'),
       node: db.prepare('SELECT hash FROM merkle_nodes WHERE log_id = ? AND level = ? AND idx = ?'),
+      leaf: db.prepare('SELECT hash, position FROM merkle_leaves WHERE log_id = ? AND idx = ?'),
       insertNode: db.prepare('INSERT INTO merkle_nodes (log_id, level, idx, hash) VALUES (?, ?, ?, ?)'),
-      insertLeaf: db.prepare('INSERT INTO merkle_leaves (position, log_id, idx) VALUES (?, ?, ?)'),
+      insertLeaf: db.prepare(
+        'INSERT OR IGNORE INTO merkle_leaves (position, log_id, idx, hash) VALUES (?, ?, ?, ?)',
+      ),
       leafByPosition: db.prepare(
         'SELECT l.log AS log, m.idx AS idx FROM merkle_leaves m JOIN merkle_logs l ON l.log_id = m.log_id WHERE m.position = ?',
       ),
-      positionOf: db.prepare('SELECT position FROM merkle_leaves WHERE log_id = ? AND idx = ?'),
       leaves: db.prepare(
-        'SELECT hash FROM merkle_nodes WHERE log_id = ? AND level = 0 AND idx >= ? AND idx < ? ORDER BY idx',
+        'SELECT hash FROM merkle_leaves WHERE log_id = ? AND idx >= ? AND idx < ? ORDER BY idx',
       ),
+      logs: db.prepare('SELECT log, size FROM merkle_logs ORDER BY log'),
     };
   }
 
@@ -68,33 +82,53 @@ export class MerkleTreeStore {
     return this.stmt.log.get(log);
   }
 
+  /** A complete subtree's hash (level 0: a leaf). */
+  private complete(logId: number, level: number, index: number): Hash | undefined {
+    return level === 0
+      ? this.stmt.leaf.get(logId, index)?.hash
+      : this.stmt.node.get(logId, level, index)?.hash;
+  }
+
   /**
-   * Appends one leaf (its event's global position and leaf hash); returns its leaf index. An event
-   * already in the tree is not appended again (two processes may share one file).
+   * Appends leaves in order (call inside a transaction for speed). An event already in the tree is
+   * not appended again, so two processes may share one file.
    */
+  appendMany(leaves: NewLeaf[]): void {
+    const logs = new Map<string, { log_id: number; size: number }>();
+    // Nodes made in this call: the left siblings the next leaves need, without a lookup.
+    const made = new Map<string, Hash>();
+    for (const { log, position, leaf } of leaves) {
+      let row = logs.get(log) ?? this.logRow(log);
+      if (!row) {
+        this.stmt.newLog.run(log);
+        row = this.logRow(log) as { log_id: number; size: number };
+      }
+      logs.set(log, row);
+      const index = row.size;
+      if (this.stmt.insertLeaf.run(position, row.log_id, index, leaf).changes === 0) continue;
+      made.set(`${row.log_id}:0:${index}`, leaf);
+      let h = leaf;
+      let i = index;
+      let level = 0;
+      while (i % 2 === 1) {
+        const key = `${row.log_id}:${level}:${i - 1}`;
+        const left = made.get(key) ?? this.complete(row.log_id, level, i - 1);
+        if (!left) throw new Error(`merkle tree of ${log}: node ${level}/${i - 1} is missing`);
+        h = nodeHash(left, h);
+        level += 1;
+        i = Math.floor(i / 2);
+        this.stmt.insertNode.run(row.log_id, level, i, h);
+        made.set(`${row.log_id}:${level}:${i}`, h);
+      }
+      row.size = index + 1;
+    }
+    for (const row of logs.values()) this.stmt.setSize.run(row.size, row.log_id);
+  }
+
+  /** Appends one leaf; returns its leaf index. */
   append(log: string, position: number, leaf: Hash): number {
-    const known = this.leafOf(position);
-    if (known) return known.index;
-    let row = this.logRow(log);
-    if (!row) {
-      this.stmt.newLog.run(log);
-      row = this.logRow(log) as { log_id: number; size: number };
-    }
-    const index = row.size;
-    this.stmt.insertNode.run(row.log_id, 0, index, leaf);
-    let h = leaf;
-    let i = index;
-    let level = 0;
-    while (i % 2 === 1) {
-      const left = this.stmt.node.get(row.log_id, level, i - 1) as { hash: Buffer };
-      h = nodeHash(left.hash, h);
-      level += 1;
-      i = Math.floor(i / 2);
-      this.stmt.insertNode.run(row.log_id, level, i, h);
-    }
-    this.stmt.insertLeaf.run(position, row.log_id, index);
-    this.stmt.setSize.run(index + 1, row.log_id);
-    return index;
+    this.appendMany([{ log, position, leaf }]);
+    return (this.leafOf(position) as { index: number }).index;
   }
 
   size(log: string): number {
@@ -103,9 +137,7 @@ export class MerkleTreeStore {
 
   /** Every log with its size. */
   logs(): { log: string; size: number }[] {
-    return this.db
-      .prepare<[], { log: string; size: number }>('SELECT log, size FROM merkle_logs ORDER BY log')
-      .all();
+    return this.stmt.logs.all();
   }
 
   /** The tree of one log as it is now (or as it was at `size`). */
@@ -113,9 +145,9 @@ export class MerkleTreeStore {
     const row = this.logRow(log);
     const logId = row?.log_id ?? -1;
     const complete = (level: number, index: number): Hash => {
-      const node = this.stmt.node.get(logId, level, index);
-      if (!node) throw new Error(`merkle tree of ${log}: node ${level}/${index} is missing`);
-      return node.hash;
+      const hash = this.complete(logId, level, index);
+      if (!hash) throw new Error(`merkle tree of ${log}: node ${level}/${index} is missing`);
+      return hash;
     };
     return { size: row?.size ?? 0, subtree: (start, end) => subtreeByRecursion(start, end, complete) };
   }
@@ -140,12 +172,12 @@ export class MerkleTreeStore {
 
   positionOf(log: string, index: number): number | null {
     const row = this.logRow(log);
-    return row ? (this.stmt.positionOf.get(row.log_id, index)?.position ?? null) : null;
+    return row ? (this.stmt.leaf.get(row.log_id, index)?.position ?? null) : null;
   }
 
   leafHash(log: string, index: number): Hash | null {
     const row = this.logRow(log);
-    return row ? (this.stmt.node.get(row.log_id, 0, index)?.hash ?? null) : null;
+    return row ? (this.stmt.leaf.get(row.log_id, index)?.hash ?? null) : null;
   }
 
   /** Leaf hashes [from, to) concatenated. */
