@@ -1,162 +1,217 @@
+import { fork, type ChildProcess } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import Database from 'better-sqlite3';
-import { trustedKeys } from '@reprise/audit-log/tree-head';
-import { LogVerifier } from '@reprise/audit-log/verify-log';
-import { SystemClock } from '@reprise/common/clock/system-clock';
-import { SqliteEventStore } from '@reprise/event-store/sqlite/sqlite-event-store';
-import type { MetadataInput } from '@reprise/event-store/event-store.port';
+import {
+  BATCHES,
+  BATCH_SIZE,
+  CALLERS,
+  PG_URL,
+  SEQUENTIAL,
+  SUBJECTS,
+  type SubjectKey,
+  WAVES,
+  withClient,
+  WORKLOADS,
+  WRITERS,
+} from './support/event-store-subjects';
 
-const SINGLE = 20_000;
-const IN_FLIGHT = 256;
-const BATCHES = 1_000;
-const BATCH_SIZE = 100;
-const REPLAY = 100_000;
+/**
+ * The event stores side by side, in one run: Reprise's SQLite and PostgreSQL stores, the same rows
+ * inserted with raw better-sqlite3 and raw `pg` (no hashing, no checks: the floor), and Emmett's SQLite
+ * and PostgreSQL stores as peers. Each subject runs in its own process; rounds are interleaved (every
+ * subject runs each workload in turn, in a rotated order, on fresh storage) and each figure is the
+ * median of the rounds.
+ *
+ *   npm run bench -- event-store     BENCH_ROUNDS (3), BENCH_SUBJECTS=reprisePg,rawPg (all),
+ *                                    POSTGRES_BENCH_URL (the local `test` database)
+ */
 
-const metadata: MetadataInput = {
-  actor: 'bench',
-  role: 'system',
-  tenantId: 'bench',
-  correlationId: 'bench',
-  causationId: null,
-};
-const payload = (i: number) => ({
-  serverId: `srv-${i % 500}`,
-  disk: `disk-${i % 4}`,
-  sizeGiB: 100 + (i % 50),
-  at: '2026-01-01T00:00:00.000Z',
-});
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+const DEADLINE_MS = 60_000;
 
-const rate = (count: number, ms: number) => Math.round((count / ms) * 1000);
-const line = (label: string, count: number, ms: number, raw?: { count: number; ms: number }) => {
-  const store = rate(count, ms);
-  const extra = raw
-    ? `   raw better-sqlite3: ${rate(raw.count, raw.ms).toLocaleString('en-US')} ev/s   store/raw: ${(store / rate(raw.count, raw.ms)).toFixed(2)}`
-    : '';
-  console.log(
-    `${label.padEnd(44)} ${store.toLocaleString('en-US').padStart(10)} ev/s  (${count} events in ${(ms / 1000).toFixed(2)} s)${extra}`,
-  );
-};
+/** A subject's process: one request at a time, each answered within the deadline or the process is killed. */
+class SubjectProcess {
+  private readonly child: ChildProcess;
+  private waiting: ((message: Record<string, unknown>) => void) | null = null;
 
-function rawDb(path: string) {
-  const db = new Database(path);
-  db.pragma('journal_mode = WAL');
-  db.pragma('synchronous = FULL');
-  db.exec(`CREATE TABLE events (position INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, stream TEXT NOT NULL, revision INTEGER NOT NULL,
-    type TEXT NOT NULL, data TEXT NOT NULL, metadata TEXT NOT NULL, prev_hash TEXT NOT NULL, hash TEXT NOT NULL, UNIQUE (stream, revision))`);
-  return db;
+  constructor(
+    readonly key: SubjectKey,
+    dir: string,
+    schema: string,
+  ) {
+    this.child = fork(join(__dirname, 'support', 'event-store-subjects.js'), [key, dir, schema], {
+      stdio: ['ignore', 'ignore', 'ignore', 'ipc'],
+    });
+    this.child.on('message', (message) => this.waiting?.(message as Record<string, unknown>));
+    this.child.on('exit', () => this.waiting?.({ error: 'the subject process exited' }));
+  }
+
+  request(message?: unknown): Promise<Record<string, unknown>> {
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.kill();
+        reject(new Error(`no answer within ${DEADLINE_MS / 1000} s`));
+      }, DEADLINE_MS);
+      this.waiting = (answer) => {
+        clearTimeout(timer);
+        this.waiting = null;
+        if (typeof answer.error === 'string') reject(new Error(answer.error));
+        else resolve(answer);
+      };
+      if (message) this.child.send(message as object);
+    });
+  }
+
+  kill(): void {
+    this.child.kill('SIGKILL');
+  }
 }
 
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+
 export async function run(): Promise<void> {
-  const dir = mkdtempSync(join(tmpdir(), 'reprise-bench-'));
-  try {
-    console.log('SQLite event store, WAL + synchronous=FULL (an acknowledged append survives a power cut)');
-
-    // Raw better-sqlite3 baseline: same table, no hashing, no JSON canonicalisation, no revision checks.
-    const raw = rawDb(join(dir, 'raw.db'));
-    const insert = raw.prepare(
-      'INSERT INTO events (id, stream, revision, type, data, metadata, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
-    );
-    const meta = JSON.stringify(metadata);
-    let t = performance.now();
-    const rawSingleCount = 2_000;
-    for (let i = 0; i < rawSingleCount; i++)
-      insert.run(`r${i}`, `s-${i}`, 0, 'E', JSON.stringify(payload(i)), meta, '', '');
-    const rawSingle = { count: rawSingleCount, ms: performance.now() - t };
-    const rawGrouped = raw.transaction((from: number) => {
-      for (let i = from; i < from + IN_FLIGHT; i++)
-        insert.run(`g${i}`, `g-${i}`, 0, 'E', JSON.stringify(payload(i)), meta, '', '');
-    });
-    t = performance.now();
-    for (let i = 0; i < SINGLE; i += IN_FLIGHT) rawGrouped(i);
-    const rawGroup = { count: SINGLE, ms: performance.now() - t };
-    const rawBatch = raw.transaction((b: number) => {
-      for (let i = 0; i < BATCH_SIZE; i++)
-        insert.run(`b${b}-${i}`, `batch-${b}`, i, 'E', JSON.stringify(payload(i)), meta, '', '');
-    });
-    t = performance.now();
-    for (let b = 0; b < BATCHES; b++) rawBatch(b);
-    const rawBatches = { count: BATCHES * BATCH_SIZE, ms: performance.now() - t };
-    t = performance.now();
-    let n = 0;
-    for (const row of raw.prepare('SELECT * FROM events ORDER BY position').iterate() as IterableIterator<{
-      data: string;
-    }>) {
-      JSON.parse(row.data);
-      if (++n >= REPLAY) break;
-    }
-    const rawReplay = { count: n, ms: performance.now() - t };
-    raw.close();
-
-    const store = new SqliteEventStore({ path: join(dir, 'store.db'), clock: new SystemClock() });
-
-    // 1. One event per append call, awaited one at a time (worst case: one fsync each).
-    t = performance.now();
-    const sequential = 2_000;
-    for (let i = 0; i < sequential; i++)
-      await store.append(`seq-${i}`, [{ type: 'E', data: payload(i) }], {
-        expectedRevision: 'no-stream',
-        metadata,
+  const load = () =>
+    loadavg()
+      .map((l) => l.toFixed(2))
+      .join(' / ');
+  console.log(`load average at start (1/5/15 min): ${load()}`);
+  console.log(
+    `${ROUNDS} interleaved rounds, one process per subject, fresh storage per round, median events/s; ` +
+      `SQLite: WAL + synchronous=FULL; PostgreSQL: ${PG_URL.replace(/\/\/[^@]*@/, '//')} (synchronous_commit=on)`,
+  );
+  const rates = new Map<string, number[]>();
+  const lost = new Map<SubjectKey, { refused: number; lost: number }>();
+  const only = process.env.BENCH_SUBJECTS?.split(',');
+  for (let round = 0; round < ROUNDS; round++) {
+    const dir = mkdtempSync(join(tmpdir(), 'reprise-bench-'));
+    const schemas: string[] = [];
+    const opened: SubjectProcess[] = [];
+    /** Subjects that failed or hung in a workload: left out of the rest of the round, and reported. */
+    const broken = new Map<SubjectKey, string>();
+    const fail = (p: SubjectProcess, what: string, error: unknown) => {
+      broken.set(p.key, `${what}: ${error instanceof Error ? error.message : String(error)}`);
+      p.kill();
+    };
+    const writesBy = new Map<SubjectKey, number>();
+    try {
+      for (const { key } of SUBJECTS.filter((s) => !only || only.includes(s.key))) {
+        const schema = `bench_${key.toLowerCase()}_${randomUUID().slice(0, 8)}`;
+        schemas.push(schema);
+        const p = new SubjectProcess(key, dir, schema);
+        opened.push(p);
+        await p.request().catch((error) => fail(p, 'open', error));
+      }
+      for (const workload of WORKLOADS) {
+        // Rotate who goes first, so no subject always runs on a cooler (or hotter) machine.
+        const order = opened.map((_, i) => opened[(i + round) % opened.length]);
+        for (const p of order) {
+          if (broken.has(p.key)) continue;
+          const answer = await p
+            .request({ op: 'run', workload: workload.key })
+            .catch((error) => fail(p, workload.key, error));
+          if (!answer || answer.count === null) continue;
+          const count = answer.count as number;
+          if (workload.key !== 'readAll' && workload.key !== 'readStream')
+            writesBy.set(p.key, (writesBy.get(p.key) ?? 0) + count);
+          const id = `${workload.key}:${p.key}`;
+          rates.set(id, [...(rates.get(id) ?? []), (count / (answer.ms as number)) * 1000]);
+          if (process.env.BENCH_VERBOSE)
+            console.error(
+              `round ${round + 1} ${workload.key} ${p.key}: ${(answer.ms as number).toFixed(0)} ms`,
+            );
+        }
+      }
+      for (const p of opened) {
+        if (broken.has(p.key)) continue;
+        const answer = await p.request({ op: 'count' }).catch((error) => fail(p, 'count', error));
+        if (!answer) continue;
+        const refused = answer.refused as number;
+        const acknowledged = (writesBy.get(p.key) ?? 0) + (p.key === 'emmettSqlite' ? 1 : 0) - refused;
+        const kept = answer.kept as number;
+        const entry = lost.get(p.key) ?? { refused: 0, lost: 0 };
+        lost.set(p.key, {
+          refused: entry.refused + refused,
+          lost: entry.lost + Math.max(0, acknowledged - kept),
+        });
+      }
+    } finally {
+      for (const p of opened) {
+        if (broken.has(p.key)) continue;
+        await p.request({ op: 'close' }).catch(() => p.kill());
+      }
+      for (const [key, why] of broken) console.log(`${key} failed in round ${round + 1} (${why})`);
+      await withClient(async (c) => {
+        for (const schema of schemas) await c.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
       });
-    line('append 1 event/call, sequential', sequential, performance.now() - t, rawSingle);
-
-    // 2. One event per append call, many callers at once (group commit: one transaction per tick).
-    t = performance.now();
-    for (let i = 0; i < SINGLE; i += IN_FLIGHT) {
-      const calls = [];
-      for (let j = i; j < Math.min(i + IN_FLIGHT, SINGLE); j++)
-        calls.push(
-          store.append(`one-${j}`, [{ type: 'E', data: payload(j) }], {
-            expectedRevision: 'no-stream',
-            metadata,
-          }),
-        );
-      await Promise.all(calls);
+      rmSync(dir, { recursive: true, force: true });
     }
-    line(`append 1 event/call, ${IN_FLIGHT} concurrent callers`, SINGLE, performance.now() - t, rawGroup);
-
-    // 3. Batches of 100 events per append.
-    t = performance.now();
-    for (let b = 0; b < BATCHES; b++) {
-      const events = Array.from({ length: BATCH_SIZE }, (_, i) => ({ type: 'E', data: payload(i) }));
-      await store.append(`batch-${b}`, events, { expectedRevision: 'no-stream', metadata });
-    }
-    line(`append batches of ${BATCH_SIZE}`, BATCHES * BATCH_SIZE, performance.now() - t, rawBatches);
-
-    // 4. Full replay of 100,000 events in global order.
-    t = performance.now();
-    let read = 0;
-    let after = 0;
-    while (read < REPLAY) {
-      const page = store.readAllSync({ afterPosition: after, maxCount: 10_000 });
-      if (page.length === 0) break;
-      read += page.length;
-      after = page[page.length - 1].position;
-    }
-    line(
-      `read all in global order (${REPLAY.toLocaleString('en-US')})`,
-      Math.min(read, REPLAY),
-      performance.now() - t,
-      rawReplay,
-    );
-
-    t = performance.now();
-    const verifier = new LogVerifier({ tenantId: 'bench', keys: trustedKeys([]) });
-    for (let after = 0; ;) {
-      const page = await store.readAllCanonical({ afterPosition: after, maxCount: 10_000 });
-      if (page.length === 0) break;
-      for (const entry of page) verifier.add(entry);
-      after = page[page.length - 1].position;
-    }
-    line(
-      'verify the log (leaf hashes, revisions, roots)',
-      verifier.finish().checkedEvents,
-      performance.now() - t,
-    );
-    await store.close();
-    console.log('goals: batches >= 50,000 ev/s; one at a time >= 5,000 ev/s; replay >= 250,000 ev/s');
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
   }
+  printTable(rates, lost);
+  console.log(`load average at end (1/5/15 min): ${load()}`);
+  console.log(
+    `sizes: ${BATCHES} x ${BATCH_SIZE}-event batches, ${SEQUENTIAL} sequential appends, ${WAVES} waves of ${CALLERS} ` +
+      `callers, ${WRITERS} writer stores x ${CALLERS} callers x ${WAVES / 4} waves`,
+  );
+}
+
+function printTable(
+  rates: Map<string, number[]>,
+  lost: Map<SubjectKey, { refused: number; lost: number }>,
+): void {
+  const get = (w: string, s: SubjectKey) => {
+    const xs = rates.get(`${w}:${s}`);
+    return xs?.length ? median(xs) : undefined;
+  };
+  const num = (x?: number) => (x === undefined ? '—' : Math.round(x).toLocaleString('en-US'));
+  const ratio = (a?: number, b?: number) => (a === undefined || b === undefined ? '—' : (a / b).toFixed(2));
+  const header = [
+    'workload (events/s, median)',
+    'Reprise SQLite',
+    'raw SQLite',
+    'R/raw',
+    'Emmett SQLite',
+    'R/Emmett',
+    'Reprise PG',
+    'raw pg',
+    'R/raw',
+    'Emmett PG',
+    'R/Emmett',
+  ];
+  const rows = WORKLOADS.map((w) => {
+    const [rs, xs, es, rp, xp, ep] = (
+      ['repriseSqlite', 'rawSqlite', 'emmettSqlite', 'reprisePg', 'rawPg', 'emmettPg'] as SubjectKey[]
+    ).map((s) => get(w.key, s));
+    return [
+      w.label,
+      num(rs),
+      num(xs),
+      ratio(rs, xs),
+      num(es),
+      ratio(rs, es),
+      num(rp),
+      num(xp),
+      ratio(rp, xp),
+      num(ep),
+      ratio(rp, ep),
+    ];
+  });
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  const line = (cells: string[]) =>
+    `| ${cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join(' | ')} |`;
+  console.log(line(header));
+  console.log(`|${widths.map((w, i) => (i === 0 ? '-'.repeat(w + 2) : `${'-'.repeat(w + 1)}:`)).join('|')}|`);
+  for (const r of rows) console.log(line(r));
+  console.log(
+    'goals: Reprise SQLite >= 0.8 x raw better-sqlite3 in every workload; Reprise PG >= 0.7 x raw pg and >= 3 x Emmett PG',
+  );
+  for (const [key, n] of lost)
+    if (n.refused || n.lost)
+      console.log(
+        `${key}: ${n.refused} appends refused with an error, ${n.lost} acknowledged appends missing from the store (all rounds)`,
+      );
 }

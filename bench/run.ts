@@ -9,6 +9,7 @@ const BENCHES: Record<string, () => Promise<{ run: () => Promise<void> }>> = {
   estate: () => import('./estate.bench'),
   activation: () => import('./activation.bench'),
   audit: () => import('./audit.bench'),
+  'sign-in': () => import('./sign-in.bench'),
 };
 
 async function main(): Promise<void> {

@@ -11,6 +11,8 @@ const API_PORT = Number(process.env.API_PORT ?? 3000);
 const WORKER_PORT = Number(process.env.WORKER_PORT ?? 3001);
 const CLOUD_PORT = Number(process.env.RECOVERY_CLOUD_PORT ?? 3100);
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+/** Simulated seconds per wall second once the demo hands over to the console. */
+const CONSOLE_TIME_SCALE = 20;
 
 async function main(): Promise<void> {
   if (!(await redisAnswers(REDIS_URL))) {
@@ -68,14 +70,26 @@ async function main(): Promise<void> {
       console.log(`  ✔ ${app.name.padEnd(15)} ${app.url}/health`);
     }
     const { runScenario } = await import('./demo/scenario');
-    await runScenario({
+    const { enrolConsoleUsers, startCodePrinter } = await import('./demo/console-users');
+    const codes = await startCodePrinter((line) => console.log(`\n  ✉ ${line}`));
+    const ctx = {
       apiUrl: `http://127.0.0.1:${API_PORT}`,
       cloudUrl: `http://127.0.0.1:${CLOUD_PORT}`,
       adminToken,
       dataDir,
+      webhookUrl: codes.url,
       signal: interrupted.signal,
+    };
+    const { tenantId } = await runScenario(ctx);
+    const users = await enrolConsoleUsers(ctx, tenantId);
+    // People now drive it: slow the simulated clock so a one-time code (15 simulated minutes) lasts
+    // 45 seconds; a DRP test of the whole estate then takes about 8 minutes.
+    await fetch(`${ctx.cloudUrl}/sim/v1/clock`, {
+      method: 'PUT',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ scale: CONSOLE_TIME_SCALE }),
     });
-    await shutdown(0);
+    await showConsole(users);
   } catch (error) {
     if (interrupted.signal.aborted) return; // stopping: the SIGINT handler says it in one line
     console.error(`demo failed: ${(error as Error).message}`);
@@ -83,6 +97,36 @@ async function main(): Promise<void> {
       if (app.logs.length) console.error(`--- last lines of ${app.name}:\n${app.logs.slice(-10).join('\n')}`);
     await shutdown(1);
   }
+}
+
+/**
+ * The demo ends on the console: its address and the demo users' sign-in, with their current TOTP
+ * codes refreshed in place (on a terminal) until Ctrl-C.
+ */
+async function showConsole(
+  users: Array<{ email: string; name: string; password: string; totpSecret: string }>,
+) {
+  const { totpNow } = await import('./demo/console-users');
+  const [first, second] = users;
+  console.log(`
+──────────── The console ────────────
+  open          http://localhost:${API_PORT}/
+  sign in as    ${first.email}   password ${first.password}
+  TOTP code     shown below, or \`npm run demo:totp\` in another terminal
+  second person ${second.email}   password ${second.password}   (confirms a disaster with the one-time code printed here)
+  clock         simulated, now ${CONSOLE_TIME_SCALE}× real time: a one-time code stays valid 45 s, a full DRP test takes about 8 min
+  Ctrl-C stops everything.
+`);
+  const line = () =>
+    users.map((u) => `${u.name.split(' ')[0]}: ${totpNow(u.totpSecret).code}`).join('   ') +
+    `   (${totpNow(first.totpSecret).secondsLeft} s left)`;
+  if (!process.stdout.isTTY) {
+    console.log(`  TOTP now      ${line()}`);
+    return;
+  }
+  const draw = () => process.stdout.write(`\r\x1b[2K  TOTP now      ${line()}`);
+  draw();
+  setInterval(draw, 1000).unref();
 }
 
 void main();

@@ -7,9 +7,17 @@ export interface ScenarioContext {
   cloudUrl: string;
   adminToken: string;
   dataDir: string;
+  /** The tenant's notification webhook (the demo prints the one-time codes it receives). */
+  webhookUrl?: string;
   /** Aborted on Ctrl-C: every call fails at once and nothing more is printed. */
   signal?: AbortSignal;
 }
+
+/** The persons who may confirm a failover; they are also the demo's console users. */
+export const AUTHORISED_PERSONS = [
+  { name: 'Claire Martin', email: 'claire.martin@acme-industries.example', phone: '+33 6 12 34 56 78' },
+  { name: 'Hugo Bernard', email: 'hugo.bernard@acme-industries.example' },
+];
 
 interface ServerView {
   hostname: string;
@@ -45,7 +53,7 @@ const COLOURS: Record<string, string> = {
   cancelled: '90',
 };
 
-async function call<T>(
+export async function call<T>(
   ctx: ScenarioContext,
   token: string,
   method: string,
@@ -55,7 +63,7 @@ async function call<T>(
   const res = await fetch(`${ctx.apiUrl}/api/v1${path}`, {
     method,
     headers: {
-      authorization: `Bearer ${token}`,
+      ...(token ? { authorization: `Bearer ${token}` } : {}),
       ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
     },
     body: body !== undefined ? JSON.stringify(body) : undefined,
@@ -110,41 +118,66 @@ class ProgressView {
   }
 }
 
-/** The demo: a realistic estate, its readiness check, then a DRP test followed live to the end. */
-export async function runScenario(ctx: ScenarioContext): Promise<void> {
+export interface Onboarded {
+  tenantId: string;
+  /** The DR manager's API key (automation; people sign in to the console). */
+  token: string;
+}
+
+/** Onboards ACME Industries: tenant, API key, authorised persons, and the 25-server estate. */
+export async function onboard(
+  ctx: ScenarioContext,
+  log: (line: string) => void = console.log,
+): Promise<Onboarded> {
   const admin = ctx.adminToken;
-  console.log('\n1. Onboarding the customer ACME Industries (tenant, API key, authorised persons)…');
+  log('\n1. Onboarding the customer ACME Industries (tenant, API key, authorised persons)…');
   const tenant = await call<{ id: string }>(ctx, admin, 'POST', '/tenants', {
     name: 'ACME Industries',
     customerNumber: 'C-10042',
     domain: 'acme-industries.example',
     timeZone: 'Europe/Paris',
     activationWindow: '24x7',
+    ...(ctx.webhookUrl ? { notificationWebhookUrl: ctx.webhookUrl } : {}),
   });
   const { token } = await call<{ token: string }>(ctx, admin, 'POST', `/tenants/${tenant.id}/api-keys`, {
     name: 'demo DR manager',
     role: 'dr-manager',
   });
-  await call(ctx, token, 'PUT', '/plan/authorised-persons', [
-    { name: 'Claire Martin', email: 'claire.martin@acme-industries.example', phone: '+33 6 12 34 56 78' },
-    { name: 'Hugo Bernard', email: 'hugo.bernard@acme-industries.example' },
-  ]);
+  await call(ctx, token, 'PUT', '/plan/authorised-persons', AUTHORISED_PERSONS);
 
   const estate = sampleEstate();
-  console.log(`2. Importing the estate: ${estate.length} protected servers (bulk import, all or nothing)…`);
+  log(`2. Importing the estate: ${estate.length} protected servers (bulk import, all or nothing)…`);
   await call(ctx, token, 'POST', '/servers:import', estate);
   const byClass = estate.reduce<Record<string, number>>(
     (acc, s) => ((acc[s.protectionClass] = (acc[s.protectionClass] ?? 0) + 1), acc),
     {},
   );
-  console.log(
+  log(
     `   ${Object.entries(byClass)
       .map(([k, v]) => `${v} ${k}`)
       .join(
         ', ',
       )}; ${estate.filter((s) => s.os.family === 'windows').length} Windows, ${estate.filter((s) => s.os.family === 'linux').length} Linux`,
   );
+  return { tenantId: tenant.id, token };
+}
 
+type Check = { ready: boolean; findings: Array<{ severity: string; code: string; message: string }> };
+
+/** The readiness check, once the worker has registered the imported servers with the cloud's backup space. */
+export async function readinessCheck(ctx: ScenarioContext, token: string): Promise<Check> {
+  let check = await call<Check>(ctx, token, 'POST', '/plan/check');
+  for (let i = 0; i < 50 && check.findings.some((f) => f.code === 'no-restore-point'); i++) {
+    await new Promise((r) => setTimeout(r, 100));
+    check = await call<Check>(ctx, token, 'POST', '/plan/check');
+  }
+  return check;
+}
+
+/** The demo: a realistic estate, its readiness check, then a DRP test followed live to the end. */
+export async function runScenario(ctx: ScenarioContext): Promise<Onboarded> {
+  const onboarded = await onboard(ctx);
+  const { token } = onboarded;
   const plan = await call<{ bootWaves: string[][]; criticalPath: string[]; predictedRtoMinutes: number }>(
     ctx,
     token,
@@ -154,13 +187,7 @@ export async function runScenario(ctx: ScenarioContext): Promise<void> {
   console.log(
     `3. The DRP: ${plan.bootWaves.flat().length} servers in ${plan.bootWaves.length} dependency levels; critical path ${plan.criticalPath.join(' → ')}; predicted RTO ${plan.predictedRtoMinutes} min`,
   );
-  // The worker registers the imported servers with the cloud's backup space within a moment: wait for it.
-  type Check = { ready: boolean; findings: Array<{ severity: string; code: string; message: string }> };
-  let check = await call<Check>(ctx, token, 'POST', '/plan/check');
-  for (let i = 0; i < 50 && check.findings.some((f) => f.code === 'no-restore-point'); i++) {
-    await new Promise((r) => setTimeout(r, 100));
-    check = await call<Check>(ctx, token, 'POST', '/plan/check');
-  }
+  const check = await readinessCheck(ctx, token);
   console.log(
     `   readiness check: ${check.ready ? 'ready' : 'NOT ready'}${check.findings.length ? '' : ', no finding'}`,
   );
@@ -191,7 +218,7 @@ export async function runScenario(ctx: ScenarioContext): Promise<void> {
     const clock = (await (await fetch(`${ctx.cloudUrl}/sim/v1/clock`, { signal: ctx.signal })).json()) as {
       now: string;
     };
-    if (ctx.signal?.aborted) return;
+    if (ctx.signal?.aborted) return onboarded;
     progress.render(view, clock.now);
     if (TERMINAL.has(view.status)) break;
     if (Date.now() - started > 5 * 60_000)
@@ -251,4 +278,5 @@ export async function runScenario(ctx: ScenarioContext): Promise<void> {
   console.log(
     `  event store                  ${join(ctx.dataDir, 'reprise.db')} (replay it: GET /api/v1/activations/${activation.id}/events)`,
   );
+  return onboarded;
 }

@@ -60,21 +60,42 @@ export async function setAuthorisedPersons(stack: Stack, token: string, persons:
   await stack.api.http.put('/api/v1/plan/authorised-persons').set(bearer(token)).send(persons).expect(200);
 }
 
-/** The confirmation code the webhook received for an activation (the latest one). */
-export async function codeFor(stack: Stack, activationId: string, timeoutMs = 10_000): Promise<string> {
+/**
+ * The confirmation code the webhook delivered to `email` for an activation (the latest one): each
+ * authorised person receives their own.
+ */
+export async function codeFor(
+  stack: Stack,
+  activationId: string,
+  email: string,
+  timeoutMs = 10_000,
+): Promise<string> {
   const start = Date.now();
   for (;;) {
-    const hits = stack.webhook.received.filter((b) => {
-      const payload = (b.payload ?? b) as Record<string, unknown>;
-      return payload.activationId === activationId && typeof payload.code === 'string';
-    });
-    if (hits.length) {
-      const last = hits[hits.length - 1];
-      return ((last.payload ?? last) as { code: string }).code;
-    }
-    if (Date.now() - start > timeoutMs) throw new Error(`no confirmation code delivered for ${activationId}`);
+    const hits = stack.webhook.received.filter(
+      (b) =>
+        b.activationId === activationId &&
+        typeof b.code === 'string' &&
+        String(b.recipient).toLowerCase() === email.toLowerCase(),
+    );
+    if (hits.length) return hits[hits.length - 1].code as string;
+    if (Date.now() - start > timeoutMs)
+      throw new Error(`no confirmation code delivered to ${email} for ${activationId}`);
     await new Promise((r) => setTimeout(r, 20));
   }
+}
+
+/** Waits until `count` code deliveries of an activation are recorded (each after its webhook answers). */
+export function codesDelivered(stack: Stack, activationId: string, count: number) {
+  return waitUntil(
+    async () =>
+      (await stack.api.store.readAll()).filter(
+        (e) =>
+          e.type === 'NotificationDelivered' &&
+          (e.data as { activationId?: string }).activationId === activationId,
+      ).length >= count,
+    `${count} code deliveries for ${activationId}`,
+  );
 }
 
 /** A wrong code that is certainly not the real one. */

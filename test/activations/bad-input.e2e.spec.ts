@@ -95,7 +95,7 @@ describe('activation routes: bad input, roles, tenants, asOf, SSE (e2e)', () => 
         .send({ type: 'disaster', scope: 'full', requestedBy: CLAIRE })
         .expect(202);
       const id = created.body.id as string;
-      await codeFor(stack, id);
+      await codeFor(stack, id, BRUNO.email);
       await quiet();
       try {
         await refused(() => post(a.manager, `/${id}/confirm`).send({}), ['email', 'code']);
@@ -162,7 +162,7 @@ describe('activation routes: bad input, roles, tenants, asOf, SSE (e2e)', () => 
         .send({ type: 'disaster', scope: 'full', requestedBy: CLAIRE })
         .expect(202);
       const id = created.body.id as string;
-      const code = await codeFor(stack, id);
+      const code = await codeFor(stack, id, BRUNO.email);
       await quiet();
       const count = await stack.api.eventCount();
       expect((await post(a.scheduler, `/${id}/confirm`).send({ email: BRUNO.email, code })).status).toBe(403);
@@ -181,7 +181,7 @@ describe('activation routes: bad input, roles, tenants, asOf, SSE (e2e)', () => 
         .send({ type: 'disaster', scope: 'full', requestedBy: CLAIRE })
         .expect(202);
       const id = created.body.id as string;
-      const code = await codeFor(stack, id);
+      const code = await codeFor(stack, id, BRUNO.email);
       await quiet();
       try {
         const before = await stack.api.eventCount();
@@ -368,7 +368,7 @@ describe('activation routes: bad input, roles, tenants, asOf, SSE (e2e)', () => 
         .send({ type: 'disaster', scope: 'full', requestedBy: CLAIRE })
         .expect(202);
       const id = created.body.id as string;
-      const code = await codeFor(stack, id);
+      const code = await codeFor(stack, id, BRUNO.email);
       const stream = openStream(a.auditor, id);
       try {
         // Recorded: requested, confirmation requested.

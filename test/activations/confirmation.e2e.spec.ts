@@ -1,10 +1,10 @@
-import { existsSync, readFileSync } from 'node:fs';
 import { bearer, createTenant, enrol, startStack, waitForStatus, type Stack } from '../support/stack';
 import {
   BRUNO,
   CLAIRE,
   DANIEL,
   codeFor,
+  codesDelivered,
   setAuthorisedPersons,
   sim,
   wrongCodeFor,
@@ -69,7 +69,7 @@ describe('confirmation of disasters and alerts (e2e: api + worker + recovery clo
   it('a wrong code is 403 with the attempts left, and the failed attempt is recorded', async () => {
     const t = await tenant();
     const id = await disaster(t.manager);
-    const code = await codeFor(stack, id);
+    const code = await codeFor(stack, id, BRUNO.email);
     const res = await post(t.manager, `/${id}/confirm`, {
       email: BRUNO.email,
       code: wrongCodeFor(code),
@@ -87,8 +87,12 @@ describe('confirmation of disasters and alerts (e2e: api + worker + recovery clo
     const view = await stack.api.http.get(`/api/v1/activations/${id}`).set(bearer(t.manager)).expect(200);
     expect(view.body.status).toBe('awaiting-confirmation');
 
+    // Each person has their own code: Bruno's does not confirm as Daniel.
+    const notHis = await post(t.manager, `/${id}/confirm`, { email: DANIEL.email, code }).expect(403);
+    expect(notHis.body).toMatchObject({ code: 'wrong-code', attemptsLeft: 3 });
+    expect(await codeFor(stack, id, DANIEL.email)).not.toBe(code);
     // The right code still works afterwards.
-    const ok = await post(t.manager, `/${id}/confirm`, { email: DANIEL.email, code }).expect(200);
+    const ok = await post(t.manager, `/${id}/confirm`, { email: BRUNO.email, code }).expect(200);
     expect(ok.body.status).toBe('running');
     await post(t.manager, `/${id}/abort`, { reason: 'test over' }).expect(200);
   });
@@ -96,7 +100,7 @@ describe('confirmation of disasters and alerts (e2e: api + worker + recovery clo
   it('five wrong codes reject the activation; the right code is then refused', async () => {
     const t = await tenant();
     const id = await disaster(t.manager);
-    const code = await codeFor(stack, id);
+    const code = await codeFor(stack, id, BRUNO.email);
     const left: number[] = [];
     for (let i = 0; i < 5; i++) {
       const res = await post(t.manager, `/${id}/confirm`, {
@@ -122,7 +126,8 @@ describe('confirmation of disasters and alerts (e2e: api + worker + recovery clo
   it('the requester cannot confirm their own request; nor can someone who is not authorised (403)', async () => {
     const t = await tenant();
     const id = await disaster(t.manager);
-    const code = await codeFor(stack, id);
+    const code = await codeFor(stack, id, BRUNO.email);
+    await codesDelivered(stack, id, 2);
     const before = await stack.api.eventCount();
 
     const self = await post(t.manager, `/${id}/confirm`, { email: CLAIRE.email, code }).expect(403);
@@ -160,16 +165,14 @@ describe('confirmation of disasters and alerts (e2e: api + worker + recovery clo
     const raw = JSON.stringify(await stack.api.store.readAll());
     expect(raw).not.toContain(code);
     expect(raw).not.toContain(bare);
-    const db = stack.env.SQLITE_PATH;
-    for (const file of [db, `${db}-wal`, `${db}-journal`].filter((f) => existsSync(f))) {
-      const bytes = readFileSync(file).toString('latin1');
-      expect(bytes).not.toContain(code);
-      expect(bytes).not.toContain(bare);
-    }
-    // …while the webhook did receive it, for the authorised persons other than the requester.
-    const hook = stack.webhook.received.find((b) => b.activationId === id)!;
-    expect(hook).toMatchObject({ kind: 'confirmation-code', code });
-    expect((hook.recipients as string[]).sort()).toEqual([BRUNO.email, DANIEL.email].sort());
+    expect(await stack.api.testStore.holds(id)).toBe(true);
+    expect(await stack.api.testStore.holds(code)).toBe(false);
+    expect(await stack.api.testStore.holds(bare)).toBe(false);
+    // …while the webhook did receive it: one code each for the authorised persons but the requester.
+    const hooks = stack.webhook.received.filter((b) => b.activationId === id);
+    expect(hooks.map((h) => h.recipient).sort()).toEqual([BRUNO.email, DANIEL.email].sort());
+    expect(hooks.find((h) => h.recipient === BRUNO.email)).toMatchObject({ kind: 'confirmation-code', code });
+    expect(new Set(hooks.map((h) => h.code)).size).toBe(2);
   });
 
   it('alert → escalate → confirm → running', async () => {
@@ -189,7 +192,7 @@ describe('confirmation of disasters and alerts (e2e: api + worker + recovery clo
     const escalated = await post(t.manager, `/${id}/escalate`, { scope: { servers: ['db-1'] } }).expect(200);
     expect(escalated.body.status).toBe('awaiting-confirmation');
     expect(escalated.body.scope.added.map((a: { hostname: string }) => a.hostname)).toEqual(['dc-1']);
-    const code = await codeFor(stack, id);
+    const code = await codeFor(stack, id, BRUNO.email);
     // The alert requester escalated: they cannot confirm.
     await post(t.manager, `/${id}/confirm`, { email: CLAIRE.email, code }).expect(403);
     const ok = await post(t.manager, `/${id}/confirm`, { email: BRUNO.email, code }).expect(200);
@@ -234,7 +237,7 @@ describe('confirmation of disasters and alerts (e2e: api + worker + recovery clo
     await sim(stack, '/sim/v1/clock', 'PUT', { at: '2025-06-04T17:30:00.000Z' });
     await clockSettles();
     const id = await disaster(t.manager);
-    const code = await codeFor(stack, id);
+    const code = await codeFor(stack, id, BRUNO.email);
     const confirmed = await post(t.manager, `/${id}/confirm`, { email: BRUNO.email, code }).expect(200);
     expect(confirmed.body.status).toBe('scheduled');
     // Thursday 08:00 in Paris (CEST, UTC+2).
@@ -263,7 +266,7 @@ describe('confirmation of disasters and alerts (e2e: api + worker + recovery clo
   it('an unconfirmed disaster is rejected after 15 simulated minutes', async () => {
     const t = await tenant();
     const id = await disaster(t.manager);
-    const code = await codeFor(stack, id);
+    const code = await codeFor(stack, id, BRUNO.email);
     // 14 minutes: still awaiting.
     await sim(stack, '/sim/v1/clock/advance', 'POST', { minutes: 14 });
     await clockSettles();
@@ -293,7 +296,7 @@ describe('confirmation of disasters and alerts (e2e: api + worker + recovery clo
         (Date.parse(requested.data.expiresAt as string) - Date.parse(requested.data.at as string)) / 60_000;
       expect(minutes).toBeGreaterThan(15 * 600 * 0.99);
       // Three real seconds later (30 clock minutes: twice the old, simulated, 15-minute window), a person confirms.
-      const code = await codeFor(stack, id);
+      const code = await codeFor(stack, id, BRUNO.email);
       await new Promise((r) => setTimeout(r, 3000));
       const confirmed = await post(t.manager, `/${id}/confirm`, { email: BRUNO.email, code }).expect(200);
       expect(confirmed.body.status).toBe('running');

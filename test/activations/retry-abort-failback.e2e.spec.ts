@@ -100,7 +100,7 @@ describe('retry, abort and failback (e2e: api + worker + recovery cloud + Redis)
       requestedBy: CLAIRE,
     }).expect(202);
     expect(body.status).toBe('awaiting-confirmation');
-    const code = await codeFor(stack, body.id);
+    const code = await codeFor(stack, body.id, BRUNO.email);
     await post(`/activations/${body.id}/confirm`, { email: BRUNO.email, code }).expect(200);
     await waitForStatus(stack.api, t.manager, body.id, ['completed']);
     const close = await post(`/activations/${body.id}/close`).expect(409); // a wrong state: a disaster ends with failback

@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import Database from 'better-sqlite3';
 import { fiveServerExample } from '@reprise/domain/report/testing/report-scenarios';
 import { streams } from '@reprise/domain/shared/streams';
 import { leafHashOf } from '@reprise/audit-log/leaf';
@@ -257,39 +256,31 @@ describe('audit trail (e2e)', () => {
   it('detects a changed event and a removed event, naming its position', async () => {
     const history = await historyOf(a.id);
     const target = history.find((e) => e.type === 'ServerChecked')!;
-    const db = new Database(process.env.SQLITE_PATH!);
-    try {
-      const changed = {
-        ...(target.data as Record<string, unknown>),
-        health: 'ok',
-        detail: 'nothing to see here',
-      };
-      db.prepare('UPDATE events SET data = ? WHERE position = ?').run(
-        JSON.stringify(changed),
-        target.position,
-      );
-      // Tenant C: an event removed from the middle of its activation stream.
-      const cEvents = (await historyOf(c.id)).filter((e) => e.stream === streams.activation(c.id, actC));
-      db.prepare('DELETE FROM events WHERE position = ?').run(cEvents[5].position);
-      const res = await api.http.get('/api/v1/audit/verify').set(bearer(a.auditor)).expect(200);
-      expect(res.body).toMatchObject({
-        valid: false,
-        firstInvalidSeq: target.position,
-        stream: target.stream,
-        located: 'exact',
-        reason: expect.stringContaining('changed'),
-      });
-      const removed = await api.http.get('/api/v1/audit/verify').set(bearer(c.auditor)).expect(200);
-      expect(removed.body).toMatchObject({
-        valid: false,
-        firstInvalidSeq: cEvents[6].position,
-        reason: expect.stringContaining('missing'),
-      });
-      // The other tenant's history is untouched.
-      const other = await api.http.get('/api/v1/audit/verify').set(bearer(b.auditor)).expect(200);
-      expect(other.body).toMatchObject({ valid: true, checkedEvents: (await historyOf(b.id)).length });
-    } finally {
-      db.close();
-    }
+    const changed = {
+      ...(target.data as Record<string, unknown>),
+      health: 'ok',
+      detail: 'nothing to see here',
+    };
+    await api.testStore.tamper.setData(target.position, changed);
+    // Tenant C: an event removed from the middle of its activation stream.
+    const cEvents = (await historyOf(c.id)).filter((e) => e.stream === streams.activation(c.id, actC));
+    await api.testStore.tamper.remove(cEvents[5].position);
+    const res = await api.http.get('/api/v1/audit/verify').set(bearer(a.auditor)).expect(200);
+    expect(res.body).toMatchObject({
+      valid: false,
+      firstInvalidSeq: target.position,
+      stream: target.stream,
+      located: 'exact',
+      reason: expect.stringContaining('changed'),
+    });
+    const removed = await api.http.get('/api/v1/audit/verify').set(bearer(c.auditor)).expect(200);
+    expect(removed.body).toMatchObject({
+      valid: false,
+      firstInvalidSeq: cEvents[6].position,
+      reason: expect.stringContaining('missing'),
+    });
+    // The other tenant's history is untouched.
+    const other = await api.http.get('/api/v1/audit/verify').set(bearer(b.auditor)).expect(200);
+    expect(other.body).toMatchObject({ valid: true, checkedEvents: (await historyOf(b.id)).length });
   });
 });

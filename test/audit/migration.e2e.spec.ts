@@ -40,7 +40,10 @@ describe('migrating a store written before the log (e2e, on a copy of a real pre
 
   it('serves an unmigrated store as it is: its events verify under the pre-log rule', async () => {
     const dir = copy();
-    const api = await startApi({ SQLITE_PATH: join(dir, 'reprise.db'), READ_MODEL_PATH: join(dir, 'rm.db') });
+    const api = await startApi(
+      { SQLITE_PATH: join(dir, 'reprise.db'), READ_MODEL_PATH: join(dir, 'rm.db') },
+      { eventStore: 'sqlite' },
+    );
     try {
       const tenantId = tenantOf(dir);
       const key = (
@@ -109,6 +112,7 @@ describe('migrating a store written before the log (e2e, on a copy of a real pre
       expect(await runMigration(envFor(dir))).toMatchObject({ migrated: 0, recorded: [] });
       process.env.AUDIT_TREE_HEAD_INTERVAL_SECONDS = '1';
       stack = await startStack({
+        eventStore: 'sqlite',
         env: { SQLITE_PATH: join(dir, 'reprise.db'), READ_MODEL_PATH: join(dir, 'rm-api.db') },
       });
       const key = async (role: string) =>

@@ -71,7 +71,8 @@ export async function recordHistory(): Promise<History> {
   process.env.AUDIT_TREE_HEAD_INTERVAL_SECONDS = '1';
   let stack: Stack | null = null;
   try {
-    stack = await startStack();
+    // Real SQLite files: the tamper suite edits them.
+    stack = await startStack({ eventStore: 'sqlite' });
     const { api } = stack;
     const a = await createTenant(api, { notificationWebhookUrl: stack.webhook.url });
     const b = await createTenant(api);
@@ -155,13 +156,16 @@ export function tamperedCopy<T>(
 
 /** The API alone over a store directory, configured with the real signing key (as production is). */
 export function apiOver(history: History, dir: string): Promise<ApiHarness> {
-  return startApi({
-    SQLITE_PATH: join(dir, 'reprise.db'),
-    READ_MODEL_PATH: join(dir, `read-models-${Date.now()}.db`),
-    AUDIT_SIGNING_KEY: history.signingKeyPem,
-    // The recording ran on the simulator's clock; the simulator is gone.
-    CLOCK: 'system',
-  });
+  return startApi(
+    {
+      SQLITE_PATH: join(dir, 'reprise.db'),
+      READ_MODEL_PATH: join(dir, `read-models-${Date.now()}.db`),
+      AUDIT_SIGNING_KEY: history.signingKeyPem,
+      // The recording ran on the simulator's clock; the simulator is gone.
+      CLOCK: 'system',
+    },
+    { eventStore: 'sqlite' },
+  );
 }
 
 /** Supertest parser collecting the raw body as text (NDJSON, HTML). */

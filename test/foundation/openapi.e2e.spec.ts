@@ -38,6 +38,15 @@ const CONTRACT: Array<[string, string]> = [
   ['get', '/api/v1/compliance'],
   ['get', '/api/v1/audit/events'],
   ['get', '/api/v1/audit/verify'],
+  ['post', '/api/v1/tenants/{id}/users'],
+  ['post', '/api/v1/users'],
+  ['get', '/api/v1/users'],
+  ['delete', '/api/v1/users/{id}'],
+  ['post', '/api/v1/auth/invitations/accept'],
+  ['post', '/api/v1/auth/login'],
+  ['post', '/api/v1/auth/login/totp'],
+  ['get', '/api/v1/auth/me'],
+  ['post', '/api/v1/auth/logout'],
 ];
 
 describe('OpenAPI document (e2e)', () => {
@@ -52,6 +61,24 @@ describe('OpenAPI document (e2e)', () => {
   it.each(CONTRACT)('documents %s %s', (method, path) => {
     const operation = paths[path]?.[method];
     expect(operation).toBeDefined();
+  });
+
+  it('documents the session cookie and the CSRF header of its writes next to bearer tokens', async () => {
+    const document = (await api.http.get('/docs/openapi.json').expect(200)).body;
+    expect(document.components.securitySchemes.session).toMatchObject({ type: 'apiKey', in: 'cookie' });
+    expect(document.components.securitySchemes.session.description).toContain('x-csrf-token');
+    const write = paths['/api/v1/servers'].post as unknown as {
+      security: Array<Record<string, unknown>>;
+      parameters: Array<{ name: string; in: string }>;
+    };
+    expect(write.security).toEqual(expect.arrayContaining([{ bearer: [] }, { session: [] }]));
+    expect(write.parameters).toEqual(
+      expect.arrayContaining([expect.objectContaining({ name: 'x-csrf-token', in: 'header' })]),
+    );
+    const requester = (
+      document.components.schemas.CreateActivationDto.properties.requestedBy as { description: string }
+    ).description;
+    expect(requester).toMatch(/Required with an API key; a signed-in user .* is the requester/);
   });
 
   it('is served as JSON at /docs-json (and /docs/openapi.json) and as YAML at /docs-yaml', async () => {

@@ -63,7 +63,7 @@ describe('erasure of personal data (e2e: api + worker + recovery cloud)', () => 
         .send({ type: 'disaster', scope: 'full', requestedBy: { name: MARC.name, email: MARC.email } })
         .expect(202)
     ).body.id;
-    const code = await codeFor(stack, disasterId);
+    const code = await codeFor(stack, disasterId, CLAIRE.email);
     await stack.api.http
       .post(`/api/v1/activations/${disasterId}/confirm`)
       .set(bearer(t.manager))
@@ -94,6 +94,9 @@ describe('erasure of personal data (e2e: api + worker + recovery cloud)', () => 
           file: file.path,
           found: false,
         });
+    // ...and in the event store itself, whichever it is (SQLite file or PostgreSQL tables).
+    for (const secret of [CLAIRE.name, CLAIRE.email, CLAIRE.phone])
+      expect(await stack.api.testStore.holds(secret)).toBe(false);
     // Only dr-managers export or erase.
     await stack.api.http
       .get(`/api/v1/privacy/export?email=${CLAIRE.email}`)
@@ -178,6 +181,8 @@ describe('erasure of personal data (e2e: api + worker + recovery cloud)', () => 
     for (const file of filesUnder(stack.api.dataDir))
       for (const secret of [CLAIRE.name, CLAIRE.email, CLAIRE.phone])
         expect(file.bytes.includes(secret)).toBe(false);
+    for (const secret of [CLAIRE.name, CLAIRE.email, CLAIRE.phone])
+      expect(await stack.api.testStore.holds(secret)).toBe(false);
 
     // Nothing is left to export, and asking again finds nothing to erase.
     await stack.api.http

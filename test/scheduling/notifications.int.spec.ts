@@ -11,6 +11,10 @@ import { handleCommand } from '@reprise/event-store/command-handling';
 import type { MetadataInput } from '@reprise/event-store/event-store.port';
 import { SqliteEventStore } from '@reprise/event-store/sqlite/sqlite-event-store';
 import type { JobPayloads } from '@reprise/jobs';
+import { validateEnvironment } from '@reprise/common/config/environment';
+import { DEFAULT_WORKFLOW_SETTINGS } from '@reprise/domain/activation/activation.workflow';
+import { ActivationDispatcher } from '../../apps/worker/src/activation/activation-dispatcher.service';
+import { ActivationRecorder } from '../../apps/worker/src/activation/activation-recorder.service';
 import { ActivationNotifications } from '../../apps/worker/src/notifications/activation-notifications.service';
 import { NotificationDeliveryProcessor } from '../../apps/worker/src/notifications/notification-delivery.processor';
 import { NotificationRequests } from '../../apps/worker/src/notifications/notification-requests.service';
@@ -147,7 +151,7 @@ describe('notifications (integration, SQLite)', () => {
     expect(events[1].data).toMatchObject({ willRetry: false, status: 410 });
   });
 
-  it('projects RTO breaches of a running activation, records each once and notifies it', async () => {
+  it('the dispatcher records a projected RTO breach once when its timer falls due; it is notified', async () => {
     const activationId = 'act-rto';
     await handleCommand(
       store,
@@ -173,19 +177,33 @@ describe('notifications (integration, SQLite)', () => {
       },
       meta,
     );
-    const follower = new ActivationNotifications(store, clock, requests);
+    const steps: unknown[] = [];
+    const dispatcher = new ActivationDispatcher(
+      store,
+      clock,
+      { addBulk: async (jobs: unknown[]) => void steps.push(...jobs) } as never,
+      new ActivationRecorder(store),
+      DEFAULT_WORKFLOW_SETTINGS,
+      validateEnvironment({ REPRISE_RECONCILE_SWEEP_MS: '3600000' }),
+    );
+    const follower = new ActivationNotifications(store, requests);
     follower.onApplicationBootstrap();
+    await dispatcher.onApplicationBootstrap();
     try {
+      // At launch big-1 is projected at ~207 min: its timer is due, small-1's (600 min) is not.
+      await dispatcher.sweep();
+      await dispatcher.sweep(); // fired once: the recorded breach disarms the timer
       const deadline = Date.now() + 10_000;
       while (
         !queued.some((q) => q.notificationId.startsWith('rto-breach-projected')) &&
         Date.now() < deadline
       )
         await new Promise((r) => setTimeout(r, 50));
-      await follower.sweep(); // a second projection records nothing new
     } finally {
+      await dispatcher.onApplicationShutdown();
       await follower.onApplicationShutdown();
     }
+    expect(steps.length).toBeGreaterThan(0); // the restores were enqueued alongside
     const breaches = (await store.readStream(streams.activation(T, activationId))).filter(
       (e) => e.type === 'RtoBreachProjected',
     );

@@ -7,6 +7,7 @@ import { streams } from '@reprise/domain/shared/streams';
 import { SqliteEventStore } from '@reprise/event-store/sqlite/sqlite-event-store';
 import type { AppendOptions, MetadataInput, NewEvent } from '@reprise/event-store/event-store.port';
 import type { NotificationRequests } from '../../apps/worker/src/notifications/notification-requests.service';
+import { validateEnvironment } from '@reprise/common/config/environment';
 import { TestScheduler } from '../../apps/worker/src/scheduling/test-scheduler.service';
 
 /**
@@ -34,7 +35,8 @@ describe('TestScheduler (integration, SQLite)', () => {
       return true;
     },
   } as unknown as NotificationRequests;
-  const scheduler = () => new TestScheduler(store, clock, notifications);
+  const environment = validateEnvironment({ REPRISE_COMPLIANCE_EVERY_MS: '0' });
+  const scheduler = () => new TestScheduler(store, clock, notifications, environment);
 
   const enrol = (id: string, hostname: string, protectionClass: string, at: string) =>
     store.append(
@@ -96,7 +98,6 @@ describe('TestScheduler (integration, SQLite)', () => {
     clock = new ManualClock(new Date(NOW));
     store = new SqliteEventStore({ path: join(dir, 'store.db'), clock });
     requested = [];
-    process.env.REPRISE_COMPLIANCE_EVERY_MS = '0';
     await store.append(
       streams.tenant(T),
       [
@@ -161,9 +162,9 @@ describe('TestScheduler (integration, SQLite)', () => {
           ? Promise.reject(new Error('SIGKILL'))
           : store.append(stream, events, options),
     });
-    await expect(new TestScheduler(dying, clock, notifications).tickTenant(T, NOW)).rejects.toThrow(
-      'SIGKILL',
-    );
+    await expect(
+      new TestScheduler(dying, clock, notifications, environment).tickTenant(T, NOW),
+    ).rejects.toThrow('SIGKILL');
     expect(await activationStreams()).toHaveLength(1);
     expect((await schedules())[0].status).toBe('scheduled');
 

@@ -6,6 +6,7 @@ import {
   type RunningRecoveryCloud,
 } from '../../apps/recovery-cloud/src/recovery-cloud.app';
 import { startApi, type ApiHarness } from './api-harness';
+import type { TestEventStore } from './event-store';
 import { deleteQueueKeys, testQueuePrefix } from './redis-keys';
 import { bearer, createTenant as createTenantKeys } from './tenants';
 
@@ -17,6 +18,8 @@ export interface StackOptions {
   worker?: 'in-process' | 'none';
   /** More environment for the apps (e.g. an existing store's SQLITE_PATH). */
   env?: Record<string, string>;
+  /** The event store (default: `REPRISE_TEST_EVENT_STORE`, else SQLite); see support/event-store.ts. */
+  eventStore?: TestEventStore;
 }
 
 export interface Stack {
@@ -73,8 +76,8 @@ export async function startWebhook(): Promise<Webhook> {
 
 /**
  * The whole product for end-to-end tests: the simulated recovery cloud (its own HTTP server), the
- * API over HTTP, and the worker with real BullMQ on the local Redis, all on one fresh SQLite file
- * and one simulated clock. Each stack gets its own queue prefix so test files never share jobs.
+ * API over HTTP, and the worker with real BullMQ on the local Redis, all on one fresh event store
+ * (a SQLite file, or a PostgreSQL schema: `eventStore`) and one simulated clock. Each stack gets its own queue prefix so test files never share jobs.
  */
 export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const cloud = await startRecoveryCloud({
@@ -91,7 +94,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     REPRISE_SETTLE_TIMEOUT_MS: '20000',
     ...options.env,
   };
-  const api = await startApi(env);
+  const api = await startApi(env, { eventStore: options.eventStore });
   let worker: INestApplication | null = null;
   if ((options.worker ?? 'in-process') === 'in-process') {
     const { createWorkerApp } = await import('../../apps/worker/src/worker.app');
@@ -102,7 +105,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     cloud,
     api,
     worker,
-    env: { ...env, SQLITE_PATH: process.env.SQLITE_PATH as string },
+    env: { ...env, ...api.testStore.env, SQLITE_PATH: process.env.SQLITE_PATH as string },
     webhook,
     async close(this: Stack) {
       await this.worker?.close();

@@ -14,6 +14,7 @@ import { PrivacyModule } from '@reprise/privacy/privacy.module';
 import { ReadModelsModule } from './read-models/read-models.module';
 import { AuthModule } from './auth/auth.module';
 import { TenantsModule } from './tenants/tenants.module';
+import { UsersModule } from './users/users.module';
 import { EstateModule } from './estate/estate.module';
 import { PlanModule } from './plan/plan.module';
 import { ActivationsModule } from './activations/activations.module';
@@ -39,6 +40,7 @@ import { ComplianceModule } from './compliance/compliance.module';
     ReadModelsModule,
     AuthModule,
     TenantsModule,
+    UsersModule,
     EstateModule,
     PlanModule,
     ActivationsModule,

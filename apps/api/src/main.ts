@@ -4,7 +4,12 @@ import { createApiApp } from './api.app';
 
 async function main(): Promise<void> {
   process.env.REPRISE_APP = 'api';
-  const env = loadEnvironmentOrExit('api', ['REPRISE_ADMIN_TOKEN']);
+  // Production keeps its encryption key in configuration; development and test generate one.
+  const production = process.env.NODE_ENV === 'production';
+  const env = loadEnvironmentOrExit('api', [
+    'REPRISE_ADMIN_TOKEN',
+    ...(production ? (['REPRISE_ENCRYPTION_KEY'] as const) : []),
+  ]);
   const app = await createApiApp();
   // Graceful stop: finish in-flight work, close the store and queues, then exit 0.
   for (const signal of ['SIGTERM', 'SIGINT'] as const)

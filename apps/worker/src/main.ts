@@ -14,7 +14,7 @@ async function main(): Promise<void> {
         () => process.exit(1),
       );
     });
-  await app.listen(env.WORKER_PORT, process.env.WORKER_HOST ?? '0.0.0.0');
+  await app.listen(env.WORKER_PORT, env.WORKER_HOST ?? '0.0.0.0');
 }
 
 main().catch((error) => {

@@ -10,6 +10,7 @@ export * from './health/health.module';
 export * from './notifications/notifier';
 export * from './config/secrets';
 export * from './config/audit-keys';
+export * from './crypto/secret-box';
 export * from './http/request-body';
 export * from './http/path-params';
 export * from './completions/completions.module';

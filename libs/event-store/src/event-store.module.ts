@@ -4,14 +4,37 @@ import { Environment } from '@reprise/common/config/environment';
 import { CLOCK, type Clock } from '@reprise/domain/shared/clock';
 import { EsdbEventStore } from './esdb/esdb-event-store';
 import { RAW_EVENT_STORE, type EventStore } from './event-store.port';
+import { PostgresEventStore } from './postgres/postgres-event-store';
 import { SqliteEventStore } from './sqlite/sqlite-event-store';
 
-/** Picks the adapter from the environment: `EVENT_STORE=sqlite` (default, `SQLITE_PATH`) or `esdb`. */
-export function createEventStore(env: Environment, clock: Clock): EventStore {
-  if (env.EVENT_STORE === 'esdb') {
-    return new EsdbEventStore({ connectionString: env.EVENTSTORE_CONNECTION_STRING as string, clock });
+/**
+ * Picks the adapter from the environment: `EVENT_STORE=sqlite` (default, `SQLITE_PATH`), `postgres`
+ * (`POSTGRES_URL`, `POSTGRES_SCHEMA`) or `esdb` (`EVENTSTORE_CONNECTION_STRING`).
+ */
+export async function createEventStore(env: Environment, clock: Clock): Promise<EventStore> {
+  switch (env.EVENT_STORE) {
+    case 'esdb':
+      return new EsdbEventStore({ connectionString: env.EVENTSTORE_CONNECTION_STRING as string, clock });
+    case 'postgres': {
+      const store = new PostgresEventStore({
+        connectionString: env.POSTGRES_URL as string,
+        schema: env.POSTGRES_SCHEMA,
+        clock,
+      });
+      // Fail at start-up, not on the first request, when the server or the schema is not usable.
+      await store.ready.catch(async (error) => {
+        await store.close().catch(() => undefined);
+        throw error;
+      });
+      return store;
+    }
+    case 'sqlite':
+      return new SqliteEventStore({ path: env.SQLITE_PATH, clock });
+    default: {
+      const unknown: never = env.EVENT_STORE;
+      throw new Error(`unknown event store ${String(unknown)}`);
+    }
   }
-  return new SqliteEventStore({ path: env.SQLITE_PATH, clock });
 }
 
 /** The local SQLite file of one process's read models (rebuildable from the events). */

@@ -21,6 +21,8 @@ export class PollingSubscription implements Subscription {
   private stopped = false;
   private position = 0;
   private wake: (() => void) | null = null;
+  /** A wake-up arrived since the last read started: the next sleep must not wait. */
+  private woken = false;
   private done: Promise<void> = Promise.resolve();
   private drainWaiters: Array<{ target: number; resolve: () => void }> = [];
   private readonly checkpoints: CheckpointStore;
@@ -40,21 +42,27 @@ export class PollingSubscription implements Subscription {
   }
 
   private async run(): Promise<void> {
-    const unsubscribe = this.settings.wakeUp?.(() => this.wake?.());
+    const unsubscribe = this.settings.wakeUp?.(() => {
+      this.woken = true;
+      this.wake?.();
+    });
     try {
       this.position = await this.checkpoints.getCheckpoint(this.options.subscriberId);
+      const filtered = Boolean(this.options.streamPrefixes?.length);
       while (!this.stopped) {
-        // The head is read BEFORE the page: an event appended in between (by this process or
-        // another) is then either in the page or after `head`, never skipped by the jump below.
-        const head = await this.store.headPosition();
+        // Read the head BEFORE the page: every event up to it was committed before the page was read,
+        // so an empty filtered page proves none of them matches. (A head read after the page could
+        // include an event committed in between, and jumping to it would skip that event.)
+        this.woken = false;
+        const head = filtered ? await this.store.headPosition() : this.position;
         const events = await this.store.readAll({
           afterPosition: this.position,
           maxCount: BATCH,
           streamPrefixes: this.options.streamPrefixes,
         });
         if (events.length === 0) {
-          // Nothing matching up to the head: move the checkpoint there so filtered subscribers
-          // do not rescan unrelated events forever.
+          // Nothing matching after our position: move the checkpoint to the head so filtered
+          // subscribers do not rescan unrelated events forever.
           if (head > this.position) {
             this.position = head;
             await this.checkpoints.saveCheckpoint(this.options.subscriberId, this.position);
@@ -62,7 +70,7 @@ export class PollingSubscription implements Subscription {
           this.resolveCaughtUp();
           this.options.onCaughtUp?.();
           this.releaseDrainWaiters();
-          await this.sleep(this.settings.pollIntervalMs);
+          await this.sleep(this.settings.pollIntervalMs, true);
           continue;
         }
         const handled = await this.handle(events);
@@ -97,7 +105,12 @@ export class PollingSubscription implements Subscription {
     return last;
   }
 
-  private sleep(ms: number): Promise<void> {
+  /**
+   * Waits `ms` or until a wake-up, whichever comes first. An idle wait does not wait at all when a
+   * wake-up already came during the read that found nothing (it would otherwise be lost).
+   */
+  private sleep(ms: number, idle = false): Promise<void> {
+    if (this.stopped || (idle && this.woken)) return Promise.resolve();
     return new Promise((resolve) => {
       const timer = setTimeout(() => {
         this.wake = null;

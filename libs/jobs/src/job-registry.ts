@@ -1,4 +1,5 @@
 import type { JobsOptions } from 'bullmq';
+import type { StepKind } from '@reprise/domain/activation/activation.workflow';
 
 /**
  * Every BullMQ queue and job of Reprise in one place: a typed JobName → QueueName registry with typed
@@ -6,28 +7,16 @@ import type { JobsOptions } from 'bullmq';
  * payload only names what to look at; the handler reads the truth from the event store.
  */
 export enum QueueName {
-  /** Reconciliation: read an activation's events and enqueue what is due. */
-  Activation = 'reprise-activation',
-  /** Steps that call the recovery cloud (restore, boot, analyse, network, teardown…). */
+  /** Activation steps, one job per step the workflow says is due (restore, boot, analyse, network, teardown…). */
   CloudStep = 'reprise-cloud-step',
   /** Webhook deliveries (codes, report ready, RTO breach, test due). */
   Notification = 'reprise-notification',
-  /** Recurring and planned work: scheduled activations, test schedules, compliance. */
+  /** Recurring work: planned tests, test cadence, compliance notices. */
   Scheduler = 'reprise-scheduler',
 }
 
-export type StepKind =
-  | 'restore'
-  | 'boot'
-  | 'analyse'
-  | 'network'
-  | 'teardown'
-  | 'failback'
-  | 'start-scheduled'
-  | 'expire-confirmation';
-
 export interface JobPayloads {
-  'activation.reconcile': { tenantId: string; activationId: string };
+  /** A step of the activation workflow (`DueStep`), keyed by its stable key. */
   'activation.step': {
     tenantId: string;
     activationId: string;
@@ -36,7 +25,6 @@ export interface JobPayloads {
     key: string;
     attempt: number;
   };
-  'activation.reconcile-all': Record<string, never>;
   'notification.deliver': { tenantId: string; notificationId: string };
   /** Produced by a BullMQ job scheduler (upsertJobScheduler, every ~1 s): starts due tests, closes them, default cadence, due/overdue notices. */
   'schedule.tick': Record<string, never>;
@@ -45,8 +33,6 @@ export interface JobPayloads {
 export type JobName = keyof JobPayloads;
 
 export const JOB_QUEUE: { [N in JobName]: QueueName } = {
-  'activation.reconcile': QueueName.Activation,
-  'activation.reconcile-all': QueueName.Activation,
   'activation.step': QueueName.CloudStep,
   'notification.deliver': QueueName.Notification,
   'schedule.tick': QueueName.Scheduler,

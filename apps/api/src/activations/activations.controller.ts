@@ -11,19 +11,35 @@ import {
   Res,
   Sse,
 } from '@nestjs/common';
-import { ApiAcceptedResponse, ApiBearerAuth, ApiOkResponse, ApiResponse, ApiTags } from '@nestjs/swagger';
+import {
+  ApiAcceptedResponse,
+  ApiBearerAuth,
+  ApiBody,
+  ApiOkResponse,
+  ApiResponse,
+  ApiTags,
+} from '@nestjs/swagger';
 import { PathParam } from '@reprise/common/http/path-params';
 import type { Response } from 'express';
 import { Observable } from 'rxjs';
 import { streams } from '@reprise/domain/shared/streams';
 import { Inject } from '@nestjs/common';
 import { EVENT_STORE, type EventStore } from '@reprise/event-store/event-store.port';
-import { CurrentActor, metadataFor, Roles, type Actor, type RequestWithActor } from '../auth';
+import {
+  CurrentActor,
+  metadataFor,
+  Roles,
+  validateActingBody,
+  type Actor,
+  type RequestWithActor,
+} from '../auth';
 import { ActivationViews } from './activation-views.service';
 import {
   AbortActivationDto,
   AsOfQuery,
+  ConfirmActivationByKeyDto,
   ConfirmActivationDto,
+  CreateActivationByKeyDto,
   CreateActivationDto,
   EscalateActivationDto,
   ListActivationsQuery,
@@ -53,8 +69,10 @@ export class ActivationsController {
   })
   @ApiResponse({ status: 409, description: 'Overlaps a live activation' })
   @ApiResponse({ status: 422, description: 'Unknown server or server outside the DRP class in the scope' })
-  create(@CurrentActor() actor: Actor, @Body() body: CreateActivationDto, @Req() req: RequestWithActor) {
-    return this.activations.request(actor, body, metadataFor(actor, req));
+  @ApiBody({ type: CreateActivationDto })
+  create(@CurrentActor() actor: Actor, @Body() body: unknown, @Req() req: RequestWithActor) {
+    const dto = validateActingBody(actor, CreateActivationDto, CreateActivationByKeyDto, body);
+    return this.activations.request(actor, dto, metadataFor(actor, req));
   }
 
   @Get()
@@ -139,13 +157,15 @@ export class ActivationsController {
     status: 403,
     description: 'Not an authorised person, the requester, or a wrong code (with attemptsLeft)',
   })
+  @ApiBody({ type: ConfirmActivationDto })
   confirm(
     @CurrentActor() actor: Actor,
     @PathParam('id') id: string,
-    @Body() body: ConfirmActivationDto,
+    @Body() body: unknown,
     @Req() req: RequestWithActor,
   ) {
-    return this.activations.confirm(actor, id, body, metadataFor(actor, req));
+    const dto = validateActingBody(actor, ConfirmActivationDto, ConfirmActivationByKeyDto, body);
+    return this.activations.confirm(actor, id, dto, metadataFor(actor, req));
   }
 
   @Post(':id/escalate')

@@ -52,7 +52,8 @@ export class PersonDto {
   email: string;
 }
 
-export class CreateActivationDto {
+/** POST /activations without the requester (who it is depends on the caller). */
+class ActivationRequestFields {
   @ApiProperty({ enum: ['test', 'disaster', 'alert'] })
   @IsIn(['test', 'disaster', 'alert'])
   type: 'test' | 'disaster' | 'alert';
@@ -67,11 +68,6 @@ export class CreateActivationDto {
   @IsActivationScope()
   scope: RequestedScope;
 
-  @ApiProperty({ type: PersonDto })
-  @IsDefined()
-  @NestedObject(() => PersonDto)
-  requestedBy: PersonDto;
-
   @ApiPropertyOptional()
   @IsOptional()
   @IsString()
@@ -79,16 +75,53 @@ export class CreateActivationDto {
   reason?: string;
 }
 
-export class ConfirmActivationDto {
-  @ApiProperty({ description: 'E-mail of the authorised person confirming (not the requester)' })
-  @IsEmail()
-  email: string;
+/** POST /activations as documented, and as a signed-in user sends it (`requestedBy` optional). */
+export class CreateActivationDto extends ActivationRequestFields {
+  @ApiPropertyOptional({
+    type: PersonDto,
+    description:
+      'Who requests it. Required with an API key; a signed-in user (session cookie) is the requester: leave it out (naming someone else is refused)',
+  })
+  @IsOptional()
+  @NestedObject(() => PersonDto)
+  requestedBy?: PersonDto;
+}
 
-  @ApiProperty({ description: 'One-time code received out of band', example: '7KQ2-M9XD' })
+/** POST /activations with an API key: a key is nobody, so the body names the requester. */
+export class CreateActivationByKeyDto extends ActivationRequestFields {
+  @IsDefined()
+  @NestedObject(() => PersonDto)
+  requestedBy: PersonDto;
+}
+
+/** POST /activations/:id/confirm without the confirmer. */
+class ConfirmationFields {
+  @ApiProperty({
+    description:
+      "The confirmer's own one-time code, received out of band (each authorised person gets theirs)",
+    example: '7KQ2-M9XD',
+  })
   @IsString()
   @MinLength(4)
   @MaxLength(32)
   code: string;
+}
+
+/** The confirmation as documented, and as a signed-in user sends it (`email` optional). */
+export class ConfirmActivationDto extends ConfirmationFields {
+  @ApiPropertyOptional({
+    description:
+      'E-mail of the authorised person confirming (not the requester). Required with an API key; a signed-in user confirms as themselves: leave it out',
+  })
+  @IsOptional()
+  @IsEmail()
+  email?: string;
+}
+
+/** The confirmation with an API key: the body names the confirmer. */
+export class ConfirmActivationByKeyDto extends ConfirmationFields {
+  @IsEmail()
+  email: string;
 }
 
 export class EscalateActivationDto {
@@ -97,7 +130,10 @@ export class EscalateActivationDto {
   @IsActivationScope()
   scope: RequestedScope;
 
-  @ApiPropertyOptional({ type: PersonDto, description: 'Who escalates (defaults to the alert requester)' })
+  @ApiPropertyOptional({
+    type: PersonDto,
+    description: 'Who escalates (an API key: defaults to the alert requester; a signed-in user: themselves)',
+  })
   @IsOptional()
   @NestedObject(() => PersonDto)
   requestedBy?: PersonDto;
@@ -116,7 +152,10 @@ export class ReasonDto {
   @MaxLength(2000)
   reason?: string;
 
-  @ApiPropertyOptional({ type: PersonDto })
+  @ApiPropertyOptional({
+    type: PersonDto,
+    description: 'Who does it: with an API key, defaults to the key; a signed-in user is themselves',
+  })
   @IsOptional()
   @NestedObject(() => PersonDto)
   by?: PersonDto;
@@ -133,7 +172,10 @@ export class AbortActivationDto {
   @MaxLength(2000)
   reason: string;
 
-  @ApiPropertyOptional({ type: PersonDto })
+  @ApiPropertyOptional({
+    type: PersonDto,
+    description: 'Who does it: with an API key, defaults to the key; a signed-in user is themselves',
+  })
   @IsOptional()
   @NestedObject(() => PersonDto)
   by?: PersonDto;

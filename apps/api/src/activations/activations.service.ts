@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import {
   activationDecider,
+  confirmationCodeHashOf,
   CONFIRMATION_TTL_MINUTES,
   confirmationRefusal,
   estimatesFromSizes,
@@ -18,6 +19,7 @@ import {
 } from '@reprise/domain/activation';
 import { CLOCK, type Clock } from '@reprise/domain/shared/clock';
 import { DomainError, forbidden, notFound, validationError } from '@reprise/domain/shared/errors';
+import { sameEmail } from '@reprise/domain/shared/email';
 import { streams } from '@reprise/domain/shared/streams';
 import { parseTimestamp, TIMESTAMP_RULE } from '@reprise/domain/shared/timestamp';
 import { handleCommand } from '@reprise/event-store/command-handling';
@@ -28,7 +30,7 @@ import {
   type RecordedEvent,
 } from '@reprise/event-store/event-store.port';
 import { NOTIFIER, type Notifier } from '@reprise/common/notifications/notifier';
-import type { Actor } from '../auth';
+import { personActing, type Actor } from '../auth';
 import {
   activationSnapshotOf,
   readAuthorisedPersons,
@@ -37,7 +39,7 @@ import {
 } from '@reprise/read-models/estate.queries';
 import { TenantLocks } from './tenant-lock';
 import { ActivationViews } from './activation-views.service';
-import { hashConfirmationCode, newConfirmationCode, verifyConfirmationCode } from './confirmation-code';
+import { newRecipientCodes, verifyConfirmationCode, type RecipientCode } from './confirmation-code';
 
 export const VIEW_ESTIMATES = estimatesFromSizes();
 
@@ -128,18 +130,19 @@ export class ActivationsService {
     body: {
       type: 'test' | 'disaster' | 'alert';
       scope: RequestedScope;
-      requestedBy: Person;
+      requestedBy?: Person;
       reason?: string;
     },
     metadata: MetadataInput,
   ) {
     if (body.type !== 'test' && actor.role !== 'dr-manager')
       throw forbidden('role-forbidden', `only a dr-manager may request a ${body.type}`, { role: actor.role });
+    const requestedBy = personActing(actor, body.requestedBy, 'requestedBy', 'required');
     const tenant = await readTenantDetails(this.store, actor.tenantId);
     if (!tenant) throw notFound('tenant', actor.tenantId);
     const id = randomUUID();
-    const code = body.type === 'disaster' ? newConfirmationCode() : null;
     const persons = await readAuthorisedPersons(this.store, actor.tenantId);
+    const codes = body.type === 'disaster' ? await newRecipientCodes(persons.map((p) => p.email)) : null;
     const result = await this.locks.run(actor.tenantId, async () => {
       const estate = (await readTenantEstate(this.store, actor.tenantId)).map(activationSnapshotOf);
       const otherActivations = this.views
@@ -157,13 +160,12 @@ export class ActivationsService {
             scope: body.scope,
             estate,
             otherActivations,
-            requestedBy: body.requestedBy,
+            requestedBy,
             reason: body.reason ?? null,
             window: { activationWindow: tenant.activationWindow, timeZone: tenant.timeZone },
-            confirmation: code
+            confirmation: codes
               ? {
-                  codeHash: await hashConfirmationCode(code),
-                  recipients: persons.map((p) => p.email),
+                  codes: codes.map(({ email, codeHash }) => ({ email, codeHash })),
                   expiresAt: this.confirmationDeadline(),
                 }
               : undefined,
@@ -174,7 +176,7 @@ export class ActivationsService {
       );
     });
     const state = result.state as Activation;
-    if (code) this.sendCode(actor.tenantId, state, code, tenant.notificationWebhookUrl, metadata);
+    if (codes) this.sendCodes(actor.tenantId, state, codes, tenant.notificationWebhookUrl, metadata);
     return {
       id,
       status: state.status,
@@ -184,52 +186,66 @@ export class ActivationsService {
     };
   }
 
-  /** Sends the one-time code to the authorised persons; the delivery (never the code) is recorded. */
-  private sendCode(
+  /**
+   * Sends each recipient their own one-time code (one notification each); each delivery (never the
+   * code) is recorded. Codes of persons the decider left out (the requester) are never sent.
+   */
+  private sendCodes(
     tenantId: string,
     state: Activation,
-    code: string,
+    codes: RecipientCode[],
     webhookUrl: string | null,
     metadata: MetadataInput,
   ): void {
     const expiresAt = state.confirmation?.expiresAt ?? null;
-    const recipients = state.confirmation?.recipients ?? [];
-    void this.notifier
-      .deliver(
-        {
-          kind: 'confirmation-code',
-          tenantId,
-          payload: { activationId: state.id, code, expiresAt, recipients },
-        },
-        { webhookUrl },
-      )
-      .then((delivery) =>
-        this.store.append(
-          streams.notification(tenantId, randomUUID()),
-          [
-            {
-              type: delivery.delivered ? 'NotificationDelivered' : 'NotificationFailed',
-              data: { kind: 'confirmation-code', activationId: state.id, recipients, ...delivery },
-            },
-          ],
-          { expectedRevision: 'no-stream', metadata: { ...metadata, causationId: state.id } },
-        ),
-      )
-      .catch((error) => this.logger.error(`confirmation code for ${state.id}: ${(error as Error).message}`));
+    for (const recipient of state.confirmation?.recipients ?? []) {
+      const code = codes.find((c) => sameEmail(c.email, recipient))?.code;
+      if (!code) continue;
+      void this.notifier
+        .deliver(
+          {
+            kind: 'confirmation-code',
+            tenantId,
+            payload: { activationId: state.id, code, expiresAt, recipient },
+          },
+          { webhookUrl },
+        )
+        .then((delivery) =>
+          this.store.append(
+            streams.notification(tenantId, randomUUID()),
+            [
+              {
+                type: delivery.delivered ? 'NotificationDelivered' : 'NotificationFailed',
+                data: { kind: 'confirmation-code', activationId: state.id, recipient, ...delivery },
+              },
+            ],
+            { expectedRevision: 'no-stream', metadata: { ...metadata, causationId: state.id } },
+          ),
+        )
+        .catch((error) =>
+          // Never the recipient's address in a log line: it is personal data.
+          this.logger.error(`a confirmation code for ${state.id}: ${(error as Error).message}`),
+        );
+    }
   }
 
-  async confirm(actor: Actor, id: string, body: { email: string; code: string }, metadata: MetadataInput) {
+  async confirm(actor: Actor, id: string, body: { email?: string; code: string }, metadata: MetadataInput) {
+    const email = personActing(
+      actor,
+      body.email ? { email: body.email } : undefined,
+      'email',
+      'required',
+    ).email;
     const state = await this.requireActivation(actor, id);
-    const codeValid = state.confirmation
-      ? await verifyConfirmationCode(body.code, state.confirmation.codeHash)
-      : false;
+    const codeHash = confirmationCodeHashOf(state, email);
+    const codeValid = codeHash ? await verifyConfirmationCode(body.code, codeHash) : false;
     const authorisedPersons = await readAuthorisedPersons(this.store, actor.tenantId);
     const result = await this.execute(
       actor,
       id,
       {
         type: 'ConfirmActivation',
-        data: { email: body.email, codeValid, authorisedPersons, at: this.now() },
+        data: { email, codeValid, authorisedPersons, at: this.now() },
       },
       metadata,
     );
@@ -246,9 +262,10 @@ export class ActivationsService {
     metadata: MetadataInput,
   ) {
     const state = await this.requireActivation(actor, id);
+    const by = personActing(actor, body.requestedBy, 'requestedBy', state.requestedBy);
     const tenant = await readTenantDetails(this.store, actor.tenantId);
     const persons = await readAuthorisedPersons(this.store, actor.tenantId);
-    const code = newConfirmationCode();
+    const codes = await newRecipientCodes(persons.map((p) => p.email));
     const estate = (await readTenantEstate(this.store, actor.tenantId)).map(activationSnapshotOf);
     const result = await this.execute(
       actor,
@@ -259,11 +276,10 @@ export class ActivationsService {
           scope: body.scope,
           estate,
           confirmation: {
-            codeHash: await hashConfirmationCode(code),
-            recipients: persons.map((p) => p.email),
+            codes: codes.map(({ email, codeHash }) => ({ email, codeHash })),
             expiresAt: this.confirmationDeadline(),
           },
-          by: body.requestedBy ?? state.requestedBy,
+          by,
           reason: body.reason ?? null,
           at: this.now(),
         },
@@ -271,7 +287,7 @@ export class ActivationsService {
       metadata,
     );
     const next = result.state as Activation;
-    this.sendCode(actor.tenantId, next, code, tenant?.notificationWebhookUrl ?? null, metadata);
+    this.sendCodes(actor.tenantId, next, codes, tenant?.notificationWebhookUrl ?? null, metadata);
     return {
       id,
       status: next.status,
@@ -289,7 +305,7 @@ export class ActivationsService {
     metadata: MetadataInput,
   ) {
     const state = await this.requireActivation(actor, id);
-    const by: Person = body.by ?? { name: actor.actor, email: `${actor.keyId ?? 'admin'}@api-keys.reprise` };
+    const by: Person = personActing(actor, body.by, 'by');
     const at = this.now();
     let command: ActivationCommand;
     switch (kind) {

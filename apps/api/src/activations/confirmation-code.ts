@@ -28,3 +28,19 @@ export async function verifyConfirmationCode(code: string, stored: string): Prom
   const actual = await scrypt(normalise(code), Buffer.from(salt, 'base64url'), expected.length);
   return actual.length === expected.length && timingSafeEqual(actual, expected);
 }
+
+export interface RecipientCode {
+  email: string;
+  code: string;
+  codeHash: string;
+}
+
+/** One code per recipient (hashed side by side): each person's code confirms only as them. */
+export function newRecipientCodes(emails: string[]): Promise<RecipientCode[]> {
+  return Promise.all(
+    emails.map(async (email) => {
+      const code = newConfirmationCode();
+      return { email, code, codeHash: await hashConfirmationCode(code) };
+    }),
+  );
+}

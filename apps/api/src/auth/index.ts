@@ -1,4 +1,14 @@
-export { Actor, ActorRole, metadataFor, PLATFORM_TENANT, requestIdOf, RequestWithActor } from './actor';
+export {
+  Actor,
+  ActorRole,
+  metadataFor,
+  personActing,
+  PLATFORM_TENANT,
+  requestIdOf,
+  RequestWithActor,
+  userActor,
+  validateActingBody,
+} from './actor';
 export { CurrentActor, Public, Roles, ROLES_KEY, PUBLIC_KEY } from './decorators';
 export { AuthGuard } from './auth.guard';
 export { AuthModule } from './auth.module';

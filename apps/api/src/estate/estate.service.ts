@@ -232,7 +232,8 @@ export class EstateService {
     actor: Actor,
     request: Request,
     rows: unknown[],
-  ): Promise<{ imported: number; items: Array<{ id: string; hostname: string; version: number }> }> {
+    options: { validateOnly?: boolean } = {},
+  ): Promise<ImportResult | ImportPreview> {
     if (rows.length === 0)
       throw validationError('empty-import', 'nothing to import', [
         { field: 'body', message: 'must contain at least one server' },
@@ -254,11 +255,21 @@ export class EstateService {
       });
       return null;
     });
-    const decision = await this.decide(
-      actor.tenantId,
-      { type: 'ImportServers', tenantId: actor.tenantId, rows: specs, rejected, now: this.now() },
-      metadataFor(actor, request),
-    );
+    const command = {
+      type: 'ImportServers' as const,
+      tenantId: actor.tenantId,
+      rows: specs,
+      rejected,
+      now: this.now(),
+    };
+    if (options.validateOnly) {
+      // Every check the import runs, decided on the registry as it stands, and nothing appended.
+      await this.registryRevision(actor.tenantId, metadataFor(actor, request));
+      const { state } = await this.registry.load(streams.estate(actor.tenantId));
+      estateRegistryDecider.decide(command, state);
+      return { validateOnly: true, imported: 0, items: specs.map((r, row) => ({ row, ...r!.spec })) };
+    }
+    const decision = await this.decide(actor.tenantId, command, metadataFor(actor, request));
     await this.settle(decision!);
     const items = specs.map((r) => ({ id: r!.serverId, hostname: r!.spec.hostname, version: 0 }));
     return { imported: items.length, items };
@@ -333,4 +344,16 @@ export class EstateService {
   private now(): string {
     return this.clock.now().toISOString();
   }
+}
+
+export interface ImportResult {
+  imported: number;
+  items: Array<{ id: string; hostname: string; version: number }>;
+}
+
+/** `POST /servers:import?validateOnly=true`: every check passed; what the import would enrol. */
+export interface ImportPreview {
+  validateOnly: true;
+  imported: 0;
+  items: Array<ServerSpec & { row: number }>;
 }

@@ -1,4 +1,4 @@
-import { Body, Controller, Delete, Get, Headers, HttpCode, Post, Put, Query, Req } from '@nestjs/common';
+import { Body, Controller, Delete, Get, Headers, HttpCode, Post, Put, Query, Req, Res } from '@nestjs/common';
 import {
   ApiBearerAuth,
   ApiHeader,
@@ -9,7 +9,7 @@ import {
   ApiTags,
 } from '@nestjs/swagger';
 import { nameRule, PathParam } from '@reprise/common/http/path-params';
-import type { Request } from 'express';
+import type { Request, Response } from 'express';
 import { validationError } from '@reprise/domain/shared/errors';
 import { Actor } from '../auth/actor';
 import { CurrentActor, Roles } from '../auth/decorators';
@@ -22,6 +22,7 @@ import {
   DISK_NAME_MAX,
   DiskDto,
   HistoryEntryView,
+  ImportQuery,
   ListServersQuery,
   ProtectionClassDto,
   RecoveryObjectivesDto,
@@ -343,7 +344,18 @@ export class ServersImportController {
     description: 'Duplicate hostnames (in the batch or the tenant); nothing imported',
   })
   @ApiResponse({ status: 422, description: 'Rules broken (incl. cycles across the batch); nothing imported' })
-  import(@Body() body: unknown, @CurrentActor() actor: Actor, @Req() req: Request) {
+  @ApiResponse({
+    status: 200,
+    description:
+      '`?validateOnly=true`: every check passed; `{validateOnly, imported: 0, items}` lists what would be enrolled, nothing is written',
+  })
+  import(
+    @Body() body: unknown,
+    @Query() query: ImportQuery,
+    @Res({ passthrough: true }) res: Response,
+    @CurrentActor() actor: Actor,
+    @Req() req: Request,
+  ) {
     // Only JSON and CSV reach here (the content types it declares): a string is the CSV.
     const rows = typeof body === 'string' ? csvToRows(body) : body;
     if (!Array.isArray(rows))
@@ -352,6 +364,8 @@ export class ServersImportController {
         'the body must be a JSON array of servers or a text/csv inventory',
         [{ field: 'body', message: 'must be an array' }],
       );
-    return this.estate.import(actor, req, rows);
+    const validateOnly = query.validateOnly === 'true';
+    if (validateOnly) res.status(200);
+    return this.estate.import(actor, req, rows, { validateOnly });
   }
 }

@@ -3,6 +3,7 @@ import { apiKeysProjection } from '../auth/api-keys.projection';
 import { serversProjection } from '../estate/servers.projection';
 import { plansProjection } from '../plan/plans.projection';
 import { tenantsProjection } from '../tenants/tenants.projection';
+import { usersProjection } from '../users/users.projection';
 
 /** Every read model the API serves. Each slice adds its projection here. */
 export const API_PROJECTIONS: Projection[] = [
@@ -10,4 +11,5 @@ export const API_PROJECTIONS: Projection[] = [
   apiKeysProjection,
   serversProjection,
   plansProjection,
+  usersProjection,
 ];

@@ -1,29 +1,61 @@
 import { BullModule } from '@nestjs/bullmq';
 import { Module } from '@nestjs/common';
+import { DiscoveryModule } from '@nestjs/core';
 import { QueueName } from '@reprise/jobs';
 import { Environment } from '@reprise/common/config/environment';
 import { HttpRecoveryCloud, RECOVERY_CLOUD } from '@reprise/recovery-cloud-client';
-import { ActivationReconciler } from './activation-reconciler.service';
+import { ActivationDispatcher } from './activation-dispatcher.service';
 import { ActivationRecorder } from './activation-recorder.service';
-import { CloudStepProcessor } from './cloud-step.processor';
 import { EstateCloudSync } from './estate-cloud-sync.service';
 import { StepRunner } from './step-runner.service';
+import { StepWorker } from './step.worker';
+import { AnalyseHandler } from './steps/analyse.handler';
+import { BootHandler } from './steps/boot.handler';
+import { CloudSteps } from './steps/cloud-steps.service';
+import { FailbackHandler } from './steps/failback.handler';
+import { NetworkHandler } from './steps/network.handler';
+import { RestoreHandler } from './steps/restore.handler';
+import { PowerOnReplica } from './steps/restore/power-on-replica';
+import { PresentLun } from './steps/restore/present-lun';
+import { RestoreFromBackup } from './steps/restore/restore-from-backup';
+import { StepHandlers } from './steps/step-handlers.registry';
+import { TeardownHandler } from './steps/teardown.handler';
+import { WORKFLOW_SETTINGS, workflowSettings } from './workflow-settings';
 
-/** The activation engine: process manager, step runner and BullMQ processor. */
+/** One handler per step kind, discovered by `@HandlesStep(kind)`. */
+const STEP_HANDLERS = [
+  RestoreHandler,
+  BootHandler,
+  AnalyseHandler,
+  NetworkHandler,
+  TeardownHandler,
+  FailbackHandler,
+];
+
+/**
+ * The activation engine: the dispatcher of the activation workflow, the step runner with its
+ * handlers (one per step kind) and the queue's worker.
+ */
 @Module({
-  imports: [BullModule.registerQueue({ name: QueueName.CloudStep })],
+  imports: [BullModule.registerQueue({ name: QueueName.CloudStep }), DiscoveryModule],
   providers: [
     {
       provide: RECOVERY_CLOUD,
       inject: [Environment],
       useFactory: (env: Environment) => new HttpRecoveryCloud({ baseUrl: env.RECOVERY_CLOUD_URL }),
     },
+    { provide: WORKFLOW_SETTINGS, inject: [Environment], useFactory: workflowSettings },
     ActivationRecorder,
+    ActivationDispatcher,
+    CloudSteps,
+    RestoreFromBackup,
+    PowerOnReplica,
+    PresentLun,
+    ...STEP_HANDLERS,
+    StepHandlers,
     StepRunner,
-    ActivationReconciler,
-    CloudStepProcessor,
+    StepWorker,
     EstateCloudSync,
   ],
-  exports: [ActivationReconciler],
 })
 export class ActivationEngineModule {}

@@ -1,13 +1,10 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import {
   activationDecider,
-  estimatesFromSizes,
-  projectRtoBreaches,
   type ActivationCommand,
   type ActivationEvent,
   type ActivationState,
 } from '@reprise/domain/activation';
-import { CLOCK, type Clock } from '@reprise/domain/shared/clock';
 import { parseTenantStream } from '@reprise/domain/shared/streams';
 import { AggregateExecutor } from '@reprise/event-store/aggregate-executor';
 import {
@@ -18,15 +15,9 @@ import {
 } from '@reprise/event-store/event-store.port';
 import { notificationId, NotificationRequests } from './notification-requests.service';
 
-const SWEEP_MS = Number(process.env.REPRISE_RTO_PROJECTION_SWEEP_MS ?? 1000);
-/** Statuses after which nothing about an activation is projected any more. */
-const DONE = new Set(['closed', 'failed-back', 'rejected', 'stood-down', 'aborted']);
-const ESTIMATES = estimatesFromSizes();
-
 /**
- * Follows every activation's events (separately from the reconciler) to:
- * - project RTO breaches of running activations every second (`projectRtoBreaches`) and record
- *   each one with `RecordRtoBreachProjected` (the decider records it once per server);
+ * Follows every activation's events (separately from the dispatcher, which records the projected
+ * RTO breaches when the workflow's timers fall due) to:
  * - notify `rto-breach-projected` for each `RtoBreachProjected`, and `report-ready` when an
  *   activation is closed (test) or failed back (disaster): its report is then final;
  * - hand every requested notification not yet delivered to the delivery job (after a restart too).
@@ -35,14 +26,10 @@ const ESTIMATES = estimatesFromSizes();
 export class ActivationNotifications implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger(ActivationNotifications.name);
   private readonly executor: AggregateExecutor<ActivationCommand, ActivationState, ActivationEvent>;
-  private readonly followed = new Map<string, { tenantId: string; activationId: string }>();
   private subscription: Subscription | null = null;
-  private timer: NodeJS.Timeout | null = null;
-  private sweeping = false;
 
   constructor(
     @Inject(EVENT_STORE) private readonly store: EventStore,
-    @Inject(CLOCK) private readonly clock: Clock,
     private readonly requests: NotificationRequests,
   ) {
     this.executor = new AggregateExecutor(store, activationDecider, { maxCached: 200 });
@@ -58,11 +45,9 @@ export class ActivationNotifications implements OnApplicationBootstrap, OnApplic
       onError: (error, event) =>
         this.logger.error(`notifications follower at ${event?.position}: ${(error as Error).message}`),
     });
-    this.timer = setInterval(() => void this.sweep(), SWEEP_MS);
   }
 
   async onApplicationShutdown(): Promise<void> {
-    if (this.timer) clearInterval(this.timer);
     await this.subscription?.stop();
   }
 
@@ -85,7 +70,6 @@ export class ActivationNotifications implements OnApplicationBootstrap, OnApplic
       return;
     }
     if (parsed.category !== 'activation') return;
-    this.followed.set(event.stream, { tenantId, activationId: id });
     switch (event.type) {
       case 'RtoBreachProjected': {
         const d = event.data as {
@@ -137,51 +121,6 @@ export class ActivationNotifications implements OnApplicationBootstrap, OnApplic
       }
       default:
         return;
-    }
-  }
-
-  /** Projects RTO breaches of every running activation and records the new ones. */
-  async sweep(): Promise<void> {
-    if (this.sweeping) return;
-    this.sweeping = true;
-    try {
-      const now = this.clock.now().toISOString();
-      for (const [stream, ref] of [...this.followed]) {
-        try {
-          const { state } = await this.executor.load(stream);
-          if (!state.exists) continue;
-          if (DONE.has(state.status)) {
-            this.followed.delete(stream);
-            this.executor.forget(stream);
-            continue;
-          }
-          for (const breach of projectRtoBreaches(state, now, ESTIMATES)) {
-            await this.executor.execute(
-              stream,
-              {
-                type: 'RecordRtoBreachProjected',
-                data: {
-                  serverId: breach.serverId,
-                  projectedMinutes: breach.projectedMinutes,
-                  targetMinutes: breach.targetMinutes,
-                  at: now,
-                },
-              },
-              {
-                actor: 'system:worker',
-                role: 'system',
-                tenantId: ref.tenantId,
-                correlationId: ref.activationId,
-                causationId: 'rto-projection',
-              },
-            );
-          }
-        } catch (error) {
-          this.logger.warn(`RTO projection of ${stream}: ${(error as Error).message}`);
-        }
-      }
-    } finally {
-      this.sweeping = false;
     }
   }
 }

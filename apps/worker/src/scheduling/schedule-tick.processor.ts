@@ -1,23 +1,28 @@
 import { InjectQueue, Processor, WorkerHost } from '@nestjs/bullmq';
 import { Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import type { Job, Queue } from 'bullmq';
+import { Environment } from '@reprise/common/config/environment';
 import { QueueName } from '@reprise/jobs';
 import { TestScheduler } from './test-scheduler.service';
 
-/** Wall milliseconds between two ticks (the clock they read may be the simulated one). */
-export const TICK_EVERY_MS = Number(process.env.REPRISE_SCHEDULE_TICK_MS ?? 1000);
 export const TICK_JOB_SCHEDULER_ID = 'schedule.tick';
 
-/** Registers the BullMQ job scheduler that produces one `schedule.tick` job every TICK_EVERY_MS. */
+/**
+ * Registers the BullMQ job scheduler that produces one `schedule.tick` job every
+ * REPRISE_SCHEDULE_TICK_MS wall milliseconds (the clock the tick reads may be the simulated one).
+ */
 @Injectable()
 export class ScheduleTicker implements OnApplicationBootstrap {
-  constructor(@InjectQueue(QueueName.Scheduler) private readonly queue: Queue) {}
+  constructor(
+    @InjectQueue(QueueName.Scheduler) private readonly queue: Queue,
+    private readonly env: Environment,
+  ) {}
 
   async onApplicationBootstrap(): Promise<void> {
     // Upsert: every worker declares the same scheduler; Redis keeps one.
     await this.queue.upsertJobScheduler(
       TICK_JOB_SCHEDULER_ID,
-      { every: TICK_EVERY_MS },
+      { every: this.env.REPRISE_SCHEDULE_TICK_MS ?? 1000 },
       { name: 'schedule.tick', data: {}, opts: { removeOnComplete: true, removeOnFail: 100 } },
     );
   }

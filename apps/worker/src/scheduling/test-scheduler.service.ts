@@ -1,9 +1,10 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Environment } from '@reprise/common/config/environment';
 import {
   activationDecider,
   evolveActivation,
   initialActivationState,
-  teardownRequired,
+  isFinished,
   type Activation,
   type ActivationEvent,
   type ActivationState,
@@ -39,7 +40,6 @@ import { notificationId, NotificationRequests } from '../notifications/notificat
 import { deterministicUuid } from './ids';
 
 export const SCHEDULER_PERSON: Person = { name: 'Reprise scheduler', email: 'scheduler@reprise.local' };
-const ENDED = new Set(['closed', 'failed-back', 'rejected', 'stood-down']);
 const CLOSABLE = new Set(['completed', 'completed-with-failures', 'aborted']);
 
 export interface TestSchedulerOptions {
@@ -51,10 +51,10 @@ export interface TestSchedulerOptions {
   cadenceHorizonDays: number;
 }
 
-export const schedulerOptionsFromEnv = (): TestSchedulerOptions => ({
-  complianceEveryMs: Number(process.env.REPRISE_COMPLIANCE_EVERY_MS ?? 2000),
-  defaultCadence: (process.env.REPRISE_DEFAULT_CADENCE ?? 'on') !== 'off',
-  cadenceHorizonDays: Number(process.env.REPRISE_CADENCE_HORIZON_DAYS ?? 60),
+export const schedulerOptions = (env: Environment): TestSchedulerOptions => ({
+  complianceEveryMs: env.REPRISE_COMPLIANCE_EVERY_MS ?? 2000,
+  defaultCadence: (env.REPRISE_DEFAULT_CADENCE ?? 'on') !== 'off',
+  cadenceHorizonDays: env.REPRISE_CADENCE_HORIZON_DAYS ?? 60,
 });
 
 const scheduleStreamsPrefix = (tenantId: string) => `${streams.tenantPrefix(tenantId)}test-schedule/`;
@@ -74,13 +74,16 @@ const activationStreamsPrefix = (tenantId: string) => `${streams.tenantPrefix(te
 export class TestScheduler {
   private readonly logger = new Logger(TestScheduler.name);
   private readonly lastCompliance = new Map<string, number>();
-  readonly options: TestSchedulerOptions = schedulerOptionsFromEnv();
+  readonly options: TestSchedulerOptions;
 
   constructor(
     @Inject(EVENT_STORE) private readonly store: EventStore,
     @Inject(CLOCK) private readonly clock: Clock,
     private readonly notifications: NotificationRequests,
-  ) {}
+    env: Environment,
+  ) {
+    this.options = schedulerOptions(env);
+  }
 
   async tick(): Promise<void> {
     const now = this.clock.now().toISOString();
@@ -222,7 +225,7 @@ export class TestScheduler {
       }
       return;
     }
-    if (ENDED.has(activation.status) && !teardownRequired(activation)) {
+    if (isFinished(activation)) {
       await this.recordOnSchedule(tenantId, streams.schedule(tenantId, schedule.id), schedule.id, {
         type: 'RecordScheduledTestFinished',
         data: { activationId, activationStatus: activation.status, at: now },

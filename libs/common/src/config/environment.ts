@@ -54,13 +54,13 @@ export class Environment {
   @IsUrl({ require_tld: false, protocols: ['redis', 'rediss'] })
   REDIS_URL = 'redis://127.0.0.1:6379';
 
-  /** Prefix of every BullMQ key in Redis (separates environments sharing one Redis). */
+  /** Prefix of every Reprise key in Redis: queues, sessions (separates environments sharing one Redis). */
   @IsString()
   @MinLength(1)
   QUEUE_PREFIX = 'reprise';
 
-  @IsIn(['sqlite', 'esdb'])
-  EVENT_STORE: 'sqlite' | 'esdb' = 'sqlite';
+  @IsIn(['sqlite', 'postgres', 'esdb'])
+  EVENT_STORE: 'sqlite' | 'postgres' | 'esdb' = 'sqlite';
 
   @IsString()
   @MinLength(1)
@@ -80,10 +80,84 @@ export class Environment {
   })
   EVENTSTORE_CONNECTION_STRING?: string;
 
+  @ValidateIf((env: Environment) => env.EVENT_STORE === 'postgres')
+  @Matches(/^postgres(ql)?:\/\/\S+$/, {
+    message:
+      'POSTGRES_URL is required when EVENT_STORE=postgres (e.g. postgres://reprise:secret@localhost:5432/reprise)',
+  })
+  POSTGRES_URL?: string;
+
+  /** Schema of the PostgreSQL event store's tables (several Reprise installations can share a database). */
+  @Matches(/^[a-z_][a-z0-9_]{0,62}$/, {
+    message: 'POSTGRES_SCHEMA must be a lower-case identifier (letters, digits, _; at most 63)',
+  })
+  POSTGRES_SCHEMA = 'reprise';
+
   @IsOptional()
   @IsString()
   @MinLength(16, { message: 'REPRISE_ADMIN_TOKEN must be at least 16 characters' })
   REPRISE_ADMIN_TOKEN?: string;
+
+  /**
+   * Key that encrypts the secrets kept in events (TOTP secrets): 32 bytes as 64 hex characters or
+   * base64. Required in production; development and test generate one on first start and keep it
+   * next to the event store (`encryption.key`).
+   */
+  @IsOptional()
+  @Matches(/^\s*(?:[0-9a-fA-F]{64}|[A-Za-z0-9+/_-]{43}=?)\s*$/, {
+    message:
+      'REPRISE_ENCRYPTION_KEY must be 32 random bytes as 64 hex characters or base64 (openssl rand -hex 32)',
+  })
+  REPRISE_ENCRYPTION_KEY?: string;
+
+  /** A signed-in session ends after this many minutes without a request (default 30). */
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(1440)
+  REPRISE_SESSION_IDLE_MINUTES = 30;
+
+  /** A signed-in session ends this many hours after sign-in, whatever the activity (default 12). */
+  @Transform(toNumber)
+  @IsNumber()
+  @IsPositive()
+  @Max(720)
+  REPRISE_SESSION_MAX_HOURS = 12;
+
+  /** An invitation can be accepted for this many hours (default 72). */
+  @Transform(toNumber)
+  @IsNumber()
+  @IsPositive()
+  @Max(720)
+  REPRISE_INVITATION_TTL_HOURS = 72;
+
+  /** Failed sign-ins allowed per account in a window before it answers 429 (default 10). */
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  REPRISE_SIGNIN_MAX_FAILURES_PER_ACCOUNT = 10;
+
+  /** Failed sign-ins (or invitation tries) allowed per client address in a window (default 50). */
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  REPRISE_SIGNIN_MAX_FAILURES_PER_ADDRESS = 50;
+
+  /** Length of the failed-sign-in window, and of the block once a limit is reached (default 15). */
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(1440)
+  REPRISE_SIGNIN_WINDOW_MINUTES = 15;
+
+  /**
+   * Express `trust proxy`: which proxies may set X-Forwarded-For (the client address throttling
+   * counts), e.g. `loopback`, `10.0.0.0/8` or a hop count. Unset: the socket address is the client.
+   */
+  @IsOptional()
+  @IsString()
+  @MinLength(1)
+  TRUST_PROXY?: string;
 
   @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
   LOG_LEVEL = 'info';
@@ -107,6 +181,12 @@ export class Environment {
   @MinLength(1)
   API_HOST?: string;
 
+  /** The built console the api serves at `/` (default: `dist/console` under the project root). */
+  @IsOptional()
+  @IsString()
+  @MinLength(1)
+  CONSOLE_DIR?: string;
+
   /** Interface the worker's /health listens on (default 0.0.0.0). */
   @IsOptional()
   @IsString()
@@ -123,15 +203,29 @@ export class Environment {
   @IsOptional()
   @Transform(toInt)
   @IsInt()
-  @Min(0)
+  @Min(1)
   WORKER_CONCURRENCY?: number;
 
   /** Restores in flight per activation (default 16). */
   @IsOptional()
   @Transform(toInt)
   @IsInt()
-  @Min(0)
+  @Min(1)
   REPRISE_MAX_PARALLEL_RESTORES?: number;
+
+  /** Wall ms a step's queue lock lasts (renewed while it runs); a killed worker's steps resume after it (default 5000). */
+  @IsOptional()
+  @Transform(toInt)
+  @IsInt()
+  @Min(1000)
+  REPRISE_STEP_LOCK_MS?: number;
+
+  /** Wall ms between checks for steps whose worker died (default 2000). */
+  @IsOptional()
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  REPRISE_STALLED_CHECK_MS?: number;
 
   /** Wall ms between polls of a running cloud operation (default 25). */
   @IsOptional()
@@ -140,7 +234,7 @@ export class Environment {
   @Min(0)
   REPRISE_CLOUD_POLL_MS?: number;
 
-  /** Wall ms between reconciliation sweeps of live activations (default 1000). */
+  /** Wall ms between sweeps of live activations: due timers fire on them (default 1000). */
   @IsOptional()
   @Transform(toInt)
   @IsInt()
@@ -181,13 +275,6 @@ export class Environment {
   @IsInt()
   @Min(0)
   REPRISE_COMPLIANCE_EVERY_MS?: number;
-
-  /** Wall ms between projected-RTO-breach sweeps. */
-  @IsOptional()
-  @Transform(toInt)
-  @IsInt()
-  @Min(0)
-  REPRISE_RTO_PROJECTION_SWEEP_MS?: number;
 
   /** How far ahead the default test cadence plans (days). */
   @IsOptional()

@@ -48,10 +48,51 @@ describe('environment validation', () => {
     ).toBe('esdb');
   });
 
+  it('requires a postgres:// URL and a plain schema name only when EVENT_STORE=postgres', () => {
+    expect(() => validateEnvironment({ EVENT_STORE: 'postgres' })).toThrow(
+      /POSTGRES_URL is required when EVENT_STORE=postgres/,
+    );
+    expect(() => validateEnvironment({ EVENT_STORE: 'postgres', POSTGRES_URL: 'mysql://x/y' })).toThrow(
+      /POSTGRES_URL .*\(got "mysql:\/\/x\/y"\)/,
+    );
+    expect(() =>
+      validateEnvironment({
+        EVENT_STORE: 'postgres',
+        POSTGRES_URL: 'postgres://u@db:5432/reprise',
+        POSTGRES_SCHEMA: 'x"; DROP',
+      }),
+    ).toThrow(/POSTGRES_SCHEMA must be a lower-case identifier/);
+    const env = validateEnvironment({ EVENT_STORE: 'postgres', POSTGRES_URL: 'postgresql://u:p@db/reprise' });
+    expect([env.EVENT_STORE, env.POSTGRES_URL, env.POSTGRES_SCHEMA]).toEqual([
+      'postgres',
+      'postgresql://u:p@db/reprise',
+      'reprise',
+    ]);
+    expect(validateEnvironment({}).POSTGRES_URL).toBeUndefined();
+  });
+
   it('reports a required variable that is missing', () => {
     expect(() => validateEnvironment({}, ['REPRISE_ADMIN_TOKEN'])).toThrow(
       /REPRISE_ADMIN_TOKEN: is required \(not set\)/,
     );
     expect(() => validateEnvironment({ REPRISE_ADMIN_TOKEN: 'short' })).toThrow(/at least 16 characters/);
+  });
+
+  it('refuses tuning that would stop the engine: no restore or step at a time, a lock too short to renew', () => {
+    for (const [name, value] of [
+      ['REPRISE_MAX_PARALLEL_RESTORES', '0'],
+      ['WORKER_CONCURRENCY', '0'],
+      ['REPRISE_STEP_LOCK_MS', '10'],
+      ['REPRISE_STALLED_CHECK_MS', '0'],
+    ])
+      expect(() => validateEnvironment({ [name]: value })).toThrow(
+        new RegExp(`${name}: .*\\(got "${value}"\\)`),
+      );
+    expect(
+      validateEnvironment({ REPRISE_MAX_PARALLEL_RESTORES: '4', REPRISE_STEP_LOCK_MS: '8000' }),
+    ).toMatchObject({
+      REPRISE_MAX_PARALLEL_RESTORES: 4,
+      REPRISE_STEP_LOCK_MS: 8000,
+    });
   });
 });

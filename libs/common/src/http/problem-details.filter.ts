@@ -170,7 +170,22 @@ export class ProblemDetailsFilter implements ExceptionFilter {
       const code =
         (response as { code?: string }).code ??
         (TITLES[status] ?? 'error').toLowerCase().replace(/\s+/g, '-');
-      return { type: typeFor(code), title: TITLES[status] ?? 'Error', status, code, detail: message };
+      const extras =
+        typeof response === 'object' && response !== null
+          ? Object.fromEntries(
+              Object.entries(response).filter(
+                ([key]) => !RESERVED.has(key) && key !== 'message' && key !== 'statusCode' && key !== 'error',
+              ),
+            )
+          : {};
+      return {
+        ...extras,
+        type: typeFor(code),
+        title: TITLES[status] ?? 'Error',
+        status,
+        code,
+        detail: message,
+      };
     }
     return {
       type: typeFor('internal'),
@@ -212,6 +227,9 @@ export class ProblemDetailsFilter implements ExceptionFilter {
         exception instanceof Error ? (exception.stack ?? exception.message) : String(exception),
       );
     if (response.headersSent) return;
+    // A throttled answer says when to come back (RFC 9110 §10.2.3).
+    if (typeof problem.retryAfterSeconds === 'number')
+      response.setHeader('Retry-After', String(problem.retryAfterSeconds));
     response
       .status(problem.status)
       .type('application/problem+json')

@@ -4,6 +4,7 @@ import type {
   ActivationServerSnapshot,
   ActivationType,
   ActivationWindow,
+  CapacityShortage,
   FailedStep,
   Health,
   Person,
@@ -13,7 +14,7 @@ import type {
 /**
  * Commands of the activation decider. Each carries its business time `at` (ISO-8601, from the
  * Clock port) and, for human commands, the actor. Worker facts (`Record…`) carry the server's
- * `attempt` (from the DueStep): a fact of a superseded attempt is ignored.
+ * `attempt` (from the workflow's DueStep): a fact of a superseded attempt is ignored.
  */
 export type ActivationCommand =
   | RequestActivation
@@ -49,16 +50,23 @@ interface Command<Type extends string, Data> {
   data: Data;
 }
 
-/** The one-time code is generated and sent outside the domain; only its salted hash comes in. */
+/**
+ * Each authorised person gets their own one-time code, generated and sent outside the domain; only
+ * the salted hash of each comes in, so a confirmation proves who confirmed.
+ */
 export interface ConfirmationInput {
-  codeHash: string;
-  /** E-mails of the tenant's authorised persons (the code goes to each of them). */
-  recipients: string[];
+  /** One per authorised person (the requester's is dropped: they never receive a code). */
+  codes: RecipientCode[];
   /**
-   * When the code expires, on the engine's clock: a human deadline, set by the caller through the
+   * When the codes expire, on the engine's clock: a human deadline, set by the caller through the
    * Clock port (`afterWallTime`) so that it leaves a person enough real time on any clock.
    */
   expiresAt: string;
+}
+
+export interface RecipientCode {
+  email: string;
+  codeHash: string;
 }
 
 export type RequestActivation = Command<
@@ -86,7 +94,7 @@ export type ConfirmActivation = Command<
   'ConfirmActivation',
   {
     email: string;
-    /** The handler checked the code against the stored hash. */
+    /** The handler checked the code against the hash of the code sent to `email`. */
     codeValid: boolean;
     authorisedPersons: Person[];
     at: string;
@@ -141,7 +149,15 @@ export type RecordServerChecked = Command<
 >;
 export type RecordServerStepFailed = Command<
   'RecordServerStepFailed',
-  { serverId: string; attempt: number; step: FailedStep; reason: string; at: string }
+  {
+    serverId: string;
+    attempt: number;
+    step: FailedStep;
+    reason: string;
+    /** Set when the recovery space refused the server for lack of capacity (the cloud's reason in `reason`). */
+    shortage?: CapacityShortage;
+    at: string;
+  }
 >;
 export type RecordNetworkSetupStarted = Command<'RecordNetworkSetupStarted', { at: string }>;
 export type RecordNetworkReady = Command<'RecordNetworkReady', { at: string }>;

@@ -1,4 +1,5 @@
 import { assertNever, type Decider } from '@reprise/domain/shared/decider';
+import { sameEmail } from '@reprise/domain/shared/email';
 import {
   conflict,
   DomainError,
@@ -8,8 +9,13 @@ import {
   validationError,
 } from '@reprise/domain/shared/errors';
 import type * as C from './activation.commands';
-import type { ActivationCommand, ConfirmationInput } from './activation.commands';
-import type { ActivationEvent, ConfirmationRequested, ServerBlocked } from './activation.events';
+import type { ActivationCommand, ConfirmationInput, RecipientCode } from './activation.commands';
+import type {
+  ActivationEvent,
+  ConfirmationRequested,
+  ServerBlocked,
+  ServerStepFailed,
+} from './activation.events';
 import {
   evolveActivation,
   initialActivationState,
@@ -18,6 +24,7 @@ import {
   type ServerState,
 } from './activation.state';
 import {
+  CAPACITY_SHORTAGES,
   CONFIRMATION_ATTEMPTS,
   isAvailablePhase,
   isTerminalPhase,
@@ -25,6 +32,7 @@ import {
   type ActivationStatus,
   type Person,
 } from './activation.types';
+import { teardownRequired } from './activation.workflow';
 import { graphOf, reachable } from './graph';
 import { assertNoOverlap, resolveScope } from './scope';
 import { isAtOrAfter, minutesBetween, toIso, toMillis } from './time';
@@ -139,8 +147,6 @@ function requirePerson(p: Person | undefined, field: string): Person {
   }
   return { name: p.name ?? '', email: p.email };
 }
-
-const sameEmail = (a: string, b: string) => a.trim().toLowerCase() === b.trim().toLowerCase();
 
 /** Activations in these statuses are over: late worker facts are ignored. */
 const ENDED: readonly ActivationStatus[] = ['aborted', 'rejected', 'stood-down', 'closed', 'failed-back'];
@@ -258,24 +264,28 @@ function confirmationRequested(
   requester: Person,
   at: string,
 ): ConfirmationRequested {
-  if (!c || typeof c.codeHash !== 'string' || c.codeHash.length === 0) {
-    throw validationError('confirmation-required', 'a failover needs a confirmation code (its hash)', [
-      { field: 'confirmation.codeHash', message: 'required' },
+  if (!c || !Array.isArray(c.codes)) {
+    throw validationError('confirmation-required', 'a failover needs confirmation codes (their hashes)', [
+      { field: 'confirmation.codes', message: 'required' },
     ]);
   }
-  if (c.codeHash.length < 16 || /^\d+$/.test(c.codeHash)) {
-    // A short or all-digit value is a plaintext code: it must never be recorded.
-    throw validationError('code-hash-required', 'pass the salted hash of the one-time code, never the code', [
-      { field: 'confirmation.codeHash', message: 'must be a salted hash' },
-    ]);
+  const all: RecipientCode[] = [];
+  for (const { email, codeHash } of c.codes) {
+    if (typeof codeHash !== 'string' || codeHash.length < 16 || /^\d+$/.test(codeHash)) {
+      // A missing, short or all-digit value is a plaintext code: it must never be recorded.
+      throw validationError(
+        'code-hash-required',
+        'pass the salted hash of each one-time code, never the code',
+        [{ field: 'confirmation.codes.codeHash', message: 'must be a salted hash' }],
+      );
+    }
+    if (!all.some((x) => sameEmail(x.email, email))) all.push({ email: email.trim(), codeHash });
   }
-  const all: string[] = [];
-  for (const email of c.recipients ?? []) if (!all.some((e) => sameEmail(e, email))) all.push(email.trim());
   if (all.length === 0)
     throw ruleViolation('no-authorised-person', 'the plan names no authorised person to confirm a failover');
-  // The requester never receives the code: with it they could confirm in a colleague's name.
-  const recipients = all.filter((e) => !sameEmail(e, requester.email));
-  if (recipients.length === 0)
+  // The requester never receives a code: they may not confirm their own request.
+  const codes = all.filter((x) => !sameEmail(x.email, requester.email));
+  if (codes.length === 0)
     throw ruleViolation(
       'no-other-authorised-person',
       'no authorised person other than the requester can confirm',
@@ -288,14 +298,22 @@ function confirmationRequested(
   return {
     type: 'ConfirmationRequested',
     data: {
-      codeHash: c.codeHash,
+      codes,
       expiresAt: toIso(toMillis(c.expiresAt)),
-      recipients,
+      recipients: codes.map((x) => x.email),
       attemptsAllowed: CONFIRMATION_ATTEMPTS,
       requestedBy: requester,
       at,
     },
   };
+}
+
+/**
+ * The hash of the code sent to `email` for this confirmation, or null when none was (the handler
+ * checks the code given against it: someone else's code never matches).
+ */
+export function confirmationCodeHashOf(s: Activation, email: string): string | null {
+  return s.confirmation?.codes.find((x) => sameEmail(x.email, email))?.codeHash ?? null;
 }
 
 function startOrSchedule(s: Activation, at: string): ActivationEvent[] {
@@ -376,6 +394,10 @@ function confirm(d: C.ConfirmActivation['data'], s: Activation): ActivationEvent
       { email: d.email },
     );
   }
+  if (!c.codes.some((x) => sameEmail(x.email, person.email)))
+    throw forbidden('no-code-sent', `no code was sent to ${person.email} for this activation`, {
+      email: d.email,
+    });
   if (isAtOrAfter(at, c.expiresAt))
     return [{ type: 'ActivationRejected', data: { reason: 'confirmation-expired', at } }];
   if (!d.codeValid) {
@@ -539,15 +561,6 @@ function requestClose(d: C.RequestClose['data'], s: Activation): ActivationEvent
   }
   requireStatus(s, 'close', ['completed', 'completed-with-failures', 'aborted']);
   return [{ type: 'CloseRequested', data: { by: requirePerson(d.by, 'by'), at } }];
-}
-
-/** Is a teardown of the recovery space due (close requested, or pre-staged restores to discard)? */
-export function teardownRequired(s: Activation): boolean {
-  if (s.close) return s.status !== 'closed';
-  if ((s.status === 'stood-down' || s.status === 'rejected') && !s.teardown.verifiedAt) {
-    return s.servers.some((x) => x.restoreStartedAt !== null) || (s.escalated?.removed.length ?? 0) > 0;
-  }
-  return false;
 }
 
 function recordTeardown(d: C.RecordTeardown['data'], s: Activation): ActivationEvent[] {
@@ -788,16 +801,16 @@ function stepFailed(d: C.RecordServerStepFailed['data'], s: Activation): Activat
         { field: 'step', message: 'must be restore, boot or analysis' },
       ]);
   }
-  return withConsequences(
-    s,
-    [
-      {
-        type: 'ServerStepFailed',
-        data: { serverId: d.serverId, step: d.step, reason: d.reason || 'unknown', attempt: d.attempt, at },
-      },
-    ],
-    at,
-  );
+  if (d.shortage !== undefined && !CAPACITY_SHORTAGES.includes(d.shortage))
+    throw validationError('invalid-shortage', `shortage is one of ${CAPACITY_SHORTAGES.join(', ')}`, [
+      { field: 'shortage', message: `must be one of ${CAPACITY_SHORTAGES.join(', ')}` },
+    ]);
+  const failed: ServerStepFailed = {
+    type: 'ServerStepFailed',
+    data: { serverId: d.serverId, step: d.step, reason: d.reason || 'unknown', attempt: d.attempt, at },
+  };
+  if (d.shortage) failed.data.shortage = d.shortage;
+  return withConsequences(s, [failed], at);
 }
 
 function networkFact(s: Activation): boolean {

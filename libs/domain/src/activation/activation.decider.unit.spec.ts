@@ -1,4 +1,4 @@
-import { confirmationRefusal } from './activation.decider';
+import { confirmationCodeHashOf, confirmationRefusal } from './activation.decider';
 import type { ActivationEvent } from './activation.events';
 import {
   ACTIVATION_ID,
@@ -12,7 +12,7 @@ import {
   bootStarted,
   bringUp,
   carol,
-  CODE_HASH,
+  codeHashFor,
   checked,
   confirmation,
   confirmationAt,
@@ -87,7 +87,7 @@ describe('activation decider', () => {
       });
     });
 
-    it('a disaster waits for confirmation: the code hash (never a code) goes to the authorised persons but the requester', () => {
+    it('a disaster waits for confirmation: each authorised person but the requester gets their own code (its hash, never a code)', () => {
       given()
         .when(requestCommand({ type: 'disaster', confirmation }))
         .thenTypes('ActivationRequested', 'ConfirmationRequested');
@@ -95,7 +95,10 @@ describe('activation decider', () => {
       expect(events[1]).toEqual({
         type: 'ConfirmationRequested',
         data: {
-          codeHash: CODE_HASH,
+          codes: [
+            { email: bob.email, codeHash: codeHashFor(bob.email) },
+            { email: carol.email, codeHash: codeHashFor(carol.email) },
+          ],
           expiresAt: t(15),
           recipients: [bob.email, carol.email],
           attemptsAllowed: 5,
@@ -131,16 +134,27 @@ describe('activation decider', () => {
         .when(requestCommand({ type: 'disaster' }))
         .thenThrows('validation', 'confirmation-required');
       given()
-        .when(requestCommand({ type: 'disaster', confirmation: { ...confirmation, codeHash: '123456' } }))
+        .when(
+          requestCommand({
+            type: 'disaster',
+            confirmation: {
+              ...confirmation,
+              codes: [...confirmation.codes, { email: 'dan@acme.test', codeHash: '123456' }],
+            },
+          }),
+        )
         .thenThrows('validation', 'code-hash-required');
       given()
-        .when(requestCommand({ type: 'disaster', confirmation: { ...confirmation, recipients: [] } }))
+        .when(requestCommand({ type: 'disaster', confirmation: { ...confirmation, codes: [] } }))
         .thenThrows('rule', 'no-authorised-person');
       given()
         .when(
           requestCommand({
             type: 'disaster',
-            confirmation: { ...confirmation, recipients: ['ALICE@acme.test'] },
+            confirmation: {
+              ...confirmation,
+              codes: [{ email: 'ALICE@acme.test', codeHash: codeHashFor(alice.email) }],
+            },
           }),
         )
         .thenThrows('rule', 'no-other-authorised-person');
@@ -226,6 +240,41 @@ describe('activation decider', () => {
         .when(confirm(mallory.email, true))
         .thenThrows('forbidden', 'not-authorised-person');
       given(awaitingDisaster()).when(confirm(alice.email, true)).thenThrows('forbidden', 'four-eyes');
+    });
+
+    it('each recipient has their own code: the hash the handler checks is the one sent to the confirmer', () => {
+      const state = stateOf(awaitingDisaster());
+      expect(confirmationCodeHashOf(state, 'BOB@acme.test')).toBe(codeHashFor(bob.email));
+      expect(confirmationCodeHashOf(state, carol.email)).toBe(codeHashFor(carol.email));
+      expect(confirmationCodeHashOf(state, alice.email)).toBeNull();
+      // Named an authorised person after the request: no code was sent to them, they cannot confirm.
+      const dan = { name: 'Dan', email: 'dan@acme.test' };
+      given(awaitingDisaster())
+        .when({
+          type: 'ConfirmActivation',
+          data: { email: dan.email, codeValid: true, authorisedPersons: [...authorised, dan], at: t(5) },
+        })
+        .thenThrows('forbidden', 'no-code-sent');
+    });
+
+    it('a confirmation recorded before per-recipient codes (one hash for all) still folds', () => {
+      const [requested] = awaitingDisaster();
+      const legacy = {
+        type: 'ConfirmationRequested',
+        data: {
+          codeHash: codeHashFor('everyone'),
+          expiresAt: t(15),
+          recipients: [bob.email, carol.email],
+          attemptsAllowed: 5,
+          requestedBy: alice,
+          at: T0,
+        },
+      } as ActivationEvent;
+      const state = stateOf([requested, legacy]);
+      expect(confirmationCodeHashOf(state, carol.email)).toBe(codeHashFor('everyone'));
+      given([requested, legacy])
+        .when(confirm(carol.email, true))
+        .thenTypes('ActivationConfirmed', 'ActivationStarted');
     });
 
     it('a wrong code is recorded with the attempts left, and answered 403', () => {
@@ -981,7 +1030,7 @@ describe('activation decider', () => {
     ]);
     const json = JSON.stringify(events);
     expect(json).not.toMatch(/"code"\s*:/);
-    expect(json).toContain(CODE_HASH);
+    expect(json).toContain(codeHashFor(bob.email));
   });
 });
 

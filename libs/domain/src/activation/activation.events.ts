@@ -1,10 +1,12 @@
 import type { DomainEvent } from '@reprise/domain/shared/decider';
+import type { RecipientCode } from './activation.commands';
 import type {
   ActivationKind,
   ActivationScope,
   ActivationServerSnapshot,
   ActivationType,
   ActivationWindow,
+  CapacityShortage,
   FailedStep,
   Health,
   Person,
@@ -76,10 +78,12 @@ export type AlertRaised = DomainEvent<'AlertRaised', { at: string }>;
 export type ConfirmationRequested = DomainEvent<
   'ConfirmationRequested',
   {
-    /** Salted hash of the one-time code (never the code). */
-    codeHash: string;
+    /** Salted hash of each recipient's own one-time code (never a code). */
+    codes?: RecipientCode[];
+    /** Events recorded before per-recipient codes: one code hash for every recipient. */
+    codeHash?: string;
     expiresAt: string;
-    /** E-mails of the authorised persons the code goes to. */
+    /** E-mails of the authorised persons a code goes to. */
     recipients: string[];
     attemptsAllowed: number;
     /** Who asked for the failover (requester or escalator): may not confirm it. */
@@ -150,7 +154,15 @@ export type ServerChecked = DomainEvent<
 >;
 export type ServerStepFailed = DomainEvent<
   'ServerStepFailed',
-  { serverId: string; step: FailedStep; reason: string; attempt: number; at: string }
+  {
+    serverId: string;
+    step: FailedStep;
+    reason: string;
+    attempt: number;
+    /** The recovery space refused the server for lack of capacity (absent in events before it existed). */
+    shortage?: CapacityShortage;
+    at: string;
+  }
 >;
 export type ServerBlocked = DomainEvent<
   'ServerBlocked',

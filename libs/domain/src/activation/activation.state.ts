@@ -1,4 +1,5 @@
 import { assertNever } from '@reprise/domain/shared/decider';
+import type { RecipientCode } from './activation.commands';
 import type { ActivationEvent } from './activation.events';
 import type {
   ActivationKind,
@@ -7,9 +8,9 @@ import type {
   ActivationStatus,
   ActivationType,
   ActivationWindow,
-  FailedStep,
   Health,
   Person,
+  ServerFailure,
   ServerPhase,
 } from './activation.types';
 
@@ -35,7 +36,7 @@ export interface ServerState {
   checkedAt: string | null;
   health: Health | null;
   detail: string | null;
-  failure: { step: FailedStep; reason: string; attempt: number; at: string } | null;
+  failure: ServerFailure | null;
   blockedBy: { hostname: string; serverId: string; reason: string; at: string } | null;
   cancelledAt: string | null;
   rtoBreachProjectedAt: string | null;
@@ -70,7 +71,8 @@ export interface Activation {
   servers: ServerState[];
   index: Record<string, number>;
   confirmation: {
-    codeHash: string;
+    /** Each recipient's code hash: a code confirms only as the person it was sent to. */
+    codes: RecipientCode[];
     expiresAt: string;
     recipients: string[];
     attemptsAllowed: number;
@@ -242,7 +244,7 @@ export function evolveActivation(state: ActivationState, event: ActivationEvent)
         ...s,
         status: 'awaiting-confirmation',
         confirmation: {
-          codeHash: d.codeHash,
+          codes: d.codes ?? d.recipients.map((email) => ({ email, codeHash: d.codeHash ?? '' })),
           expiresAt: d.expiresAt,
           recipients: d.recipients,
           attemptsAllowed: d.attemptsAllowed,
@@ -337,7 +339,10 @@ export function evolveActivation(state: ActivationState, event: ActivationEvent)
       return updateServer(
         s,
         d.serverId,
-        () => ({ failure: { step: d.step, reason: d.reason, attempt: d.attempt, at }, detail: d.reason }),
+        () => ({
+          failure: { step: d.step, reason: d.reason, attempt: d.attempt, at, shortage: d.shortage ?? null },
+          detail: d.reason,
+        }),
         at,
       );
     }

@@ -55,6 +55,20 @@ export type Health = 'ok' | 'warning' | 'failed';
 export type RecoveryMethod = 'backup-restore' | 'vm-replication' | 'storage-replication';
 export type ProtectionClass = 'drp' | 'backup-with-tests' | 'backup-only';
 export type FailedStep = 'restore' | 'boot' | 'analysis';
+/**
+ * What the recovery space lacked when it refused a server (placement on a host, or datastore space
+ * for its disks and swap): a capacity failure, not a fault of the server itself.
+ */
+export const CAPACITY_SHORTAGES = ['ram', 'vcpu', 'datastore', 'anti-affinity'] as const;
+export type CapacityShortage = (typeof CAPACITY_SHORTAGES)[number];
+/** A server step's failure as recorded (`shortage` set when the recovery space refused it for lack of capacity). */
+export interface ServerFailure {
+  step: FailedStep;
+  reason: string;
+  attempt: number;
+  at: string;
+  shortage: CapacityShortage | null;
+}
 export type ActivationWindowKind = 'business-hours' | '24x7';
 
 export interface Person {

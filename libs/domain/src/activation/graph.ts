@@ -15,7 +15,6 @@ export interface ScopeGraph {
  * change when `index` is rebuilt (request, escalation), so facts reuse the same graph.
  */
 const graphCache = new WeakMap<object, ScopeGraph>();
-const depthCache = new WeakMap<object, Map<string, number>>();
 
 export function graphOf(state: {
   index: object;
@@ -27,18 +26,6 @@ export function graphOf(state: {
     graphCache.set(state.index, graph);
   }
   return graph;
-}
-
-export function depthOf(state: {
-  index: object;
-  servers: readonly { snapshot: ActivationServerSnapshot }[];
-}): Map<string, number> {
-  let depth = depthCache.get(state.index);
-  if (!depth) {
-    depth = downstreamDepth(graphOf(state));
-    depthCache.set(state.index, depth);
-  }
-  return depth;
 }
 
 export function scopeGraph(servers: readonly { snapshot: ActivationServerSnapshot }[]): ScopeGraph {
@@ -76,26 +63,4 @@ export function reachable(edges: Map<string, string[]>, from: string): string[] 
     }
   }
   return order;
-}
-
-/**
- * Number of servers on the longest downstream chain starting at each server (1 for a leaf): the
- * more servers wait behind one, the sooner it should run. Cycles (refused by the plan) are cut.
- */
-export function downstreamDepth(graph: ScopeGraph): Map<string, number> {
-  const depth = new Map<string, number>();
-  const visiting = new Set<string>();
-  const visit = (id: string): number => {
-    const known = depth.get(id);
-    if (known !== undefined) return known;
-    if (visiting.has(id)) return 0;
-    visiting.add(id);
-    let best = 0;
-    for (const d of graph.downstream.get(id) ?? []) best = Math.max(best, visit(d));
-    visiting.delete(id);
-    depth.set(id, best + 1);
-    return best + 1;
-  };
-  for (const id of graph.downstream.keys()) visit(id);
-  return depth;
 }

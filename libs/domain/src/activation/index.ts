@@ -5,7 +5,7 @@ export * from './activation.state';
 export * from './activation.decider';
 export * from './scope';
 export * from './window';
-export * from './due-steps';
+export * from './activation.workflow';
 export * from './rto';
 export * from './view';
 export * from './graph';

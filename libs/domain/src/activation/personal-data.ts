@@ -3,7 +3,7 @@ import type { PersonalDataDeclaration } from '../shared/personal-data';
 /** Requesters, confirmers and the authorised persons a code went to. */
 export const activationPersonalData: PersonalDataDeclaration = {
   ActivationRequested: { persons: ['requestedBy'] },
-  ConfirmationRequested: { persons: ['requestedBy'], emails: ['recipients[]'] },
+  ConfirmationRequested: { persons: ['requestedBy'], emails: ['recipients[]', 'codes[].email'] },
   ConfirmationAttemptFailed: { emails: ['email'] },
   ActivationConfirmed: { persons: ['by'] },
   AlertEscalated: { persons: ['by'] },

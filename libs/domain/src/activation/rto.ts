@@ -106,11 +106,124 @@ export function estimatesFromSizes(
 }
 
 /**
- * Projected availability (minutes after launch) of every server that can still become available,
- * by walking the dependency graph from `now`: a step under way ends at `max(now, start +
+ * When a server is projected to be available, as a function of the time it is asked at:
+ * `max(fixed, now + lag)` epoch ms. Steps under way end at `max(now, start + estimate)`, steps not
+ * started start now at the earliest, so every projection has this form; `-Infinity` stands for
+ * "no such term". With it the projection is computed once per state, and the instant a projection
+ * crosses a target is known exactly (the RTO-breach timers of the workflow).
+ */
+export interface Projection {
+  fixed: number;
+  lag: number;
+}
+
+export const projectedAt = (p: Projection, nowMs: number): number => Math.max(p.fixed, nowMs + p.lag);
+
+const NOW: Projection = { fixed: -Infinity, lag: 0 };
+const fixedAt = (ms: number): Projection => ({ fixed: ms, lag: -Infinity });
+const maxOf = (a: Projection, b: Projection): Projection => ({
+  fixed: Math.max(a.fixed, b.fixed),
+  lag: Math.max(a.lag, b.lag),
+});
+const plus = (p: Projection, ms: number): Projection => ({ fixed: p.fixed + ms, lag: p.lag + ms });
+
+/** What a server's own facts say of its projection, whatever its upstream servers do. */
+type OwnTerms =
+  | { kind: 'fixed'; p: Projection | null }
+  | {
+      kind: 'open';
+      restored: Projection;
+      booted: Projection | null;
+      bootMs: number;
+      analysis: Projection | null;
+      analysisMs: number;
+    };
+
+interface Cached {
+  own: OwnTerms;
+  p: Projection | null;
+  ups: (Projection | null)[];
+}
+
+/**
+ * Projections are reused across states: evolve keeps a server's object while nothing happens to it,
+ * so its own terms are computed once per change, and its projection is recomputed only when its
+ * upstream projections changed (an unchanged value keeps its object, so the cascade stops there).
+ */
+const projectionCache = new WeakMap<StepEstimates, WeakMap<ServerState, Cached>>();
+const MIN = 60_000;
+
+function ownTerms(x: ServerState, estimates: StepEstimates): OwnTerms {
+  if (isAvailablePhase(x.phase)) return { kind: 'fixed', p: fixedAt(toMillis(x.checkedAt!)) };
+  if (x.phase === 'failed' || x.phase === 'blocked' || x.phase === 'cancelled')
+    return { kind: 'fixed', p: null };
+  const est = estimates(x.snapshot);
+  const underWay = (start: string, minutes: number) => maxOf(NOW, fixedAt(toMillis(start) + minutes * MIN));
+  return {
+    kind: 'open',
+    restored: x.restoredAt
+      ? fixedAt(toMillis(x.restoredAt))
+      : x.restoreStartedAt
+        ? underWay(x.restoreStartedAt, est.restoreMinutes)
+        : plus(NOW, est.restoreMinutes * MIN),
+    booted: x.bootedAt
+      ? fixedAt(toMillis(x.bootedAt))
+      : x.bootStartedAt
+        ? underWay(x.bootStartedAt, est.bootMinutes)
+        : null,
+    bootMs: est.bootMinutes * MIN,
+    analysis: x.analysisStartedAt ? underWay(x.analysisStartedAt, est.analysisMinutes) : null,
+    analysisMs: est.analysisMinutes * MIN,
+  };
+}
+
+const sameValue = (a: Projection | null, b: Projection | null) =>
+  a === b || (a !== null && b !== null && a.fixed === b.fixed && a.lag === b.lag);
+
+/**
+ * Projected availability of every server (by position in `state.servers`; null when it cannot
+ * become available), by walking the dependency graph: a step under way ends at `max(now, start +
  * estimate)`, a pending restore starts now, a boot starts when the server is restored and its own
  * upstream servers are available. Failed, blocked and cancelled servers (and what depends on them)
- * are left out. Before the launch, the launch is taken as `now`.
+ * are left out. Asking after every fact costs little more than a walk of the graph (see the cache).
+ */
+export function availabilityProjections(state: Activation, estimates: StepEstimates): (Projection | null)[] {
+  const graph = graphOf(state);
+  let cache = projectionCache.get(estimates);
+  if (!cache) projectionCache.set(estimates, (cache = new WeakMap()));
+  const known = cache;
+  const memo: (Projection | null | undefined)[] = new Array(state.servers.length);
+  const visit = (i: number): Projection | null => {
+    const done = memo[i];
+    if (done !== undefined) return done;
+    memo[i] = null; // cycle guard
+    const x = state.servers[i];
+    const upIds = graph.upstream.get(x.snapshot.serverId)!;
+    const cached = known.get(x);
+    let same = cached !== undefined && cached.ups.length === upIds.length;
+    for (let k = 0; k < upIds.length; k++) if (visit(state.index[upIds[k]]) !== cached?.ups[k]) same = false;
+    if (same) return (memo[i] = cached!.p);
+    const ups = upIds.map((id) => memo[state.index[id]] as Projection | null);
+    const own = cached?.own ?? ownTerms(x, estimates);
+    let avail: Projection | null;
+    if (own.kind === 'fixed') avail = own.p;
+    else if (ups.includes(null)) avail = null;
+    else {
+      const booted =
+        own.booted ?? plus(maxOf(own.restored, (ups as Projection[]).reduce(maxOf, NOW)), own.bootMs);
+      avail = own.analysis ?? plus(maxOf(booted, NOW), own.analysisMs);
+    }
+    // An unchanged value keeps its object: what depends on this server keeps its projection too.
+    if (cached && sameValue(cached.p, avail)) avail = cached.p;
+    known.set(x, { own, p: avail, ups });
+    return (memo[i] = avail);
+  };
+  return state.servers.map((_, i) => visit(i));
+}
+
+/**
+ * Projected availability (minutes after launch) of every server that can still become available,
+ * at `now`. Before the launch, the launch is taken as `now`.
  */
 export function projectAvailability(
   state: ActivationState,
@@ -119,52 +232,12 @@ export function projectAvailability(
 ): Map<string, number> {
   const result = new Map<string, number>();
   if (!state.exists) return result;
-  const s = state;
   const nowMs = toMillis(now, 'now');
-  const launchMs = s.launchedAt ? toMillis(s.launchedAt) : nowMs;
-  const graph = graphOf(s);
-  const memo = new Map<string, number | null>();
-  const MIN = 60_000;
-  const visit = (id: string): number | null => {
-    if (memo.has(id)) return memo.get(id)!;
-    memo.set(id, null); // cycle guard
-    const x = s.servers[s.index[id]];
-    let avail: number | null;
-    if (isAvailablePhase(x.phase)) avail = toMillis(x.checkedAt!);
-    else if (x.phase === 'failed' || x.phase === 'blocked' || x.phase === 'cancelled') avail = null;
-    else {
-      const est = estimates(x.snapshot);
-      let upReady = nowMs;
-      let blocked = false;
-      for (const up of graph.upstream.get(id)!) {
-        const u = visit(up);
-        if (u === null) blocked = true;
-        else upReady = Math.max(upReady, u);
-      }
-      if (blocked) avail = null;
-      else {
-        const restored = x.restoredAt
-          ? toMillis(x.restoredAt)
-          : x.restoreStartedAt
-            ? Math.max(nowMs, toMillis(x.restoreStartedAt) + est.restoreMinutes * MIN)
-            : nowMs + est.restoreMinutes * MIN;
-        const booted = x.bootedAt
-          ? toMillis(x.bootedAt)
-          : x.bootStartedAt
-            ? Math.max(nowMs, toMillis(x.bootStartedAt) + est.bootMinutes * MIN)
-            : Math.max(restored, upReady, nowMs) + est.bootMinutes * MIN;
-        avail = x.analysisStartedAt
-          ? Math.max(nowMs, toMillis(x.analysisStartedAt) + est.analysisMinutes * MIN)
-          : Math.max(booted, nowMs) + est.analysisMinutes * MIN;
-      }
-    }
-    memo.set(id, avail);
-    return avail;
-  };
-  for (const x of s.servers) {
-    const avail = visit(x.snapshot.serverId);
-    if (avail !== null) result.set(x.snapshot.serverId, round1((avail - launchMs) / MIN));
-  }
+  const launchMs = state.launchedAt ? toMillis(state.launchedAt) : nowMs;
+  availabilityProjections(state, estimates).forEach((p, i) => {
+    if (p)
+      result.set(state.servers[i].snapshot.serverId, round1((projectedAt(p, nowMs) - launchMs) / 60_000));
+  });
   return result;
 }
 
@@ -200,40 +273,4 @@ export function activationRto(
     lastServerAvailableAfterMinutes: delays.length ? Math.max(...delays) : null,
     projectedLastServerMinutes: projected,
   };
-}
-
-export interface ProjectedBreach {
-  serverId: string;
-  hostname: string;
-  projectedMinutes: number;
-  targetMinutes: number;
-}
-
-/**
- * Servers not yet available whose projected availability exceeds their RTO target and for which
- * no `RtoBreachProjected` was recorded yet: the worker records one per server while there is
- * still time to act.
- */
-export function projectRtoBreaches(
-  state: ActivationState,
-  now: string,
-  estimates: StepEstimates,
-): ProjectedBreach[] {
-  if (!state.exists || state.status !== 'running') return [];
-  const projection = projectAvailability(state, now, estimates);
-  const breaches: ProjectedBreach[] = [];
-  for (const x of state.servers) {
-    const target = x.snapshot.rtoMinutes;
-    if (target === null || x.rtoBreachProjectedAt || isAvailablePhase(x.phase)) continue;
-    const projected = projection.get(x.snapshot.serverId);
-    if (projected !== undefined && projected > target) {
-      breaches.push({
-        serverId: x.snapshot.serverId,
-        hostname: x.snapshot.hostname,
-        projectedMinutes: projected,
-        targetMinutes: target,
-      });
-    }
-  }
-  return breaches;
 }

@@ -1,10 +1,4 @@
-import {
-  activationRto,
-  estimatesFromSizes,
-  projectAvailability,
-  projectRtoBreaches,
-  serverTimings,
-} from './rto';
+import { activationRto, estimatesFromSizes, projectAvailability, serverTimings } from './rto';
 import {
   bootStarted,
   bringUp,
@@ -232,25 +226,6 @@ describe('RTO and RPO', () => {
       expect(p.has('id-file')).toBe(false);
       expect(p.get('id-dc')).toBe(30);
       expect(toActivationView(s, { now: t(40), estimates })!.rto.projectedLastServerMinutes).toBe(56);
-    });
-
-    it('projects RTO breaches early, once per server', () => {
-      const s = stateOf(runningTest({ estate }));
-      // web's target is 45: with slow restores (40 min) it is projected at 40+7*4=68
-      const slow = () => ({ restoreMinutes: 40, bootMinutes: 5, analysisMinutes: 2 });
-      const breaches = projectRtoBreaches(s, t(0), slow);
-      expect(breaches.map((b) => [b.hostname, b.projectedMinutes, b.targetMinutes])).toEqual([
-        ['app', 61, 60],
-        ['web', 68, 45],
-      ]);
-      expect(projectRtoBreaches(s, t(0), estimates)).toEqual([]);
-      const recorded = play(runningTest({ estate }), [
-        {
-          type: 'RecordRtoBreachProjected',
-          data: { serverId: 'id-web', projectedMinutes: 68, targetMinutes: 45, at: t(0) },
-        },
-      ]);
-      expect(projectRtoBreaches(stateOf(recorded), t(0), slow).map((b) => b.hostname)).toEqual(['app']);
     });
 
     it('default estimates from sizes', () => {

@@ -4,10 +4,10 @@ import type {
   ActivationScope,
   ActivationStatus,
   ActivationType,
-  FailedStep,
   Health,
   Person,
   RecoveryMethod,
+  ServerFailure,
   ServerPhase,
 } from './activation.types';
 import { activationRto, serverTimings, type ActivationRto, type StepEstimates } from './rto';
@@ -73,7 +73,7 @@ export interface ActivationServerView {
   waitMinutes: number | null;
   bootMinutes: number | null;
   analysisMinutes: number | null;
-  failure: { step: FailedStep; reason: string; attempt: number; at: string } | null;
+  failure: ServerFailure | null;
   blockedBy: string | null;
   rtoBreachProjectedAt: string | null;
 }
@@ -165,7 +165,7 @@ export function toActivationView(
     reason: s.reason,
     requestedAt: s.requestedAt,
     startsAt: s.startsAt,
-    confirmationExpiresAt: s.status === 'awaiting-confirmation' ? s.confirmation!.expiresAt : null,
+    confirmationExpiresAt: s.status === 'awaiting-confirmation' ? (s.confirmation?.expiresAt ?? null) : null,
     endedAt: s.endedAt,
     endReason: s.endReason,
     network: s.network,

@@ -1,5 +1,6 @@
 import { assertNever, Decider, DomainEvent } from '../shared/decider';
 import { FieldError, validationError } from '../shared/errors';
+import { isEmailAddress } from '../shared/email';
 
 /** A person who may confirm a disaster activation. Personal data: only what is needed. */
 export interface AuthorisedPerson {
@@ -20,7 +21,6 @@ export interface PlanState {
 }
 
 export const MAX_AUTHORISED_PERSONS = 50;
-const EMAIL = /^[^\s@]{1,64}@[^\s@]+\.[^\s@]{2,}$/;
 const PHONE = /^\+?[0-9 ().-]{6,32}$/;
 
 export function authorisedPersonErrors(persons: AuthorisedPerson[]): FieldError[] {
@@ -31,7 +31,7 @@ export function authorisedPersonErrors(persons: AuthorisedPerson[]): FieldError[
   persons.forEach((p, i) => {
     if (!p.name || !p.name.trim() || p.name.length > 200)
       errors.push({ field: `[${i}].name`, message: 'must be 1 to 200 characters' });
-    if (!p.email || p.email.length > 254 || !EMAIL.test(p.email))
+    if (!isEmailAddress(p.email))
       errors.push({ field: `[${i}].email`, message: 'must be an e-mail address' });
     else if (seen.has(p.email.toLowerCase()))
       errors.push({ field: `[${i}].email`, message: `duplicate e-mail ${p.email}` });

@@ -1,7 +1,11 @@
 import type { Activation, ServerState } from '../activation/activation.state';
 import { activationRto, serverTimings, type ServerTimings } from '../activation/rto';
 import { round1, toMillis } from '../activation/time';
-import { isTerminalPhase, type ActivationStatus } from '../activation/activation.types';
+import {
+  isTerminalPhase,
+  type ActivationStatus,
+  type CapacityShortage,
+} from '../activation/activation.types';
 import type {
   ActivationReport,
   CorrectiveAction,
@@ -100,7 +104,9 @@ function reportServer(s: Activation, x: ServerState, t: ServerTimings, origin: s
     bootMinutes: t.bootMinutes,
     analysisMinutes: t.analysisMinutes,
     availableAt: t.availableAt,
-    failure: x.failure ? { step: x.failure.step, reason: x.failure.reason, at: x.failure.at } : null,
+    failure: x.failure
+      ? { step: x.failure.step, reason: x.failure.reason, at: x.failure.at, shortage: x.failure.shortage }
+      : null,
     blockedBy: x.blockedBy?.hostname ?? null,
     timeline: timeline(s, x, origin),
   };
@@ -232,6 +238,18 @@ const STEP_ADVICE: Record<'restore' | 'boot' | 'analysis', (host: string) => str
     `restart the services of ${h} that did not come back, record the manual steps in the DRP procedure, then retry the server`,
 };
 
+/** What to do when the recovery space refused a server for lack of capacity (not a fault of the server). */
+const SHORTAGE_ADVICE: Record<CapacityShortage, (host: string) => string> = {
+  ram: (h) =>
+    `the recovery space has too little RAM under its cap for ${h}: add hosts or RAM to the recovery space (or raise the cap with the provider), stop what else runs there, or lower the RAM of its template`,
+  vcpu: (h) =>
+    `the recovery hosts have too few vCPU left for ${h}: add hosts to the recovery space or lower the vCPU of its template`,
+  datastore: (h) =>
+    `the recovery datastores lack space for ${h} (its disks plus a swap file the size of its RAM): free or add datastore space in the recovery space`,
+  'anti-affinity': (h) =>
+    `every recovery host with room already runs a member of the anti-affinity group of ${h}: add a host to the recovery space or review the group`,
+};
+
 /**
  * Corrective actions derived from what happened, in a stable order: per server in scope order
  * (failure, warning, blocked, RTO breach, RPO breach), then activation-level findings.
@@ -240,7 +258,13 @@ export function correctiveActions(s: Activation, servers: ReportServer[]): Corre
   const actions: CorrectiveAction[] = [];
   for (const x of servers) {
     const h = x.hostname;
-    if (x.phase === 'failed') {
+    if (x.phase === 'failed' && x.failure?.shortage) {
+      actions.push({
+        hostname: h,
+        code: 'capacity-shortage',
+        action: `the recovery space refused the ${x.failure.step === 'restore' ? 'restore' : 'placement'} of ${h} for lack of capacity (${x.failure.reason}): ${SHORTAGE_ADVICE[x.failure.shortage](h)}; then retry the server. The readiness check (POST /plan/check) shows the capacity the whole plan needs.`,
+      });
+    } else if (x.phase === 'failed') {
       const step = x.failure?.step ?? 'analysis';
       const what =
         step === 'restore' ? 'restore failed' : step === 'boot' ? 'did not boot' : 'failed its health check';

@@ -107,6 +107,26 @@ describe('buildReport: the service description example (5 servers, one boot fail
     expect(report.correctiveActions[0].action).toContain(FIVE_BOOT_FAILURE);
   });
 
+  it('a boot refused for lack of capacity asks for capacity, each shortage its own advice, never disk drivers', () => {
+    const advice = (['ram', 'vcpu', 'datastore', 'anti-affinity'] as const).map((shortage) => {
+      const refused = events.map((e) =>
+        e.type === 'ServerStepFailed'
+          ? { ...e, data: { ...e.data, reason: `cloud: no ${shortage}`, shortage } }
+          : e,
+      );
+      const [action, ...rest] = buildReport(fold(refused), tenant).correctiveActions;
+      expect(rest).toEqual([]);
+      expect(action).toMatchObject({ hostname: 'file01', code: 'capacity-shortage' });
+      expect(action.action).toContain(`cloud: no ${shortage}`);
+      expect(action.action).toMatch(/recovery space/);
+      expect(action.action).not.toMatch(/driver/);
+      return action.action;
+    });
+    expect(new Set(advice).size).toBe(4);
+    expect(advice[0]).toMatch(/RAM/);
+    expect(advice[3]).toMatch(/anti-affinity/);
+  });
+
   it('is deterministic: the same events give the same report, and JSON round-trips', () => {
     const again = buildReport(fold(fiveServerExample('act-5', 'tenant-1')), tenant);
     expect(again).toEqual(report);

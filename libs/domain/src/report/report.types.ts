@@ -2,9 +2,9 @@ import type {
   ActivationKind,
   ActivationStatus,
   ActivationType,
-  FailedStep,
   Health,
   RecoveryMethod,
+  ServerFailure,
   ServerPhase,
 } from '../activation/activation.types';
 
@@ -90,7 +90,7 @@ export interface ReportServer {
   bootMinutes: number | null;
   analysisMinutes: number | null;
   availableAt: string | null;
-  failure: { step: FailedStep; reason: string; at: string } | null;
+  failure: Omit<ServerFailure, 'attempt'> | null;
   blockedBy: string | null;
   /** The server's phases on the report's time axis (minutes after `timelineOrigin`). */
   timeline: TimelineSegment[];
@@ -126,6 +126,7 @@ export type CorrectiveActionCode =
   | 'restore-failed'
   | 'boot-failed'
   | 'analysis-failed'
+  | 'capacity-shortage'
   | 'health-warning'
   | 'rto-breach'
   | 'rpo-breach'

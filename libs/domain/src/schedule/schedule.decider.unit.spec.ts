@@ -1,5 +1,5 @@
 import { fold } from '@reprise/domain/shared/decider';
-import { DomainError, type DomainErrorKind } from '@reprise/domain/shared/errors';
+import { deciderSpecification } from '@reprise/domain/shared/testing/specification';
 import {
   isDueToStart,
   scheduleDecider,
@@ -11,33 +11,7 @@ import {
 const NOW = '2026-01-05T09:00:00.000Z';
 const days = (n: number) => new Date(Date.parse(NOW) + n * 86_400_000).toISOString();
 
-function given(events: ScheduleEvent[] = []) {
-  const state = fold(scheduleDecider, events);
-  return {
-    state,
-    when(command: ScheduleCommand) {
-      const run = () => scheduleDecider.decide(command, state);
-      return {
-        then: (expected: ScheduleEvent[]) => expect(run()).toEqual(expected),
-        thenNothing: () => expect(run()).toEqual([]),
-        thenThrows(kind: DomainErrorKind, code: string): DomainError {
-          let error: unknown;
-          try {
-            run();
-          } catch (e) {
-            error = e;
-          }
-          expect(error).toBeInstanceOf(DomainError);
-          expect({ kind: (error as DomainError).kind, code: (error as DomainError).code }).toEqual({
-            kind,
-            code,
-          });
-          return error as DomainError;
-        },
-      };
-    },
-  };
-}
+const { given } = deciderSpecification(scheduleDecider);
 
 const schedule = (
   scheduledFor = days(40),

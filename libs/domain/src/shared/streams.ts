@@ -6,6 +6,8 @@ export const streams = {
   tenantPrefix: (tenantId: string) => `tenant/${tenantId}/`,
   tenant: (tenantId: string) => `platform/tenant/${tenantId}`,
   apiKey: (keyId: string) => `platform/api-key/${keyId}`,
+  /** One stream per sign-in e-mail; `emailKey` is the sha256 (hex) of the normalised address. */
+  user: (emailKey: string) => `platform/user/${emailKey}`,
   server: (tenantId: string, serverId: string) => `tenant/${tenantId}/server/${serverId}`,
   /** The tenant's estate registry: every estate-wide decision (hostnames, dependency graph). */
   estate: (tenantId: string) => `tenant/${tenantId}/estate`,

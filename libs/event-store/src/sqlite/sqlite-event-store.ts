@@ -1,22 +1,18 @@
-import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { canonicalJson } from '@reprise/audit-log/canonical-json';
 import {
-  LEAF_RULE,
   leafHashOfParts,
   LEGACY_CHAIN_RULE,
   MIGRATED_RULE,
   type CanonicalLogEntry,
-  type HashRule,
 } from '@reprise/audit-log/leaf';
 import type { Clock } from '@reprise/domain/shared/clock';
 import {
   AppendOptions,
   AppendResult,
-  EventMetadata,
   EventStore,
   NewEvent,
   ReadAllOptions,
@@ -30,6 +26,19 @@ import {
   type MigratableEventStore,
 } from '../event-store.port';
 import { PollingSubscription } from '../polling-subscription';
+import {
+  canonicalFromColumns,
+  EventIds,
+  NO_STREAM_HEAD,
+  placeEvents,
+  PreparedEvent,
+  prepareEvents,
+  recordedFromColumns,
+  recordedFromPlaced,
+  STORED_COLUMNS,
+  StoredColumns,
+  StreamHead,
+} from '../stored-event';
 
 export interface SqliteEventStoreOptions {
   /** Path of the database file, or `:memory:` (unit tests only). */
@@ -44,23 +53,26 @@ export interface SqliteEventStoreOptions {
   leafHashes?: boolean;
 }
 
-const COLUMNS = 'position, id, stream, revision, type, data, metadata, prev_hash, hash, hash_rule';
-type RawRow = [number, string, string, number, string, string, string, string, string, HashRule | null];
+const COLUMNS = STORED_COLUMNS;
+type RawRow = StoredColumns;
 
 interface PendingAppend {
   stream: string;
-  events: NewEvent[];
-  options: AppendOptions;
+  expected: AppendOptions['expectedRevision'];
+  events: PreparedEvent[];
   resolve: (result: AppendResult) => void;
   reject: (error: unknown) => void;
 }
+
+type Outcome = { ok: true; result: AppendResult } | { ok: false; error: unknown };
 
 /**
  * Embedded event store on one SQLite file (WAL, synchronous=FULL: an acknowledged append survives
  * a power cut). Several processes may open the same file: appends run in `BEGIN IMMEDIATE`
  * transactions and wait for the write lock (busy timeout). Appends that arrive in the same tick are
- * committed together in one transaction (group commit); each keeps its own expected-revision check
- * through a savepoint, so one conflicting append never fails its neighbours.
+ * committed together in one transaction (group commit). Each append is validated and serialised
+ * before the transaction and its expected revision is checked inside it, so one bad or conflicting
+ * append fails alone and never fails its neighbours.
  *
  * Each row records its RFC 9162 leaf hash (`hash`, rule `hash_rule` NULL = `reprise-leaf/1`). A file
  * written before the log keeps its rows' per-stream chain hashes (`reprise-chain/0`) until
@@ -71,13 +83,15 @@ export class SqliteEventStore implements EventStore, MigratableEventStore {
   private readonly clock: Clock;
   private readonly pollIntervalMs: number;
   private readonly appended = new EventEmitter();
+  private readonly ids = new EventIds();
   private pending: PendingAppend[] = [];
   private flushScheduled = false;
   private closed = false;
   private readonly subscriptions = new Set<PollingSubscription>();
+  private readonly leafHashes: boolean;
 
   private readonly stmt: {
-    head: Database.Statement<[string], { revision: number }>;
+    head: Database.Statement<[string], { revision: number; hash: string }>;
     insert: Database.Statement<[string, string, number, string, string, string, string]>;
     readStream: Database.Statement<[string, number, number], RawRow>;
     readAll: Database.Statement<[number, number], RawRow>;
@@ -85,8 +99,7 @@ export class SqliteEventStore implements EventStore, MigratableEventStore {
     getCheckpoint: Database.Statement<[string], { position: number }>;
     saveCheckpoint: Database.Statement<[string, number, string]>;
   };
-  private readonly appendOne: (item: PendingAppend) => AppendResult;
-  private readonly leafHashes: boolean;
+  private readonly commitBatch: Database.Transaction<(batch: PendingAppend[]) => Outcome[]>;
 
   constructor(options: SqliteEventStoreOptions) {
     if (options.path !== ':memory:') mkdirSync(dirname(options.path), { recursive: true });
@@ -101,7 +114,9 @@ export class SqliteEventStore implements EventStore, MigratableEventStore {
     this.appended.setMaxListeners(0);
     this.migrate();
     this.stmt = {
-      head: this.db.prepare('SELECT revision FROM events WHERE stream = ? ORDER BY revision DESC LIMIT 1'),
+      head: this.db.prepare(
+        'SELECT revision, hash FROM events WHERE stream = ? ORDER BY revision DESC LIMIT 1',
+      ),
       insert: this.db.prepare(
         "INSERT INTO events (id, stream, revision, type, data, metadata, prev_hash, hash, hash_rule) VALUES (?, ?, ?, ?, ?, ?, '', ?, NULL)",
       ),
@@ -122,7 +137,7 @@ export class SqliteEventStore implements EventStore, MigratableEventStore {
          ON CONFLICT(subscriber) DO UPDATE SET position = excluded.position, updated_at = excluded.updated_at`,
       ),
     };
-    this.appendOne = this.db.transaction((item: PendingAppend) => this.appendSync(item));
+    this.commitBatch = this.db.transaction((batch: PendingAppend[]) => this.writeBatch(batch));
   }
 
   private migrate(): void {
@@ -156,8 +171,14 @@ export class SqliteEventStore implements EventStore, MigratableEventStore {
     if (this.closed) return Promise.reject(new Error('event store is closed'));
     if (!stream) return Promise.reject(new Error('stream name is required'));
     if (events.length === 0) return Promise.reject(new Error('append needs at least one event'));
+    let prepared: PreparedEvent[];
+    try {
+      prepared = prepareEvents(events, options.metadata, this.clock.now().toISOString(), this.ids);
+    } catch (error) {
+      return Promise.reject(error);
+    }
     return new Promise<AppendResult>((resolve, reject) => {
-      this.pending.push({ stream, events, options, resolve, reject });
+      this.pending.push({ stream, expected: options.expectedRevision, events: prepared, resolve, reject });
       if (!this.flushScheduled) {
         this.flushScheduled = true;
         setImmediate(() => this.flush());
@@ -171,19 +192,9 @@ export class SqliteEventStore implements EventStore, MigratableEventStore {
     const batch = this.pending;
     this.pending = [];
     if (batch.length === 0) return;
-    const outcomes: Array<{ ok: true; result: AppendResult } | { ok: false; error: unknown }> = [];
+    let outcomes: Outcome[];
     try {
-      this.db
-        .transaction(() => {
-          for (const item of batch) {
-            try {
-              outcomes.push({ ok: true, result: this.appendOne(item) });
-            } catch (error) {
-              outcomes.push({ ok: false, error });
-            }
-          }
-        })
-        .immediate();
+      outcomes = this.commitBatch.immediate(batch);
     } catch (error) {
       for (const item of batch) item.reject(error);
       return;
@@ -196,99 +207,37 @@ export class SqliteEventStore implements EventStore, MigratableEventStore {
     if (outcomes.some((o) => o.ok)) this.appended.emit('appended');
   }
 
-  private appendSync(item: PendingAppend): AppendResult {
-    const head = this.stmt.head.get(item.stream);
-    const current = head ? head.revision : -1;
-    if (!revisionMatches(item.options.expectedRevision, current)) {
-      throw new WrongExpectedVersionError(item.stream, item.options.expectedRevision, current);
-    }
-    let revision = current;
-    let position = 0;
-    const recordedAt = this.clock.now().toISOString();
-    const shared: EventMetadata = {
-      requestId: null,
-      ...item.options.metadata,
-      recordedAt: item.options.metadata.recordedAt ?? recordedAt,
-    } as EventMetadata;
-    const sharedJson = canonicalJson(shared);
-    const written: RecordedEvent[] = [];
-    for (const event of item.events) {
-      if (!event.type || typeof event.type !== 'string') throw new Error('every event needs a type');
-      revision += 1;
-      // Metadata is the same for every event of an append unless one overrides it: canonicalise once.
-      const metadata: EventMetadata = event.metadata
-        ? ({
-            ...shared,
-            ...event.metadata,
-            recordedAt: event.metadata.recordedAt ?? shared.recordedAt,
-          } as EventMetadata)
-        : shared;
-      const metadataJson = event.metadata ? canonicalJson(metadata) : sharedJson;
-      const dataJson = canonicalJson(event.data ?? {});
-      const id = this.nextId();
-      const hash = this.leafHashes
-        ? leafHashOfParts(LEAF_RULE, id, item.stream, revision, event.type, dataJson, metadataJson)
-        : '';
-      const info = this.stmt.insert.run(id, item.stream, revision, event.type, dataJson, metadataJson, hash);
-      position = Number(info.lastInsertRowid);
-      written.push({
-        id,
-        stream: item.stream,
-        revision,
-        position,
-        type: event.type,
-        data: event.data ?? {},
-        metadata,
-        hash,
+  /** Inside the write transaction: checks each append against its stream head, places and inserts it. */
+  private writeBatch(batch: PendingAppend[]): Outcome[] {
+    const heads = new Map<string, StreamHead>();
+    return batch.map((item): Outcome => {
+      const head = heads.get(item.stream) ?? this.stmt.head.get(item.stream) ?? NO_STREAM_HEAD;
+      if (!revisionMatches(item.expected, head.revision))
+        return {
+          ok: false,
+          error: new WrongExpectedVersionError(item.stream, item.expected, head.revision),
+        };
+      const placed = placeEvents(item.stream, item.events, head, this.leafHashes);
+      const events = placed.events.map((e) => {
+        const info = this.stmt.insert.run(
+          e.id,
+          item.stream,
+          e.revision,
+          e.type,
+          e.dataJson,
+          e.metadataJson,
+          e.hash,
+        );
+        return recordedFromPlaced(item.stream, e, Number(info.lastInsertRowid));
       });
-    }
-    return { nextRevision: revision, position, events: written };
-  }
-
-  private idCounter = 0;
-  private readonly idPrefix = randomUUID().replace(/-/g, '').slice(0, 12);
-
-  /**
-   * Time-ordered event ids (UUIDv7 layout: 48-bit ms timestamp, then a per-process random prefix and
-   * counter), so the unique index grows at its end instead of at random pages.
-   */
-  private nextId(): string {
-    const ms = Date.now().toString(16).padStart(12, '0');
-    const counter = (this.idCounter++ & 0xfffffff).toString(16).padStart(7, '0');
-    const hex = `${ms}7${this.idPrefix.slice(0, 3)}${(0x8 | (this.idCounter & 0x3)).toString(16)}${this.idPrefix.slice(3, 11)}${counter}`;
-    return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20, 32)}`;
+      heads.set(item.stream, placed.head);
+      const last = events[events.length - 1];
+      return { ok: true, result: { nextRevision: last.revision, position: last.position, events } };
+    });
   }
 
   private toRecorded(row: RawRow): RecordedEvent {
-    const event: RecordedEvent = {
-      id: row[1],
-      stream: row[2],
-      revision: row[3],
-      position: row[0],
-      type: row[4],
-      data: JSON.parse(row[5]),
-      metadata: JSON.parse(row[6]),
-      hash: row[8],
-    };
-    if (row[9]) event.hashRule = row[9];
-    if (row[9] === LEGACY_CHAIN_RULE) event.prevHash = row[7];
-    return event;
-  }
-
-  private toCanonical(row: RawRow): CanonicalLogEntry {
-    const entry: CanonicalLogEntry = {
-      id: row[1],
-      stream: row[2],
-      revision: row[3],
-      position: row[0],
-      type: row[4],
-      dataJson: row[5],
-      metadataJson: row[6],
-      hash: row[8],
-    };
-    if (row[9]) entry.hashRule = row[9];
-    if (row[9] === LEGACY_CHAIN_RULE) entry.prevHash = row[7];
-    return entry;
+    return recordedFromColumns(row);
   }
 
   async readStream(stream: string, options: ReadStreamOptions = {}): Promise<RecordedEvent[]> {
@@ -314,7 +263,7 @@ export class SqliteEventStore implements EventStore, MigratableEventStore {
   }
 
   async readAllCanonical(options: ReadAllOptions = {}): Promise<CanonicalLogEntry[]> {
-    return this.rawRows(options).map((row) => this.toCanonical(row));
+    return this.rawRows(options).map(canonicalFromColumns);
   }
 
   private rawRows(options: ReadAllOptions): RawRow[] {
@@ -380,7 +329,7 @@ export class SqliteEventStore implements EventStore, MigratableEventStore {
     this.db.pragma('secure_delete = ON');
     const migrated = this.db
       .transaction(() => {
-        let migrated = 0;
+        let count = 0;
         for (const row of legacy.all(LEGACY_CHAIN_RULE) as RawRow[]) {
           const [position, id, stream, revision, type, data, metadata, , hash] = row;
           if (migration.verifiedHashes.get(position) !== hash)
@@ -392,13 +341,13 @@ export class SqliteEventStore implements EventStore, MigratableEventStore {
             : data;
           const leaf = leafHashOfParts(MIGRATED_RULE, id, stream, revision, type, newData, metadata);
           update.run(newData, leaf, MIGRATED_RULE, position, hash);
-          migrated += 1;
+          count += 1;
         }
-        if (migrated)
+        if (count)
           this.db.pragma(
             `user_version = ${(this.db.pragma('user_version', { simple: true }) as number) + 1}`,
           );
-        return migrated;
+        return count;
       })
       .immediate();
     this.db.pragma('wal_checkpoint(TRUNCATE)');

@@ -288,6 +288,16 @@ export class ListServersQuery {
   offset?: number;
 }
 
+export class ImportQuery {
+  @ApiPropertyOptional({
+    enum: ['true', 'false'],
+    description: '`true`: run every check and answer what would be enrolled, without enrolling anything',
+  })
+  @IsOptional()
+  @IsIn(['true', 'false'])
+  validateOnly?: 'true' | 'false';
+}
+
 export class ServerView {
   @ApiProperty() id: string;
   @ApiProperty({ description: 'Stream revision; send as If-Match' }) version: number;

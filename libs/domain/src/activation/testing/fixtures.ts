@@ -19,11 +19,12 @@ export const authorised: Person[] = [alice, bob, carol];
 export const paris: ActivationWindow = { activationWindow: 'business-hours', timeZone: 'Europe/Paris' };
 export const always: ActivationWindow = { activationWindow: '24x7', timeZone: 'Europe/Paris' };
 
-export const CODE_HASH = 'scrypt$16384$8$1$c2FsdHNhbHQ=$aGFzaGhhc2hoYXNoaGFzaA==';
-/** The confirmation the api passes at `at`: 15 wall minutes on a real-time clock. */
+/** The salted hash of the one-time code sent to `email` (each recipient has their own). */
+export const codeHashFor = (email: string) =>
+  `scrypt$16384$8$1$c2FsdHNhbHQ=$${Buffer.from(`code of ${email}`).toString('base64')}`;
+/** The confirmation the api passes at `at`: one code per authorised person, 15 wall minutes on a real-time clock. */
 export const confirmationAt = (at: string): ConfirmationInput => ({
-  codeHash: CODE_HASH,
-  recipients: authorised.map((p) => p.email),
+  codes: authorised.map((p) => ({ email: p.email, codeHash: codeHashFor(p.email) })),
   expiresAt: new Date(Date.parse(at) + 15 * 60_000).toISOString(),
 });
 export const confirmation: ConfirmationInput = confirmationAt(T0);

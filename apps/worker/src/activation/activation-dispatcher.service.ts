@@ -1,0 +1,162 @@
+import { InjectQueue } from '@nestjs/bullmq';
+import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import type { Queue } from 'bullmq';
+import { Environment } from '@reprise/common/config/environment';
+import type { Activation } from '@reprise/domain/activation/activation.state';
+import {
+  timerCommand,
+  whatIsDue,
+  type DueStep,
+  type Timer,
+  type WorkflowSettings,
+} from '@reprise/domain/activation/activation.workflow';
+import { CLOCK, type Clock } from '@reprise/domain/shared/clock';
+import { DomainError } from '@reprise/domain/shared/errors';
+import { parseTenantStream } from '@reprise/domain/shared/streams';
+import { EVENT_STORE, type EventStore, type Subscription } from '@reprise/event-store/event-store.port';
+import { optionsFor, QueueName, type JobPayloads } from '@reprise/jobs';
+import { ActivationRecorder } from './activation-recorder.service';
+import { WORKFLOW_SETTINGS } from './workflow-settings';
+
+/**
+ * The dispatcher of the activation workflow. It follows every activation stream (catching up from
+ * the start when the worker starts); for each activation that changed it folds the state, asks the
+ * workflow what is due (`whatIsDue`), enqueues the due steps (the queue de-duplicates them by their
+ * stable key; the step runner hands each to the handler of its kind) and fires the due timers. A
+ * sweep does the same for every live activation every second (timers fall due without events), and
+ * periodically forgets what it enqueued: a flushed or restarted Redis loses time, never an activation.
+ */
+@Injectable()
+export class ActivationDispatcher implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly logger = new Logger(ActivationDispatcher.name);
+  private readonly live = new Map<string, { tenantId: string; activationId: string }>();
+  private readonly dirty = new Set<string>();
+  private enqueued = new Set<string>();
+  private flushScheduled = false;
+  private subscription: Subscription | null = null;
+  private sweepTimer: NodeJS.Timeout | null = null;
+  private lastForget = 0;
+  private sweeping = false;
+  private readonly flushDelayMs: number;
+  private readonly sweepMs: number;
+  private readonly reenqueueMs: number;
+
+  constructor(
+    @Inject(EVENT_STORE) private readonly store: EventStore,
+    @Inject(CLOCK) private readonly clock: Clock,
+    @InjectQueue(QueueName.CloudStep) private readonly steps: Queue<JobPayloads['activation.step']>,
+    private readonly recorder: ActivationRecorder,
+    @Inject(WORKFLOW_SETTINGS) private readonly settings: WorkflowSettings,
+    env: Environment,
+  ) {
+    this.flushDelayMs = env.REPRISE_RECONCILE_DELAY_MS ?? 5;
+    this.sweepMs = env.REPRISE_RECONCILE_SWEEP_MS ?? 1000;
+    this.reenqueueMs = env.REPRISE_REENQUEUE_MS ?? 3000;
+  }
+
+  async onApplicationBootstrap(): Promise<void> {
+    let position = 0;
+    this.subscription = this.store.subscribe({
+      subscriberId: 'worker-activation-dispatcher',
+      streamPrefixes: ['tenant/'],
+      // Always start from the beginning: the dispatcher's memory is rebuilt from the events.
+      checkpoints: { getCheckpoint: async () => 0, saveCheckpoint: async (_id, p) => void (position = p) },
+      handler: (event) => {
+        const parsed = parseTenantStream(event.stream);
+        if (parsed?.category !== 'activation' || !parsed.id) return;
+        this.live.set(event.stream, { tenantId: parsed.tenantId, activationId: parsed.id });
+        this.markDirty(event.stream);
+      },
+      onError: (error) => this.logger.error(`dispatcher subscription: ${(error as Error).message}`),
+    });
+    await this.subscription.caughtUp;
+    this.logger.log(`dispatcher caught up at position ${position}; ${this.live.size} activation(s) known`);
+    this.sweepTimer = setInterval(() => void this.sweep(), this.sweepMs);
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    if (this.sweepTimer) clearInterval(this.sweepTimer);
+    await this.subscription?.stop();
+  }
+
+  private markDirty(stream: string): void {
+    this.dirty.add(stream);
+    if (this.flushScheduled) return;
+    this.flushScheduled = true;
+    // Coalesce: facts arrive in bursts; one look per burst is enough.
+    setTimeout(() => void this.flush(), this.flushDelayMs);
+  }
+
+  private async flush(): Promise<void> {
+    this.flushScheduled = false;
+    const streams = [...this.dirty];
+    this.dirty.clear();
+    for (const stream of streams) await this.dispatchStream(stream);
+  }
+
+  /** Dispatches every live activation now. */
+  async sweep(): Promise<number> {
+    if (this.sweeping) return 0;
+    this.sweeping = true;
+    try {
+      if (Date.now() - this.lastForget > this.reenqueueMs) {
+        this.enqueued = new Set();
+        this.lastForget = Date.now();
+      }
+      for (const stream of [...this.live.keys()]) await this.dispatchStream(stream);
+      return this.live.size;
+    } finally {
+      this.sweeping = false;
+    }
+  }
+
+  private async dispatchStream(stream: string): Promise<void> {
+    try {
+      const ref = this.live.get(stream);
+      if (!ref) return;
+      const state = await this.recorder.load(ref.tenantId, ref.activationId);
+      if (!state) return;
+      const now = this.clock.now().toISOString();
+      const due = whatIsDue(state, now, this.settings);
+      if (due.finished) {
+        this.live.delete(stream);
+        this.recorder.executor.forget(stream);
+        return;
+      }
+      for (const timer of due.timers) await this.fire(state, timer, now);
+      await this.enqueue(state, due.steps);
+    } catch (error) {
+      this.logger.error(`dispatch ${stream}: ${(error as Error).message}`);
+    }
+  }
+
+  /** One append; the decider ignores a timer fired twice (another worker, a repeated sweep). */
+  private async fire(state: Activation, timer: Timer, now: string): Promise<void> {
+    try {
+      await this.recorder.record(state.tenantId, state.id, timerCommand(timer, now), `timer:${timer.key}`);
+    } catch (error) {
+      if (!(error instanceof DomainError)) throw error;
+      this.logger.warn(`timer ${timer.key} refused: ${error.message}`);
+    }
+  }
+
+  private async enqueue(state: Activation, steps: DueStep[]): Promise<void> {
+    const fresh = steps.filter((step) => !this.enqueued.has(step.key));
+    if (fresh.length === 0) return;
+    await this.steps.addBulk(
+      fresh.map((step) => ({
+        name: 'activation.step',
+        data: {
+          tenantId: state.tenantId,
+          activationId: state.id,
+          step: step.kind,
+          serverId: step.serverId,
+          key: step.key,
+          attempt: step.attempt,
+        },
+        opts: optionsFor('activation.step', step.key),
+      })),
+    );
+    for (const step of fresh) this.enqueued.add(step.key);
+  }
+}

@@ -1,0 +1,16 @@
+import { Injectable } from '@nestjs/common';
+import { CloudSteps } from './cloud-steps.service';
+import { HandlesStep, type StepHandler, type StepRun } from './step-handler';
+
+/** Back to nominal: the original site runs again; the recovery space is released, verified by listing. */
+@Injectable()
+@HandlesStep('failback')
+export class FailbackHandler implements StepHandler {
+  constructor(private readonly cloud: CloudSteps) {}
+
+  async run(run: StepRun): Promise<void> {
+    const remaining = await this.cloud.release(run, 'release');
+    if (remaining.length) throw new Error(`failback: ${remaining.length} resources still listed; retrying`);
+    await run.record({ type: 'RecordFailback', data: { at: run.now() } });
+  }
+}

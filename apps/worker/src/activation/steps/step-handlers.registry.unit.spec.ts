@@ -1,0 +1,72 @@
+import { Injectable } from '@nestjs/common';
+import { DiscoveryModule } from '@nestjs/core';
+import { Test } from '@nestjs/testing';
+import { validateEnvironment, Environment } from '@reprise/common/config/environment';
+import { STEP_KINDS } from '@reprise/domain/activation/activation.workflow';
+import { RECOVERY_CLOUD } from '@reprise/recovery-cloud-client';
+import { InMemoryRecoveryCloud } from '@reprise/recovery-cloud-client/testing/in-memory-recovery-cloud';
+import { AnalyseHandler } from './analyse.handler';
+import { BootHandler } from './boot.handler';
+import { CloudSteps } from './cloud-steps.service';
+import { FailbackHandler } from './failback.handler';
+import { NetworkHandler } from './network.handler';
+import { RestoreHandler } from './restore.handler';
+import { PowerOnReplica } from './restore/power-on-replica';
+import { PresentLun } from './restore/present-lun';
+import { RestoreFromBackup } from './restore/restore-from-backup';
+import { HandlesStep, type StepHandler } from './step-handler';
+import { handlerMap, StepHandlers } from './step-handlers.registry';
+import { TeardownHandler } from './teardown.handler';
+
+const ALL = [RestoreHandler, BootHandler, AnalyseHandler, NetworkHandler, TeardownHandler, FailbackHandler];
+
+async function registryWith(handlers: unknown[]) {
+  const module = await Test.createTestingModule({
+    imports: [DiscoveryModule],
+    providers: [
+      { provide: RECOVERY_CLOUD, useValue: new InMemoryRecoveryCloud() },
+      { provide: Environment, useValue: validateEnvironment({}) },
+      CloudSteps,
+      RestoreFromBackup,
+      PowerOnReplica,
+      PresentLun,
+      ...(handlers as never[]),
+      StepHandlers,
+    ],
+  }).compile();
+  await module.init();
+  return module;
+}
+
+describe('step handler registry', () => {
+  it('discovers one handler per step kind at start-up', async () => {
+    const module = await registryWith(ALL);
+    const registry = module.get(StepHandlers);
+    for (const kind of STEP_KINDS) expect(registry.for(kind)).toBeDefined();
+    expect(registry.for('restore')).toBeInstanceOf(RestoreHandler);
+    expect(registry.for('failback')).toBeInstanceOf(FailbackHandler);
+    await module.close();
+  });
+
+  it('refuses to start when a step kind has no handler, naming it', async () => {
+    await expect(registryWith(ALL.filter((h) => h !== FailbackHandler))).rejects.toThrow(
+      'no handler for step kind "failback"',
+    );
+  });
+
+  it('refuses two handlers for one kind, and a handler of an unknown kind', async () => {
+    @Injectable()
+    @HandlesStep('boot')
+    class AnotherBoot implements StepHandler {
+      async run(): Promise<void> {}
+    }
+    await expect(registryWith([...ALL, AnotherBoot])).rejects.toThrow('"boot" has more than one handler');
+    const handler: StepHandler = { run: async () => undefined };
+    expect(() =>
+      handlerMap([
+        ...STEP_KINDS.map((kind) => ({ kind, name: kind, handler })),
+        { kind: 'webhook' as never, name: 'WebhookHandler', handler },
+      ]),
+    ).toThrow('WebhookHandler handles "webhook", which is not a step kind');
+  });
+});
