@@ -12,9 +12,7 @@ const TREES_SCHEMA = 2;
 /** Injection token of a process's MerkleTrees. */
 export const AUDIT_TREES = Symbol('AUDIT_TREES');
 
-export interface TreeSource extends LogSource {
-  headPosition(): Promise<number>;
-}
+export type TreeSource = LogSource;
 
 export interface MerkleTreesOptions {
   /** The SQLite file of the trees (a read model: rebuilt from the events whenever it is lost). */
@@ -109,12 +107,9 @@ export class MerkleTrees {
       const page = this.source.readAllCanonical
         ? await this.source.readAllCanonical(query)
         : await this.source.readAll(query);
-      if (page.length === 0) {
-        // Nothing of ours after it: the head may belong to streams no log follows.
-        const head = await this.source.headPosition();
-        if (head > this.position) this.position = head;
-        return;
-      }
+      // Every event is read (the logs are told apart here), so an empty page is the end: never jump
+      // ahead to a head position, an event committed in between would be skipped.
+      if (page.length === 0) return;
       this.applyPage(page);
       this.position = page[page.length - 1].position;
       if (page.length < this.pageSize) return;
