@@ -76,4 +76,13 @@ export default tseslint.config(
       ],
     },
   },
+  {
+    // The package's bin shims: plain CommonJS run by node.
+    files: ['bin/**/*.js'],
+    languageOptions: {
+      sourceType: 'commonjs',
+      globals: { require: 'readonly', process: 'readonly', __dirname: 'readonly' },
+    },
+    rules: { '@typescript-eslint/no-require-imports': 'off' },
+  },
 );

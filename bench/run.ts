@@ -8,6 +8,7 @@ const BENCHES: Record<string, () => Promise<{ run: () => Promise<void> }>> = {
   'event-store': () => import('./event-store.bench'),
   estate: () => import('./estate.bench'),
   activation: () => import('./activation.bench'),
+  audit: () => import('./audit.bench'),
   'sign-in': () => import('./sign-in.bench'),
 };
 

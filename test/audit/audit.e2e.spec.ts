@@ -1,10 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { fiveServerExample } from '@reprise/domain/report/testing/report-scenarios';
 import { streams } from '@reprise/domain/shared/streams';
-import { hashEvent } from '@reprise/event-store/hash-chain';
+import { leafHashOf } from '@reprise/audit-log/leaf';
 import type { RecordedEvent } from '@reprise/event-store/event-store.port';
 import { AuditService, type AuditEventItem } from '../../apps/api/src/audit/audit.service';
 import { startApi, type ApiHarness } from '../support/api-harness';
+import { asText } from './support';
 import { admin, bearer, createTenant, recordActivation, type TenantKeys } from '../reports/support';
 
 type Item = AuditEventItem;
@@ -74,7 +75,7 @@ describe('audit trail (e2e)', () => {
     expect(first).toMatchObject({
       at: stored.metadata.recordedAt,
       hash: stored.hash,
-      prevHash: stored.prevHash,
+      hashRule: 'reprise-leaf/1',
       data: stored.data,
     });
     const viaApi = items.find((x) => x.requestId === 'req-audit-1');
@@ -138,7 +139,7 @@ describe('audit trail (e2e)', () => {
     expect(items.some((x) => x.stream.includes(a.id))).toBe(false);
     expect(items.every((x) => ownedBy(b.id)(x.stream))).toBe(true);
     const exported = (
-      await api.http.get('/api/v1/audit/export').set(bearer(b.manager)).buffer(true).parse(text).expect(200)
+      await api.http.get('/api/v1/audit/export').set(bearer(b.manager)).buffer(true).parse(asText).expect(200)
     ).body as string;
     expect(exported).not.toContain(a.id);
   });
@@ -148,35 +149,56 @@ describe('audit trail (e2e)', () => {
       .get('/api/v1/audit/export')
       .set(bearer(a.auditor))
       .buffer(true)
-      .parse(text)
+      .parse(asText)
       .expect(200);
     expect(res.headers['content-type']).toMatch(/^application\/x-ndjson/);
     expect(res.headers['content-disposition']).toContain('attachment');
     const body = res.body as string;
     expect(body.endsWith('\n')).toBe(true);
-    const lines = body
+    const all = body
       .trimEnd()
       .split('\n')
       .map((l) => JSON.parse(l));
+    expect(all[0]).toMatchObject({ kind: 'header', format: 'reprise-audit-export/2', tenantId: a.id });
+    expect(all[all.length - 1]).toMatchObject({ kind: 'end' });
+    const lines = all.filter((l) => l.kind === 'event');
     const expected = await historyOf(a.id);
     expect(lines.map((l) => l.seq)).toEqual(expected.map((e) => e.position));
-    for (const line of lines) {
-      expect(hashEvent(line.prevHash, line.type, line.data, line.metadata)).toBe(line.hash);
+    lines.forEach((line, i) => {
+      // Each line carries what is hashed: the event as stored, its leaf index and leaf hash.
+      const entry = { ...line, position: line.seq };
+      expect(leafHashOf(entry)).toBe(line.hash);
+      expect(line.leafHash).toBe(line.hash);
+      expect(line.leafIndex).toBe(i);
       expect(line.at).toBe(line.metadata.recordedAt);
-    }
+    });
+    // Personal data is exported as stored (encrypted), and in clear beside it.
+    const requested = lines.find((l) => l.type === 'ActivationRequested');
+    expect(requested.data.requestedBy.email).toMatch(/^pii:v1:/);
+    expect(requested.readable.requestedBy.email).toBe('alice@acme.test');
     // The export reads page by page: a small page size gives the same history.
     const paged: number[] = [];
     for await (const e of api.app.get(AuditService).exportEvents(a.id, 7)) paged.push(e.position);
     expect(paged).toEqual(expected.map((e) => e.position));
   });
 
-  it('verifies every hash chain of the tenant', async () => {
+  it("recomputes the tenant's whole log", async () => {
     const res = await api.http.get('/api/v1/audit/verify').set(bearer(a.manager)).expect(200);
-    expect(res.body).toEqual({ valid: true, checkedEvents: (await historyOf(a.id)).length });
+    expect(res.body).toMatchObject({
+      valid: true,
+      checkedEvents: (await historyOf(a.id)).length,
+      problems: [],
+    });
   });
 
   it('lets auditors and dr-managers read, refuses schedulers and the admin token', async () => {
-    for (const path of ['/api/v1/audit/events', '/api/v1/audit/verify', '/api/v1/audit/export']) {
+    for (const path of [
+      '/api/v1/audit/events',
+      '/api/v1/audit/verify',
+      '/api/v1/audit/export',
+      '/api/v1/audit/tree-heads',
+      '/api/v1/audit/public-key',
+    ]) {
       await api.http.get(path).set(bearer(a.auditor)).expect(200);
       await api.http.get(path).set(bearer(a.manager)).expect(200);
       const denied = await api.http.get(path).set(bearer(a.scheduler)).expect(403);
@@ -248,7 +270,8 @@ describe('audit trail (e2e)', () => {
       valid: false,
       firstInvalidSeq: target.position,
       stream: target.stream,
-      reason: expect.stringContaining('data or metadata changed'),
+      located: 'exact',
+      reason: expect.stringContaining('changed'),
     });
     const removed = await api.http.get('/api/v1/audit/verify').set(bearer(c.auditor)).expect(200);
     expect(removed.body).toMatchObject({
@@ -258,15 +281,6 @@ describe('audit trail (e2e)', () => {
     });
     // The other tenant's history is untouched.
     const other = await api.http.get('/api/v1/audit/verify').set(bearer(b.auditor)).expect(200);
-    expect(other.body).toEqual({ valid: true, checkedEvents: (await historyOf(b.id)).length });
+    expect(other.body).toMatchObject({ valid: true, checkedEvents: (await historyOf(b.id)).length });
   });
 });
-
-/** Supertest parser collecting the raw body as text (NDJSON is not parsed by default). */
-function text(res: unknown, done: (err: Error | null, body: unknown) => void): void {
-  const stream = res as unknown as NodeJS.ReadableStream & { setEncoding(e: string): void };
-  let body = '';
-  stream.setEncoding('utf8');
-  stream.on('data', (chunk: string) => (body += chunk));
-  stream.on('end', () => done(null, body));
-}

@@ -176,6 +176,10 @@ describe('bad input, generated: every route, never 5xx, nothing changes (propert
         ...(n.ifMatch !== undefined ? ['If-Match'] : []),
         ...(n.query?.keys ?? []).map((key) => fieldPath('', key)),
         ...n.times.filter((t) => t).map((t) => t!.name),
+        // A required query parameter the noise did not give (e.g. `seq`, `email`) is missing: named.
+        ...(route.operation.parameters ?? [])
+          .filter((p) => p.in === 'query' && p.required && !new URLSearchParams(query).has(p.name))
+          .map((p) => p.name),
       ],
     };
   }

@@ -29,6 +29,7 @@ export interface Schema {
 export interface Parameter {
   in: 'path' | 'query' | 'header' | 'cookie';
   name: string;
+  required?: boolean;
   schema?: Schema;
 }
 

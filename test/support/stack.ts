@@ -16,6 +16,8 @@ export interface StackOptions {
   cloudConfig?: DeepPartial<SimConfig>;
   /** Start the worker inside the test process (default) or leave it to the test (e.g. spawned). */
   worker?: 'in-process' | 'none';
+  /** More environment for the apps (e.g. an existing store's SQLITE_PATH). */
+  env?: Record<string, string>;
   /** The event store (default: `REPRISE_TEST_EVENT_STORE`, else SQLite); see support/event-store.ts. */
   eventStore?: TestEventStore;
 }
@@ -90,6 +92,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     CLOCK: 'simulated',
     QUEUE_PREFIX: testQueuePrefix('stack'),
     REPRISE_SETTLE_TIMEOUT_MS: '20000',
+    ...options.env,
   };
   const api = await startApi(env, { eventStore: options.eventStore });
   let worker: INestApplication | null = null;

@@ -8,7 +8,9 @@ import {
   RedisModule,
   RepriseConfigModule,
 } from '@reprise/common';
+import { PERSONAL_DATA } from '@reprise/domain/personal-data';
 import { EventStoreModule } from '@reprise/event-store/event-store.module';
+import { PrivacyModule } from '@reprise/privacy/privacy.module';
 import { ReadModelsModule } from './read-models/read-models.module';
 import { AuthModule } from './auth/auth.module';
 import { TenantsModule } from './tenants/tenants.module';
@@ -19,6 +21,7 @@ import { ActivationsModule } from './activations/activations.module';
 import { RecoverySpaceModule } from './recovery-space/recovery-space.module';
 import { ReportsModule } from './reports/reports.module';
 import { AuditModule } from './audit/audit.module';
+import { PrivacyRoutesModule } from './privacy/privacy.module';
 import { SchedulesModule } from './schedules/schedules.module';
 import { ComplianceModule } from './compliance/compliance.module';
 
@@ -29,6 +32,7 @@ import { ComplianceModule } from './compliance/compliance.module';
     LoggingModule,
     ClockModule.forRoot(),
     EventStoreModule,
+    PrivacyModule.forRoot(PERSONAL_DATA),
     CompletionsModule.forApp('api'),
     RedisModule,
     CqrsModule.forRoot(),
@@ -43,6 +47,7 @@ import { ComplianceModule } from './compliance/compliance.module';
     RecoverySpaceModule,
     ReportsModule,
     AuditModule,
+    PrivacyRoutesModule,
     SchedulesModule,
     ComplianceModule,
   ],

@@ -9,9 +9,12 @@ import {
   RedisModule,
   RepriseConfigModule,
 } from '@reprise/common';
+import { PERSONAL_DATA } from '@reprise/domain/personal-data';
 import { EventStoreModule } from '@reprise/event-store/event-store.module';
+import { PrivacyModule } from '@reprise/privacy/privacy.module';
 import { QueueName } from '@reprise/jobs';
 import { ActivationEngineModule } from './activation/activation-engine.module';
+import { AuditLogModule } from './audit/audit-log.module';
 import { NotificationsModule } from './notifications/notifications.module';
 import { SchedulingModule } from './scheduling/scheduling.module';
 
@@ -22,6 +25,7 @@ import { SchedulingModule } from './scheduling/scheduling.module';
     LoggingModule,
     ClockModule.forRoot(),
     EventStoreModule,
+    PrivacyModule.forRoot(PERSONAL_DATA),
     CompletionsModule.forApp('worker'),
     RedisModule,
     HealthModule,
@@ -46,6 +50,7 @@ import { SchedulingModule } from './scheduling/scheduling.module';
     ActivationEngineModule,
     NotificationsModule,
     SchedulingModule,
+    AuditLogModule,
   ],
 })
 export class WorkerModule {}

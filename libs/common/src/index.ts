@@ -8,6 +8,8 @@ export * from './http/validation';
 export * from './redis/redis.module';
 export * from './health/health.module';
 export * from './notifications/notifier';
+export * from './config/secrets';
+export * from './config/audit-keys';
 export * from './crypto/secret-box';
 export * from './http/request-body';
 export * from './http/path-params';

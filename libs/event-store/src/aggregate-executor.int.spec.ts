@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { leafHashOf } from '@reprise/audit-log/leaf';
 import { ManualClock } from '@reprise/common/clock/system-clock';
 import type { Decider } from '@reprise/domain/shared/decider';
 import { conflict } from '@reprise/domain/shared/errors';
@@ -66,6 +67,6 @@ describe('AggregateExecutor (real SQLite file)', () => {
     const events = await a.readStream('shared');
     expect(events).toHaveLength(10);
     expect(events.map((e) => e.revision)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
-    expect((await a.verify('shared')).valid).toBe(true);
+    expect(events.every((e) => e.hash === leafHashOf(e))).toBe(true);
   });
 });

@@ -1,8 +1,9 @@
+import { dirname, join } from 'node:path';
 import { Global, Inject, Module, OnApplicationShutdown } from '@nestjs/common';
 import { Environment } from '@reprise/common/config/environment';
 import { CLOCK, type Clock } from '@reprise/domain/shared/clock';
 import { EsdbEventStore } from './esdb/esdb-event-store';
-import { EVENT_STORE, type EventStore } from './event-store.port';
+import { RAW_EVENT_STORE, type EventStore } from './event-store.port';
 import { PostgresEventStore } from './postgres/postgres-event-store';
 import { SqliteEventStore } from './sqlite/sqlite-event-store';
 
@@ -36,19 +37,32 @@ export async function createEventStore(env: Environment, clock: Clock): Promise<
   }
 }
 
+/** The local SQLite file of one process's read models (rebuildable from the events). */
+export function readModelPath(env: Environment, app: string): string {
+  return env.READ_MODEL_PATH ?? join(dirname(env.SQLITE_PATH), `read-models-${app}.db`);
+}
+
+/** The local SQLite file of one process's Merkle trees of the tenants' logs (beside its read models). */
+export const auditTreesPath = (env: Environment, app: string): string =>
+  join(dirname(readModelPath(env, app)), `audit-trees-${app}.db`);
+
+/**
+ * The store adapter, as `RAW_EVENT_STORE`: events exactly as stored (personal data as ciphertext).
+ * The domain's `EVENT_STORE` wraps it (libs/privacy).
+ */
 @Global()
 @Module({
   providers: [
     {
-      provide: EVENT_STORE,
+      provide: RAW_EVENT_STORE,
       inject: [Environment, CLOCK],
       useFactory: (env: Environment, clock: Clock) => createEventStore(env, clock),
     },
   ],
-  exports: [EVENT_STORE],
+  exports: [RAW_EVENT_STORE],
 })
 export class EventStoreModule implements OnApplicationShutdown {
-  constructor(@Inject(EVENT_STORE) private readonly store: EventStore) {}
+  constructor(@Inject(RAW_EVENT_STORE) private readonly store: EventStore) {}
 
   async onApplicationShutdown(): Promise<void> {
     await this.store.close();

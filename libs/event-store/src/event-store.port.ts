@@ -1,6 +1,15 @@
+import type { CanonicalLogEntry, HashRule } from '@reprise/audit-log/leaf';
+
 /**
  * The event store port: the only source of truth in Reprise. One interface, one adapter per
  * store (SQLite embedded by default, EventStoreDB for clusters), one contract suite for both.
+ *
+ * What the tenants' transparency logs (libs/audit-log) need from an adapter, and nothing more:
+ * 1. at append, record `hash = leafHashOf(event)` (the RFC 9162 leaf hash of the event as written:
+ *    id, stream, revision, type, canonical data and metadata) and return it with the event;
+ * 2. `readAll` in one global order that never changes and never grows in the middle: once an event
+ *    at position p is visible, every event before p is visible too (no late, lower positions);
+ * 3. give back data and metadata exactly as appended (equal as canonical JSON).
  */
 
 /** Who caused an event and why. Every event carries it. */
@@ -41,9 +50,15 @@ export interface RecordedEvent<Type extends string = string, Data = unknown> {
   type: Type;
   data: Data;
   metadata: EventMetadata;
-  /** sha256(prevHash + type + data + metadata), see hash-chain.ts. */
+  /**
+   * The hash recorded at append time: the event's RFC 9162 leaf hash (`leafHashOf`), or, for an
+   * event written before the log (`hashRule: 'reprise-chain/0'`), its old per-stream chain hash.
+   */
   hash: string;
-  prevHash: string;
+  /** How `hash` was computed; absent means `reprise-leaf/1` (every event written today). */
+  hashRule?: HashRule;
+  /** Events written before the log only: the previous event's hash in the stream. */
+  prevHash?: string;
 }
 
 /** `no-stream`: the stream must not exist; `any`: no check; a number: the stream's current revision must be exactly it. */
@@ -101,12 +116,6 @@ export interface Subscription {
   stop(): Promise<void>;
 }
 
-export interface VerifyResult {
-  valid: boolean;
-  checkedEvents: number;
-  firstInvalid?: { stream: string; revision: number; position: number; reason: string };
-}
-
 export interface EventStore {
   append(stream: string, events: NewEvent[], options: AppendOptions): Promise<AppendResult>;
   readStream(stream: string, options?: ReadStreamOptions): Promise<RecordedEvent[]>;
@@ -118,13 +127,19 @@ export interface EventStore {
   subscribe(options: SubscriptionOptions): Subscription;
   getCheckpoint(subscriberId: string): Promise<number>;
   saveCheckpoint(subscriberId: string, position: number): Promise<void>;
-  /** Walk a stream's hash chain (or every stream when omitted) and report the first broken event. */
-  verify(stream?: string, options?: { streamPrefixes?: string[] }): Promise<VerifyResult>;
+  /**
+   * Optional fast path for verifying logs: the same events as `readAll`, with data and metadata as
+   * the canonical JSON text the store holds (not parsed). Stores without it are read with `readAll`.
+   */
+  readAllCanonical?(options?: ReadAllOptions): Promise<CanonicalLogEntry[]>;
   ping(): Promise<void>;
   close(): Promise<void>;
 }
 
+/** The event store as the domain uses it: personal data sealed on append, revealed on read (libs/privacy). */
 export const EVENT_STORE = Symbol('EVENT_STORE');
+/** The same events exactly as stored: personal data as ciphertext, as hashed into the tenants' logs. */
+export const RAW_EVENT_STORE = Symbol('RAW_EVENT_STORE');
 
 export class WrongExpectedVersionError extends Error {
   constructor(
@@ -149,3 +164,32 @@ export function revisionMatches(expected: ExpectedRevision, actual: number): boo
 export function matchesPrefixes(stream: string, prefixes?: string[]): boolean {
   return !prefixes || prefixes.length === 0 || prefixes.some((p) => stream.startsWith(p));
 }
+
+/** Rewriting events written before the log, once (see MigratableEventStore). */
+export interface LegacyEventMigration {
+  /** position → stored hash, for every pre-log event whose chain the caller verified. */
+  verifiedHashes: ReadonlyMap<number, string>;
+  /** position → the data to store instead (personal data encrypted); others keep their data. */
+  newData: ReadonlyMap<number, unknown>;
+}
+
+/**
+ * Optional capability of stores whose events can be rewritten in place (SQLite): bring events
+ * written before the log (rule `reprise-chain/0`) under it, in one transaction: apply `newData`,
+ * hash each under `reprise-migrated/0`. Refuses (and changes nothing) when any of those events is not
+ * exactly as verified. Returns how many events were migrated.
+ */
+export interface MigratableEventStore {
+  legacyEventCount(): Promise<number>;
+  /** How many times events were rewritten by a migration (read models of the log rebuild when it changes). */
+  logEpoch(): Promise<number>;
+  migrateLegacyEvents(migration: LegacyEventMigration): Promise<number>;
+}
+
+export function isMigratable(store: EventStore): store is EventStore & MigratableEventStore {
+  return typeof (store as Partial<MigratableEventStore>).migrateLegacyEvents === 'function';
+}
+
+/** The store's log epoch (0 for stores never migrated, or that cannot be). */
+export const logEpochOf = async (store: EventStore): Promise<number> =>
+  isMigratable(store) ? store.logEpoch() : 0;

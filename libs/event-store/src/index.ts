@@ -1,5 +1,5 @@
 export * from './event-store.port';
-export * from './hash-chain';
+
 export * from './sqlite/sqlite-event-store';
 export * from './esdb/esdb-event-store';
 export * from './event-store.module';

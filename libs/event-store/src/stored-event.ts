@@ -1,20 +1,27 @@
 import { randomUUID } from 'node:crypto';
-import type { EventMetadata, MetadataInput, NewEvent, RecordedEvent, VerifyResult } from './event-store.port';
-import { canonicalJson, chainHash, GENESIS_HASH } from './hash-chain';
+import { canonicalJson } from '@reprise/audit-log/canonical-json';
+import {
+  LEAF_RULE,
+  leafHashOfParts,
+  LEGACY_CHAIN_RULE,
+  type CanonicalLogEntry,
+  type HashRule,
+} from '@reprise/audit-log/leaf';
+import type { EventMetadata, MetadataInput, NewEvent, RecordedEvent } from './event-store.port';
 
 /**
  * What the table-backed adapters (SQLite, PostgreSQL) share: turning an append into rows (validated,
- * canonical JSON, chained hashes) and walking stored rows to verify the chains. The hashing itself is
- * `hash-chain.ts`; this file is the only place that calls it for these adapters.
+ * canonical JSON, revisions and the leaf hash of the audit log) and rows back into events. The leaf
+ * hash itself is `libs/audit-log`'s; this file is the only place that calls it for these adapters.
  */
 
-/** The last event of a stream: what the next append chains onto. */
+/** The last event of a stream: what the next append follows. */
 export interface StreamHead {
   revision: number;
   hash: string;
 }
 
-export const NO_STREAM_HEAD: StreamHead = { revision: -1, hash: GENESIS_HASH };
+export const NO_STREAM_HEAD: StreamHead = { revision: -1, hash: '' };
 
 /** An event validated and serialised, waiting for its stream head. */
 export interface PreparedEvent {
@@ -26,43 +33,33 @@ export interface PreparedEvent {
   metadataJson: string;
 }
 
-/** A prepared event placed on its stream: revision and hash chain known, position not yet. */
-export interface ChainedEvent extends PreparedEvent {
+/** A prepared event placed on its stream: revision and leaf hash known, position not yet. */
+export interface PlacedEvent extends PreparedEvent {
   revision: number;
+  /** Always '' (the per-stream chain of events written before the log is not continued). */
   prevHash: string;
   hash: string;
 }
 
-/** An event as a table stores it (JSON as text, exactly the bytes that were hashed). */
-export interface StoredRow {
-  position: number;
-  id: string;
-  stream: string;
-  revision: number;
-  type: string;
-  data: string;
-  metadata: string;
-  prevHash: string;
-  hash: string;
-}
-
-/** The columns the table adapters select, in this order, and a row of them as an array. */
-export const STORED_COLUMNS = 'position, id, stream, revision, type, data, metadata, prev_hash, hash';
-export type StoredColumns = [number, string, string, number, string, string, string, string, string];
-
-export function storedRow(r: StoredColumns): StoredRow {
-  return {
-    position: r[0],
-    id: r[1],
-    stream: r[2],
-    revision: r[3],
-    type: r[4],
-    data: r[5],
-    metadata: r[6],
-    prevHash: r[7],
-    hash: r[8],
-  };
-}
+/**
+ * The columns the table adapters select, in this order, and a row of them as an array. `hash_rule`
+ * is null for events written with the log (`reprise-leaf/1`); `prev_hash` is only set on events
+ * written before it (`reprise-chain/0`).
+ */
+export const STORED_COLUMNS =
+  'position, id, stream, revision, type, data, metadata, prev_hash, hash, hash_rule';
+export type StoredColumns = [
+  number,
+  string,
+  string,
+  number,
+  string,
+  string,
+  string,
+  string,
+  string,
+  HashRule | null,
+];
 
 /**
  * Validates and serialises the events of one append (throws on an empty type or on data that is not
@@ -98,33 +95,40 @@ export function prepareEvents(
   });
 }
 
-/** Places prepared events after `head`: revisions and the hash chain. Returns them and the new head. */
-export function chainEvents(
+/**
+ * Places prepared events after `head`: their revisions and leaf hashes (the leaf covers the stream,
+ * so it is computed here). `leafHashes: false` is the benchmark's baseline only.
+ */
+export function placeEvents(
+  stream: string,
   events: PreparedEvent[],
   head: StreamHead,
-): { events: ChainedEvent[]; head: StreamHead } {
-  let { revision, hash: prevHash } = head;
-  const chained = events.map((event): ChainedEvent => {
+  leafHashes = true,
+): { events: PlacedEvent[]; head: StreamHead } {
+  let revision = head.revision;
+  const placed = events.map((event): PlacedEvent => {
     revision += 1;
-    const hash = chainHash(prevHash, event.type, event.dataJson, event.metadataJson);
-    const link = {
-      id: event.id,
-      type: event.type,
-      data: event.data,
-      dataJson: event.dataJson,
-      metadata: event.metadata,
-      metadataJson: event.metadataJson,
+    return {
+      ...event,
       revision,
-      prevHash,
-      hash,
+      prevHash: '',
+      hash: leafHashes
+        ? leafHashOfParts(
+            LEAF_RULE,
+            event.id,
+            stream,
+            revision,
+            event.type,
+            event.dataJson,
+            event.metadataJson,
+          )
+        : '',
     };
-    prevHash = hash;
-    return link;
   });
-  return { events: chained, head: { revision, hash: prevHash } };
+  return { events: placed, head: { revision, hash: placed[placed.length - 1]?.hash ?? head.hash } };
 }
 
-export function recordedFromChained(stream: string, event: ChainedEvent, position: number): RecordedEvent {
+export function recordedFromPlaced(stream: string, event: PlacedEvent, position: number): RecordedEvent {
   return {
     id: event.id,
     stream,
@@ -134,8 +138,13 @@ export function recordedFromChained(stream: string, event: ChainedEvent, positio
     data: event.data,
     metadata: event.metadata,
     hash: event.hash,
-    prevHash: event.prevHash,
   };
+}
+
+/** The rule and, for events written before the log, the previous hash of their chain. */
+function ruleFields(r: StoredColumns): { hashRule?: HashRule; prevHash?: string } {
+  if (!r[9]) return {};
+  return r[9] === LEGACY_CHAIN_RULE ? { hashRule: r[9], prevHash: r[7] } : { hashRule: r[9] };
 }
 
 export function recordedFromColumns(r: StoredColumns): RecordedEvent {
@@ -148,43 +157,23 @@ export function recordedFromColumns(r: StoredColumns): RecordedEvent {
     data: JSON.parse(r[5]),
     metadata: JSON.parse(r[6]),
     hash: r[8],
-    prevHash: r[7],
+    ...ruleFields(r),
   };
 }
 
-/**
- * Walks stored rows (in position order, or one stream in revision order) and reports the first one
- * whose chain is broken: a missing revision, a broken previous-hash link, or content that no longer
- * matches its hash (recomputed from the stored JSON text).
- */
-export class ChainVerifier {
-  private readonly heads = new Map<string, StreamHead>();
-  checked = 0;
-
-  constructor(private readonly prefixes: string[] = []) {}
-
-  /** Returns the problem with `row`, or undefined when it links correctly (or is filtered out). */
-  check(row: StoredRow): VerifyResult['firstInvalid'] | undefined {
-    if (this.prefixes.length && !this.prefixes.some((p) => row.stream.startsWith(p))) return undefined;
-    this.checked += 1;
-    const head = this.heads.get(row.stream) ?? NO_STREAM_HEAD;
-    let reason: string | undefined;
-    if (row.revision !== head.revision + 1)
-      reason = `revision ${head.revision + 1} is missing (an event was removed)`;
-    else if (row.prevHash !== head.hash)
-      reason = 'previous-hash link broken (an event was removed or reordered)';
-    else if (chainHash(row.prevHash, row.type, row.data, row.metadata) !== row.hash)
-      reason = 'hash does not match the event content (data or metadata changed)';
-    if (reason) return { stream: row.stream, revision: row.revision, position: row.position, reason };
-    this.heads.set(row.stream, { revision: row.revision, hash: row.hash });
-    return undefined;
-  }
-
-  result(firstInvalid?: VerifyResult['firstInvalid']): VerifyResult {
-    return firstInvalid
-      ? { valid: false, checkedEvents: this.checked, firstInvalid }
-      : { valid: true, checkedEvents: this.checked };
-  }
+/** The same row for the audit log's verifier: data and metadata as the stored canonical text. */
+export function canonicalFromColumns(r: StoredColumns): CanonicalLogEntry {
+  return {
+    id: r[1],
+    stream: r[2],
+    revision: r[3],
+    position: r[0],
+    type: r[4],
+    dataJson: r[5],
+    metadataJson: r[6],
+    hash: r[8],
+    ...ruleFields(r),
+  };
 }
 
 /**

@@ -1,1 +1,2 @@
 export * from './estate.queries';
+export * from './audit-trees';

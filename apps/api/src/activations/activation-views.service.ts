@@ -8,6 +8,7 @@ import {
   type Activation,
 } from '@reprise/domain/activation';
 import { parseTenantStream, streams } from '@reprise/domain/shared/streams';
+import { PERSONAL_DATA_ERASED } from '@reprise/privacy/personal-data-event-store';
 import {
   EVENT_STORE,
   type EventStore,
@@ -19,12 +20,15 @@ import {
  * Live read model of activations: every activation stream folded in memory (rebuilt from the events
  * when the API starts), fed by the event-store subscription so that changes recorded by the worker
  * in another process appear here within the poll interval. It also fans each event out to the
- * server-sent-event streams.
+ * server-sent-event streams. Personal data in it is revealed; after an erasure the tenant's
+ * activations are folded again, so the person reads `erased` here too.
  */
 @Injectable()
 export class ActivationViews implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger(ActivationViews.name);
   private readonly states = new Map<string, Activation>();
+  /** Last revision folded per stream (a refold may run ahead of the subscription). */
+  private readonly revisions = new Map<string, number>();
   private readonly events$ = new Subject<RecordedEvent>();
   private subscription: Subscription | null = null;
   private position = 0;
@@ -49,15 +53,32 @@ export class ActivationViews implements OnApplicationBootstrap, OnApplicationShu
     this.events$.complete();
   }
 
-  private apply(event: RecordedEvent): void {
+  private async apply(event: RecordedEvent): Promise<void> {
     const parsed = parseTenantStream(event.stream);
+    if (event.type === PERSONAL_DATA_ERASED && parsed) await this.refold(parsed.tenantId);
     if (parsed?.category === 'activation' && parsed.id) {
-      const current: ActivationState = this.states.get(event.stream) ?? initialActivationState();
-      const next = evolveActivation(current, event as unknown as ActivationEvent);
-      if (next.exists) this.states.set(event.stream, next);
+      if (event.revision > (this.revisions.get(event.stream) ?? -1)) {
+        const current: ActivationState = this.states.get(event.stream) ?? initialActivationState();
+        const next = evolveActivation(current, event as unknown as ActivationEvent);
+        if (next.exists) this.states.set(event.stream, next);
+        this.revisions.set(event.stream, event.revision);
+      }
       this.events$.next(event);
     }
     this.advance(event.position);
+  }
+
+  /** After an erasure: the tenant's activations folded again from the store (the person reads `erased`). */
+  private async refold(tenantId: string): Promise<void> {
+    for (const stream of [...this.states.keys()].filter((s) =>
+      s.startsWith(streams.tenantPrefix(tenantId)),
+    )) {
+      let state: ActivationState = initialActivationState();
+      const events = await this.store.readStream(stream);
+      for (const e of events) state = evolveActivation(state, e as unknown as ActivationEvent);
+      if (state.exists) this.states.set(stream, state);
+      if (events.length) this.revisions.set(stream, events[events.length - 1].revision);
+    }
   }
 
   private advance(position: number): void {

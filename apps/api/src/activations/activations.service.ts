@@ -223,7 +223,8 @@ export class ActivationsService {
           ),
         )
         .catch((error) =>
-          this.logger.error(`confirmation code for ${state.id} to ${recipient}: ${(error as Error).message}`),
+          // Never the recipient's address in a log line: it is personal data.
+          this.logger.error(`a confirmation code for ${state.id}: ${(error as Error).message}`),
         );
     }
   }

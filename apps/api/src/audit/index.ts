@@ -1,9 +1,3 @@
 export { AuditModule } from './audit.module';
-export {
-  AuditService,
-  tenantHistoryPrefixes,
-  toAuditItem,
-  type AuditEventItem,
-  type AuditPage,
-  type AuditVerification,
-} from './audit.service';
+export { AuditService, toAuditItem, type AuditEventItem, type AuditPage } from './audit.service';
+export { AuditLogService, type ActivationProof, type AuditVerification } from './audit-log.service';

@@ -8,6 +8,7 @@ import { estateReadinessFindings, ReadinessFinding } from '@reprise/domain/plan/
 import { handleCommand } from '@reprise/event-store/command-handling';
 import { EVENT_STORE, type EventStore } from '@reprise/event-store/event-store.port';
 import type { ProjectionRunner } from '@reprise/event-store/projections/projection-runner';
+import { PersonalDataProtector } from '@reprise/privacy/personal-data-protector';
 import { READ_MODELS } from '../read-models/read-models.module';
 import { Actor, metadataFor } from '../auth/actor';
 import { EstateService } from '../estate/estate.service';
@@ -23,16 +24,25 @@ export class PlanService {
     @Inject(CLOCK) private readonly clock: Clock,
     private readonly estate: EstateService,
     private readonly registry: ReadinessCheckRegistry,
+    private readonly protector: PersonalDataProtector,
   ) {}
 
-  authorisedPersons(tenantId: string): { authorisedPersons: AuthorisedPerson[]; version: number } {
+  /** The read model holds them encrypted, as stored: revealed here (`erased` once a person is). */
+  async authorisedPersons(
+    tenantId: string,
+  ): Promise<{ authorisedPersons: AuthorisedPerson[]; version: number }> {
     const row = this.readModels.db
       .prepare<[string], { version: number; authorised_persons: string }>(
         'SELECT version, authorised_persons FROM plans WHERE tenant_id = ?',
       )
       .get(tenantId);
     return row
-      ? { authorisedPersons: JSON.parse(row.authorised_persons), version: row.version }
+      ? {
+          authorisedPersons: await this.protector.reveal(
+            JSON.parse(row.authorised_persons) as AuthorisedPerson[],
+          ),
+          version: row.version,
+        }
       : { authorisedPersons: [], version: -1 };
   }
 
@@ -54,16 +64,18 @@ export class PlanService {
     return { authorisedPersons: result.state.authorisedPersons, version: result.version };
   }
 
-  plan(tenantId: string): PlanView & { authorisedPersons: AuthorisedPerson[]; version: number } {
+  async plan(
+    tenantId: string,
+  ): Promise<PlanView & { authorisedPersons: AuthorisedPerson[]; version: number }> {
     const servers = this.estate.allServers(tenantId).filter((s) => s.status === 'active');
-    return { ...computePlan(servers), ...this.authorisedPersons(tenantId) };
+    return { ...computePlan(servers), ...(await this.authorisedPersons(tenantId)) };
   }
 
   async check(tenantId: string): Promise<{ ready: boolean; findings: ReadinessFinding[] }> {
     const servers = this.estate.allServers(tenantId);
     const activeServers = servers.filter((s) => s.status === 'active');
     const plan = computePlan(activeServers);
-    const { authorisedPersons } = this.authorisedPersons(tenantId);
+    const { authorisedPersons } = await this.authorisedPersons(tenantId);
     const now = this.clock.now().toISOString();
     const findings = estateReadinessFindings({ servers, authorisedPersons, plan, now });
     const context = { tenantId, servers, activeServers, authorisedPersons, plan, now };

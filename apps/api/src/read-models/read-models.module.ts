@@ -1,4 +1,3 @@
-import { dirname, join } from 'node:path';
 import {
   Global,
   Inject,
@@ -8,23 +7,24 @@ import {
   OnApplicationShutdown,
 } from '@nestjs/common';
 import { Environment } from '@reprise/common/config/environment';
-import { EVENT_STORE, type EventStore } from '@reprise/event-store/event-store.port';
+import { readModelPath } from '@reprise/event-store/event-store.module';
+import { RAW_EVENT_STORE, type EventStore } from '@reprise/event-store/event-store.port';
 import { ProjectionRunner } from '@reprise/event-store/projections/projection-runner';
 import { API_PROJECTIONS } from './projections';
 
 export const READ_MODELS = Symbol('READ_MODELS');
 
-export function readModelPath(env: Environment, app: string): string {
-  return env.READ_MODEL_PATH ?? join(dirname(env.SQLITE_PATH), `read-models-${app}.db`);
-}
-
-/** The API's read models: projections of the event store in a local SQLite file, with checkpoints. */
+/**
+ * The API's read models: projections of the event store in a local SQLite file, with checkpoints.
+ * They are fed the events as stored, so they hold personal data as ciphertext (revealed where it
+ * is served) and an erasure needs no rebuild.
+ */
 @Global()
 @Module({
   providers: [
     {
       provide: READ_MODELS,
-      inject: [EVENT_STORE, Environment],
+      inject: [RAW_EVENT_STORE, Environment],
       useFactory: (store: EventStore, env: Environment) => {
         const logger = new Logger('Projections');
         return new ProjectionRunner(store, API_PROJECTIONS, {

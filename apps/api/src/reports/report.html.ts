@@ -4,6 +4,7 @@ import {
   type ReportServer,
   type TimelinePhase,
 } from '@reprise/domain/report';
+import type { ActivationProof } from '../audit/audit-log.service';
 
 /**
  * The printable report page (`GET /activations/:id/report?format=html`): server-rendered, no
@@ -39,6 +40,47 @@ const FAILED_COLOUR = '#d62728';
 export interface HtmlOptions {
   /** Tenant time zone for the dates shown (IANA); UTC when unknown. */
   timeZone?: string;
+  /** What the tenant's signed audit log says about the events the report is built from. */
+  proof?: ActivationProof;
+}
+
+/** The red warning at the top when the activation's events do not verify. */
+function integrityWarning(proof: ActivationProof | undefined): string {
+  if (!proof || proof.status !== 'invalid') return '';
+  return `<div class="integrity-alert" role="alert"><strong>Warning: this activation's recorded events do not verify against the signed audit log.</strong> ${esc(proof.problem ?? '')}. The figures below are built from events that were altered after they were recorded: do not rely on them; the auditor's <code>GET /api/v1/audit/verify</code> names what changed.</div>`;
+}
+
+/** The proof section: the head covering the events and the inclusion proof of the last one. */
+function proofSection(proof: ActivationProof | undefined, fmt: (iso: string | null) => string): string {
+  if (!proof) return '';
+  const status: Record<ActivationProof['status'], string> = {
+    verified: 'every event of this activation matches the signed audit log',
+    'partly-signed': `the events match the audit log; the ${proof.uncoveredEvents} newest await the next signed tree head`,
+    'not-yet-signed': 'no tree head has been signed for this tenant yet',
+    invalid: `the events do NOT verify: ${proof.problem ?? ''}`,
+  };
+  const head = proof.treeHead;
+  return `
+<h2 class="proof">6. Audit proof</h2>
+<table class="proof">
+  <tr><th>Integrity</th><td class="proof-${esc(proof.status)}">${esc(status[proof.status])}</td></tr>
+  ${
+    head
+      ? `<tr><th>Signed tree head</th><td>${esc(head.treeSize)} events, root <code>${esc(head.rootHash)}</code>, signed ${time(head.timestamp, fmt)} with key <code>${esc(head.keyId)}</code></td></tr>
+  <tr><th>Signature (Ed25519)</th><td><code class="wrap">${esc(head.signature)}</code></td></tr>`
+      : ''
+  }
+  ${
+    proof.lastEvent
+      ? `<tr><th>Last event</th><td>seq ${esc(proof.lastEvent.seq)} (${esc(proof.lastEvent.type)}), hashed under ${esc(proof.lastEvent.hashRule)}</td></tr>`
+      : ''
+  }
+  ${
+    proof.inclusion
+      ? `<tr><th>Inclusion proof (RFC 9162)</th><td>leaf ${esc(proof.inclusion.leafIndex)}, ${esc(proof.inclusion.auditPath.length)} hashes: <strong>${proof.inclusion.verified ? 'verified' : 'does NOT verify'}</strong></td></tr>`
+      : ''
+  }
+</table>`;
 }
 
 function dateFormatter(timeZone: string | undefined): (iso: string | null) => string {
@@ -242,6 +284,10 @@ const STYLE = `
   .chart { break-inside: avoid; page-break-inside: avoid; }
   ol.actions li { margin: 4px 0; }
   .muted { color: #666; }
+  .integrity-alert { border: 2px solid #c62828; background: #fdecea; color: #b71c1c; padding: 10px 14px; margin: 0 0 16px; border-radius: 4px; }
+  td.proof-invalid { color: #b71c1c; font-weight: 600; }
+  td.proof-verified { color: #2e7d32; }
+  code.wrap { word-break: break-all; }
   footer { margin-top: 28px; color: #666; font-size: 11px; border-top: 1px solid #d5d9de; padding-top: 6px; }
   @media print {
     @page { size: A4; margin: 14mm; }
@@ -290,6 +336,7 @@ export function renderReportHtml(report: ActivationReport, options: HtmlOptions 
 <style>${STYLE}</style>
 </head>
 <body>
+${integrityWarning(options.proof)}
 <header>
   <h1>${esc(title)}</h1>
   <p class="subtitle">Customer ${esc(report.customerNumber)} · ${esc(report.domain)} · activation <code>${esc(report.activationId)}</code> · status <strong>${esc(report.status)}</strong>${report.final ? '' : ' (in progress: figures so far)'}</p>
@@ -321,6 +368,7 @@ ${serverSections}
 
 <h2 class="actions">5. Corrective actions</h2>
 ${actions}
+${proofSection(options.proof, fmt)}
 
 <footer>Generated from the activation's recorded events, as of ${time(report.asOf, fmt)}. Rebuilding it from the same events gives the same report.</footer>
 </body>

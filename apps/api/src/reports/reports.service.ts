@@ -15,13 +15,17 @@ import {
   type TenantState,
 } from '@reprise/domain/tenant/tenant';
 import { loadAggregate } from '@reprise/event-store/command-handling';
-import { EVENT_STORE, type EventStore } from '@reprise/event-store/event-store.port';
+import { EVENT_STORE, RAW_EVENT_STORE, type EventStore } from '@reprise/event-store/event-store.port';
+import { AuditLogService, type ActivationProof } from '../audit/audit-log.service';
 
 /** Activation ids are opaque tokens (uuid); anything else cannot exist. */
 const ACTIVATION_ID = /^[A-Za-z0-9][A-Za-z0-9_-]{0,99}$/;
 
+/** The report, and what the tenant's signed audit log says about the events it was built from. */
+export type ProvenReport = ActivationReport & { proof: ActivationProof };
+
 export interface BuiltReport {
-  report: ActivationReport;
+  report: ProvenReport;
   tenant: Pick<TenantDetails, 'customerNumber' | 'domain' | 'timeZone'>;
 }
 
@@ -29,11 +33,17 @@ export interface BuiltReport {
  * Builds the report of an activation of the caller's tenant from the events alone: the activation
  * stream folded with the activation's own `evolve`, and the tenant's stream for its customer
  * number and domain. Nothing is cached, so a live activation gives the report so far and a closed
- * one the final report, identical every time it is asked for.
+ * one the final report, identical every time it is asked for. It carries its proof: the signed tree
+ * head covering its events, the inclusion proof of its last event, and whether every event still
+ * matches the tenant's log (if not, the report says so before any figure).
  */
 @Injectable()
 export class ReportsService {
-  constructor(@Inject(EVENT_STORE) private readonly store: EventStore) {}
+  constructor(
+    @Inject(EVENT_STORE) private readonly store: EventStore,
+    @Inject(RAW_EVENT_STORE) private readonly raw: EventStore,
+    private readonly log: AuditLogService,
+  ) {}
 
   async build(tenantId: string, activationId: string): Promise<BuiltReport> {
     if (!ACTIVATION_ID.test(activationId)) throw notFound('activation', activationId.slice(0, 100));
@@ -49,7 +59,9 @@ export class ReportsService {
       this.tenant(tenantId),
     ]);
     if (!loaded || !loaded.state.exists) throw notFound('activation', activationId);
-    return { report: buildReport(loaded.state, tenant), tenant };
+    const stored = await this.raw.readStream(streams.activation(tenantId, activationId));
+    const proof = await this.log.activationProof(tenantId, stored);
+    return { report: { ...buildReport(loaded.state, tenant), proof }, tenant };
   }
 
   private async tenant(tenantId: string): Promise<BuiltReport['tenant']> {

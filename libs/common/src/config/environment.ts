@@ -291,6 +291,52 @@ export class Environment {
   @IsOptional()
   @IsIn(['on', 'off'])
   REPRISE_DEFAULT_CADENCE?: 'on' | 'off';
+
+  // Audit log and personal data (issue 10).
+  /**
+   * Ed25519 key that signs the tenants' tree heads (PKCS#8 PEM, or base64). Required in production;
+   * elsewhere generated on first start and kept in `audit-signing-key.pem` next to SQLITE_PATH.
+   */
+  @ValidateIf((env: Environment) => env.NODE_ENV === 'production' || env.AUDIT_SIGNING_KEY !== undefined)
+  @IsString({
+    message: 'AUDIT_SIGNING_KEY is required in production (an Ed25519 private key, PEM or base64)',
+  })
+  @MinLength(40, { message: 'AUDIT_SIGNING_KEY must be an Ed25519 private key (PEM or base64)' })
+  AUDIT_SIGNING_KEY?: string;
+
+  /** Earlier signing keys' public halves still trusted by verification (comma-separated, base64 SPKI or raw). */
+  @IsOptional()
+  @IsString()
+  AUDIT_TRUSTED_PUBLIC_KEYS?: string;
+
+  /** A tree head is signed this often when a tenant's log grew (and at the end of each activation). */
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  AUDIT_TREE_HEAD_INTERVAL_SECONDS = 60;
+
+  /** Directory the signed tree heads are also written to (default `tree-heads/` next to SQLITE_PATH). */
+  @IsOptional()
+  @IsString()
+  @MinLength(1)
+  AUDIT_TREE_HEAD_SINK_DIR?: string;
+
+  /**
+   * 32-byte key (base64) protecting the personal-data key store. Required in production; elsewhere
+   * generated on first start and kept in `privacy-master.key` next to SQLITE_PATH.
+   */
+  @ValidateIf((env: Environment) => env.NODE_ENV === 'production' || env.PRIVACY_MASTER_KEY !== undefined)
+  @Matches(/^[A-Za-z0-9+/]{43}=$/, {
+    message:
+      'PRIVACY_MASTER_KEY is required in production: 32 random bytes in base64 (openssl rand -base64 32)',
+  })
+  PRIVACY_MASTER_KEY?: string;
+
+  /** SQLite file of the per-person keys (default `privacy-keys.db` next to SQLITE_PATH). */
+  @IsOptional()
+  @IsString()
+  @MinLength(1)
+  PRIVACY_KEY_STORE_PATH?: string;
 }
 
 export class ConfigurationError extends Error {

@@ -6,7 +6,8 @@ export type NotificationKind =
   | 'report-ready'
   | 'test-due'
   | 'test-overdue'
-  | 'activation-status';
+  | 'activation-status'
+  | 'tree-head';
 
 export interface Notification {
   kind: NotificationKind;

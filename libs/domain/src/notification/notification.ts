@@ -14,7 +14,8 @@ export type NotificationKindName =
   | 'report-ready'
   | 'test-due'
   | 'test-overdue'
-  | 'activation-status';
+  | 'activation-status'
+  | 'tree-head';
 
 export interface DeliveryOutcome {
   delivered: boolean;

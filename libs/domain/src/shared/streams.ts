@@ -16,7 +16,28 @@ export const streams = {
   schedule: (tenantId: string, scheduleId: string) => `tenant/${tenantId}/test-schedule/${scheduleId}`,
   notification: (tenantId: string, notificationId: string) =>
     `tenant/${tenantId}/notification/${notificationId}`,
+  /** The tenant's audit log bookkeeping: signed tree heads, migration record. */
+  audit: (tenantId: string) => `tenant/${tenantId}/audit`,
+  /** One person's (subject's) privacy events: erasure. */
+  privacy: (tenantId: string, subjectId: string) => `tenant/${tenantId}/privacy/${subjectId}`,
 };
+
+/**
+ * The streams of a tenant's audit log (one Merkle tree): all its `tenant/<id>/…` streams and its
+ * platform stream. Tenant ids are uuids, so neither prefix can match another tenant.
+ */
+export const tenantLogPrefixes = (tenantId: string): string[] => [
+  streams.tenantPrefix(tenantId),
+  streams.tenant(tenantId),
+];
+
+/** The tenant whose audit log a stream is part of, or null (API keys, other platform streams). */
+export function tenantOfStream(stream: string): string | null {
+  const parts = stream.split('/');
+  if (parts[0] === 'tenant' && parts.length >= 3 && parts[1]) return parts[1];
+  if (parts[0] === 'platform' && parts[1] === 'tenant' && parts.length === 3 && parts[2]) return parts[2];
+  return null;
+}
 
 /** `tenant/<id>/<category>/<entity>` → its parts; null for platform streams. */
 export function parseTenantStream(

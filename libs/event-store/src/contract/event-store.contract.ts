@@ -1,4 +1,15 @@
 import { randomUUID } from 'node:crypto';
+import { leafHashOf } from '@reprise/audit-log/leaf';
+import {
+  MemoryTree,
+  consistencyProof,
+  fromHex,
+  rootOf,
+  toHex,
+  verifyConsistency,
+} from '@reprise/audit-log/merkle';
+import { generateSigningKey, signTreeHead, trustedKeys } from '@reprise/audit-log/tree-head';
+import { TREE_HEAD_SIGNED, verifyLog } from '@reprise/audit-log/verify-log';
 import { ManualClock } from '@reprise/common/clock/system-clock';
 import { CompletionRunner } from '../completions/completion-runner';
 import { EventStore, MetadataInput, RecordedEvent, WrongExpectedVersionError } from '../event-store.port';
@@ -6,8 +17,11 @@ import { EventStore, MetadataInput, RecordedEvent, WrongExpectedVersionError } f
 export interface ContractHarness {
   /** Opens a store over the same underlying storage each time it is called (a "process"). */
   open(clock: ManualClock): Promise<EventStore> | EventStore;
-  /** Changes the data of one stored event behind the store's back. */
-  tamper(store: EventStore, event: RecordedEvent): Promise<void>;
+  /**
+   * Changes the data of one stored event behind the store's back (or, where events are immutable,
+   * forges one carrying its hash); returns the position of the event that no longer matches.
+   */
+  tamper(store: EventStore, event: RecordedEvent): Promise<number>;
   cleanup?(): Promise<void>;
 }
 
@@ -96,7 +110,13 @@ export function eventStoreContract(name: string, makeHarness: () => ContractHarn
         recordedAt: '2026-03-02T10:00:00.000Z',
       });
       expect(events[2].metadata.recordedAt).toBe('2026-03-02T10:01:00.000Z');
-      expect(events[1].prevHash).toBe(events[0].hash);
+      // The leaf hash of the transparency log is recorded with each event, from its content as written.
+      for (const e of events) {
+        expect(e.hash).toMatch(/^[0-9a-f]{64}$/);
+        expect(e.hashRule).toBeUndefined();
+        expect(leafHashOf(e)).toBe(e.hash);
+      }
+      expect(first.events.map((e) => e.hash)).toEqual(events.slice(0, 2).map((e) => e.hash));
       expect(await store.streamRevision(s('server-1'))).toBe(2);
       expect(await store.streamRevision(s('nothing'))).toBe(-1);
       expect((await store.readStream(s('server-1'), { fromRevision: 1 })).map((e) => e.type)).toEqual([
@@ -153,7 +173,11 @@ export function eventStoreContract(name: string, makeHarness: () => ContractHarn
       ]);
       expect(crossProcess.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
       expect((await store.readStream(s('race'))).map((e) => e.revision)).toEqual([0, 1, 2]);
-      expect((await store.verify(s('race'))).valid).toBe(true);
+      const raced = await store.readStream(s('race'));
+      expect(verifyLog(raced, { tenantId: 'tenant-a', keys: trustedKeys([]) })).toMatchObject({
+        valid: true,
+        checkedEvents: 3,
+      });
     });
 
     it('reads everything in global order after a position, optionally filtered by stream prefix', async () => {
@@ -362,7 +386,36 @@ export function eventStoreContract(name: string, makeHarness: () => ContractHarn
       expect(completion.metadata).toMatchObject({ actor: 'carol@example.com', correlationId: 'req-9' });
     });
 
-    it('chains hashes per stream and verify() finds a tampered event', async () => {
+    it('keeps one global order: what a reader saw is never reordered or filled in below later appends', async () => {
+      const other = await open();
+      const writers = [store, other].map(async (writer, w) => {
+        for (let i = 0; i < 60; i++)
+          await writer.append(s(`order-${(i + w) % 7}`), [{ type: `W${w}`, data: { i } }], {
+            expectedRevision: 'any',
+            metadata: meta(),
+          });
+      });
+      const snapshots: string[][] = [];
+      let done = false;
+      const reader = (async () => {
+        while (!done) {
+          snapshots.push((await other.readAll({ streamPrefixes: [s('order-')] })).map((e) => e.id));
+          await new Promise((r) => setTimeout(r, 2));
+        }
+      })();
+      await Promise.all(writers);
+      done = true;
+      await reader;
+      const final = (await store.readAll({ streamPrefixes: [s('order-')] })).map((e) => e.id);
+      expect(final).toHaveLength(120);
+      expect(snapshots.length).toBeGreaterThan(1);
+      for (const seen of snapshots) expect(seen).toEqual(final.slice(0, seen.length));
+    });
+
+    it("carries a tenant's Merkle log: signed heads verify, the log only grows, a tampered event is found", async () => {
+      const key = generateSigningKey();
+      const keys = trustedKeys([key.publicKey]);
+      const tenantId = 'tenant-a';
       await store.append(
         s('chain'),
         [
@@ -370,24 +423,54 @@ export function eventStoreContract(name: string, makeHarness: () => ContractHarn
           { type: 'B', data: { v: 2 } },
           { type: 'C', data: { v: 3 } },
         ],
-        {
-          expectedRevision: 'no-stream',
-          metadata: meta(),
-        },
+        { expectedRevision: 'no-stream', metadata: meta() },
       );
-      expect(await store.verify(s('chain'))).toEqual({ valid: true, checkedEvents: 3 });
-      const [, victim] = await store.readStream(s('chain'));
-      await harness.tamper(store, victim);
-      const result = await store.verify(s('chain'));
-      expect(result.valid).toBe(false);
-      expect(result.firstInvalid).toMatchObject({
-        stream: s('chain'),
-        revision: 1,
-        position: victim.position,
+      await store.append(s('other'), [{ type: 'D', data: { v: 4 } }], {
+        expectedRevision: 'any',
+        metadata: meta(),
       });
-      expect((await store.verify(undefined, { streamPrefixes: [ns] })).firstInvalid?.position).toBe(
-        victim.position,
+      const log = async () => store.readAll({ streamPrefixes: [ns] });
+      const treeOf = (events: RecordedEvent[]) => new MemoryTree(events.map((e) => fromHex(leafHashOf(e))));
+      const first = await log();
+      const head = signTreeHead(
+        {
+          tenantId,
+          treeSize: first.length,
+          rootHash: toHex(rootOf(treeOf(first))),
+          timestamp: clock.now().toISOString(),
+        },
+        key,
       );
+      await store.append(s('audit'), [{ type: TREE_HEAD_SIGNED, data: { ...head, previousTreeSize: 0 } }], {
+        expectedRevision: 'any',
+        metadata: meta(),
+      });
+      await store.append(s('other'), [{ type: 'E', data: { v: 5 } }], {
+        expectedRevision: 'any',
+        metadata: meta(),
+      });
+      const grown = await log();
+      const tree = treeOf(grown);
+      expect(
+        verifyConsistency(
+          head.treeSize,
+          grown.length,
+          fromHex(head.rootHash),
+          rootOf(tree),
+          consistencyProof(tree, head.treeSize, grown.length),
+        ),
+      ).toBe(true);
+      expect(verifyLog(grown, { tenantId, keys })).toMatchObject({
+        valid: true,
+        checkedEvents: 6,
+        heads: { checked: 1, latestVerified: head },
+      });
+
+      const [, victim] = await store.readStream(s('chain'));
+      const changed = await harness.tamper(store, victim);
+      const result = verifyLog(await log(), { tenantId, keys });
+      expect(result.valid).toBe(false);
+      expect(result.firstInvalid).toMatchObject({ seq: changed, located: 'exact' });
     });
   });
 }

@@ -8,17 +8,18 @@ if (connectionString) {
   eventStoreContract('EventStoreDB', () => ({
     open: (clock) => new EsdbEventStore({ connectionString, clock }),
     // EventStoreDB's log is immutable: the closest tampering is a forged event written with the raw
-    // client, bypassing the adapter, with a content that does not match its hash.
+    // client, bypassing the adapter, carrying another event's hash over a different content.
     tamper: async (store, event) => {
       const esdb = store as EsdbEventStore;
-      await esdb.client.appendToStream(
+      const result = await esdb.client.appendToStream(
         event.stream,
         jsonEvent({
           type: event.type,
           data: { v: 999 },
-          metadata: { ...event.metadata, hash: event.hash, prevHash: event.prevHash },
+          metadata: { ...event.metadata, hash: event.hash },
         }),
       );
+      return Number(result.position?.prepare ?? 0);
     },
   }));
 } else {

@@ -15,6 +15,8 @@ import {
   StreamNotFoundError,
   WrongExpectedVersionError as EsdbWrongExpectedVersionError,
 } from '@eventstore/db-client';
+import { canonicalJson } from '@reprise/audit-log/canonical-json';
+import { LEAF_RULE, leafHashOfParts, LEGACY_CHAIN_RULE } from '@reprise/audit-log/leaf';
 import type { Clock } from '@reprise/domain/shared/clock';
 import {
   AppendOptions,
@@ -30,10 +32,8 @@ import {
   revisionMatches,
   Subscription,
   SubscriptionOptions,
-  VerifyResult,
   WrongExpectedVersionError,
 } from '../event-store.port';
-import { checkLink, GENESIS_HASH, hashEvent } from '../hash-chain';
 
 export interface EsdbEventStoreOptions {
   connectionString: string;
@@ -46,8 +46,10 @@ export interface EsdbEventStoreOptions {
 interface StoredMetadata extends EventMetadata {
   $correlationId: string;
   $causationId: string | null;
+  /** The leaf hash (or, on an event written before the log, its per-stream chain hash). */
   hash: string;
-  prevHash: string;
+  /** Only on events written before the log (rule reprise-chain/0). */
+  prevHash?: string;
 }
 
 const CHECKPOINT_EVENT = 'CheckpointStored';
@@ -56,8 +58,9 @@ const MAX_CHAIN_RETRIES = 5;
 /**
  * EventStoreDB adapter (gRPC, @eventstore/db-client). Same port as the SQLite store:
  * - optimistic concurrency through the server's expected revision;
- * - the per-stream hash chain lives in each event's metadata (`hash`, `prevHash`): appending reads the
- *   stream's last event, chains onto it and appends with that exact revision, so the chain never forks;
+ * - each event's leaf hash lives in its metadata (`hash`); it covers the revision, so appending reads
+ *   the stream's last revision and appends with exactly it (an `any` append that loses a race is
+ *   hashed again on the new revision); events written before the log also carry `prevHash`;
  * - global positions are the events' prepare positions in the transaction log (unique and increasing);
  * - subscriptions use `subscribeToAll` with a server-side stream-name prefix filter; checkpoints are
  *   kept in `reprise-checkpoint-<subscriber>` streams (max count 1).
@@ -85,7 +88,6 @@ export class EsdbEventStore implements EventStore {
         throw new WrongExpectedVersionError(stream, options.expectedRevision, current);
       }
       const recordedAt = this.clock.now().toISOString();
-      let prevHash = last ? last.hash : GENESIS_HASH;
       const prepared: RecordedEvent[] = [];
       const payload = events.map((event, i) => {
         const metadata: EventMetadata = {
@@ -95,27 +97,33 @@ export class EsdbEventStore implements EventStore {
           recordedAt: event.metadata?.recordedAt ?? options.metadata.recordedAt ?? recordedAt,
         } as EventMetadata;
         const data = JSON.parse(JSON.stringify(event.data ?? {}));
-        const hash = hashEvent(prevHash, event.type, data, metadata);
         const id = randomUUID();
+        const revision = current + 1 + i;
+        const hash = leafHashOfParts(
+          LEAF_RULE,
+          id,
+          stream,
+          revision,
+          event.type,
+          canonicalJson(data),
+          canonicalJson(metadata),
+        );
         prepared.push({
           id,
           stream,
-          revision: current + 1 + i,
+          revision,
           position: 0,
           type: event.type,
           data,
           metadata,
           hash,
-          prevHash,
         });
         const stored: StoredMetadata = {
           ...metadata,
           $correlationId: metadata.correlationId,
           $causationId: metadata.causationId,
           hash,
-          prevHash,
         };
-        prevHash = hash;
         return jsonEvent({
           id,
           type: event.type,
@@ -124,7 +132,7 @@ export class EsdbEventStore implements EventStore {
         });
       });
       try {
-        // Always append with the exact revision the chain was built on, even for `any`.
+        // Always append with the exact revision the leaf hashes cover, even for `any`.
         const result = await this.client.appendToStream(stream, payload, {
           expectedRevision: current === -1 ? NO_STREAM : BigInt(current),
         });
@@ -180,7 +188,7 @@ export class EsdbEventStore implements EventStore {
     const { $correlationId: _c, $causationId: _k, hash, prevHash, ...metadata } = stored;
     const position = e.position ? Number(e.position.prepare) : 0;
     if (e.position) this.knownPositions.set(position, e.position);
-    return {
+    const event: RecordedEvent = {
       id: e.id,
       stream: e.streamId,
       revision: Number(e.revision),
@@ -189,8 +197,12 @@ export class EsdbEventStore implements EventStore {
       data: e.data,
       metadata: metadata as EventMetadata,
       hash: hash ?? '',
-      prevHash: prevHash ?? '',
     };
+    if (prevHash !== undefined) {
+      event.hashRule = LEGACY_CHAIN_RULE;
+      event.prevHash = prevHash;
+    }
+    return event;
   }
 
   async readStream(stream: string, options: ReadStreamOptions = {}): Promise<RecordedEvent[]> {
@@ -283,31 +295,6 @@ export class EsdbEventStore implements EventStore {
 
   toRecordedEvent(resolved: AllStreamResolvedEvent): RecordedEvent | null {
     return this.toRecorded(resolved);
-  }
-
-  async verify(stream?: string, options: { streamPrefixes?: string[] } = {}): Promise<VerifyResult> {
-    const heads = new Map<string, { revision: number; hash: string }>();
-    let checked = 0;
-    const source = stream
-      ? await this.readStream(stream)
-      : await this.readAll({ streamPrefixes: options.streamPrefixes });
-    for (const event of source) {
-      checked += 1;
-      const head = heads.get(event.stream) ?? { revision: -1, hash: GENESIS_HASH };
-      const reason =
-        event.revision !== head.revision + 1
-          ? `revision ${head.revision + 1} is missing (an event was removed)`
-          : checkLink(event, head.hash).reason;
-      if (reason) {
-        return {
-          valid: false,
-          checkedEvents: checked,
-          firstInvalid: { stream: event.stream, revision: event.revision, position: event.position, reason },
-        };
-      }
-      heads.set(event.stream, { revision: event.revision, hash: event.hash });
-    }
-    return { valid: true, checkedEvents: checked };
   }
 
   async ping(): Promise<void> {

@@ -12,23 +12,22 @@ import {
   revisionMatches,
   Subscription,
   SubscriptionOptions,
-  VerifyResult,
   WrongExpectedVersionError,
 } from '../event-store.port';
 import { PollingSubscription } from '../polling-subscription';
+import type { CanonicalLogEntry } from '@reprise/audit-log/leaf';
 import {
-  chainEvents,
-  ChainedEvent,
-  ChainVerifier,
+  canonicalFromColumns,
   EventIds,
   NO_STREAM_HEAD,
+  placeEvents,
+  PlacedEvent,
   PreparedEvent,
   prepareEvents,
-  recordedFromChained,
   recordedFromColumns,
+  recordedFromPlaced,
   STORED_COLUMNS,
   StoredColumns,
-  storedRow,
   StreamHead,
   StreamHeadCache,
 } from '../stored-event';
@@ -50,7 +49,6 @@ export interface PostgresEventStoreOptions {
 const MAX_APPENDS_PER_COMMIT = 1_000;
 /** Rounds of one group commit when other processes keep moving the same streams. */
 const MAX_ROUNDS = 20;
-const PAGE = 10_000;
 const LISTEN_RETRY_MS = 1_000;
 const COLUMNS = STORED_COLUMNS;
 type RawRow = StoredColumns;
@@ -72,7 +70,7 @@ interface PendingAppend {
 
 type Decision =
   | { item: PendingAppend; conflict: number }
-  | { item: PendingAppend; chained: ChainedEvent[]; head: StreamHead };
+  | { item: PendingAppend; placed: PlacedEvent[]; head: StreamHead };
 
 /**
  * PostgreSQL adapter (`pg`). Same port and contract as the SQLite store, for several api and worker
@@ -220,9 +218,9 @@ export class PostgresEventStore implements EventStore {
       const decisions: Decision[] = round.map((item) => {
         const head = working.get(item.stream) as StreamHead;
         if (!revisionMatches(item.expected, head.revision)) return { item, conflict: head.revision };
-        const chained = chainEvents(item.events, head);
-        working.set(item.stream, chained.head);
-        return { item, chained: chained.events, head: chained.head };
+        const placed = placeEvents(item.stream, item.events, head);
+        working.set(item.stream, placed.head);
+        return { item, placed: placed.events, head: placed.head };
       });
       const [result] = await this.query<{
         first_position: number;
@@ -249,7 +247,7 @@ export class PostgresEventStore implements EventStore {
         } else if ('conflict' in decision) {
           item.reject(new WrongExpectedVersionError(item.stream, item.expected, decision.conflict));
         } else {
-          const events = decision.chained.map((e) => recordedFromChained(item.stream, e, position++));
+          const events = decision.placed.map((e) => recordedFromPlaced(item.stream, e, position++));
           this.heads.set(item.stream, decision.head);
           item.resolve({ nextRevision: decision.head.revision, position: position - 1, events });
           wrote = true;
@@ -310,13 +308,21 @@ export class PostgresEventStore implements EventStore {
   }
 
   async readAll(options: ReadAllOptions = {}): Promise<RecordedEvent[]> {
+    return (await this.readAllRows(options)).map(recordedFromColumns);
+  }
+
+  /** The audit log's fast path: the same rows, data and metadata as the canonical text stored. */
+  async readAllCanonical(options: ReadAllOptions = {}): Promise<CanonicalLogEntry[]> {
+    return (await this.readAllRows(options)).map(canonicalFromColumns);
+  }
+
+  private readAllRows(options: ReadAllOptions): Promise<RawRow[]> {
     const after = options.afterPosition ?? 0;
     const max = options.maxCount ?? null;
     const prefixes = options.streamPrefixes?.filter(Boolean) ?? [];
-    const rows = prefixes.length
-      ? await this.rows('readAllPrefixed', this.sql.readAllPrefixed, [after, max, prefixes])
-      : await this.rows('readAll', this.sql.readAll, [after, max]);
-    return rows.map(recordedFromColumns);
+    return prefixes.length
+      ? this.rows('readAllPrefixed', this.sql.readAllPrefixed, [after, max, prefixes])
+      : this.rows('readAll', this.sql.readAll, [after, max]);
   }
 
   async headPosition(): Promise<number> {
@@ -388,28 +394,6 @@ export class PostgresEventStore implements EventStore {
     }
   }
 
-  async verify(stream?: string, options: { streamPrefixes?: string[] } = {}): Promise<VerifyResult> {
-    const verifier = new ChainVerifier(options.streamPrefixes?.filter(Boolean));
-    const t = `"${this.schema}".events`;
-    let after = stream ? -1 : 0;
-    for (;;) {
-      const rows = stream
-        ? await this.rows(
-            'verifyStream',
-            `SELECT ${COLUMNS} FROM ${t} WHERE stream = $1 AND revision > $2 ORDER BY revision LIMIT $3`,
-            [stream, after, PAGE],
-          )
-        : await this.rows('readAll', this.sql.readAll, [after, PAGE]);
-      for (const raw of rows) {
-        const row = storedRow(raw);
-        const problem = verifier.check(row);
-        if (problem) return verifier.result(problem);
-        after = stream ? row.revision : row.position;
-      }
-      if (rows.length < PAGE) return verifier.result();
-    }
-  }
-
   async ping(): Promise<void> {
     await this.query({ text: 'SELECT 1' });
   }
@@ -454,7 +438,7 @@ function appendParameters(bases: Map<string, StreamHead>, decisions: Decision[])
   const metadataSeen = new Map<string, number>();
   for (const decision of decisions) {
     if ('conflict' in decision) continue;
-    for (const e of decision.chained) {
+    for (const e of decision.placed) {
       let index = metadataSeen.get(e.metadataJson);
       if (index === undefined) {
         index = metadata.push(e.metadataJson);

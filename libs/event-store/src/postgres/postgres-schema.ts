@@ -36,8 +36,19 @@ export function migrationSql(schema: string): string {
       metadata  text    NOT NULL,
       prev_hash text    NOT NULL,
       hash      text    NOT NULL,
+      hash_rule text,
       UNIQUE (stream, revision)
     );
+    -- A schema written before the audit log: its rows are per-stream chain hashes (reprise-chain/0);
+    -- rows written from now on record their leaf hash (hash_rule NULL: reprise-leaf/1). Altered only
+    -- when the column is missing: ALTER TABLE would queue every reader behind a running append.
+    DO $$ BEGIN
+      IF NOT EXISTS (SELECT 1 FROM information_schema.columns
+                     WHERE table_schema = '${schema}' AND table_name = 'events' AND column_name = 'hash_rule') THEN
+        ALTER TABLE ${s}.events ADD COLUMN hash_rule text DEFAULT 'reprise-chain/0';
+        ALTER TABLE ${s}.events ALTER COLUMN hash_rule DROP DEFAULT;
+      END IF;
+    END $$;
 
     CREATE TABLE IF NOT EXISTS ${s}.log_head (
       singleton boolean PRIMARY KEY DEFAULT true CHECK (singleton),

@@ -42,6 +42,7 @@ export class ProjectionRunner {
     this.db = new Database(options.path);
     this.db.pragma('journal_mode = WAL');
     this.db.pragma('synchronous = NORMAL');
+    this.db.pragma('busy_timeout = 15000');
     this.db.exec(
       `CREATE TABLE IF NOT EXISTS projection_state (name TEXT PRIMARY KEY, version INTEGER NOT NULL, position INTEGER NOT NULL)`,
     );

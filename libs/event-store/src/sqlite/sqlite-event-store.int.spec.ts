@@ -19,6 +19,7 @@ eventStoreContract('SQLite (file, WAL)', () => {
         event.position,
       );
       db.close();
+      return event.position;
     },
     cleanup: async () => rmSync(dir, { recursive: true, force: true }),
   };

@@ -2,6 +2,13 @@ import { EventEmitter } from 'node:events';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
+import { canonicalJson } from '@reprise/audit-log/canonical-json';
+import {
+  leafHashOfParts,
+  LEGACY_CHAIN_RULE,
+  MIGRATED_RULE,
+  type CanonicalLogEntry,
+} from '@reprise/audit-log/leaf';
 import type { Clock } from '@reprise/domain/shared/clock';
 import {
   AppendOptions,
@@ -14,22 +21,22 @@ import {
   revisionMatches,
   Subscription,
   SubscriptionOptions,
-  VerifyResult,
   WrongExpectedVersionError,
+  type LegacyEventMigration,
+  type MigratableEventStore,
 } from '../event-store.port';
 import { PollingSubscription } from '../polling-subscription';
 import {
-  chainEvents,
-  ChainVerifier,
+  canonicalFromColumns,
   EventIds,
   NO_STREAM_HEAD,
+  placeEvents,
   PreparedEvent,
   prepareEvents,
-  recordedFromChained,
   recordedFromColumns,
+  recordedFromPlaced,
   STORED_COLUMNS,
   StoredColumns,
-  storedRow,
   StreamHead,
 } from '../stored-event';
 
@@ -39,6 +46,11 @@ export interface SqliteEventStoreOptions {
   clock: Clock;
   /** How often a subscription looks for events appended by other processes (ms). */
   pollIntervalMs?: number;
+  /**
+   * `false` records no leaf hash: only for `npm run bench -- audit`, to measure what the log costs an
+   * append. Such a store's events can never be verified.
+   */
+  leafHashes?: boolean;
 }
 
 const COLUMNS = STORED_COLUMNS;
@@ -61,8 +73,12 @@ type Outcome = { ok: true; result: AppendResult } | { ok: false; error: unknown 
  * committed together in one transaction (group commit). Each append is validated and serialised
  * before the transaction and its expected revision is checked inside it, so one bad or conflicting
  * append fails alone and never fails its neighbours.
+ *
+ * Each row records its RFC 9162 leaf hash (`hash`, rule `hash_rule` NULL = `reprise-leaf/1`). A file
+ * written before the log keeps its rows' per-stream chain hashes (`reprise-chain/0`) until
+ * `migrateLegacyEvents` rewrites them once under `reprise-migrated/0`.
  */
-export class SqliteEventStore implements EventStore {
+export class SqliteEventStore implements EventStore, MigratableEventStore {
   readonly db: Database.Database;
   private readonly clock: Clock;
   private readonly pollIntervalMs: number;
@@ -72,10 +88,11 @@ export class SqliteEventStore implements EventStore {
   private flushScheduled = false;
   private closed = false;
   private readonly subscriptions = new Set<PollingSubscription>();
+  private readonly leafHashes: boolean;
 
   private readonly stmt: {
     head: Database.Statement<[string], { revision: number; hash: string }>;
-    insert: Database.Statement<[string, string, number, string, string, string, string, string]>;
+    insert: Database.Statement<[string, string, number, string, string, string, string]>;
     readStream: Database.Statement<[string, number, number], RawRow>;
     readAll: Database.Statement<[number, number], RawRow>;
     headPosition: Database.Statement<[], { position: number | null }>;
@@ -93,6 +110,7 @@ export class SqliteEventStore implements EventStore {
     this.db.pragma('foreign_keys = ON');
     this.clock = options.clock;
     this.pollIntervalMs = options.pollIntervalMs ?? 50;
+    this.leafHashes = options.leafHashes ?? true;
     this.appended.setMaxListeners(0);
     this.migrate();
     this.stmt = {
@@ -100,7 +118,7 @@ export class SqliteEventStore implements EventStore {
         'SELECT revision, hash FROM events WHERE stream = ? ORDER BY revision DESC LIMIT 1',
       ),
       insert: this.db.prepare(
-        'INSERT INTO events (id, stream, revision, type, data, metadata, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+        "INSERT INTO events (id, stream, revision, type, data, metadata, prev_hash, hash, hash_rule) VALUES (?, ?, ?, ?, ?, ?, '', ?, NULL)",
       ),
       readStream: this.db
         .prepare<[string, number, number], RawRow>(
@@ -134,6 +152,7 @@ export class SqliteEventStore implements EventStore {
         metadata  TEXT NOT NULL,
         prev_hash TEXT NOT NULL,
         hash      TEXT NOT NULL,
+        hash_rule TEXT,
         UNIQUE (stream, revision)
       );
       CREATE TABLE IF NOT EXISTS checkpoints (
@@ -142,6 +161,10 @@ export class SqliteEventStore implements EventStore {
         updated_at TEXT NOT NULL
       );
     `);
+    // A file written before the log: its rows are per-stream chain hashes (rule reprise-chain/0).
+    const columns = this.db.prepare('PRAGMA table_info(events)').all() as { name: string }[];
+    if (!columns.some((c) => c.name === 'hash_rule'))
+      this.db.exec(`ALTER TABLE events ADD COLUMN hash_rule TEXT DEFAULT '${LEGACY_CHAIN_RULE}'`);
   }
 
   append(stream: string, events: NewEvent[], options: AppendOptions): Promise<AppendResult> {
@@ -184,7 +207,7 @@ export class SqliteEventStore implements EventStore {
     if (outcomes.some((o) => o.ok)) this.appended.emit('appended');
   }
 
-  /** Inside the write transaction: checks each append against its stream head, chains and inserts it. */
+  /** Inside the write transaction: checks each append against its stream head, places and inserts it. */
   private writeBatch(batch: PendingAppend[]): Outcome[] {
     const heads = new Map<string, StreamHead>();
     return batch.map((item): Outcome => {
@@ -194,8 +217,8 @@ export class SqliteEventStore implements EventStore {
           ok: false,
           error: new WrongExpectedVersionError(item.stream, item.expected, head.revision),
         };
-      const chained = chainEvents(item.events, head);
-      const events = chained.events.map((e) => {
+      const placed = placeEvents(item.stream, item.events, head, this.leafHashes);
+      const events = placed.events.map((e) => {
         const info = this.stmt.insert.run(
           e.id,
           item.stream,
@@ -203,12 +226,11 @@ export class SqliteEventStore implements EventStore {
           e.type,
           e.dataJson,
           e.metadataJson,
-          e.prevHash,
           e.hash,
         );
-        return recordedFromChained(item.stream, e, Number(info.lastInsertRowid));
+        return recordedFromPlaced(item.stream, e, Number(info.lastInsertRowid));
       });
-      heads.set(item.stream, chained.head);
+      heads.set(item.stream, placed.head);
       const last = events[events.length - 1];
       return { ok: true, result: { nextRevision: last.revision, position: last.position, events } };
     });
@@ -237,20 +259,26 @@ export class SqliteEventStore implements EventStore {
   }
 
   readAllSync(options: ReadAllOptions = {}): RecordedEvent[] {
+    return this.rawRows(options).map((row) => this.toRecorded(row));
+  }
+
+  async readAllCanonical(options: ReadAllOptions = {}): Promise<CanonicalLogEntry[]> {
+    return this.rawRows(options).map(canonicalFromColumns);
+  }
+
+  private rawRows(options: ReadAllOptions): RawRow[] {
     const after = options.afterPosition ?? 0;
     const max = options.maxCount ?? -1;
     const prefixes = options.streamPrefixes?.filter(Boolean) ?? [];
-    if (prefixes.length === 0) return this.stmt.readAll.all(after, max).map((row) => this.toRecorded(row));
+    if (prefixes.length === 0) return this.stmt.readAll.all(after, max);
     const where = prefixes.map(() => 'substr(stream, 1, ?) = ?').join(' OR ');
     const params: (string | number)[] = [after];
     for (const p of prefixes) params.push(p.length, p);
     params.push(max);
-    return (
-      this.db
-        .prepare(`SELECT ${COLUMNS} FROM events WHERE position > ? AND (${where}) ORDER BY position LIMIT ?`)
-        .raw(true)
-        .all(...params) as RawRow[]
-    ).map((row) => this.toRecorded(row));
+    return this.db
+      .prepare(`SELECT ${COLUMNS} FROM events WHERE position > ? AND (${where}) ORDER BY position LIMIT ?`)
+      .raw(true)
+      .all(...params) as RawRow[];
   }
 
   async headPosition(): Promise<number> {
@@ -278,24 +306,52 @@ export class SqliteEventStore implements EventStore {
     return subscription;
   }
 
-  async verify(stream?: string, options: { streamPrefixes?: string[] } = {}): Promise<VerifyResult> {
-    const rows = (
-      stream
-        ? this.db
-            .prepare(`SELECT ${COLUMNS} FROM events WHERE stream = ? ORDER BY revision`)
-            .raw(true)
-            .iterate(stream)
-        : this.db.prepare(`SELECT ${COLUMNS} FROM events ORDER BY position`).raw(true).iterate()
-    ) as IterableIterator<RawRow>;
-    const verifier = new ChainVerifier(options.streamPrefixes?.filter(Boolean));
-    for (const row of rows) {
-      const problem = verifier.check(storedRow(row));
-      if (problem) {
-        rows.return?.();
-        return verifier.result(problem);
+  async legacyEventCount(): Promise<number> {
+    return (
+      this.db.prepare('SELECT COUNT(*) AS n FROM events WHERE hash_rule = ?').get(LEGACY_CHAIN_RULE) as {
+        n: number;
       }
-    }
-    return verifier.result();
+    ).n;
+  }
+
+  async logEpoch(): Promise<number> {
+    return this.db.pragma('user_version', { simple: true }) as number;
+  }
+
+  async migrateLegacyEvents(migration: LegacyEventMigration): Promise<number> {
+    const legacy = this.db
+      .prepare(`SELECT ${COLUMNS} FROM events WHERE hash_rule = ? ORDER BY position`)
+      .raw(true);
+    const update = this.db.prepare(
+      "UPDATE events SET data = ?, hash = ?, prev_hash = '', hash_rule = ? WHERE position = ? AND hash = ?",
+    );
+    // What the rewrite replaces (personal data in clear) must not linger in free pages or the WAL.
+    this.db.pragma('secure_delete = ON');
+    const migrated = this.db
+      .transaction(() => {
+        let count = 0;
+        for (const row of legacy.all(LEGACY_CHAIN_RULE) as RawRow[]) {
+          const [position, id, stream, revision, type, data, metadata, , hash] = row;
+          if (migration.verifiedHashes.get(position) !== hash)
+            throw new Error(
+              `event ${position} changed since its pre-log chain was verified: migration aborted`,
+            );
+          const newData = migration.newData.has(position)
+            ? canonicalJson(migration.newData.get(position))
+            : data;
+          const leaf = leafHashOfParts(MIGRATED_RULE, id, stream, revision, type, newData, metadata);
+          update.run(newData, leaf, MIGRATED_RULE, position, hash);
+          count += 1;
+        }
+        if (count)
+          this.db.pragma(
+            `user_version = ${(this.db.pragma('user_version', { simple: true }) as number) + 1}`,
+          );
+        return count;
+      })
+      .immediate();
+    this.db.pragma('wal_checkpoint(TRUNCATE)');
+    return migrated;
   }
 
   async ping(): Promise<void> {
