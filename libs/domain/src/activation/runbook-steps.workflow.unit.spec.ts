@@ -15,6 +15,9 @@ import {
 } from './testing/fixtures';
 import { given, play, stateOf } from './testing/given-when-then';
 import { workflowSpecification } from './testing/workflow-specification';
+import type { ActivationState } from './activation.state';
+
+const viewOf = (s: ActivationState) => toActivationView(s)!;
 import { alertRaised, requested, restoreStarted } from './testing/fixtures';
 
 /**
@@ -155,9 +158,7 @@ describe('activation workflow: runbook steps', () => {
       .when(t(19))
       .then({ steps: ['manual:erp-ok'] });
     const waiting = play(checked, [fact('Started', 'erp-ok', t(19))]);
-    expect(toActivationView(stateOf(waiting)).steps.find((x) => x.name === 'erp-ok')!.status).toBe(
-      'waiting-sign-off',
-    );
+    expect(viewOf(stateOf(waiting)).steps.find((x) => x.name === 'erp-ok')!.status).toBe('waiting-sign-off');
     // the manual step stays due (its handler only records the wait) and its timers are armed
     workflow
       .given(waiting)
@@ -182,7 +183,7 @@ describe('activation workflow: runbook steps', () => {
     expect([timeout.at, reminder.at]).toEqual([t(259), t(139)]);
     const after = play(waiting, [timerCommand(reminder, t(259)), timerCommand(timeout, t(259))]);
     const s = stateOf(after);
-    expect(toActivationView(s).steps.find((x) => x.name === 'erp-ok')).toMatchObject({
+    expect(viewOf(s).steps.find((x) => x.name === 'erp-ok')).toMatchObject({
       status: 'failed',
       detail: 'timed out after 240 minutes',
     });
@@ -200,7 +201,7 @@ describe('activation workflow: runbook steps', () => {
       ...run('db1-fix', t(18), t(19), 'Failed'),
     ]);
     const s = stateOf(failed);
-    const view = toActivationView(s);
+    const view = viewOf(s);
     expect(view.steps.map((x) => [x.name, x.status])).toEqual([
       ['db1-fix', 'failed'],
       ['db1-port', 'done'],
@@ -219,7 +220,7 @@ describe('activation workflow: runbook steps', () => {
 
   it('a failed server blocks the steps that follow it', () => {
     const failed = play(test(), [restoreStarted('lone', t(1)), stepFailed('lone', 'restore', t(2))]);
-    expect(toActivationView(stateOf(failed)).steps.find((x) => x.name === 'notify')).toMatchObject({
+    expect(viewOf(stateOf(failed)).steps.find((x) => x.name === 'notify')).toMatchObject({
       status: 'blocked',
       blockedBy: 'lone',
     });
@@ -252,8 +253,8 @@ describe('activation workflow: runbook steps', () => {
     ]);
     const s = stateOf(retried);
     expect(s.status).toBe('running');
-    expect(toActivationView(s).servers.find((x) => x.hostname === 'app')!.phase).toBe('restored');
-    expect(toActivationView(s).steps.find((x) => x.name === 'erp-ok')!.status).toBe('pending');
+    expect(viewOf(s).servers.find((x) => x.hostname === 'app')!.phase).toBe('restored');
+    expect(viewOf(s).steps.find((x) => x.name === 'erp-ok')!.status).toBe('pending');
     const due = workflow
       .given(retried)
       .when(t(30))
@@ -272,7 +273,7 @@ describe('activation workflow: runbook steps', () => {
       fact('Started', 'db1-fix', t(18)),
       { type: 'AbortActivation', data: { reason: 'stop', by: alice, at: t(19) } },
     ]);
-    expect(toActivationView(stateOf(aborted)).steps.map((x) => x.status)).toEqual([
+    expect(viewOf(stateOf(aborted)).steps.map((x) => x.status)).toEqual([
       'cancelled',
       'cancelled',
       'cancelled',
