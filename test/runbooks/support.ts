@@ -61,15 +61,14 @@ export async function startReceiver(options: { delayMs?: number } = {}): Promise
     let raw = '';
     req.on('data', (c) => (raw += c));
     req.on('end', () => {
-      const respond = () => {
-        deliveries.push({
-          id: String(req.headers['webhook-id'] ?? ''),
-          body: raw ? JSON.parse(raw) : {},
-          headers: req.headers,
-          valid: receiver.secret !== null && verify(receiver.secret, req.headers, raw),
-        });
-        res.writeHead(204).end();
-      };
+      // The side effect happens on receipt; the answer may come later (a slow receiver).
+      deliveries.push({
+        id: String(req.headers['webhook-id'] ?? ''),
+        body: raw ? JSON.parse(raw) : {},
+        headers: req.headers,
+        valid: receiver.secret !== null && verify(receiver.secret, req.headers, raw),
+      });
+      const respond = () => res.writeHead(204).end();
       if (options.delayMs) setTimeout(respond, options.delayMs);
       else respond();
     });
