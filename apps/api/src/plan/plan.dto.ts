@@ -69,9 +69,20 @@ export class PlanServerView {
   @ApiProperty({ nullable: true, type: Number }) predictedAvailableAfterMinutes: number | null;
 }
 
+export class PlanStepView {
+  @ApiProperty() name: string;
+  @ApiProperty({ enum: RUNBOOK_STEP_KINDS }) kind: string;
+  @ApiProperty({ type: [String] }) after: string[];
+  @ApiProperty({ description: 'Estimate of its kind, minutes' }) estimateMinutes: number;
+  @ApiProperty({ nullable: true, type: Number, description: 'Null for a post-cleanup step' })
+  predictedDoneAfterMinutes: number | null;
+}
+
 export class PlanResponse {
   @ApiProperty({ type: [PlanServerView], description: 'Active servers of the drp class' })
   servers: PlanServerView[];
+  @ApiProperty({ type: [PlanStepView], description: 'Runbook steps, in the predicted RTO' })
+  steps: PlanStepView[];
   @ApiProperty({
     type: 'array',
     items: { type: 'array', items: { type: 'string' } },

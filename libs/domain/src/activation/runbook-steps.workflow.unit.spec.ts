@@ -2,6 +2,8 @@ import type { RunbookStep } from '../plan/runbook';
 import type { ActivationCommand } from './activation.commands';
 import { isFinished, isStillDue, stepFailure, timerCommand, whatIsDue } from './activation.workflow';
 import { toActivationView } from './view';
+import { buildReport } from '../report/build-report';
+import { estimatesFromSizes, projectAvailability } from './rto';
 import {
   alice,
   bringUp,
@@ -300,6 +302,32 @@ describe('activation workflow: runbook steps', () => {
     const done = play(closed, run('bye', t(45), t(46)));
     workflow.given(done).when(t(46)).then({ steps: [], finished: true });
     expect(isFinished(stateOf(done))).toBe(true);
+  });
+
+  it('reports steps on the timeline and a failed step as a corrective action', () => {
+    const failed = stateOf(
+      play(db1Up(), [...run('db1-port', t(18), t(18)), ...run('db1-fix', t(18), t(19), 'Failed')]),
+    );
+    const report = buildReport(failed, { customerNumber: 'C1', domain: 'acme.test' });
+    expect(report.steps.find((x) => x.name === 'db1-fix')).toMatchObject({
+      status: 'failed',
+      timeline: [{ phase: 'runbook-step', startMinutes: 18, endMinutes: 19, outcome: 'failed' }],
+    });
+    expect(report.correctiveActions.filter((a) => a.code === 'runbook-step-failed')).toEqual([
+      {
+        code: 'runbook-step-failed',
+        action:
+          'runbook step db1-fix (script) failed (exit 1); it blocked erp-ok, notify, app: fix it and retry the step, or review the runbook.',
+      },
+    ]);
+  });
+
+  it('projects a server that waits for steps after them (live RTO projection)', () => {
+    const s = stateOf(db1Up());
+    // now t(18): script 5 min and check 1 min from now → 23, sign-off 30 → 53, then app boots 5 + analysis 2
+    expect(projectAvailability(s, t(18), estimatesFromSizes()).get(id('app'))).toBe(60);
+    const failed = stateOf(play(db1Up(), run('db1-fix', t(18), t(19), 'Failed')));
+    expect(projectAvailability(failed, t(19), estimatesFromSizes()).has(id('app'))).toBe(false);
   });
 
   it('maps a step that gave up to its failure', () => {

@@ -1,6 +1,7 @@
 import { findCycle } from '../estate/graph';
 import { hostnameProblem } from '../estate/hostname';
 import { DomainError, FieldError, ruleViolation, validationError } from '../shared/errors';
+import type { ReadinessFinding } from './readiness';
 
 /**
  * Runbook steps: what a recovery plan runs besides its servers (re-point DNS, a script inside a
@@ -293,3 +294,36 @@ export function runbookShapeError(errors: FieldError[]): DomainError | null {
 /** Does the step run in an activation of this type? */
 export const stepInScope = (step: Pick<RunbookStep, 'scope'>, type: 'test' | 'disaster' | 'alert'): boolean =>
   step.scope === 'all' || (step.scope === 'test' ? type === 'test' : type !== 'test');
+
+/**
+ * Readiness findings of the runbook: a step naming a server that is no longer active (error: it
+ * cannot run), a webhook that is not https (warning outside development: the call and its
+ * signature travel in clear).
+ */
+export function runbookReadinessFindings(
+  runbook: readonly RunbookStep[],
+  activeHostnames: ReadonlySet<string>,
+  development: boolean,
+): ReadinessFinding[] {
+  const findings: ReadinessFinding[] = [];
+  const names = new Set(runbook.map((s) => s.name));
+  for (const s of runbook) {
+    const missing = [stepServer(s), ...s.after].filter(
+      (n): n is string => n !== null && n !== AFTER_TEARDOWN && !names.has(n) && !activeHostnames.has(n),
+    );
+    if (missing.length)
+      findings.push({
+        severity: 'error',
+        code: 'runbook-unknown-server',
+        message: `runbook step ${s.name} names servers that are not active: ${[...new Set(missing)].join(', ')}`,
+        servers: [...new Set(missing)],
+      });
+    if (s.kind === 'webhook' && !development && !s.url.startsWith('https:'))
+      findings.push({
+        severity: 'warning',
+        code: 'runbook-webhook-not-https',
+        message: `runbook step ${s.name} calls ${s.url}: not https, the call and its signature travel in clear`,
+      });
+  }
+  return findings;
+}
