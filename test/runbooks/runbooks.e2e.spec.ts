@@ -234,4 +234,60 @@ describe('runbook steps (e2e)', () => {
       'bye',
     );
   }, 90_000);
+
+  it('a manual step nobody signs off: its assignee is reminded, then it times out and is reported', async () => {
+    const other = await createTenant(stack.api, { notificationWebhookUrl: stack.webhook.url });
+    await enrol(stack.api, other.manager, [{ hostname: 'db-9', family: 'linux' }]);
+    await stack.api.http
+      .put('/api/v1/plan/runbook')
+      .set(bearer(other.manager))
+      .send({
+        steps: [
+          {
+            name: 'owner-ok',
+            kind: 'manual',
+            after: ['db-9'],
+            instructions: 'Check the ledger',
+            assignee: 'owner@acme.example',
+            timeoutMinutes: 20,
+          },
+        ],
+      })
+      .expect(200);
+    const res = await stack.api.http
+      .post('/api/v1/activations')
+      .set(bearer(other.manager))
+      .send({ type: 'test', scope: 'full', requestedBy: { name: 'Claire', email: 'claire@acme.example' } })
+      .expect(202);
+    const id = res.body.id as string;
+    const reminder = await stack.webhook.waitFor(
+      (b) => JSON.stringify(b).includes('runbook-sign-off-reminder') && JSON.stringify(b).includes(id),
+      30_000,
+    );
+    expect(JSON.stringify(reminder)).toContain('owner@acme.example');
+    const done = await waitForStatus(stack.api, other.manager, id, ['completed-with-failures'], 40_000);
+    expect(done.steps).toEqual([
+      expect.objectContaining({ name: 'owner-ok', status: 'failed', detail: 'timed out after 20 minutes' }),
+    ]);
+    const report = await stack.api.http
+      .get(`/api/v1/activations/${id}/report`)
+      .set(bearer(other.manager))
+      .expect(200);
+    expect(report.body.correctiveActions).toEqual(
+      expect.arrayContaining([expect.objectContaining({ code: 'runbook-step-failed' })]),
+    );
+    // asOf: the state as it was while the step waited
+    const { startedAt, endedAt } = done.steps[0] as { startedAt: string; endedAt: string };
+    const waitingAt = new Date((Date.parse(startedAt) + Date.parse(endedAt)) / 2).toISOString();
+    const past = await stack.api.http
+      .get(`/api/v1/activations/${id}?asOf=${encodeURIComponent(waitingAt)}`)
+      .set(bearer(other.manager))
+      .expect(200);
+    expect(past.body.steps[0].status).toBe('waiting-sign-off');
+    await stack.api.http
+      .post(`/api/v1/activations/${id}/close`)
+      .set(bearer(other.manager))
+      .send({})
+      .expect(200);
+  }, 90_000);
 });

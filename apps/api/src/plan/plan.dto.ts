@@ -220,13 +220,14 @@ export class RunbookStepDto {
   instructions?: string;
 
   @ApiPropertyOptional({
-    description: 'manual: who is expected to sign off (e-mail or name)',
+    description: 'manual: the e-mail of who is expected to sign off (reminded at half the timeout)',
     nullable: true,
   })
   @IsOptional()
   @ValidateIf((_o, v) => v !== null)
   @IsString()
-  @Length(1, 254)
+  @MaxLength(254)
+  @IsEmail()
   assignee?: string | null;
 }
 

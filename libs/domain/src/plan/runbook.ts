@@ -2,6 +2,7 @@ import { findCycle } from '../estate/graph';
 import { hostnameProblem } from '../estate/hostname';
 import { DomainError, FieldError, ruleViolation, validationError } from '../shared/errors';
 import type { ReadinessFinding } from './readiness';
+import { isEmailAddress } from '../shared/email';
 
 /**
  * Runbook steps: what a recovery plan runs besides its servers (re-point DNS, a script inside a
@@ -208,6 +209,8 @@ export function parseRunbook(input: RunbookStepInput[]): { steps: RunbookStep[];
       case 'manual':
         if (raw.instructions !== undefined && !raw.instructions.trim())
           fail('instructions', 'must not be empty');
+        if (raw.assignee != null && !isEmailAddress(raw.assignee))
+          fail('assignee', 'must be an e-mail address');
         steps.push({
           ...base,
           kind: 'manual',
