@@ -419,7 +419,8 @@ function request(d: C.RequestActivation['data'], state: ActivationState): Activa
   // another live activation.
   const runbook = d.runbook ?? [];
   const { scope, servers } = resolveScope(withoutStepDependencies(d.estate, runbook), d.scope, kind);
-  const steps = activationSteps(runbook, d.type, d.estate, servers);
+  // A restore test only restores and checks its servers in isolation: no runbook.
+  const steps = kind === 'restore-test' ? [] : activationSteps(runbook, d.type, d.estate, servers);
   assertNoOverlap(d.otherActivations ?? [], d.activationId);
   const requested: ActivationEvent = {
     type: 'ActivationRequested',

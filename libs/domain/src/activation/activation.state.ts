@@ -1,7 +1,7 @@
 import { assertNever } from '@reprise/domain/shared/decider';
 import type { RecipientCode } from './activation.commands';
 import type { ActivationEvent } from './activation.events';
-import { evolveStep, newStepState, type RunbookStepState } from './runbook-steps';
+import { evolveStep, isPostCleanup, newStepState, type RunbookStepState } from './runbook-steps';
 import type {
   ActivationKind,
   ActivationScope,
@@ -384,7 +384,10 @@ export function evolveActivation(state: ActivationState, event: ActivationEvent)
         ...s,
         status: 'aborted',
         servers,
-        steps: s.steps.map((x) => (x.outcome || x.blockedBy ? x : { ...x, cancelledAt: at })),
+        // Post-cleanup steps stay: they run once the aborted test is closed.
+        steps: s.steps.map((x) =>
+          x.outcome || x.blockedBy || isPostCleanup(x.snapshot) ? x : { ...x, cancelledAt: at },
+        ),
         endedAt: at,
         endReason: event.data.reason,
         endedBy: event.data.by,

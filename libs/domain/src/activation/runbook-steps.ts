@@ -6,6 +6,7 @@ import {
   isAvailablePhase,
   isTerminalPhase,
   type ActivationServerSnapshot,
+  type ActivationStatus,
   type ActivationType,
   type Person,
 } from './activation.types';
@@ -151,14 +152,24 @@ export const newStepState = (snapshot: ActivationStepSnapshot): RunbookStepState
 
 export const isPostCleanup = (step: Pick<RunbookStep, 'after'>) => step.after.includes(AFTER_TEARDOWN);
 
-export function stepStatus(x: RunbookStepState): RunbookStepStatus {
+/**
+ * A step's status. Given the activation's status, a step that will never run because the activation
+ * ended without running (rejected, stood down) is `skipped`.
+ */
+export function stepStatus(x: RunbookStepState, activation?: ActivationStatus): RunbookStepStatus {
   if (x.outcome === 'done') return 'done';
   if (x.outcome === 'failed') return 'failed';
   if (x.cancelledAt) return 'cancelled';
   if (x.blockedBy) return 'blocked';
   if (x.startedAt) return x.snapshot.kind === 'manual' ? 'waiting-sign-off' : 'running';
+  if (activation !== undefined && NEVER_RUN.includes(activation)) return 'skipped';
   return 'pending';
 }
+
+/** Activations that ended without running their steps. */
+const NEVER_RUN: readonly ActivationStatus[] = ['rejected', 'stood-down'];
+/** Post-cleanup steps run once a test is closed (its teardown verified) or a disaster failed back. */
+const CLEANED_UP: readonly ActivationStatus[] = ['closed', 'failed-back'];
 
 const TERMINAL: readonly RunbookStepStatus[] = ['done', 'failed', 'blocked', 'skipped', 'cancelled'];
 export const isTerminalStep = (x: RunbookStepState) => TERMINAL.includes(stepStatus(x));
@@ -196,8 +207,7 @@ export const gatesPassed = (s: Activation, serverId: string): boolean =>
 
 /** Does the activation (in its current status) run this step now? */
 export function stepRunnable(s: Activation, x: RunbookStepState): boolean {
-  const post = isPostCleanup(x.snapshot);
-  const live = post ? s.status !== 'aborted' : s.status === 'running';
+  const live = isPostCleanup(x.snapshot) ? CLEANED_UP.includes(s.status) : s.status === 'running';
   return live && !isTerminalStep(x) && stepReady(s, x);
 }
 
@@ -246,7 +256,7 @@ export const stepsFailed = (s: Activation): boolean =>
   stepsOf(s).some((x) => !isPostCleanup(x.snapshot) && (x.outcome === 'failed' || x.blockedBy !== null));
 /** Post-cleanup steps still to run: the activation is not finished while they are. */
 export const postCleanupOpen = (s: Activation): boolean =>
-  s.status !== 'aborted' && stepsOf(s).some((x) => isPostCleanup(x.snapshot) && !isTerminalStep(x));
+  !NEVER_RUN.includes(s.status) && stepsOf(s).some((x) => isPostCleanup(x.snapshot) && !isTerminalStep(x));
 
 // ---------------------------------------------------------------------------------------------
 // evolve

@@ -270,7 +270,7 @@ describe('activation workflow: runbook steps', () => {
     expect(isStillDue(s, { kind: 'script', serverId: id('db1'), attempt: 2, step: 'db1-fix' })).toBe(true);
   });
 
-  it('abort cancels the steps not done: nothing is due', () => {
+  it('abort cancels the steps not done; post-cleanup steps run once the aborted test is closed', () => {
     const aborted = play(db1Up(), [
       fact('Started', 'db1-fix', t(18)),
       { type: 'AbortActivation', data: { reason: 'stop', by: alice, at: t(19) } },
@@ -280,9 +280,29 @@ describe('activation workflow: runbook steps', () => {
       'cancelled',
       'cancelled',
       'cancelled',
-      'cancelled',
+      'pending',
     ]);
     workflow.given(aborted).when(t(20)).thenNothingDue();
+    // a late fact of the cancelled script is ignored
+    given(aborted)
+      .when(fact('Succeeded', 'db1-fix', t(21)))
+      .then([]);
+    const closed = play(aborted, [
+      { type: 'RequestClose', data: { by: alice, at: t(30) } },
+      { type: 'RecordTeardown', data: { remaining: [], at: t(31) } },
+    ]);
+    workflow
+      .given(closed)
+      .when(t(31))
+      .then({ steps: ['webhook:bye'], finished: false });
+  });
+
+  it('an activation that ends without running skips its steps, and is finished', () => {
+    const stoodDown = play(alertRaised({ estate, runbook }), [
+      { type: 'StandDownAlert', data: { by: alice, reason: 'false alarm', at: t(5) } },
+    ]);
+    expect(viewOf(stateOf(stoodDown)).steps.every((x) => x.status === 'skipped')).toBe(true);
+    workflow.given(stoodDown).when(t(6)).then({ steps: [], finished: true });
   });
 
   it('runs post-cleanup steps once the teardown is verified, while the activation is closed', () => {

@@ -60,10 +60,10 @@ export interface ActivationStepView {
   instructions: string | null;
 }
 
-export const toStepView = (x: RunbookStepState): ActivationStepView => ({
+export const toStepView = (x: RunbookStepState, activation?: ActivationStatus): ActivationStepView => ({
   name: x.snapshot.name,
   kind: x.snapshot.kind,
-  status: stepStatus(x),
+  status: stepStatus(x, activation),
   startedAt: x.startedAt,
   endedAt: x.endedAt ?? x.cancelledAt,
   detail: x.detail,
@@ -210,6 +210,6 @@ export function toActivationView(
     failbackRequestedAt: s.failback?.requestedAt ?? null,
     counts,
     updatedAt: s.updatedAt,
-    steps: (s.steps ?? []).map(toStepView),
+    steps: (s.steps ?? []).map((x) => toStepView(x, s.status)),
   };
 }

@@ -67,14 +67,14 @@ export function buildReport(activation: Activation, tenant: ReportTenant): Activ
       reason: s.network.reason,
     },
     teardown: { verifiedAt: s.teardown.verifiedAt, remaining: [...s.teardown.remaining] },
-    steps: (s.steps ?? []).map((x) => reportStep(x, origin)),
+    steps: (s.steps ?? []).map((x) => reportStep(x, s.status, origin)),
     timelineOrigin: origin,
     asOf: s.updatedAt,
   };
 }
 
-function reportStep(x: RunbookStepState, origin: string): ReportStep {
-  const view = toStepView(x);
+function reportStep(x: RunbookStepState, status: ActivationStatus, origin: string): ReportStep {
+  const view = toStepView(x, status);
   const o = toMillis(origin);
   const m = (iso: string) => round1((toMillis(iso) - o) / 60_000);
   const outcome: TimelineSegment['outcome'] =
