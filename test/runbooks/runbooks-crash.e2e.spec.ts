@@ -122,4 +122,34 @@ describe('runbook steps survive a SIGKILL of the worker (real worker process)', 
     expect(after.replayedRequests).toBeGreaterThan(before.replayedRequests);
     await processes.killAll();
   }, 90_000);
+
+  it('a manual step waiting survives a SIGKILL of the worker: signed off later, it completes', async () => {
+    const worker = await processes.start();
+    const { t, id } = await tenantWith([
+      { name: 'owner-ok', kind: 'manual', after: ['db-1'], instructions: 'check', timeoutMinutes: 6000 },
+    ]);
+    await waitUntil(
+      async () => stepStatuses(await activationView(stack, t.manager, id))['owner-ok'] === 'waiting-sign-off',
+      'the sign-off to be awaited',
+      30_000,
+      25,
+    );
+    await processes.kill(worker);
+    await processes.start();
+    await stack.api.http
+      .post(`/api/v1/activations/${id}/steps/owner-ok/sign-off`)
+      .set(bearer(t.manager))
+      .send({ note: 'fine' })
+      .expect(200);
+    const done = await waitForStatus(
+      stack.api,
+      t.manager,
+      id,
+      ['completed', 'completed-with-failures'],
+      60_000,
+    );
+    expect(done.status).toBe('completed');
+    expect(stepStatuses(done)).toEqual({ 'owner-ok': 'done' });
+    await processes.killAll();
+  }, 90_000);
 });

@@ -127,6 +127,13 @@ describe('runbook steps (e2e)', () => {
       await stack.api.http.post('/api/v1/plan/runbook/secret').set(manager()).expect(201)
     ).body.secret;
     expect(receiver.secret).toMatch(/^whsec_/);
+    // the plan: steps in the predicted RTO; the readiness check warns of webhooks in clear (NODE_ENV=test)
+    const plan = (await stack.api.http.get('/api/v1/plan').set(manager()).expect(200)).body;
+    expect(plan.criticalPath).toEqual(expect.arrayContaining(['erp-sign-off', 'web-1']));
+    const check = (await stack.api.http.post('/api/v1/plan/check').set(manager()).expect(200)).body;
+    expect(
+      check.findings.filter((f: { code: string }) => f.code === 'runbook-webhook-not-https'),
+    ).toHaveLength(2);
     const before = await simStats(stack);
 
     const id = await start();
