@@ -144,6 +144,13 @@ export function parseRunbook(input: RunbookStepInput[]): { steps: RunbookStep[];
       if ((raw as unknown as Record<string, unknown>)[key] === undefined)
         fail(key, `required for a ${raw.kind} step`);
     const after = [...new Set((raw.after ?? []).map((a) => a.trim().toLowerCase()))];
+    // A script or a check runs in its server: it follows that server, whatever `after` says.
+    const server = typeof raw.server === 'string' ? raw.server.trim().toLowerCase() : '';
+    if ((raw.kind === 'script' || raw.kind === 'check') && server) {
+      if (after.includes(AFTER_TEARDOWN))
+        fail('after', `a ${raw.kind} step runs in its server: it cannot follow "teardown"`);
+      else if (!after.includes(server)) after.push(server);
+    }
     const timeoutMinutes = raw.timeoutMinutes ?? DEFAULT_TIMEOUT_MINUTES[raw.kind];
     if (!Number.isInteger(timeoutMinutes) || timeoutMinutes < 1 || timeoutMinutes > MAX_TIMEOUT_MINUTES)
       fail('timeoutMinutes', `must be a whole number of minutes from 1 to ${MAX_TIMEOUT_MINUTES}`);
@@ -171,7 +178,6 @@ export function parseRunbook(input: RunbookStepInput[]): { steps: RunbookStep[];
         break;
       }
       case 'script': {
-        const server = (raw.server ?? '').trim().toLowerCase();
         if (raw.server !== undefined && hostnameProblem(server)) fail('server', 'must be a hostname');
         if (raw.script !== undefined && (!raw.script.trim() || raw.script.length > MAX_SCRIPT_LENGTH))
           fail('script', `must be 1 to ${MAX_SCRIPT_LENGTH} characters`);
@@ -185,7 +191,6 @@ export function parseRunbook(input: RunbookStepInput[]): { steps: RunbookStep[];
         break;
       }
       case 'check': {
-        const server = (raw.server ?? '').trim().toLowerCase();
         if (raw.server !== undefined && hostnameProblem(server)) fail('server', 'must be a hostname');
         const p = raw.probe;
         let probe: Probe = { tcp: 0 };

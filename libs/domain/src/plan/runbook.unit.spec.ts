@@ -119,7 +119,7 @@ describe('runbook steps in the plan (estate registry)', () => {
       .when(setRunbook({ ...port, after: ['nope'], server: 'ghost' }))
       .thenThrows('rule', 'invalid-runbook', {
         errors: [
-          { field: 'steps[0].after', message: 'no server or step named nope' },
+          { field: 'steps[0].after', message: 'no server or step named nope, ghost' },
           { field: 'steps[0].server', message: 'no active server of this tenant named ghost' },
         ],
       });
@@ -142,6 +142,24 @@ describe('runbook steps in the plan (estate registry)', () => {
           { field: 'steps[1].probe', message: 'must be {tcp: port} or {http: path, expectStatus}' },
           { field: 'steps[2].instructions', message: 'required for a manual step' },
           { field: 'steps[3].timeoutMinutes', message: 'must be a whole number of minutes from 1 to 10080' },
+        ],
+      });
+  });
+
+  it('a script or a check follows its server; a server cannot wait for a step that runs in it', () => {
+    const state = stateOf(history(...estate(), setRunbook({ ...script, after: [] })));
+    expect(state.runbook.steps[0].after).toEqual(['db-1']);
+    given(history(...estate(), setRunbook({ ...port, name: 'web-port', server: 'web-1', after: [] })))
+      .when({ type: 'ChangeDependencies', serverId: id('web-1'), dependsOn: ['db-1', 'web-port'] })
+      .thenThrows('rule', 'dependency-cycle', { cycle: ['web-1', 'web-port', 'web-1'] });
+    given(history(...estate()))
+      .when(setRunbook({ ...script, after: ['teardown'] }))
+      .thenThrows('validation', 'invalid-runbook', {
+        errors: [
+          {
+            field: 'steps[0].after',
+            message: 'a script step runs in its server: it cannot follow "teardown"',
+          },
         ],
       });
   });
