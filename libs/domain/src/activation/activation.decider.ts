@@ -319,9 +319,20 @@ function blockByRunbook(
     } else if (e.type === 'ServerStepFailed' || (e.type === 'ServerChecked' && e.data.health === 'failed')) {
       const failed = next.servers[next.index[e.data.serverId]];
       const reason = `upstream ${failed.snapshot.hostname} failed`;
-      blockedSteps(next, { serverId: e.data.serverId }, failed.snapshot.hostname, reason, at).steps.forEach(
-        record,
-      );
+      const below = blockedSteps(next, { serverId: e.data.serverId }, failed.snapshot.hostname, reason, at);
+      below.steps.forEach(record);
+      // servers that wait for those steps (the graph's own downstream servers are blocked already)
+      for (const serverId of below.servers)
+        record({
+          type: 'ServerBlocked',
+          data: {
+            serverId,
+            blockedBy: failed.snapshot.hostname,
+            blockedByServerId: e.data.serverId,
+            reason,
+            at,
+          },
+        });
     }
   }
   return next;
@@ -589,7 +600,10 @@ function retry(d: C.RetryServer['data'], s: Activation): ActivationEvent[] {
   );
   const unblocked: string[] = [];
   const reblocked: { serverId: string; blockedBy: string; blockedByServerId: string }[] = [];
-  for (const id of reachable(graph.downstream, d.serverId)) {
+  // Downstream in the graph, and through the runbook steps that follow it.
+  const below = new Set(reachable(graph.downstream, d.serverId));
+  for (const x of s.servers) if (x.blockedBy?.serverId === d.serverId) below.add(x.snapshot.serverId);
+  for (const id of below) {
     const b = s.servers[s.index[id]];
     if (b.phase !== 'blocked') continue;
     const blocker = reachable(graph.upstream, id).find((up) => stillFailed.has(up));

@@ -1,7 +1,7 @@
 import { assertNever } from '@reprise/domain/shared/decider';
 import type { RecipientCode } from './activation.commands';
 import type { ActivationEvent } from './activation.events';
-import { evolveStep, isPostCleanup, newStepState, type RunbookStepState } from './runbook-steps';
+import { evolveStep, isPostCleanup, newStepState, stepsWithin, type RunbookStepState } from './runbook-steps';
 import type {
   ActivationKind,
   ActivationScope,
@@ -280,12 +280,18 @@ export function evolveActivation(state: ActivationState, event: ActivationEvent)
         const old = kept.get(snap.serverId);
         return old ? { ...old, snapshot: snap } : newServerState(snap);
       });
+      // Steps whose servers left the scope are dropped with them.
+      const keptSteps = stepsWithin(
+        s.steps.map((x) => x.snapshot),
+        new Set(servers.map((x) => x.snapshot.hostname)),
+      );
       return {
         ...s,
         type: 'disaster',
         scope: d.scope,
         servers,
         index: indexOf(servers),
+        steps: s.steps.filter((x) => keptSteps.has(x.snapshot.name)),
         escalated: { by: d.by, at, removed: d.removed },
         updatedAt: at,
       };

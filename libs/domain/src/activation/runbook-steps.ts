@@ -96,23 +96,10 @@ export function activationSteps(
   scope: readonly ActivationServerSnapshot[],
 ): ActivationStepSnapshot[] {
   const inScope = new Map(scope.map((s) => [s.hostname, s.serverId]));
-  const kept = new Map<string, RunbookStep>();
-  let changed = true;
-  const candidates = runbook.filter((s) => stepInScope(s, type));
-  while (changed) {
-    changed = false;
-    for (const s of candidates) {
-      if (kept.has(s.name)) continue;
-      const server = s.kind === 'script' || s.kind === 'check' ? s.server : null;
-      const ok =
-        (server === null || inScope.has(server)) &&
-        s.after.every((a) => a === AFTER_TEARDOWN || inScope.has(a) || kept.has(a));
-      if (ok) {
-        kept.set(s.name, s);
-        changed = true;
-      }
-    }
-  }
+  const kept = stepsWithin(
+    runbook.filter((s) => stepInScope(s, type)),
+    new Set(inScope.keys()),
+  );
   return runbook
     .filter((s) => kept.has(s.name))
     .map((s) => ({
@@ -122,6 +109,27 @@ export function activationSteps(
         .filter((x) => inScope.has(x.hostname) && x.dependsOn.includes(s.name))
         .map((x) => x.serverId),
     }));
+}
+
+/** The steps whose servers are all in scope (a step following a step left out is left out too). */
+export function stepsWithin(candidates: readonly RunbookStep[], hostnames: ReadonlySet<string>): Set<string> {
+  const kept = new Set<string>();
+  let changed = true;
+  while (changed) {
+    changed = false;
+    for (const s of candidates) {
+      if (kept.has(s.name)) continue;
+      const server = s.kind === 'script' || s.kind === 'check' ? s.server : null;
+      const ok =
+        (server === null || hostnames.has(server)) &&
+        s.after.every((a) => a === AFTER_TEARDOWN || hostnames.has(a) || kept.has(a));
+      if (ok) {
+        kept.add(s.name);
+        changed = true;
+      }
+    }
+  }
+  return kept;
 }
 
 /** The estate with the steps' names taken out of `dependsOn` (the scope resolves servers only). */

@@ -20,7 +20,7 @@ import { workflowSpecification } from './testing/workflow-specification';
 import type { ActivationState } from './activation.state';
 
 const viewOf = (s: ActivationState) => toActivationView(s)!;
-import { alertRaised, requested, restoreStarted } from './testing/fixtures';
+import { alertRaised, confirmationAt, requested, restoreStarted } from './testing/fixtures';
 
 /**
  * Runbook steps in the workflow: given the activation's events, what is due. The plan: a script and
@@ -228,6 +228,29 @@ describe('activation workflow: runbook steps', () => {
     });
   });
 
+  it('a failed server blocks the servers that wait for steps following it; its retry lets them wait again', () => {
+    const gated = estate.map((x) => (x.hostname === 'lone' ? server('lone', { dependsOn: ['erp-ok'] }) : x));
+    const failed = play(requested({ type: 'test', estate: gated, runbook }), [
+      restoreStarted('db1', t(1)),
+      stepFailed('db1', 'restore', t(2)),
+    ]);
+    const view = viewOf(stateOf(failed));
+    expect(view.servers.find((x) => x.hostname === 'lone')).toMatchObject({
+      phase: 'blocked',
+      blockedBy: 'db1',
+    });
+    expect(view.steps.find((x) => x.name === 'erp-ok')).toMatchObject({
+      status: 'blocked',
+      blockedBy: 'db1',
+    });
+    const retried = play(failed, [
+      { type: 'RetryServer', data: { serverId: id('db1'), by: alice, at: t(3) } },
+    ]);
+    const after = viewOf(stateOf(retried));
+    expect(after.servers.find((x) => x.hostname === 'lone')!.phase).toBe('pending');
+    expect(after.steps.find((x) => x.name === 'erp-ok')!.status).toBe('pending');
+  });
+
   it('a failed continue step lets what follows it go, and counts as a failure of the activation', () => {
     const allUp = play(db1Up(), [
       ...run('db1-fix', t(18), t(19)),
@@ -295,6 +318,24 @@ describe('activation workflow: runbook steps', () => {
       .given(closed)
       .when(t(31))
       .then({ steps: ['webhook:bye'], finished: false });
+  });
+
+  it('an alert escalated to a narrower failover drops the steps of the servers left out', () => {
+    const alert = alertRaised({ estate, runbook });
+    const escalated = play(alert, [
+      {
+        type: 'EscalateAlert',
+        data: {
+          scope: { servers: ['lone'] },
+          estate,
+          by: alice,
+          reason: null,
+          confirmation: confirmationAt(t(1)),
+          at: t(1),
+        },
+      } as ActivationCommand,
+    ]);
+    expect(stateOf(escalated).steps.map((x) => x.snapshot.name)).toEqual(['bye']);
   });
 
   it('an activation that ends without running skips its steps, and is finished', () => {
