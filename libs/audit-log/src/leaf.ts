@@ -55,6 +55,22 @@ const PLAIN = /^[\x20\x21\x23-\x5b\x5d-\x7e]*$/;
 const quote = (s: string): string => (PLAIN.test(s) ? `"${s}"` : JSON.stringify(s));
 const QUOTED_RULES = new Map(HASH_RULES.map((r) => [r as string, JSON.stringify(r)]));
 
+/** The last string quoted for one field: a log's neighbouring events mostly share stream and type. */
+class LastQuoted {
+  private raw = '';
+  private quoted = '""';
+
+  of(s: string): string {
+    if (s !== this.raw) {
+      this.quoted = quote(s);
+      this.raw = s;
+    }
+    return this.quoted;
+  }
+}
+const streamQuoted = new LastQuoted();
+const typeQuoted = new LastQuoted();
+
 /**
  * The canonical entry text, built from canonical parts (keys in sorted order). Strings are escaped
  * as JSON.stringify escapes them, which is what canonical JSON does (checked by the unit tests).
@@ -83,9 +99,9 @@ export function leafEntryText(
     ',"rule":' +
     (QUOTED_RULES.get(rule) ?? JSON.stringify(rule)) +
     ',"stream":' +
-    quote(stream) +
+    streamQuoted.of(stream) +
     ',"type":' +
-    quote(type) +
+    typeQuoted.of(type) +
     '}'
   );
 }
