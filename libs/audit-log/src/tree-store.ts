@@ -216,20 +216,13 @@ export class MerkleTreeStore {
     return this.stmt.logs.all();
   }
 
-  /**
-   * The tree of one log as it is now (or as it was at `size`). Nodes read are kept for the life of
-   * the returned source: a proof's subtrees on the right edge share their complete subtrees, so one
-   * proof reads each node once (O(log n) lookups, not O(log² n)).
-   */
+  /** The tree of one log as it is now (or as it was at `size`). */
   tree(log: string): SubtreeSource {
     const row = this.logRow(log);
     const logId = row?.log_id ?? -1;
-    const read = new Map<string, Hash>();
     const complete = (level: number, index: number): Hash => {
-      const key = `${level}:${index}`;
-      const hash = read.get(key) ?? this.complete(logId, level, index);
+      const hash = this.complete(logId, level, index);
       if (!hash) throw new Error(`merkle tree of ${log}: node ${level}/${index} is missing`);
-      read.set(key, hash);
       return hash;
     };
     return { size: row?.size ?? 0, subtree: (start, end) => subtreeByRecursion(start, end, complete) };
