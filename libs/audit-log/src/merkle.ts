@@ -26,9 +26,9 @@ export const fromHex = (hex: string): Hash => {
 };
 
 /**
- * SHA-256 of `input` as a Buffer. Node's 'buffer' output costs about three times a digest of 65
- * bytes; the digest as a 'binary' (latin1) string (one character per byte) copied into a Buffer is the same
- * 32 bytes at a third of the cost. Interior nodes are a verification's second biggest cost.
+ * SHA-256 of `input` as a Buffer. Node's 'buffer' output costs three times a 'binary' (latin1)
+ * digest of 65 bytes; that digest copied into a Buffer is the same 32 bytes at about half the cost.
+ * Interior nodes are hashed about once per leaf when a tree is built or a log verified.
  */
 export const sha256 = (input: Buffer | Uint8Array): Hash =>
   Buffer.from(hash('sha256', input, 'binary'), 'binary');
