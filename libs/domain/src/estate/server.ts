@@ -434,13 +434,16 @@ function requireActive<S extends EstateMember>(state: S | null, action: string):
   return state;
 }
 
-/** 409 while active servers depend on `s`: they would lose what they need to start. */
+/** 409 while active servers or runbook steps depend on `s`: they would lose what they need to start. */
 function requireNoDependents(
   s: EstateMember,
   estate: EstateView,
   becoming: 'archived' | 'decommissioned',
 ): void {
-  const dependents = dependentsOf(s.hostname, estate);
+  const steps = [...(estate.steps ?? [])]
+    .filter(([, after]) => after.includes(s.hostname))
+    .map(([name]) => name);
+  const dependents = [...dependentsOf(s.hostname, estate), ...steps.sort()];
   if (dependents.length)
     throw conflict(
       'server-has-dependents',
