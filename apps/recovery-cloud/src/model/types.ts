@@ -12,16 +12,30 @@ export type OperationKind =
   | 'create-vpn'
   | 'power-on-replica'
   | 'present-lun'
-  | 'teardown';
+  | 'teardown'
+  | 'reverse-sync'
+  | 'reverse-delta'
+  | 'stop-server'
+  | 'start-at-original'
+  | 'reconnect-users';
 export type FaultKind =
-  'restore-failure' | 'boot-failure' | 'health-warning' | 'health-failure' | 'slow-restore';
+  | 'restore-failure'
+  | 'boot-failure'
+  | 'health-warning'
+  | 'health-failure'
+  | 'slow-restore'
+  | 'original-start-failure';
 export const FAULT_KINDS: FaultKind[] = [
   'restore-failure',
   'boot-failure',
   'health-warning',
   'health-failure',
   'slow-restore',
+  'original-start-failure',
 ];
+/** State of a customer's original site (`down` during a disaster, `up` once it works again). */
+export type SiteState = 'down' | 'recovering' | 'up';
+export const SITE_STATES: SiteState[] = ['down', 'recovering', 'up'];
 export type Health = 'ok' | 'warning' | 'failed';
 
 export interface ProtectedServer {
@@ -74,7 +88,7 @@ export interface DiskResource extends ResourceBase {
 
 export interface VmResource extends ResourceBase {
   kind: 'server';
-  state: 'creating' | 'stopped' | 'starting' | 'running' | 'deleting';
+  state: 'creating' | 'stopped' | 'starting' | 'running' | 'stopping' | 'deleting';
   serverId: string;
   hostname: string;
   osFamily: OsFamily;
@@ -88,6 +102,10 @@ export interface VmResource extends ResourceBase {
   source: 'restore' | 'replica' | 'lun';
   antiAffinityKey?: string;
   health?: Health;
+  /** Data the business changed on it while it ran at the recovery site, before `runningSince`, bytes. */
+  changedBytes?: number;
+  /** Since when it runs (and writes) at the recovery site; undefined while it does not run. */
+  runningSince?: number;
 }
 
 export interface NetworkResource extends ResourceBase {
