@@ -299,7 +299,9 @@ export function ActivationPage() {
           {v.endReason ? ` — ended: ${v.endReason}` : ''}
         </span>
       </p>
-      {v.status === 'awaiting-confirmation' && <ConfirmPanel view={v} />}
+      {(v.status === 'awaiting-confirmation' || v.status === 'failback-awaiting-confirmation') && (
+        <ConfirmPanel view={v} />
+      )}
       {v.status === 'scheduled' && v.startsAt && (
         <p className="panel">
           Confirmed outside the activation window: starts by itself at {formatTime(v.startsAt)}.

@@ -1,3 +1,4 @@
+import type { FailbackView } from '../activation/failback.view';
 import type {
   ActivationKind,
   ActivationStatus,
@@ -44,6 +45,8 @@ export interface ActivationReport {
   timelineOrigin: string;
   /** Business time of the last event folded: the report is the state as of then. */
   asOf: string;
+  /** The failback of a disaster: data sent back, cut-over downtime per server and in total, data loss. */
+  failback: FailbackView | null;
 }
 
 export interface ReportSummary {
@@ -74,6 +77,9 @@ export interface ReportServer {
   /** Achieved RPO: age of the restore point used. */
   rpoMinutes: number | null;
   detail: string | null;
+  /** After a failback: data sent back to the original site, and data lost (must be zero), GiB; null without a failback. */
+  dataReturnedGiB: number | null;
+  dataLossGiB: number | null;
   // extras
   serverId: string;
   phase: ServerPhase;
@@ -101,7 +107,16 @@ export interface ReportServer {
  * from the launch (or the retry that started the current attempt) to the server's last step.
  */
 export type TimelinePhase =
-  'earlier-attempt' | 'restore-queue' | 'restore' | 'wait' | 'queued' | 'boot' | 'analysis';
+  | 'earlier-attempt'
+  | 'restore-queue'
+  | 'restore'
+  | 'wait'
+  | 'queued'
+  | 'boot'
+  | 'analysis'
+  | 'at-recovery'
+  | 'reverse-sync'
+  | 'cut-over';
 
 /** Every phase, in the order a server goes through them, with what it means (legend, tooltips). */
 export const TIMELINE_PHASES: ReadonlyArray<{ phase: TimelinePhase; label: string }> = [
@@ -112,6 +127,9 @@ export const TIMELINE_PHASES: ReadonlyArray<{ phase: TimelinePhase; label: strin
   { phase: 'queued', label: 'Queued for its next step' },
   { phase: 'boot', label: 'Boot' },
   { phase: 'analysis', label: 'Analysis (health check)' },
+  { phase: 'at-recovery', label: 'Running at the recovery site' },
+  { phase: 'reverse-sync', label: 'Failback: synchronising back to the original site' },
+  { phase: 'cut-over', label: 'Failback: cut-over (stopped, final delta, start at the original site)' },
 ];
 
 export interface TimelineSegment {

@@ -52,6 +52,8 @@ export class InMemoryRecoveryCloud implements RecoveryCloud {
   readonly teardownLeaves = new Set<CloudResourceKind>();
   /** The original site's state (failback). */
   site: SiteState = 'up';
+  /** Bytes a running server changes while each reverse transfer (copy or delta) runs. */
+  changesPerTransfer = 0;
   /** Per server: bytes changed at the recovery site, bytes arrived back, starts at the original site. */
   private readonly reverse = new Map<
     string,
@@ -272,6 +274,7 @@ export class InMemoryRecoveryCloud implements RecoveryCloud {
       const sentBytes = r.copied ? 0 : disks.reduce((sum, d) => sum + d.sizeGiB * 2 ** 30, 0);
       r.copied = true;
       r.arrived = r.changed;
+      this.changes(request.serverId, this.changesPerTransfer);
       return { ...this.replicationOf(vm), sentBytes };
     });
   }
@@ -284,6 +287,7 @@ export class InMemoryRecoveryCloud implements RecoveryCloud {
         throw new CloudPermanentError('server-still-running', 'a final delta follows the stop', 409);
       const sentBytes = r.changed - r.arrived;
       r.arrived = r.changed;
+      this.changes(request.serverId, this.changesPerTransfer);
       return { ...this.replicationOf(vm), sentBytes, final: !!request.final };
     });
   }

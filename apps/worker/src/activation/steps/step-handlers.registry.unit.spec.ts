@@ -9,6 +9,7 @@ import { AnalyseHandler } from './analyse.handler';
 import { BootHandler } from './boot.handler';
 import { CloudSteps } from './cloud-steps.service';
 import { FailbackHandler } from './failback.handler';
+import { FAILBACK_STEP_HANDLERS } from './failback';
 import { NetworkHandler } from './network.handler';
 import { RestoreHandler } from './restore.handler';
 import { PowerOnReplica } from './restore/power-on-replica';
@@ -18,7 +19,15 @@ import { HandlesStep, type StepHandler } from './step-handler';
 import { handlerMap, StepHandlers } from './step-handlers.registry';
 import { TeardownHandler } from './teardown.handler';
 
-const ALL = [RestoreHandler, BootHandler, AnalyseHandler, NetworkHandler, TeardownHandler, FailbackHandler];
+const ALL = [
+  RestoreHandler,
+  BootHandler,
+  AnalyseHandler,
+  NetworkHandler,
+  TeardownHandler,
+  FailbackHandler,
+  ...FAILBACK_STEP_HANDLERS,
+];
 
 async function registryWith(handlers: unknown[]) {
   const module = await Test.createTestingModule({
