@@ -147,6 +147,27 @@ describe('failback (e2e)', () => {
     expect(html.text).toContain('Failback to the original site');
     expect(html.text).toContain('Failback: cut-over');
     expect(done.reprotection.servers).toHaveLength(ESTATE.length);
+
+    // Reprotection: the readiness check warns and the compliance view shows it until a new full
+    // restore point of each server exists (the backup space takes one a day).
+    const check = async () =>
+      (await post('/plan/check', {}).expect(200)).body.findings as Array<{
+        code: string;
+        servers?: string[];
+      }>;
+    const compliance = async () =>
+      (await stack.api.http.get('/api/v1/compliance').set(bearer(t.manager)).expect(200)).body
+        .servers as Array<{
+        hostname: string;
+        reprotection: { due: boolean; fullRestorePointAt: string | null } | null;
+      }>;
+    const warning = (await check()).find((f) => f.code === 'reprotection-due');
+    expect(warning?.servers?.sort()).toEqual(ESTATE.map((s) => s.hostname).sort());
+    expect((await compliance()).every((x) => x.reprotection?.due === true)).toBe(true);
+    await aDayLater();
+    expect((await check()).find((f) => f.code === 'reprotection-due')).toBeUndefined();
+    const after = await compliance();
+    expect(after.every((x) => x.reprotection?.due === false && x.reprotection.fullRestorePointAt)).toBe(true);
   }, 180_000);
 
   it('a cut-over failing on one server leaves it and its dependents running at the recovery site, and says what is left', async () => {
