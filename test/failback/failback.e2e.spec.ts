@@ -204,7 +204,29 @@ describe('failback (e2e)', () => {
     const types = (await eventsOf(stack, t.manager, id)).map((e) => e.type);
     expect(types).not.toContain('ActivationFailedBack');
     expect(types).toContain('FailbackIncomplete');
-  }, 180_000);
+
+    // The storage path repaired: a new failback (four eyes again) takes only what is left.
+    const again = await stack.api.http
+      .post(`/api/v1/activations/${id}/failback`)
+      .set(bearer(t.manager))
+      .send({ requestedBy: CLAIRE })
+      .expect(202);
+    expect(again.body.status).toBe('failback-awaiting-confirmation');
+    const code = await nextCode(stack, id, BRUNO.email, 2);
+    await stack.api.http
+      .post(`/api/v1/activations/${id}/confirm`)
+      .set(bearer(t.manager))
+      .send({ email: BRUNO.email, code })
+      .expect(200);
+    const done = await waitForStatus(stack.api, t.manager, id, ['failed-back'], 90_000);
+    expect(done.failback.attempt).toBe(2);
+    expect(done.failback.servers).toHaveLength(ESTATE.length);
+    const final = await failbackStats(stack, id);
+    for (const x of final)
+      expect({ host: x.hostname, pending: x.pendingBytes }).toEqual({ host: x.hostname, pending: 0 });
+    expect(final.every((x) => x.originalState === 'running' && x.duplicateOriginalStarts === 0)).toBe(true);
+    expect(await cloudResources(stack, t.id, id)).toHaveLength(0);
+  }, 240_000);
 
   it('abort during the reverse sync leaves the business running at the recovery site', async () => {
     const { t } = await tenantWithEstate();

@@ -251,9 +251,9 @@ export class ActivationsService {
       },
       metadata,
     );
-    const refusal = confirmationRefusal(result.events as unknown as ActivationEvent[]);
-    if (refusal) throw withActivationStatus(refusal);
     const next = result.state as Activation;
+    const refusal = confirmationRefusal(result.events as unknown as ActivationEvent[], next.status);
+    if (refusal) throw withActivationStatus(refusal);
     return { id, status: next.status, startsAt: next.startsAt, version: result.version };
   }
 

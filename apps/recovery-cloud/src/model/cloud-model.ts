@@ -970,7 +970,7 @@ export class CloudModel {
       const existing = this.replications.get(key);
       if (existing) {
         // Already replicating (started under another key): nothing is copied again.
-        this.finish(op, now, this.replicationView(vm, now));
+        this.finish(op, now, { ...this.replicationView(vm, now), sentBytes: 0 });
         return op;
       }
       const server = this.requireServer(meta.tenantId, input.serverId);

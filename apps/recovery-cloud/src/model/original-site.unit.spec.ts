@@ -78,6 +78,11 @@ describe('the original site in the simulator (failback)', () => {
     const sync = m.startReverseSync(meta('sync'), { activationId: A, serverId: 's1' }, now).operation;
     // The same key answers the same operation; another key copies nothing again.
     expect(m.startReverseSync(meta('sync'), { activationId: A, serverId: 's1' }, now).replayed).toBe(true);
+    expect(
+      m.startReverseSync(meta(), { activationId: A, serverId: 's1' }, now).operation.result,
+    ).toMatchObject({
+      sentBytes: 0,
+    });
     now += 10 * MIN;
     const copied = m.getOperation(sync.id, now)!;
     expect(copied.status).toBe('succeeded');

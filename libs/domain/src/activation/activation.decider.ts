@@ -440,33 +440,33 @@ function confirm(d: C.ConfirmActivation['data'], s: Activation): ActivationEvent
 /**
  * What the HTTP layer answers after appending the events of a `ConfirmActivation` that did not
  * confirm: a wrong code is 403 with `attemptsLeft` (the failed attempt IS recorded), an expired
- * confirmation is 409. `null` when the activation was confirmed.
+ * confirmation is 409. `null` when it was confirmed. `statusAfter`: the activation's status once the
+ * events are recorded (a rejected failback returns the disaster to its status before).
  */
-export function confirmationRefusal(events: readonly ActivationEvent[]): DomainError | null {
+export function confirmationRefusal(
+  events: readonly ActivationEvent[],
+  statusAfter?: ActivationStatus,
+): DomainError | null {
+  const failback = events.some((e) => e.type === 'FailbackRejected');
   const rejected = events.find((e) => e.type === 'ActivationRejected' || e.type === 'FailbackRejected');
+  const what = failback ? 'the failback is rejected' : 'the activation is rejected';
   if (
     (rejected?.type === 'ActivationRejected' || rejected?.type === 'FailbackRejected') &&
     rejected.data.reason === 'confirmation-expired'
   ) {
-    return rejected.type === 'FailbackRejected'
-      ? conflict('confirmation-expired', 'the confirmation expired: the failback is not done', {
-          status: 'failback-rejected',
-        })
-      : conflict('confirmation-expired', 'the confirmation expired: the activation is rejected', {
-          status: 'rejected',
-        });
+    return conflict('confirmation-expired', `the confirmation expired: ${what}`, {
+      status: statusAfter ?? 'rejected',
+    });
   }
   const failed = events.find((e) => e.type === 'ConfirmationAttemptFailed');
   if (failed?.type === 'ConfirmationAttemptFailed') {
     const left = failed.data.attemptsLeft;
     return forbidden(
       'wrong-code',
-      left > 0
-        ? `wrong code: ${left} attempt(s) left`
-        : 'wrong code: no attempt left, the activation is rejected',
+      left > 0 ? `wrong code: ${left} attempt(s) left` : `wrong code: no attempt left, ${what}`,
       {
         attemptsLeft: left,
-        status: left > 0 ? 'awaiting-confirmation' : 'rejected',
+        status: statusAfter ?? (left > 0 ? 'awaiting-confirmation' : 'rejected'),
       },
     );
   }

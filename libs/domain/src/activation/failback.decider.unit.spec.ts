@@ -124,7 +124,11 @@ describe('failback decider: asked for, confirmed by four eyes', () => {
     const after = [...events, ...last];
     // The business stays at the recovery site: the disaster is as it was, a new failback may be asked.
     expect(stateOf(after)).toMatchObject({ status: 'completed', failback: { outcome: 'rejected' } });
-    expect(confirmationRefusal(last)).toMatchObject({ code: 'wrong-code' });
+    expect(confirmationRefusal(last, 'completed')).toMatchObject({
+      code: 'wrong-code',
+      message: 'wrong code: no attempt left, the failback is rejected',
+      details: { attemptsLeft: 0, status: 'completed' },
+    });
     given(after)
       .when(requestFailback(t(110)))
       .thenTypes('FailbackRequested', 'ConfirmationRequested');
