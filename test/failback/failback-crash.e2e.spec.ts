@@ -5,7 +5,7 @@ import { confirmFailback, disasterCompleted, ESTATE, failbackStats } from './fai
 
 interface FailbackView {
   status: string;
-  failback: { servers: Array<{ hostname: string; phase: string }> } | null;
+  failback: { servers: Array<{ hostname: string; phase: string; copiedAt: string | null }> } | null;
 }
 
 /**
@@ -82,8 +82,10 @@ describe('failback crash safety (real worker process, real Redis)', () => {
         const v = await view();
         const p = phasesOf(v);
         // Small servers copied back, the large ones' initial copy still in flight, no stop yet.
-        const copied = p.filter((x) => x === 'syncing' || x === 'synced').length;
-        return copied >= 2 && p.includes('pending') && !p.includes('stopping') && v;
+        const servers = v.failback?.servers ?? [];
+        const copied = servers.filter((x) => x.copiedAt !== null).length;
+        const copying = servers.filter((x) => x.phase === 'syncing' && x.copiedAt === null).length;
+        return copied >= 2 && copying >= 1 && !p.includes('stopping') && v;
       },
       'servers syncing back',
       30_000,

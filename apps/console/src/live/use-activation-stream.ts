@@ -122,6 +122,7 @@ const ALL: Record<ActivationEventType, true> = {
   FailbackConfirmed: true,
   FailbackRejected: true,
   FailbackAborted: true,
+  ReverseSyncStarted: true,
   ReverseSyncProgressed: true,
   ServerReverseSynced: true,
   ServerStopStarted: true,

@@ -117,6 +117,7 @@ export function decideActivation(command: ActivationCommand, state: ActivationSt
       return requestFailback(command.data, existing(state));
     case 'RecordFailback':
       return recordFailback(command.data, existing(state));
+    case 'RecordReverseSyncStarted':
     case 'RecordReverseSyncProgress':
     case 'RecordServerStopStarted':
     case 'RecordServerStoppedAtRecovery':

@@ -443,6 +443,7 @@ export function evolveActivation(state: ActivationState, event: ActivationEvent)
     case 'FailbackConfirmed':
     case 'FailbackRejected':
     case 'FailbackAborted':
+    case 'ReverseSyncStarted':
     case 'ReverseSyncProgressed':
     case 'ServerReverseSynced':
     case 'ServerStopStarted':

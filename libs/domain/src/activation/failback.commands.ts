@@ -11,6 +11,7 @@ interface Command<Type extends string, Data> {
  * attempt (from the workflow's DueStep): a fact of an earlier attempt is ignored.
  */
 export type FailbackCommand =
+  | RecordReverseSyncStarted
   | RecordReverseSyncProgress
   | RecordServerStopStarted
   | RecordServerStoppedAtRecovery
@@ -20,6 +21,10 @@ export type FailbackCommand =
   | RecordServerResumedAtRecovery
   | RecordUsersReconnected;
 
+export type RecordReverseSyncStarted = Command<
+  'RecordReverseSyncStarted',
+  { serverId: string; attempt: number; copyBytes: number; at: string }
+>;
 export type RecordReverseSyncProgress = Command<
   'RecordReverseSyncProgress',
   {

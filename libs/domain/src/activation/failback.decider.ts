@@ -33,6 +33,8 @@ import { toMillis } from './time';
  */
 export function decideFailbackFact(command: F.FailbackCommand, s: Activation): ActivationEvent[] {
   switch (command.type) {
+    case 'RecordReverseSyncStarted':
+      return syncStarted(command.data, s);
     case 'RecordReverseSyncProgress':
       return syncProgress(command.data, s);
     case 'RecordServerStopStarted':
@@ -231,13 +233,27 @@ function withConsequences(s: Activation, events: ActivationEvent[], at: string):
   return out;
 }
 
+function syncStarted(d: F.RecordReverseSyncStarted['data'], s: Activation): ActivationEvent[] {
+  const x = factServer(s, d.serverId, d.attempt);
+  if (!x) return [];
+  const at = requireAt(d.at);
+  if (x.phase !== 'pending') return [];
+  requireBytes(d.copyBytes, 'copyBytes');
+  return [
+    {
+      type: 'ReverseSyncStarted',
+      data: { serverId: d.serverId, attempt: d.attempt, copyBytes: d.copyBytes, at },
+    },
+  ];
+}
+
 function syncProgress(d: F.RecordReverseSyncProgress['data'], s: Activation): ActivationEvent[] {
   const x = factServer(s, d.serverId, d.attempt);
   if (!x) return [];
   const at = requireAt(d.at);
   if (x.phase !== 'pending' && x.phase !== 'syncing') return [];
-  if (d.part === 'initial-copy' ? x.syncStartedAt !== null : d.delta <= x.deltas) return [];
-  if (d.part === 'delta' && (x.syncStartedAt === null || d.delta !== x.deltas + 1))
+  if (d.part === 'initial-copy' ? x.copiedAt !== null : d.delta <= x.deltas) return [];
+  if (d.part === 'delta' && (x.copiedAt === null || d.delta !== x.deltas + 1))
     throw serverConflict(x, 'delta-out-of-order', `delta ${d.delta} does not follow delta ${x.deltas}`);
   for (const field of ['sentBytes', 'changedBytes', 'pendingBytes'] as const) requireBytes(d[field], field);
   const events: ActivationEvent[] = [

@@ -158,8 +158,22 @@ describe('failback decider: asked for, confirmed by four eyes', () => {
 });
 
 describe('failback decider: reverse sync and abort', () => {
-  it('progress per server: initial copy, then deltas in order; duplicates ignored', () => {
-    const fb = failingBack();
+  it('progress per server: the copy starts (syncing), then arrives, then deltas in order; duplicates ignored', () => {
+    const start = {
+      type: 'RecordReverseSyncStarted',
+      data: { serverId: id('dc'), attempt: 1, copyBytes: 200 * GIB, at: t(105) },
+    } as const;
+    const started = play(failingBack(), [start]);
+    expect(stateOf(started).failback!.servers[0]).toMatchObject({
+      phase: 'syncing',
+      copyBytes: 200 * GIB,
+      copiedAt: null,
+    });
+    given(started).when(start).thenNothing();
+    given(started)
+      .when(delta('dc', 1, t(106)))
+      .thenThrows('conflict', 'delta-out-of-order');
+    const fb = started;
     const after = play(fb, [copied('dc', t(110), false), delta('dc', 1, t(111), false)]);
     expect(stateOf(after).failback!.servers[0]).toMatchObject({
       phase: 'syncing',

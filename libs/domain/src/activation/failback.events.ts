@@ -11,6 +11,7 @@ export type FailbackEvent =
   | FailbackConfirmed
   | FailbackRejected
   | FailbackAborted
+  | ReverseSyncStarted
   | ReverseSyncProgressed
   | ServerReverseSynced
   | ServerStopStarted
@@ -34,6 +35,11 @@ export type FailbackRejected = DomainEvent<
   { reason: 'too-many-wrong-codes' | 'confirmation-expired'; at: string }
 >;
 export type FailbackAborted = DomainEvent<'FailbackAborted', { reason: string; by: Person; at: string }>;
+/** The initial copy of a server's disks to the original site began (`copyBytes` to send). */
+export type ReverseSyncStarted = DomainEvent<
+  'ReverseSyncStarted',
+  { serverId: string; attempt: number; copyBytes: number; at: string }
+>;
 export type ReverseSyncProgressed = DomainEvent<
   'ReverseSyncProgressed',
   {

@@ -28,6 +28,9 @@ export interface FailbackServerState {
   hostname: string;
   phase: FailbackServerPhase;
   syncStartedAt: string | null;
+  /** Bytes of its disks the initial copy sends, and when it arrived. */
+  copyBytes: number;
+  copiedAt: string | null;
   initialCopyBytes: number;
   deltas: number;
   deltaBytes: number;
@@ -114,6 +117,8 @@ function newFailbackServer(serverId: string, hostname: string): FailbackServerSt
     hostname,
     phase: 'pending',
     syncStartedAt: null,
+    copyBytes: 0,
+    copiedAt: null,
     initialCopyBytes: 0,
     deltas: 0,
     deltaBytes: 0,
@@ -212,6 +217,13 @@ export function evolveFailback(s: Activation, event: FailbackEvent): Activation 
       return endAttempt(s, 'rejected', event.data.reason, at);
     case 'FailbackAborted':
       return endAttempt(s, 'aborted', event.data.reason, at);
+    case 'ReverseSyncStarted':
+      return updateFailbackServer(
+        s,
+        event.data.serverId,
+        () => ({ syncStartedAt: at, copyBytes: event.data.copyBytes }),
+        at,
+      );
     case 'ReverseSyncProgressed': {
       const d = event.data;
       return updateFailbackServer(
@@ -219,6 +231,7 @@ export function evolveFailback(s: Activation, event: FailbackEvent): Activation 
         d.serverId,
         (x) => ({
           syncStartedAt: x.syncStartedAt ?? at,
+          copiedAt: d.part === 'initial-copy' ? at : x.copiedAt,
           initialCopyBytes: d.part === 'initial-copy' ? d.sentBytes : x.initialCopyBytes,
           deltas: d.part === 'delta' ? d.delta : x.deltas,
           deltaBytes: d.part === 'delta' ? x.deltaBytes + d.sentBytes : x.deltaBytes,

@@ -18,6 +18,9 @@ export interface FailbackServerView {
   finalDeltaBytes: number;
   changedBytes: number;
   pendingBytes: number | null;
+  /** The initial copy: bytes it sends, and when it arrived (null while it runs). */
+  copyBytes: number;
+  copiedAt: string | null;
   /** Data sent back to the original site, and data lost (changed at the recovery site, never arrived), GiB. */
   dataReturnedGiB: number;
   dataLossGiB: number | null;
@@ -65,6 +68,8 @@ function serverView(x: FailbackServerState): FailbackServerView {
     finalDeltaBytes: x.finalDeltaBytes,
     changedBytes: x.changedBytes,
     pendingBytes: x.pendingBytes,
+    copyBytes: x.copyBytes,
+    copiedAt: x.copiedAt,
     dataReturnedGiB: gib(sent),
     // Known once the final delta says what was left (nothing, or the failback stops there).
     dataLossGiB: x.finalSyncedAt ? gib(x.pendingBytes ?? 0) : null,

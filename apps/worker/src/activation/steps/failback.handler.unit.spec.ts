@@ -46,7 +46,8 @@ describe('failback step handlers (in-memory recovery cloud)', () => {
     // Never under 512 MiB: synced after the deltas allowed, 1 GiB left for the final delta.
     expect(x).toMatchObject({ phase: 'synced', initialCopyBytes: 200 * GIB, deltas: 3, deltaBytes: 3 * GIB });
     expect(x.pendingBytes).toBe(GIB);
-    expect(h.facts()).toEqual(Array(4).fill('RecordReverseSyncProgress'));
+    expect(h.facts()).toEqual(['RecordReverseSyncStarted', ...Array(4).fill('RecordReverseSyncProgress')]);
+    expect(x).toMatchObject({ copyBytes: 200 * GIB, copiedAt: expect.any(String) });
     expect(h.cloud.calls.filter((c) => c.kind.startsWith('reverse')).map((c) => c.idempotencyKey)).toEqual([
       `${step.key}:copy`,
       `${step.key}:delta:1`,

@@ -6,6 +6,7 @@ import { HandlesStep, type StepHandler, type StepRun } from '../step-handler';
 import { failbackServerOf, reverseRequest } from './failback-run';
 
 const MIB = 2 ** 20;
+const GIB = 2 ** 30;
 
 /**
  * Synchronises a server back to the original site while the business runs at the recovery site:
@@ -33,6 +34,15 @@ export class ReverseSyncHandler implements StepHandler {
     const request = reverseRequest(run);
     let deltas = x.deltas;
     if (!x.syncStartedAt) {
+      // Recorded before the copy: the live view shows it syncing (and an abort decided first wins).
+      const copyBytes = run.server!.snapshot.disks.reduce((sum, d) => sum + d.sizeGiB * GIB, 0);
+      await run.record({
+        type: 'RecordReverseSyncStarted',
+        data: { serverId: run.step.serverId!, attempt: run.step.attempt, copyBytes, at: run.now() },
+      });
+      if (!(await run.stillDue())) return;
+    }
+    if (!x.copiedAt) {
       const op = await this.cloud.wait(
         await this.cloud.cloud.startReverseSync(request, { idempotencyKey: `${run.step.key}:copy` }),
       );
