@@ -12,4 +12,6 @@ export const activationPersonalData: PersonalDataDeclaration = {
   ServerRetryRequested: { persons: ['by'] },
   CloseRequested: { persons: ['by'] },
   FailbackRequested: { persons: ['by'] },
+  FailbackConfirmed: { persons: ['by'] },
+  FailbackAborted: { persons: ['by'] },
 };
