@@ -136,6 +136,12 @@ describe('failback (e2e)', () => {
       expect(x.dataReturnedGiB).toBeGreaterThan(0);
     }
     expect(report.failback).toMatchObject({ dataLossGiB: 0 });
+    const changedGiB = stats.reduce((sum, x) => sum + x.changedBytes, 0) / GIB;
+    console.log(
+      `failback of ${ESTATE.length} servers after a simulated day: ${changedGiB.toFixed(1)} GiB changed at the recovery site, ` +
+        `${report.failback.dataReturnedGiB} GiB sent back (initial copies + deltas), data loss ${report.failback.dataLossGiB} GiB, ` +
+        `cut-over downtime ${report.failback.downtimeMinutes} simulated minutes in total`,
+    );
     expect(report.failback.downtimeMinutes).toBeGreaterThan(0);
     expect(report.failback.servers.every((x: { downtimeMinutes: number }) => x.downtimeMinutes > 0)).toBe(
       true,
