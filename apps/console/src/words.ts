@@ -27,6 +27,8 @@ export const STATUS_WORDS: Record<ActivationStatus, { label: string; tone: Tone 
   rejected: { label: 'Rejected', tone: 'bad' },
   'stood-down': { label: 'Stood down', tone: 'neutral' },
   closed: { label: 'Closed', tone: 'neutral' },
+  'failback-awaiting-confirmation': { label: 'Failback awaiting confirmation', tone: 'warn' },
+  'failing-back': { label: 'Failing back to the original site', tone: 'active' },
   'failed-back': { label: 'Failed back', tone: 'neutral' },
 };
 

@@ -43,6 +43,7 @@ import {
   CreateActivationByKeyDto,
   CreateActivationDto,
   EscalateActivationDto,
+  FailbackDto,
   ListActivationsQuery,
   ReasonDto,
   SignOffDto,
@@ -283,14 +284,29 @@ export class ActivationsController {
   }
 
   @Post(':id/failback')
-  @HttpCode(200)
+  @HttpCode(202)
   @Roles('dr-manager')
+  @ApiResponse({
+    status: 202,
+    description:
+      '`failback-awaiting-confirmation`: a one-time code went to each other authorised person; confirm with `POST /activations/:id/confirm`, then the failback runs (`failing-back` → `failed-back`)',
+  })
+  @ApiResponse({
+    status: 409,
+    description:
+      'The original site is not up (code `original-site-not-up`, or `original-site-unknown`), or the activation is not a completed disaster',
+  })
+  @ApiResponse({
+    status: 422,
+    description:
+      'A server does not run at the recovery site and is not excluded (code `servers-not-running`), or an excluded server runs there (`cannot-exclude-running`)',
+  })
   failback(
     @CurrentActor() actor: Actor,
     @PathParam('id') id: string,
-    @Body() body: ReasonDto,
+    @Body() body: FailbackDto,
     @Req() req: RequestWithActor,
   ) {
-    return this.activations.simple(actor, id, 'failback', body, metadataFor(actor, req));
+    return this.activations.failback(actor, id, body, metadataFor(actor, req));
   }
 }

@@ -1,5 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import {
+  ArrayMaxSize,
+  IsArray,
   IsDefined,
   IsEmail,
   IsIn,
@@ -159,6 +161,36 @@ export class SignOffDto {
   @IsOptional()
   @NestedObject(() => PersonDto)
   by?: PersonDto;
+}
+
+/** POST /activations/:id/failback. */
+export class FailbackDto {
+  @ApiPropertyOptional({
+    type: PersonDto,
+    description:
+      'Who asks for the failback. Required with an API key; a signed-in user is the requester: leave it out',
+  })
+  @IsOptional()
+  @NestedObject(() => PersonDto)
+  requestedBy?: PersonDto;
+
+  @ApiPropertyOptional()
+  @IsOptional()
+  @IsString()
+  @MaxLength(2000)
+  reason?: string;
+
+  @ApiPropertyOptional({
+    type: [String],
+    description:
+      'Hostnames left out explicitly: servers that do not run at the recovery site (failed, blocked). A server that runs there cannot be left out',
+  })
+  @IsOptional()
+  @IsArray()
+  @ArrayMaxSize(10_000)
+  @IsString({ each: true })
+  @MaxLength(253, { each: true })
+  exclude?: string[];
 }
 
 export class ReasonDto {

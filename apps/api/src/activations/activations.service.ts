@@ -18,7 +18,7 @@ import {
   type RequestedScope,
 } from '@reprise/domain/activation';
 import { CLOCK, type Clock } from '@reprise/domain/shared/clock';
-import { DomainError, forbidden, notFound, validationError } from '@reprise/domain/shared/errors';
+import { conflict, DomainError, forbidden, notFound, validationError } from '@reprise/domain/shared/errors';
 import { sameEmail } from '@reprise/domain/shared/email';
 import { streams } from '@reprise/domain/shared/streams';
 import { parseTimestamp, TIMESTAMP_RULE } from '@reprise/domain/shared/timestamp';
@@ -30,6 +30,7 @@ import {
   type RecordedEvent,
 } from '@reprise/event-store/event-store.port';
 import { NOTIFIER, type Notifier } from '@reprise/common/notifications/notifier';
+import { RECOVERY_CLOUD, type RecoveryCloud, type SiteState } from '@reprise/recovery-cloud-client';
 import { personActing, type Actor } from '../auth';
 import {
   activationSnapshotOf,
@@ -63,7 +64,7 @@ export function withActivationStatus(error: unknown): unknown {
 /** How many times a human command is decided again after losing a race with the worker's facts. */
 const COMMAND_RETRIES = 4;
 
-/** Time a close/failback waits for the worker to finish before answering 202 instead of 200. */
+/** Time a close waits for the worker to finish before answering 202 instead of 200. */
 const SETTLE_TIMEOUT_MS = Number(process.env.REPRISE_SETTLE_TIMEOUT_MS ?? 20_000);
 
 /**
@@ -80,6 +81,7 @@ export class ActivationsService {
     @Inject(CLOCK) private readonly clock: Clock,
     @Inject(NOTIFIER) private readonly notifier: Notifier,
     private readonly views: ActivationViews,
+    @Inject(RECOVERY_CLOUD) private readonly cloud: Pick<RecoveryCloud, 'originalSite'>,
   ) {}
 
   private now(): string {
@@ -252,9 +254,9 @@ export class ActivationsService {
       },
       metadata,
     );
-    const refusal = confirmationRefusal(result.events as unknown as ActivationEvent[]);
-    if (refusal) throw withActivationStatus(refusal);
     const next = result.state as Activation;
+    const refusal = confirmationRefusal(result.events as unknown as ActivationEvent[], next.status);
+    if (refusal) throw withActivationStatus(refusal);
     return { id, status: next.status, startsAt: next.startsAt, version: result.version };
   }
 
@@ -300,10 +302,70 @@ export class ActivationsService {
     };
   }
 
+  /**
+   * Asks for a failback: the original site's state comes from the recovery cloud, the decider judges
+   * the rest; then, as for a disaster, each other authorised person gets their own code.
+   */
+  async failback(
+    actor: Actor,
+    id: string,
+    body: { requestedBy?: Person; reason?: string; exclude?: string[] },
+    metadata: MetadataInput,
+  ) {
+    await this.requireActivation(actor, id);
+    const by = personActing(actor, body.requestedBy, 'requestedBy', 'required');
+    const originalSite = await this.originalSite(actor.tenantId);
+    const tenant = await readTenantDetails(this.store, actor.tenantId);
+    const persons = await readAuthorisedPersons(this.store, actor.tenantId);
+    const codes = await newRecipientCodes(persons.map((p) => p.email));
+    const result = await this.execute(
+      actor,
+      id,
+      {
+        type: 'RequestFailback',
+        data: {
+          by,
+          reason: body.reason ?? null,
+          exclude: body.exclude ?? [],
+          originalSite,
+          confirmation: {
+            codes: codes.map(({ email, codeHash }) => ({ email, codeHash })),
+            expiresAt: this.confirmationDeadline(),
+          },
+          at: this.now(),
+        },
+      },
+      metadata,
+    );
+    const next = result.state as Activation;
+    if (result.events.some((e) => e.type === 'ConfirmationRequested'))
+      this.sendCodes(actor.tenantId, next, codes, tenant?.notificationWebhookUrl ?? null, metadata);
+    return {
+      id,
+      status: next.status,
+      excluded: next.failback?.excluded ?? [],
+      confirmationExpiresAt:
+        next.status === 'failback-awaiting-confirmation' ? next.confirmation?.expiresAt : null,
+      version: result.version,
+    };
+  }
+
+  /** The original site's state as the recovery cloud reports it; unknown when the cloud does not answer. */
+  private async originalSite(tenantId: string): Promise<SiteState> {
+    try {
+      return await this.cloud.originalSite(tenantId);
+    } catch (error) {
+      throw conflict(
+        'original-site-unknown',
+        `the state of the original site is unknown (the recovery cloud did not answer: ${(error as Error).message}): failback needs the original site up`,
+      );
+    }
+  }
+
   async simple(
     actor: Actor,
     id: string,
-    kind: 'stand-down' | 'abort' | 'retry' | 'close' | 'failback' | 'sign-off' | 'fail-step' | 'retry-step',
+    kind: 'stand-down' | 'abort' | 'retry' | 'close' | 'sign-off' | 'fail-step' | 'retry-step',
     body: { reason?: string; note?: string; by?: Person; serverId?: string; step?: string },
     metadata: MetadataInput,
   ) {
@@ -335,14 +397,10 @@ export class ActivationsService {
       case 'retry-step':
         command = { type: 'RetryRunbookStep', data: { name: body.step!, by, at } };
         break;
-      case 'failback':
-        command = { type: 'RequestFailback', data: { by, at } };
-        break;
     }
     const result = await this.execute(actor, id, command, metadata);
     let next = result.state as Activation;
-    if (kind === 'close' || kind === 'failback')
-      next = await this.settle(actor, id, kind === 'close' ? 'closed' : 'failed-back');
+    if (kind === 'close') next = await this.settle(actor, id);
     return {
       id,
       status: next.status,
@@ -351,12 +409,12 @@ export class ActivationsService {
     };
   }
 
-  /** Waits (bounded) for the worker to finish a teardown or failback, so the answer can say `closed`. */
-  private async settle(actor: Actor, id: string, target: 'closed' | 'failed-back'): Promise<Activation> {
+  /** Waits (bounded) for the worker to finish a teardown, so the answer can say `closed`. */
+  private async settle(actor: Actor, id: string): Promise<Activation> {
     const deadline = Date.now() + SETTLE_TIMEOUT_MS;
     for (;;) {
       const state = this.views.get(actor.tenantId, id);
-      if (state && (state.status === target || Date.now() > deadline)) return state;
+      if (state && (state.status === 'closed' || Date.now() > deadline)) return state;
       await new Promise((r) => setTimeout(r, 50));
     }
   }

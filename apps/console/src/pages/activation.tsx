@@ -40,13 +40,17 @@ function ConfirmPanel({ view }: { view: ActivationView }) {
       api(`/activations/${view.id}/confirm`, { body: { code } }),
     onSuccess: () => setOpen(false),
   });
-  const isRequester = view.requestedBy.email.toLowerCase() === user.email.toLowerCase();
+  // A failback is confirmed like the failover: by another authorised person than its requester.
+  const failback = view.status === 'failback-awaiting-confirmation';
+  const requester = failback && view.failback ? view.failback.requestedBy : view.requestedBy;
+  const what = failback ? 'failback' : 'failover';
+  const isRequester = requester.email.toLowerCase() === user.email.toLowerCase();
   return (
     <section className="panel attention" aria-labelledby="confirm-title">
       <h2 id="confirm-title">Waiting for a second authorised person</h2>
       <p>
-        {view.requestedBy.name} ({view.requestedBy.email}) requested this failover. Each authorised person
-        received their own one-time code; another one of them confirms it here, signed in as themselves
+        {requester.name} ({requester.email}) requested this {what}. Each authorised person received their own
+        one-time code; another one of them confirms it here, signed in as themselves
         {view.confirmationExpiresAt ? `, before ${formatTime(view.confirmationExpiresAt)}` : ''}.
       </p>
       {isRequester ? (
@@ -54,14 +58,14 @@ function ConfirmPanel({ view }: { view: ActivationView }) {
       ) : (
         can.drive(user.role) && (
           <button type="button" className="danger" onClick={() => setOpen(true)}>
-            Confirm the failover…
+            Confirm the {what}…
           </button>
         )
       )}
       <FormDialog
         open={open}
-        title="Confirm the disaster failover"
-        submitLabel="Confirm the failover"
+        title={failback ? 'Confirm the failback to the original site' : 'Confirm the disaster failover'}
+        submitLabel={`Confirm the ${what}`}
         danger
         busy={confirm.isPending}
         onSubmit={(form) => confirm.mutate(String(form.get('code') ?? '').trim())}
@@ -131,6 +135,49 @@ function ActionBar({ view }: { view: ActivationView }) {
         )}
       </FormDialog>
     </div>
+  );
+}
+
+const GIB = 2 ** 30;
+
+/** The way back to the original site: each server's phase, data sent back, and what is left at the recovery site. */
+function FailbackPanel({ view }: { view: ActivationView }) {
+  const fb = view.failback;
+  if (!fb || !fb.confirmedBy) return null;
+  return (
+    <section className="panel" aria-labelledby="failback-title">
+      <h2 id="failback-title">Failback to the original site</h2>
+      <p>
+        {fb.dataReturnedGiB} GiB sent back · data loss {fb.dataLossGiB} GiB
+        {fb.downtimeMinutes !== null ? ` · cut-over downtime ${formatMinutes(fb.downtimeMinutes)}` : ''}
+        {fb.outcome ? ` · ${fb.outcome}` : ''}
+      </p>
+      {fb.left.length > 0 && (
+        <p role="status">
+          Still at the recovery site: {fb.left.map((l) => `${l.hostname} (${l.reason})`).join('; ')}
+        </p>
+      )}
+      <table>
+        <thead>
+          <tr>
+            <th>Server</th>
+            <th>Failback phase</th>
+            <th>Sent back</th>
+            <th>Left to send</th>
+          </tr>
+        </thead>
+        <tbody>
+          {fb.servers.map((x) => (
+            <tr key={x.serverId}>
+              <td>{x.hostname}</td>
+              <td>{x.phase}</td>
+              <td>{x.dataReturnedGiB} GiB</td>
+              <td>{x.pendingBytes === null ? '—' : `${(x.pendingBytes / GIB).toFixed(1)} GiB`}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </section>
   );
 }
 
@@ -300,7 +347,10 @@ export function ActivationPage() {
           {v.endReason ? ` — ended: ${v.endReason}` : ''}
         </span>
       </p>
-      {v.status === 'awaiting-confirmation' && <ConfirmPanel view={v} />}
+      {(v.status === 'awaiting-confirmation' || v.status === 'failback-awaiting-confirmation') && (
+        <ConfirmPanel view={v} />
+      )}
+      <FailbackPanel view={v} />
       {v.status === 'scheduled' && v.startsAt && (
         <p className="panel">
           Confirmed outside the activation window: starts by itself at {formatTime(v.startsAt)}.

@@ -12,6 +12,7 @@ import type {
 } from './activation.types';
 import type { RunbookStep } from '../plan/runbook';
 import type { RunbookStepCommand } from './runbook-steps';
+import type { FailbackCommand } from './failback.commands';
 
 /**
  * Commands of the activation decider. Each carries its business time `at` (ISO-8601, from the
@@ -44,7 +45,8 @@ export type ActivationCommand =
   | RecordTeardown
   | RequestFailback
   | RecordFailback
-  | RunbookStepCommand;
+  | RunbookStepCommand
+  | FailbackCommand;
 
 export type ActivationCommandType = ActivationCommand['type'];
 
@@ -176,5 +178,19 @@ export type RetryServer = Command<'RetryServer', { serverId: string; by: Person;
 export type RequestClose = Command<'RequestClose', { by: Person; at: string }>;
 /** The worker's check of the recovery cloud's own listing after a teardown: what is still there. */
 export type RecordTeardown = Command<'RecordTeardown', { remaining: string[]; at: string }>;
-export type RequestFailback = Command<'RequestFailback', { by: Person; at: string }>;
+export type RequestFailback = Command<
+  'RequestFailback',
+  {
+    by: Person;
+    reason?: string | null;
+    /** Hostnames left out explicitly (servers not running at the recovery site). */
+    exclude?: string[];
+    /** The original site's state as the recovery cloud reports it: failback needs it `up`. */
+    originalSite: 'down' | 'recovering' | 'up';
+    /** Four eyes, as for a disaster: a code to each other authorised person. */
+    confirmation: ConfirmationInput;
+    at: string;
+  }
+>;
+/** The recovery space released after every server is back (verified by the cloud's listing). */
 export type RecordFailback = Command<'RecordFailback', { at: string }>;

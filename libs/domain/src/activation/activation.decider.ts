@@ -33,6 +33,13 @@ import {
   type Person,
 } from './activation.types';
 import { teardownRequired } from './activation.workflow';
+import {
+  abortFailback,
+  decideFailbackFact,
+  failbackScope,
+  failedBack,
+  requireOriginalSiteUp,
+} from './failback.decider';
 import { graphOf, reachable } from './graph';
 import { assertNoOverlap, resolveScope } from './scope';
 import { isAtOrAfter, minutesBetween, toIso, toMillis } from './time';
@@ -130,6 +137,16 @@ export function decideActivation(command: ActivationCommand, state: ActivationSt
       const s = existing(state);
       return withConsequences(s, decideStep(command, s), command.data.at);
     }
+    case 'RecordReverseSyncStarted':
+    case 'RecordReverseSyncProgress':
+    case 'RecordServerStopStarted':
+    case 'RecordServerStoppedAtRecovery':
+    case 'RecordFinalDelta':
+    case 'RecordServerStartedAtOriginal':
+    case 'RecordFailbackStepFailed':
+    case 'RecordServerResumedAtRecovery':
+    case 'RecordUsersReconnected':
+      return decideFailbackFact(command, existing(state));
     default:
       return assertNever(command);
   }
@@ -462,7 +479,12 @@ function request(d: C.RequestActivation['data'], state: ActivationState): Activa
 }
 
 function confirm(d: C.ConfirmActivation['data'], s: Activation): ActivationEvent[] {
-  requireStatus(s, 'confirm', ['awaiting-confirmation']);
+  requireStatus(s, 'confirm', ['awaiting-confirmation', 'failback-awaiting-confirmation']);
+  const failback = s.status === 'failback-awaiting-confirmation';
+  const rejected = (reason: 'too-many-wrong-codes' | 'confirmation-expired', at: string): ActivationEvent =>
+    failback
+      ? { type: 'FailbackRejected', data: { reason, at } }
+      : { type: 'ActivationRejected', data: { reason, at } };
   const at = requireAt(d.at);
   const c = s.confirmation!;
   const person = (d.authorisedPersons ?? []).find((p) => sameEmail(p.email, d.email ?? ''));
@@ -481,18 +503,17 @@ function confirm(d: C.ConfirmActivation['data'], s: Activation): ActivationEvent
     throw forbidden('no-code-sent', `no code was sent to ${person.email} for this activation`, {
       email: d.email,
     });
-  if (isAtOrAfter(at, c.expiresAt))
-    return [{ type: 'ActivationRejected', data: { reason: 'confirmation-expired', at } }];
+  if (isAtOrAfter(at, c.expiresAt)) return [rejected('confirmation-expired', at)];
   if (!d.codeValid) {
     const attemptsLeft = Math.max(0, c.attemptsAllowed - c.failedAttempts - 1);
     const failed: ActivationEvent = {
       type: 'ConfirmationAttemptFailed',
       data: { email: person.email, attemptsLeft, at },
     };
-    return attemptsLeft === 0
-      ? [failed, { type: 'ActivationRejected', data: { reason: 'too-many-wrong-codes', at } }]
-      : [failed];
+    return attemptsLeft === 0 ? [failed, rejected('too-many-wrong-codes', at)] : [failed];
   }
+  if (failback)
+    return [{ type: 'FailbackConfirmed', data: { by: { name: person.name, email: person.email }, at } }];
   const events: ActivationEvent[] = [
     { type: 'ActivationConfirmed', data: { by: { name: person.name, email: person.email }, at } },
     ...startOrSchedule(s, at),
@@ -503,13 +524,22 @@ function confirm(d: C.ConfirmActivation['data'], s: Activation): ActivationEvent
 /**
  * What the HTTP layer answers after appending the events of a `ConfirmActivation` that did not
  * confirm: a wrong code is 403 with `attemptsLeft` (the failed attempt IS recorded), an expired
- * confirmation is 409. `null` when the activation was confirmed.
+ * confirmation is 409. `null` when it was confirmed. `statusAfter`: the activation's status once the
+ * events are recorded (a rejected failback returns the disaster to its status before).
  */
-export function confirmationRefusal(events: readonly ActivationEvent[]): DomainError | null {
-  const rejected = events.find((e) => e.type === 'ActivationRejected');
-  if (rejected?.type === 'ActivationRejected' && rejected.data.reason === 'confirmation-expired') {
-    return conflict('confirmation-expired', 'the confirmation expired: the activation is rejected', {
-      status: 'rejected',
+export function confirmationRefusal(
+  events: readonly ActivationEvent[],
+  statusAfter?: ActivationStatus,
+): DomainError | null {
+  const failback = events.some((e) => e.type === 'FailbackRejected');
+  const rejected = events.find((e) => e.type === 'ActivationRejected' || e.type === 'FailbackRejected');
+  const what = failback ? 'the failback is rejected' : 'the activation is rejected';
+  if (
+    (rejected?.type === 'ActivationRejected' || rejected?.type === 'FailbackRejected') &&
+    rejected.data.reason === 'confirmation-expired'
+  ) {
+    return conflict('confirmation-expired', `the confirmation expired: ${what}`, {
+      status: statusAfter ?? 'rejected',
     });
   }
   const failed = events.find((e) => e.type === 'ConfirmationAttemptFailed');
@@ -517,12 +547,10 @@ export function confirmationRefusal(events: readonly ActivationEvent[]): DomainE
     const left = failed.data.attemptsLeft;
     return forbidden(
       'wrong-code',
-      left > 0
-        ? `wrong code: ${left} attempt(s) left`
-        : 'wrong code: no attempt left, the activation is rejected',
+      left > 0 ? `wrong code: ${left} attempt(s) left` : `wrong code: no attempt left, ${what}`,
       {
         attemptsLeft: left,
-        status: left > 0 ? 'awaiting-confirmation' : 'rejected',
+        status: statusAfter ?? (left > 0 ? 'awaiting-confirmation' : 'rejected'),
       },
     );
   }
@@ -531,11 +559,13 @@ export function confirmationRefusal(events: readonly ActivationEvent[]): DomainE
 
 function expire(d: C.ExpireConfirmation['data'], s: Activation): ActivationEvent[] {
   const at = requireAt(d.at);
-  if (s.status !== 'awaiting-confirmation') return [];
+  if (s.status !== 'awaiting-confirmation' && s.status !== 'failback-awaiting-confirmation') return [];
   if (!isAtOrAfter(at, s.confirmation!.expiresAt))
     throw conflict('not-yet-due', `the confirmation expires at ${s.confirmation!.expiresAt}`, {
       expiresAt: s.confirmation!.expiresAt,
     });
+  if (s.status === 'failback-awaiting-confirmation')
+    return [{ type: 'FailbackRejected', data: { reason: 'confirmation-expired', at } }];
   return [{ type: 'ActivationRejected', data: { reason: 'confirmation-expired', at } }];
 }
 
@@ -569,10 +599,18 @@ function standDown(d: C.StandDownAlert['data'], s: Activation): ActivationEvent[
 
 function abort(d: C.AbortActivation['data'], s: Activation): ActivationEvent[] {
   if (s.status === 'aborted') return [];
-  requireStatus(s, 'abort', ['awaiting-confirmation', 'scheduled', 'running']);
+  requireStatus(s, 'abort', [
+    'awaiting-confirmation',
+    'scheduled',
+    'running',
+    'failback-awaiting-confirmation',
+    'failing-back',
+  ]);
   const at = requireAt(d.at);
   if (!d.reason || !d.reason.trim())
     throw validationError('reason-required', 'an abort says why', [{ field: 'reason', message: 'required' }]);
+  if (s.status === 'failback-awaiting-confirmation' || s.status === 'failing-back')
+    return abortFailback({ ...d, by: requirePerson(d.by, 'by') }, s, at);
   const cancelled = s.servers.filter((x) => !isTerminalPhase(x.phase)).map((x) => x.snapshot.serverId);
   return [
     { type: 'ActivationAborted', data: { reason: d.reason, by: requirePerson(d.by, 'by'), cancelled, at } },
@@ -667,13 +705,35 @@ function recordTeardown(d: C.RecordTeardown['data'], s: Activation): ActivationE
   return events;
 }
 
+/**
+ * A failback is asked for: the original site must be up, every server of the scope must run at the
+ * recovery site or be left out explicitly; then four eyes confirm it, as for a disaster. Asked
+ * again while one is pending or running, it changes nothing.
+ */
 function requestFailback(d: C.RequestFailback['data'], s: Activation): ActivationEvent[] {
-  if (s.failback) return [];
+  if (['failback-awaiting-confirmation', 'failing-back', 'failed-back'].includes(s.status)) return [];
+  if (s.failback?.legacy) return [];
   const at = requireAt(d.at);
+  const by = requirePerson(d.by, 'by');
   if (s.type !== 'disaster')
     throw ruleViolation('failback-is-for-disasters', 'only a disaster fails back; a test is closed');
   requireStatus(s, 'fail back', ['completed', 'completed-with-failures']);
-  return [{ type: 'FailbackRequested', data: { by: requirePerson(d.by, 'by'), at } }];
+  requireOriginalSiteUp(d.originalSite);
+  const { servers, excluded } = failbackScope(s, d.exclude ?? []);
+  return [
+    {
+      type: 'FailbackRequested',
+      data: {
+        by,
+        reason: d.reason ?? null,
+        attempt: (s.failback?.attempt ?? 0) + 1,
+        servers,
+        excluded,
+        at,
+      },
+    },
+    confirmationRequested(d.confirmation, by, at),
+  ];
 }
 
 function recordFailback(d: C.RecordFailback['data'], s: Activation): ActivationEvent[] {
@@ -683,7 +743,8 @@ function recordFailback(d: C.RecordFailback['data'], s: Activation): ActivationE
     throw conflict('failback-not-requested', 'no failback was requested for this activation', {
       status: s.status,
     });
-  return [{ type: 'ActivationFailedBack', data: { at } }];
+  if (s.failback.legacy) return [{ type: 'ActivationFailedBack', data: { at } }];
+  return failedBack(s, at);
 }
 
 // ---------------------------------------------------------------------------------------------

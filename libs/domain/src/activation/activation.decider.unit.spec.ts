@@ -1,4 +1,5 @@
 import { confirmationCodeHashOf, confirmationRefusal } from './activation.decider';
+import { requestFailback } from './testing/failback-fixtures';
 import type { ActivationEvent } from './activation.events';
 import {
   ACTIVATION_ID,
@@ -981,26 +982,10 @@ describe('activation decider', () => {
         ...networkUp(t(5)),
       ]);
 
-    it('failback requested → recorded by the worker → failed-back', () => {
-      const requestedFb = given(disasterDone())
-        .when({ type: 'RequestFailback', data: { by: alice, at: t(100) } })
-        .then([{ type: 'FailbackRequested', data: { by: alice, at: t(100) } }]);
-      const all = [...disasterDone(), ...requestedFb];
-      given(all)
-        .when({ type: 'RequestFailback', data: { by: alice, at: t(101) } })
-        .thenNothing();
-      const fb = given(all)
-        .when({ type: 'RecordFailback', data: { at: t(120) } })
-        .then([{ type: 'ActivationFailedBack', data: { at: t(120) } }]);
-      expect(stateOf([...all, ...fb])).toMatchObject({ status: 'failed-back', closedAt: t(120) });
-      given([...all, ...fb])
-        .when({ type: 'RecordFailback', data: { at: t(121) } })
-        .thenNothing();
-    });
-
+    // The failback's process (confirmation, reverse sync, cut-over, release): failback.decider.unit.spec.ts.
     it('refuses failback of a test, of a running disaster, and a failback not requested', () => {
       given(runningTest())
-        .when({ type: 'RequestFailback', data: { by: alice, at: t(1) } })
+        .when(requestFailback(t(1)))
         .thenThrows('rule', 'failback-is-for-disasters');
       const running = play(awaitingDisaster({ window: always }), [
         {
@@ -1009,7 +994,7 @@ describe('activation decider', () => {
         },
       ]);
       given(running)
-        .when({ type: 'RequestFailback', data: { by: alice, at: t(2) } })
+        .when(requestFailback(t(2)))
         .thenThrows('conflict', 'wrong-status');
       given(disasterDone())
         .when({ type: 'RecordFailback', data: { at: t(2) } })

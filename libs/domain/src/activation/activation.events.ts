@@ -1,5 +1,6 @@
 import type { DomainEvent } from '@reprise/domain/shared/decider';
 import type { RecipientCode } from './activation.commands';
+import type { FailbackEvent } from './failback.events';
 import type {
   ActivationKind,
   ActivationScope,
@@ -53,7 +54,8 @@ export type ActivationEvent =
   | ActivationClosed
   | FailbackRequested
   | ActivationFailedBack
-  | RunbookStepEvent;
+  | RunbookStepEvent
+  | FailbackEvent;
 
 export type ActivationEventType = ActivationEvent['type'];
 
@@ -209,5 +211,22 @@ export type TeardownIncomplete = DomainEvent<
   { remaining: string[]; attempt: number; at: string }
 >;
 export type ActivationClosed = DomainEvent<'ActivationClosed', { at: string }>;
-export type FailbackRequested = DomainEvent<'FailbackRequested', { by: Person; at: string }>;
+/**
+ * A failback asked for (then confirmed by four eyes). Events recorded before failback was a process
+ * carry `by` and `at` only: that failback was a teardown of the recovery space.
+ */
+export type FailbackRequested = DomainEvent<
+  'FailbackRequested',
+  {
+    by: Person;
+    reason?: string | null;
+    /** 1, then +1 for a failback asked again after an incomplete, aborted or rejected one. */
+    attempt?: number;
+    /** Servers that go back in this failback (running at the recovery site, not yet back). */
+    servers?: string[];
+    /** Servers explicitly left out (not running at the recovery site). */
+    excluded?: string[];
+    at: string;
+  }
+>;
 export type ActivationFailedBack = DomainEvent<'ActivationFailedBack', { at: string }>;

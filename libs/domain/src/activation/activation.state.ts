@@ -14,6 +14,12 @@ import type {
   ServerFailure,
   ServerPhase,
 } from './activation.types';
+import {
+  evolveFailback,
+  evolveFailbackRequested,
+  type FailbackState,
+  type ReprotectionState,
+} from './failback.state';
 
 /** Where one server of the scope stands. `phase` is derived from the facts (see `derivePhase`). */
 export interface ServerState {
@@ -95,10 +101,13 @@ export interface Activation {
   close: { requestedAt: string; by: Person } | null;
   teardown: { incompleteAttempts: number; remaining: string[]; verifiedAt: string | null };
   closedAt: string | null;
-  failback: { requestedAt: string; by: Person } | null;
+  /** The failback (the way back to the original site), its current or last attempt. */
+  failback: FailbackState | null;
   failedBackAt: string | null;
   /** The runbook steps it runs, in plan order. */
   steps: RunbookStepState[];
+  /** After a failback: the new full restore points due (protection resumes). */
+  reprotection: ReprotectionState | null;
   /** `at` of the last event folded. */
   updatedAt: string;
 }
@@ -231,6 +240,7 @@ export function evolveActivation(state: ActivationState, event: ActivationEvent)
       failback: null,
       failedBackAt: null,
       steps: (d.steps ?? []).map(newStepState),
+      reprotection: null,
       updatedAt: d.at,
     };
   }
@@ -246,7 +256,8 @@ export function evolveActivation(state: ActivationState, event: ActivationEvent)
       const d = event.data;
       return {
         ...s,
-        status: 'awaiting-confirmation',
+        // A failback's confirmation keeps the failback's own status.
+        status: s.status === 'failback-awaiting-confirmation' ? s.status : 'awaiting-confirmation',
         confirmation: {
           codes: d.codes ?? d.recipients.map((email) => ({ email, codeHash: d.codeHash ?? '' })),
           expiresAt: d.expiresAt,
@@ -448,7 +459,7 @@ export function evolveActivation(state: ActivationState, event: ActivationEvent)
     case 'ActivationClosed':
       return { ...s, status: 'closed', closedAt: at, updatedAt: at };
     case 'FailbackRequested':
-      return { ...s, failback: { requestedAt: at, by: event.data.by }, updatedAt: at };
+      return evolveFailbackRequested(s, event);
     case 'ActivationFailedBack':
       return { ...s, status: 'failed-back', failedBackAt: at, closedAt: at, updatedAt: at };
     case 'RunbookStepRetryRequested': {
@@ -464,6 +475,23 @@ export function evolveActivation(state: ActivationState, event: ActivationEvent)
     case 'RunbookStepBlocked':
     case 'RunbookStepReminded':
       return evolveStep(s, event);
+    case 'FailbackConfirmed':
+    case 'FailbackRejected':
+    case 'FailbackAborted':
+    case 'ReverseSyncStarted':
+    case 'ReverseSyncProgressed':
+    case 'ServerReverseSynced':
+    case 'ServerStopStarted':
+    case 'ServerStoppedAtRecovery':
+    case 'FinalDeltaSent':
+    case 'ServerStartedAtOriginal':
+    case 'FailbackStepFailed':
+    case 'ServerHeldAtRecovery':
+    case 'ServerResumedAtRecovery':
+    case 'UsersReconnectedToOriginal':
+    case 'FailbackIncomplete':
+    case 'ReprotectionDue':
+      return evolveFailback(s, event);
     default:
       return assertNever(event);
   }

@@ -18,6 +18,8 @@ export const ACTIVATION_STATUSES = [
   'rejected',
   'stood-down',
   'closed',
+  'failback-awaiting-confirmation',
+  'failing-back',
   'failed-back',
 ] as const;
 export type ActivationStatus = (typeof ACTIVATION_STATUSES)[number];
@@ -30,6 +32,8 @@ export const LIVE_STATUSES: readonly ActivationStatus[] = [
   'running',
   'completed',
   'completed-with-failures',
+  'failback-awaiting-confirmation',
+  'failing-back',
 ];
 export const isLive = (status: ActivationStatus): boolean => LIVE_STATUSES.includes(status);
 

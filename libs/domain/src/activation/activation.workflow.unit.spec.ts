@@ -1,3 +1,4 @@
+import type { ActivationEvent } from './activation.events';
 import type { ActivationCommand } from './activation.commands';
 import { activationDecider } from './activation.decider';
 import {
@@ -320,7 +321,7 @@ describe('activation workflow: what is due', () => {
         .then({ steps: [...DRP_RESTORES, 'network'], timers: [] });
     });
 
-    it('completed: a failback request makes the failback due, then it is finished', () => {
+    it('completed (failback recorded before it was a process): the release is due, then it is finished', () => {
       const completed = play(awaitingDisaster({ estate: [server('dc')], window: always }), [
         confirm(t(1)),
         ...restoreAll('dc', t(1), t(5)),
@@ -328,7 +329,10 @@ describe('activation workflow: what is due', () => {
         ...networkUp(t(2)),
       ]);
       workflow.given(completed).when(t(8)).thenNothingDue();
-      const failingBack = play(completed, [{ type: 'RequestFailback', data: { by: alice, at: t(50) } }]);
+      const failingBack: ActivationEvent[] = [
+        ...completed,
+        { type: 'FailbackRequested', data: { by: alice, at: t(50) } },
+      ];
       const due = workflow
         .given(failingBack)
         .when(t(50))

@@ -15,4 +15,6 @@ export const activationPersonalData: PersonalDataDeclaration = {
   RunbookStepSucceeded: { persons: ['by'] },
   RunbookStepFailed: { persons: ['by'] },
   RunbookStepRetryRequested: { persons: ['by'] },
+  FailbackConfirmed: { persons: ['by'] },
+  FailbackAborted: { persons: ['by'] },
 };

@@ -10,6 +10,8 @@ import type {
   ServerFailure,
   ServerPhase,
 } from './activation.types';
+import type { ReprotectionState } from './failback.state';
+import { toFailbackView, type FailbackView } from './failback.view';
 import { activationRto, serverTimings, type ActivationRto, type StepEstimates } from './rto';
 import { stepStatus, type RunbookStepState, type RunbookStepStatus } from './runbook-steps';
 import type { RunbookStepKind } from '../plan/runbook';
@@ -39,6 +41,10 @@ export interface ActivationView {
   network: NetworkState;
   teardown: { requestedAt: string | null; remaining: string[]; verifiedAt: string | null };
   failbackRequestedAt: string | null;
+  /** The failback (reverse sync, cut-over, what is left), its current or last attempt. */
+  failback: FailbackView | null;
+  /** After a failback: the new full restore points due. */
+  reprotection: ReprotectionState | null;
   counts: Record<ServerPhase, number>;
   updatedAt: string;
   /** The runbook steps it runs, in plan order. */
@@ -198,7 +204,10 @@ export function toActivationView(
     reason: s.reason,
     requestedAt: s.requestedAt,
     startsAt: s.startsAt,
-    confirmationExpiresAt: s.status === 'awaiting-confirmation' ? (s.confirmation?.expiresAt ?? null) : null,
+    confirmationExpiresAt:
+      s.status === 'awaiting-confirmation' || s.status === 'failback-awaiting-confirmation'
+        ? (s.confirmation?.expiresAt ?? null)
+        : null,
     endedAt: s.endedAt,
     endReason: s.endReason,
     network: s.network,
@@ -208,6 +217,8 @@ export function toActivationView(
       verifiedAt: s.teardown.verifiedAt,
     },
     failbackRequestedAt: s.failback?.requestedAt ?? null,
+    failback: toFailbackView(s),
+    reprotection: s.reprotection,
     counts,
     updatedAt: s.updatedAt,
     steps: (s.steps ?? []).map((x) => toStepView(x, s.status)),

@@ -1,4 +1,6 @@
 import type { Activation, ServerState } from '../activation/activation.state';
+import { toFailbackView, type FailbackServerView } from '../activation/failback.view';
+import { failbackTimeline } from './failback-timeline';
 import { activationRto, serverTimings, type ServerTimings } from '../activation/rto';
 import { round1, toMillis } from '../activation/time';
 import type { RunbookStepState } from '../activation/runbook-steps';
@@ -37,7 +39,12 @@ export function buildReport(activation: Activation, tenant: ReportTenant): Activ
   const s = activation;
   const origin = s.launchedAt ?? s.requestedAt;
   const timings = s.servers.map((x) => serverTimings(s, x));
-  const servers = s.servers.map((x, i) => reportServer(s, x, timings[i], origin));
+  const failback = toFailbackView(s);
+  const servers = s.servers.map((x, i) => {
+    const server = reportServer(s, x, timings[i], origin);
+    const back = failback?.servers.find((y) => y.serverId === x.snapshot.serverId);
+    return back ? withFailback(s, server, back, origin) : server;
+  });
   const rto = activationRto(s);
   return {
     activationId: s.id,
@@ -70,6 +77,22 @@ export function buildReport(activation: Activation, tenant: ReportTenant): Activ
     steps: (s.steps ?? []).map((x) => reportStep(x, s.status, origin)),
     timelineOrigin: origin,
     asOf: s.updatedAt,
+    failback,
+  };
+}
+
+/** A server's report with its way back: data returned and lost, and its failback on the same timeline. */
+function withFailback(
+  s: Activation,
+  server: ReportServer,
+  x: FailbackServerView,
+  origin: string,
+): ReportServer {
+  return {
+    ...server,
+    dataReturnedGiB: x.dataReturnedGiB,
+    dataLossGiB: x.dataLossGiB,
+    timeline: [...server.timeline, ...failbackTimeline(s, x, server.availableAt, origin)],
   };
 }
 
@@ -144,6 +167,8 @@ function reportServer(s: Activation, x: ServerState, t: ServerTimings, origin: s
     rtoMet: t.rtoMet,
     rpoMinutes: t.rpoMinutes,
     detail,
+    dataReturnedGiB: null,
+    dataLossGiB: null,
     serverId: snap.serverId,
     phase: x.phase,
     recoveryMethod: snap.recoveryMethod,
