@@ -2,7 +2,9 @@ import { randomUUID } from 'node:crypto';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import {
   activationDecider,
+  claimedServersOf,
   confirmationCodeHashOf,
+  isLive,
   CONFIRMATION_TTL_MINUTES,
   confirmationRefusal,
   estimatesFromSizes,
@@ -14,6 +16,7 @@ import {
   type ActivationEvent,
   type ActivationState,
   type ActivationView,
+  type LiveClaim,
   type Person,
   type RequestedScope,
 } from '@reprise/domain/activation';
@@ -22,7 +25,10 @@ import { DomainError, forbidden, notFound, validationError } from '@reprise/doma
 import { sameEmail } from '@reprise/domain/shared/email';
 import { streams } from '@reprise/domain/shared/streams';
 import { parseTimestamp, TIMESTAMP_RULE } from '@reprise/domain/shared/timestamp';
+import { claimActivationScope } from '@reprise/common/completions/activation-claims';
+import { COMPLETIONS } from '@reprise/common/completions/completions.module';
 import { handleCommand } from '@reprise/event-store/command-handling';
+import type { CompletionRunner } from '@reprise/event-store/completions/completion-runner';
 import {
   EVENT_STORE,
   type EventStore,
@@ -37,7 +43,6 @@ import {
   readTenantDetails,
   readTenantEstate,
 } from '@reprise/read-models/estate.queries';
-import { TenantLocks } from './tenant-lock';
 import { ActivationViews } from './activation-views.service';
 import { newRecipientCodes, verifyConfirmationCode, type RecipientCode } from './confirmation-code';
 
@@ -72,12 +77,12 @@ const SETTLE_TIMEOUT_MS = Number(process.env.REPRISE_SETTLE_TIMEOUT_MS ?? 20_000
 @Injectable()
 export class ActivationsService {
   private readonly logger = new Logger(ActivationsService.name);
-  private readonly locks = new TenantLocks();
 
   constructor(
     @Inject(EVENT_STORE) private readonly store: EventStore,
     @Inject(CLOCK) private readonly clock: Clock,
     @Inject(NOTIFIER) private readonly notifier: Notifier,
+    @Inject(COMPLETIONS) private readonly completions: CompletionRunner,
     private readonly views: ActivationViews,
   ) {}
 
@@ -113,6 +118,63 @@ export class ActivationsService {
     return result;
   }
 
+  /**
+   * Decides `command` on the activation (a new one unless `existing`) and records its events through
+   * a claim of every server the activation then holds: the overlap rule, decided in the store (see
+   * the domain's `scope-claims.ts`); 409 `activation-overlap` names the servers in conflict.
+   */
+  private async claim(
+    actor: Actor,
+    id: string,
+    existing: boolean,
+    command: ActivationCommand,
+    metadata: MetadataInput,
+  ): Promise<{ state: Activation; version: number }> {
+    const stream = streams.activation(actor.tenantId, id);
+    for (let attempt = 0; ; attempt++) {
+      const recorded = existing ? await this.store.readStream(stream) : [];
+      if (existing && recorded.length === 0) throw notFound('activation', id);
+      const before: ActivationState = existing ? this.fold(recorded) : initialActivationState();
+      let events: ActivationEvent[];
+      try {
+        events = activationDecider.decide(command, before);
+      } catch (error) {
+        throw withActivationStatus(error);
+      }
+      const state = events.reduce(evolveActivation, before) as Activation;
+      if (events.length === 0) return { state, version: recorded.length - 1 };
+      try {
+        const { through } = await claimActivationScope(
+          this.store,
+          this.completions,
+          {
+            tenantId: actor.tenantId,
+            activationId: id,
+            servers: claimedServersOf(state.servers),
+            events,
+            basedOnRevision: existing ? recorded[recorded.length - 1].revision : null,
+            live: this.liveClaims(actor.tenantId),
+          },
+          metadata,
+        );
+        await this.views.waitFor(through);
+        return { state, version: await this.store.streamRevision(stream) };
+      } catch (error) {
+        // Another extension of this activation was decided meanwhile: decide again on it.
+        const changed = error instanceof DomainError && error.code === 'activation-changed';
+        if (!changed || attempt >= COMMAND_RETRIES) throw error;
+      }
+    }
+  }
+
+  /** What the live activations of the tenant hold, as the read model knows it (see `ScopeClaimRequest.live`). */
+  private liveClaims(tenantId: string): LiveClaim[] {
+    return this.views
+      .list(tenantId)
+      .filter((a) => isLive(a.status))
+      .map((a) => ({ activationId: a.id, servers: claimedServersOf(a.servers) }));
+  }
+
   private async requireActivation(actor: Actor, id: string): Promise<Activation> {
     const events = await this.store.readStream(streams.activation(actor.tenantId, id));
     if (events.length === 0) throw notFound('activation', id);
@@ -143,38 +205,27 @@ export class ActivationsService {
     const id = randomUUID();
     const persons = await readAuthorisedPersons(this.store, actor.tenantId);
     const codes = body.type === 'disaster' ? await newRecipientCodes(persons.map((p) => p.email)) : null;
-    const result = await this.locks.run(actor.tenantId, async () => {
-      const estate = (await readTenantEstate(this.store, actor.tenantId)).map(activationSnapshotOf);
-      const otherActivations = this.views
-        .list(actor.tenantId)
-        .map((a) => ({ id: a.id, type: a.type, status: a.status }));
-      return this.execute(
-        actor,
-        id,
-        {
-          type: 'RequestActivation',
-          data: {
-            activationId: id,
-            tenantId: actor.tenantId,
-            type: body.type,
-            scope: body.scope,
-            estate,
-            otherActivations,
-            requestedBy,
-            reason: body.reason ?? null,
-            window: { activationWindow: tenant.activationWindow, timeZone: tenant.timeZone },
-            confirmation: codes
-              ? {
-                  codes: codes.map(({ email, codeHash }) => ({ email, codeHash })),
-                  expiresAt: this.confirmationDeadline(),
-                }
-              : undefined,
-            at: this.now(),
-          },
-        },
-        metadata,
-      );
-    });
+    const command: ActivationCommand = {
+      type: 'RequestActivation',
+      data: {
+        activationId: id,
+        tenantId: actor.tenantId,
+        type: body.type,
+        scope: body.scope,
+        estate: (await readTenantEstate(this.store, actor.tenantId)).map(activationSnapshotOf),
+        requestedBy,
+        reason: body.reason ?? null,
+        window: { activationWindow: tenant.activationWindow, timeZone: tenant.timeZone },
+        confirmation: codes
+          ? {
+              codes: codes.map(({ email, codeHash }) => ({ email, codeHash })),
+              expiresAt: this.confirmationDeadline(),
+            }
+          : undefined,
+        at: this.now(),
+      },
+    };
+    const result = await this.claim(actor, id, false, command, metadata);
     const state = result.state as Activation;
     if (codes) this.sendCodes(actor.tenantId, state, codes, tenant.notificationWebhookUrl, metadata);
     return {
@@ -267,9 +318,10 @@ export class ActivationsService {
     const persons = await readAuthorisedPersons(this.store, actor.tenantId);
     const codes = await newRecipientCodes(persons.map((p) => p.email));
     const estate = (await readTenantEstate(this.store, actor.tenantId)).map(activationSnapshotOf);
-    const result = await this.execute(
+    const result = await this.claim(
       actor,
       id,
+      true,
       {
         type: 'EscalateAlert',
         data: {

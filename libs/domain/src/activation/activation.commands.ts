@@ -1,6 +1,5 @@
 import type {
   ActivationKind,
-  ActivationRef,
   ActivationServerSnapshot,
   ActivationType,
   ActivationWindow,
@@ -80,8 +79,6 @@ export type RequestActivation = Command<
     scope: RequestedScope;
     /** The tenant's active servers with their full `dependsOn` (scope is resolved against it). */
     estate: ActivationServerSnapshot[];
-    /** The tenant's other activations (overlap rule). */
-    otherActivations: ActivationRef[];
     requestedBy: Person;
     reason?: string | null;
     window: ActivationWindow;

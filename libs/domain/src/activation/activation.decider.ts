@@ -34,7 +34,7 @@ import {
 } from './activation.types';
 import { teardownRequired } from './activation.workflow';
 import { graphOf, reachable } from './graph';
-import { assertNoOverlap, resolveScope } from './scope';
+import { resolveScope } from './scope';
 import { isAtOrAfter, minutesBetween, toIso, toMillis } from './time';
 import { isWithinWindow, nextWindowOpening } from './window';
 
@@ -347,10 +347,9 @@ function request(d: C.RequestActivation['data'], state: ActivationState): Activa
       { field: 'type', message: 'must be test, disaster or alert' },
     ]);
   }
-  // The whole request is judged (its scope names servers that exist) before the conflict with
-  // another live activation.
+  // The overlap with other live activations is the scope claims' rule (scope-claims.ts): the
+  // events decided here are recorded through a claim of their servers.
   const { scope, servers } = resolveScope(d.estate, d.scope, kind);
-  assertNoOverlap(d.otherActivations ?? [], d.activationId);
   const requested: ActivationEvent = {
     type: 'ActivationRequested',
     data: {

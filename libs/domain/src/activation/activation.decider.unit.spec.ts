@@ -160,25 +160,6 @@ describe('activation decider', () => {
         .thenThrows('rule', 'no-other-authorised-person');
     });
 
-    it('refuses an overlapping live activation (409 naming it), not an ended one', () => {
-      given()
-        .when(requestCommand({ otherActivations: [{ id: 'old-1', type: 'test', status: 'completed' }] }))
-        .thenThrows('conflict', 'activation-overlap', {
-          activationId: 'old-1',
-          activationStatus: 'completed',
-        });
-      given()
-        .when(
-          requestCommand({
-            otherActivations: [
-              { id: 'old-1', type: 'test', status: 'closed' },
-              { id: 'old-2', type: 'alert', status: 'stood-down' },
-            ],
-          }),
-        )
-        .thenTypes('ActivationRequested', 'ActivationStarted');
-    });
-
     it('refuses a second request on the same stream', () => {
       given(runningTest()).when(requestCommand()).thenThrows('conflict', 'activation-exists');
     });
@@ -460,6 +441,21 @@ describe('activation decider', () => {
       given(stood)
         .when({ type: 'RecordTeardown', data: { remaining: [], at: t(25) } })
         .then([{ type: 'TeardownVerified', data: { remaining: [], at: t(25) } }]);
+    });
+
+    it('an escalation recorded after the alert was stood down (claimed on a stale state) changes nothing', () => {
+      const alert = alertRaised();
+      const escalation = given(alert).when(escalate()).thenTypes('AlertEscalated', 'ConfirmationRequested');
+      const stood = play(alert, [
+        { type: 'StandDownAlert', data: { by: alice, reason: 'false alarm', at: t(20) } },
+      ]);
+      const late = stateOf([...stood, ...escalation]);
+      expect(late).toMatchObject({
+        status: 'stood-down',
+        type: 'alert',
+        confirmation: null,
+        escalated: null,
+      });
     });
 
     it('refuses to escalate or stand down what is not an alert', () => {

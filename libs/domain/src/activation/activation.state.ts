@@ -1,17 +1,18 @@
 import { assertNever } from '@reprise/domain/shared/decider';
 import type { RecipientCode } from './activation.commands';
 import type { ActivationEvent } from './activation.events';
-import type {
-  ActivationKind,
-  ActivationScope,
-  ActivationServerSnapshot,
-  ActivationStatus,
-  ActivationType,
-  ActivationWindow,
-  Health,
-  Person,
-  ServerFailure,
-  ServerPhase,
+import {
+  isLive,
+  type ActivationKind,
+  type ActivationScope,
+  type ActivationServerSnapshot,
+  type ActivationStatus,
+  type ActivationType,
+  type ActivationWindow,
+  type Health,
+  type Person,
+  type ServerFailure,
+  type ServerPhase,
 } from './activation.types';
 
 /** Where one server of the scope stands. `phase` is derived from the facts (see `derivePhase`). */
@@ -186,6 +187,11 @@ const resetRestore: Partial<ServerState> = {
   replicaActivated: false,
 };
 
+const EXTENSION_EVENTS: ReadonlySet<ActivationEvent['type']> = new Set([
+  'AlertEscalated',
+  'ConfirmationRequested',
+]);
+
 export function evolveActivation(state: ActivationState, event: ActivationEvent): ActivationState {
   if (event.type === 'ActivationRequested') {
     const d = event.data;
@@ -233,6 +239,9 @@ export function evolveActivation(state: ActivationState, event: ActivationEvent)
   if (!state.exists) return state;
   const at = event.data.at;
   const s: Activation = state;
+  // An extension of the scope is decided on the claims registry and recorded here later (see
+  // scope-claims.ts): one that lands after the activation ended changes nothing.
+  if (EXTENSION_EVENTS.has(event.type) && !isLive(s.status)) return s;
   switch (event.type) {
     case 'ActivationStarted':
       return { ...s, status: 'running', launchedAt: at, startsAt: null, updatedAt: at };

@@ -12,4 +12,9 @@ export const activationPersonalData: PersonalDataDeclaration = {
   ServerRetryRequested: { persons: ['by'] },
   CloseRequested: { persons: ['by'] },
   FailbackRequested: { persons: ['by'] },
+  /** A claim carries the activation events its completion records (see scope-claims.ts). */
+  ScopeClaimed: {
+    persons: ['events[].data.requestedBy', 'events[].data.by'],
+    emails: ['events[].data.recipients[]', 'events[].data.codes[].email'],
+  },
 };

@@ -1,8 +1,6 @@
-import { conflict, ruleViolation, validationError } from '@reprise/domain/shared/errors';
+import { ruleViolation, validationError } from '@reprise/domain/shared/errors';
 import {
-  isLive,
   type ActivationKind,
-  type ActivationRef,
   type ActivationScope,
   type ActivationServerSnapshot,
   type ProtectionClass,
@@ -154,24 +152,4 @@ export function resolveScope(
     scope: { mode, requested: requestedNames, added: addedList, excluded: [...excluded.values()] },
     servers,
   };
-}
-
-/**
- * The overlap rule: a tenant has at most one live activation (awaiting confirmation, scheduled,
- * alert, running, or completed but not yet closed / failed back). 409 `activation-overlap` naming
- * the live one. `selfId` is ignored (an activation never overlaps itself).
- */
-export function assertNoOverlap(activations: readonly ActivationRef[], selfId?: string): void {
-  const live = activations.find((a) => a.id !== selfId && isLive(a.status));
-  if (live) {
-    throw conflict(
-      'activation-overlap',
-      `activation ${live.id} (${live.type}, ${live.status}) is still live: close it, fail it back, stand it down or abort it first`,
-      {
-        activationId: live.id,
-        activationType: live.type,
-        activationStatus: live.status,
-      },
-    );
-  }
 }

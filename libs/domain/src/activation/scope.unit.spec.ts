@@ -1,4 +1,4 @@
-import { assertNoOverlap, resolveScope } from './scope';
+import { resolveScope } from './scope';
 import { diamond, server } from './testing/fixtures';
 
 describe('resolveScope', () => {
@@ -73,35 +73,5 @@ describe('resolveScope', () => {
     expect(() => resolveScope(estate, { servers: ['dc'] }, 'restore-test')).toThrow(
       expect.objectContaining({ code: 'scope-refused' }),
     );
-  });
-});
-
-describe('assertNoOverlap', () => {
-  it.each([
-    'awaiting-confirmation',
-    'scheduled',
-    'alert',
-    'running',
-    'completed',
-    'completed-with-failures',
-  ] as const)('a %s activation is live: 409', (status) => {
-    expect(() => assertNoOverlap([{ id: 'a1', type: 'test', status }])).toThrow(
-      expect.objectContaining({
-        kind: 'conflict',
-        code: 'activation-overlap',
-        details: expect.objectContaining({ activationId: 'a1' }),
-      }),
-    );
-  });
-
-  it.each(['aborted', 'rejected', 'stood-down', 'closed', 'failed-back'] as const)(
-    'a %s activation is over',
-    (status) => {
-      expect(() => assertNoOverlap([{ id: 'a1', type: 'disaster', status }])).not.toThrow();
-    },
-  );
-
-  it('an activation never overlaps itself', () => {
-    expect(() => assertNoOverlap([{ id: 'a1', type: 'test', status: 'running' }], 'a1')).not.toThrow();
   });
 });

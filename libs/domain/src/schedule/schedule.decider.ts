@@ -9,6 +9,7 @@ import type { ProtectionClass, RequestedScope } from '../activation/activation.t
  * in the commands.
  *
  *   scheduled ──start──▶ started ──activation ended──▶ finished
+ *       │ └──overlaps a live activation: postponed (recorded once per blocker), tried again──┘
  *       │ └──failed to start (reason recorded)──▶ failed-to-start
  *       └──cancel──▶ cancelled
  */
@@ -58,6 +59,11 @@ export type RecordScheduledTestFailedToStart = Command<
   'RecordScheduledTestFailedToStart',
   { reason: string; code?: string | null; at: string }
 >;
+/** The test would overlap live activations: it waits for them (tried again at every tick). */
+export type RecordScheduledTestPostponed = Command<
+  'RecordScheduledTestPostponed',
+  { reason: string; servers: string[]; activationIds: string[]; at: string }
+>;
 export type RecordScheduledTestFinished = Command<
   'RecordScheduledTestFinished',
   { activationId: string; activationStatus: string; at: string }
@@ -67,6 +73,7 @@ export type ScheduleCommand =
   | CancelSchedule
   | RecordScheduledTestStarted
   | RecordScheduledTestFailedToStart
+  | RecordScheduledTestPostponed
   | RecordScheduledTestFinished;
 
 // ---------- events ----------
@@ -92,6 +99,10 @@ export type ScheduledTestFailedToStart = DomainEvent<
   'ScheduledTestFailedToStart',
   { reason: string; code: string | null; at: string }
 >;
+export type ScheduledTestPostponed = DomainEvent<
+  'ScheduledTestPostponed',
+  { reason: string; servers: string[]; activationIds: string[]; at: string }
+>;
 export type ScheduledTestFinished = DomainEvent<
   'ScheduledTestFinished',
   { activationId: string; activationStatus: string; at: string }
@@ -101,6 +112,7 @@ export type ScheduleEvent =
   | ScheduleCancelled
   | ScheduledTestStarted
   | ScheduledTestFailedToStart
+  | ScheduledTestPostponed
   | ScheduledTestFinished;
 
 export const SCHEDULE_EVENT_TYPES: readonly ScheduleEvent['type'][] = [
@@ -108,6 +120,7 @@ export const SCHEDULE_EVENT_TYPES: readonly ScheduleEvent['type'][] = [
   'ScheduleCancelled',
   'ScheduledTestStarted',
   'ScheduledTestFailedToStart',
+  'ScheduledTestPostponed',
   'ScheduledTestFinished',
 ];
 
@@ -126,6 +139,8 @@ export interface TestSchedule {
   activationId: string | null;
   startedAt: string | null;
   failure: { reason: string; code: string | null; at: string } | null;
+  /** Last postponement: the live activations (and servers) it waits for. */
+  postponed: { reason: string; servers: string[]; activationIds: string[]; at: string } | null;
   cancelled: { by: string; reason: string | null; at: string } | null;
   finished: { activationStatus: string; at: string } | null;
 }
@@ -150,6 +165,7 @@ export function evolveSchedule(state: ScheduleState, event: ScheduleEvent): Sche
       activationId: null,
       startedAt: null,
       failure: null,
+      postponed: null,
       cancelled: null,
       finished: null,
     };
@@ -162,6 +178,8 @@ export function evolveSchedule(state: ScheduleState, event: ScheduleEvent): Sche
       return { ...state, status: 'started', activationId: event.data.activationId, startedAt: event.data.at };
     case 'ScheduledTestFailedToStart':
       return { ...state, status: 'failed-to-start', failure: { ...event.data } };
+    case 'ScheduledTestPostponed':
+      return { ...state, postponed: { ...event.data } };
     case 'ScheduledTestFinished':
       return {
         ...state,
@@ -312,6 +330,16 @@ function failedToStart(d: RecordScheduledTestFailedToStart['data'], s: TestSched
   return [{ type: 'ScheduledTestFailedToStart', data: { reason, code: d.code ?? null, at } }];
 }
 
+function postponed(d: RecordScheduledTestPostponed['data'], s: TestSchedule): ScheduleEvent[] {
+  const at = requireAt(d.at);
+  if (s.status !== 'scheduled') wrongStatus(s, 'postpone');
+  const activationIds = [...new Set(d.activationIds ?? [])].sort();
+  const servers = [...new Set(d.servers ?? [])].sort();
+  if (s.postponed && s.postponed.activationIds.join() === activationIds.join()) return [];
+  const reason = typeof d.reason === 'string' && d.reason.trim() ? d.reason : 'overlaps a live activation';
+  return [{ type: 'ScheduledTestPostponed', data: { reason, servers, activationIds, at } }];
+}
+
 function finished(d: RecordScheduledTestFinished['data'], s: TestSchedule): ScheduleEvent[] {
   const at = requireAt(d.at);
   if (s.status === 'finished') return [];
@@ -334,6 +362,8 @@ export function decideSchedule(command: ScheduleCommand, state: ScheduleState): 
       return started(command.data, requireExisting(state));
     case 'RecordScheduledTestFailedToStart':
       return failedToStart(command.data, requireExisting(state));
+    case 'RecordScheduledTestPostponed':
+      return postponed(command.data, requireExisting(state));
     case 'RecordScheduledTestFinished':
       return finished(command.data, requireExisting(state));
     default:

@@ -158,6 +158,33 @@ describe('test schedule decider', () => {
           },
         ]);
     });
+    it('records a postponement once per set of live activations it waits for, and still starts later', () => {
+      const postpone = (activationIds: string[]): ScheduleCommand => ({
+        type: 'RecordScheduledTestPostponed',
+        data: { reason: 'web-1 is in a live disaster', servers: ['web-1'], activationIds, at: days(40) },
+      });
+      const [postponed] = given([scheduled])
+        .when(postpone(['d-1']))
+        .then([
+          {
+            type: 'ScheduledTestPostponed',
+            data: {
+              reason: 'web-1 is in a live disaster',
+              servers: ['web-1'],
+              activationIds: ['d-1'],
+              at: days(40),
+            },
+          },
+        ]);
+      given([scheduled, postponed]).when(postpone(['d-1'])).thenNothing();
+      given([scheduled, postponed]).when(postpone(['d-2'])).thenTypes('ScheduledTestPostponed');
+      expect(fold(scheduleDecider, [scheduled, postponed])).toMatchObject({
+        status: 'scheduled',
+        postponed: { activationIds: ['d-1'] },
+      });
+      given([scheduled, postponed]).when(start()).thenTypes('ScheduledTestStarted');
+      given([scheduled, started]).when(postpone(['d-1'])).thenThrows('conflict', 'wrong-schedule-status');
+    });
     it('finishes once its activation ended', () => {
       const state = fold(scheduleDecider, [
         scheduled,

@@ -13,6 +13,8 @@ export const streams = {
   estate: (tenantId: string) => `tenant/${tenantId}/estate`,
   plan: (tenantId: string) => `tenant/${tenantId}/plan`,
   activation: (tenantId: string, activationId: string) => `tenant/${tenantId}/activation/${activationId}`,
+  /** The tenant's activation-scope claims: which live activation holds which server (overlap rule). */
+  activationClaims: (tenantId: string) => `tenant/${tenantId}/activation-claims`,
   schedule: (tenantId: string, scheduleId: string) => `tenant/${tenantId}/test-schedule/${scheduleId}`,
   notification: (tenantId: string, notificationId: string) =>
     `tenant/${tenantId}/notification/${notificationId}`,
