@@ -116,7 +116,7 @@ describe('activation scope claims survive a crash between their appends (real ap
         {
           type: 'ClaimScope',
           activationId: id,
-          servers: claimedServersOf(state.servers),
+          servers: claimedServersOf(state),
           events,
           basedOnRevision: null,
         },

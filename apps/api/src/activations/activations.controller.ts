@@ -44,6 +44,7 @@ import {
   EscalateActivationDto,
   ListActivationsQuery,
   ReasonDto,
+  WidenScopeDto,
 } from './activations.dto';
 import { ActivationsService, toEventView } from './activations.service';
 
@@ -178,6 +179,31 @@ export class ActivationsController {
     @Req() req: RequestWithActor,
   ) {
     return this.activations.escalate(actor, id, body, metadataFor(actor, req));
+  }
+
+  @Post(':id/scope')
+  @HttpCode(202)
+  @Roles('dr-manager')
+  @ApiAcceptedResponse({
+    description:
+      'The new servers (`servers`: what was named in `requested`, what was pulled in as `added`) await a new four-eyes confirmation (`status`: awaiting-confirmation); confirm with POST /activations/:id/confirm',
+  })
+  @ApiResponse({
+    status: 409,
+    description:
+      'Wrong status, a widening already pending, or overlap with another live activation (naming the servers)',
+  })
+  @ApiResponse({
+    status: 422,
+    description: 'Not a disaster, nothing to add, or a server unknown or not drp (named)',
+  })
+  widen(
+    @CurrentActor() actor: Actor,
+    @PathParam('id') id: string,
+    @Body() body: WidenScopeDto,
+    @Req() req: RequestWithActor,
+  ) {
+    return this.activations.widen(actor, id, body, metadataFor(actor, req));
   }
 
   @Post(':id/stand-down')

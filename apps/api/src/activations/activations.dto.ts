@@ -203,3 +203,51 @@ export class AsOfQuery {
   @IsTimestamp()
   asOf?: string;
 }
+
+/** `"full"` or a list of 1 to 1,000 hostnames. */
+function IsServersOrFull() {
+  return (object: object, propertyName: string) =>
+    registerDecorator({
+      name: 'isServersOrFull',
+      target: object.constructor,
+      propertyName,
+      validator: {
+        validate: (value: unknown) =>
+          value === 'full' ||
+          (Array.isArray(value) &&
+            value.length > 0 &&
+            value.length <= 1000 &&
+            value.every((s) => typeof s === 'string' && s.length > 0 && s.length <= 253)),
+        defaultMessage: (args: ValidationArguments) =>
+          `${args.property} must be "full" or a list of at least one hostname`,
+      },
+    });
+}
+
+/** POST /activations/:id/scope: widen a live failover. */
+export class WidenScopeDto {
+  @ApiProperty({
+    oneOf: [
+      { type: 'string', enum: ['full'] },
+      { type: 'array', items: { type: 'string' } },
+    ],
+    description: 'Servers to add (their upstream dependencies come with them), or "full"',
+  })
+  @IsDefined()
+  @IsServersOrFull()
+  servers: string[] | 'full';
+
+  @ApiPropertyOptional({
+    type: PersonDto,
+    description: 'Who asks for it. Required with an API key; a signed-in user is the requester',
+  })
+  @IsOptional()
+  @NestedObject(() => PersonDto)
+  requestedBy?: PersonDto;
+
+  @ApiPropertyOptional()
+  @IsOptional()
+  @IsString()
+  @MaxLength(2000)
+  reason?: string;
+}

@@ -150,7 +150,7 @@ export class ActivationsService {
           {
             tenantId: actor.tenantId,
             activationId: id,
-            servers: claimedServersOf(state.servers),
+            servers: claimedServersOf(state),
             events,
             basedOnRevision: existing ? recorded[recorded.length - 1].revision : null,
             live: this.liveClaims(actor.tenantId),
@@ -172,7 +172,7 @@ export class ActivationsService {
     return this.views
       .list(tenantId)
       .filter((a) => isLive(a.status))
-      .map((a) => ({ activationId: a.id, servers: claimedServersOf(a.servers) }));
+      .map((a) => ({ activationId: a.id, servers: claimedServersOf(a) }));
   }
 
   private async requireActivation(actor: Actor, id: string): Promise<Activation> {
@@ -247,6 +247,8 @@ export class ActivationsService {
     codes: RecipientCode[],
     webhookUrl: string | null,
     metadata: MetadataInput,
+    /** What the code confirms, when not the activation itself (e.g. `{widening: 2, servers}`). */
+    subject: Record<string, unknown> = {},
   ): void {
     const expiresAt = state.confirmation?.expiresAt ?? null;
     for (const recipient of state.confirmation?.recipients ?? []) {
@@ -257,7 +259,7 @@ export class ActivationsService {
           {
             kind: 'confirmation-code',
             tenantId,
-            payload: { activationId: state.id, code, expiresAt, recipient },
+            payload: { activationId: state.id, ...subject, code, expiresAt, recipient },
           },
           { webhookUrl },
         )
@@ -303,7 +305,16 @@ export class ActivationsService {
     const refusal = confirmationRefusal(result.events as unknown as ActivationEvent[]);
     if (refusal) throw withActivationStatus(refusal);
     const next = result.state as Activation;
-    return { id, status: next.status, startsAt: next.startsAt, version: result.version };
+    const widening = next.widenings[next.widenings.length - 1];
+    return {
+      id,
+      status: next.status,
+      startsAt: next.startsAt,
+      ...(widening && result.events.some((e) => e.type === 'ScopeWideningConfirmed')
+        ? { widening: widening.widening, wideningStatus: widening.status }
+        : {}),
+      version: result.version,
+    };
   }
 
   async escalate(
@@ -344,6 +355,62 @@ export class ActivationsService {
       id,
       status: next.status,
       scope: next.scope,
+      confirmationExpiresAt: next.confirmation?.expiresAt ?? null,
+      version: result.version,
+    };
+  }
+
+  /**
+   * Widens a live failover: the new servers (with their upstream dependencies) are claimed at once
+   * and wait for a new four-eyes confirmation (a code to each other authorised person).
+   */
+  async widen(
+    actor: Actor,
+    id: string,
+    body: { servers: string[] | 'full'; requestedBy?: Person; reason?: string },
+    metadata: MetadataInput,
+  ) {
+    await this.requireActivation(actor, id);
+    const by = personActing(actor, body.requestedBy, 'requestedBy', 'required');
+    const tenant = await readTenantDetails(this.store, actor.tenantId);
+    const persons = await readAuthorisedPersons(this.store, actor.tenantId);
+    const codes = await newRecipientCodes(persons.map((p) => p.email));
+    const estate = (await readTenantEstate(this.store, actor.tenantId)).map(activationSnapshotOf);
+    const result = await this.claim(
+      actor,
+      id,
+      true,
+      {
+        type: 'WidenScope',
+        data: {
+          scope: body.servers === 'full' ? 'full' : { servers: body.servers },
+          estate,
+          confirmation: {
+            codes: codes.map(({ email, codeHash }) => ({ email, codeHash })),
+            expiresAt: this.confirmationDeadline(),
+          },
+          by,
+          reason: body.reason ?? null,
+          at: this.now(),
+        },
+      },
+      metadata,
+    );
+    const next = result.state;
+    const widening = next.widenings[next.widenings.length - 1];
+    this.sendCodes(actor.tenantId, next, codes, tenant?.notificationWebhookUrl ?? null, metadata, {
+      widening: widening.widening,
+      servers: widening.servers.map((x) => x.hostname),
+    });
+    return {
+      id,
+      status: widening.status,
+      activationStatus: next.status,
+      widening: widening.widening,
+      servers: widening.servers.map((x) => x.hostname),
+      requested: widening.requested,
+      added: widening.added,
+      excluded: widening.excluded,
       confirmationExpiresAt: next.confirmation?.expiresAt ?? null,
       version: result.version,
     };

@@ -166,7 +166,7 @@ export class TestScheduler {
       );
       const live = (await this.readActivations(tenantId))
         .filter((a) => a.id !== activationId && isLive(a.status))
-        .map((a) => ({ activationId: a.id, servers: claimedServersOf(a.servers) }));
+        .map((a) => ({ activationId: a.id, servers: claimedServersOf(a) }));
       const state = events.reduce(evolveActivation, initialActivationState()) as Activation;
       await claimActivationScope(
         this.store,
@@ -174,7 +174,7 @@ export class TestScheduler {
         {
           tenantId,
           activationId,
-          servers: claimedServersOf(state.servers),
+          servers: claimedServersOf(state),
           events,
           basedOnRevision: null,
           live,

@@ -40,7 +40,8 @@ export type ActivationCommand =
   | RequestClose
   | RecordTeardown
   | RequestFailback
-  | RecordFailback;
+  | RecordFailback
+  | WidenScope;
 
 export type ActivationCommandType = ActivationCommand['type'];
 
@@ -170,3 +171,16 @@ export type RequestClose = Command<'RequestClose', { by: Person; at: string }>;
 export type RecordTeardown = Command<'RecordTeardown', { remaining: string[]; at: string }>;
 export type RequestFailback = Command<'RequestFailback', { by: Person; at: string }>;
 export type RecordFailback = Command<'RecordFailback', { at: string }>;
+/** Widen a live failover: new servers under a new four-eyes confirmation. */
+export type WidenScope = Command<
+  'WidenScope',
+  {
+    scope: RequestedScope;
+    /** The tenant's active servers with their full `dependsOn`. */
+    estate: ActivationServerSnapshot[];
+    confirmation: ConfirmationInput;
+    by: Person;
+    reason?: string | null;
+    at: string;
+  }
+>;

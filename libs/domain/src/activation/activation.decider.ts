@@ -19,6 +19,7 @@ import type {
 import {
   evolveActivation,
   initialActivationState,
+  pendingWidening,
   type Activation,
   type ActivationState,
   type ServerState,
@@ -110,6 +111,8 @@ export function decideActivation(command: ActivationCommand, state: ActivationSt
       return requestFailback(command.data, existing(state));
     case 'RecordFailback':
       return recordFailback(command.data, existing(state));
+    case 'WidenScope':
+      return widen(command.data, existing(state));
     default:
       return assertNever(command);
   }
@@ -377,8 +380,14 @@ function request(d: C.RequestActivation['data'], state: ActivationState): Activa
   }
 }
 
+/** Statuses in which a failover may be widened. */
+const WIDENABLE: readonly ActivationStatus[] = ['running', 'completed', 'completed-with-failures'];
+
 function confirm(d: C.ConfirmActivation['data'], s: Activation): ActivationEvent[] {
-  requireStatus(s, 'confirm', ['awaiting-confirmation']);
+  // A widening of a live failover awaits its own confirmation, with the same rules.
+  const widening = pendingWidening(s);
+  if (widening) requireStatus(s, 'confirm a widening of', WIDENABLE);
+  else requireStatus(s, 'confirm', ['awaiting-confirmation']);
   const at = requireAt(d.at);
   const c = s.confirmation!;
   const person = (d.authorisedPersons ?? []).find((p) => sameEmail(p.email, d.email ?? ''));
@@ -397,23 +406,86 @@ function confirm(d: C.ConfirmActivation['data'], s: Activation): ActivationEvent
     throw forbidden('no-code-sent', `no code was sent to ${person.email} for this activation`, {
       email: d.email,
     });
-  if (isAtOrAfter(at, c.expiresAt))
-    return [{ type: 'ActivationRejected', data: { reason: 'confirmation-expired', at } }];
+  const rejected = (reason: 'confirmation-expired' | 'too-many-wrong-codes'): ActivationEvent =>
+    widening
+      ? {
+          type: 'ScopeWideningRejected',
+          data: {
+            widening: widening.widening,
+            reason,
+            serverIds: widening.servers.map((x) => x.serverId),
+            at,
+          },
+        }
+      : { type: 'ActivationRejected', data: { reason, at } };
+  if (isAtOrAfter(at, c.expiresAt)) return [rejected('confirmation-expired')];
   if (!d.codeValid) {
     const attemptsLeft = Math.max(0, c.attemptsAllowed - c.failedAttempts - 1);
     const failed: ActivationEvent = {
       type: 'ConfirmationAttemptFailed',
       data: { email: person.email, attemptsLeft, at },
     };
-    return attemptsLeft === 0
-      ? [failed, { type: 'ActivationRejected', data: { reason: 'too-many-wrong-codes', at } }]
-      : [failed];
+    return attemptsLeft === 0 ? [failed, rejected('too-many-wrong-codes')] : [failed];
   }
+  const by = { name: person.name, email: person.email };
+  if (widening) return [{ type: 'ScopeWideningConfirmed', data: { widening: widening.widening, by, at } }];
   const events: ActivationEvent[] = [
-    { type: 'ActivationConfirmed', data: { by: { name: person.name, email: person.email }, at } },
+    { type: 'ActivationConfirmed', data: { by, at } },
     ...startOrSchedule(s, at),
   ];
   return withConsequences(s, events, at);
+}
+
+/**
+ * Widens a live failover: the named servers (or every drp server for `full`) with their upstream
+ * dependencies, those not in it yet, under a new four-eyes confirmation. The servers already in
+ * the failover go on meanwhile; once confirmed the new ones run with the same workflow.
+ */
+function widen(d: C.WidenScope['data'], s: Activation): ActivationEvent[] {
+  if (s.type !== 'disaster')
+    throw ruleViolation(
+      'widening-is-for-disasters',
+      `only a disaster failover is widened (this is a ${s.type})`,
+    );
+  requireStatus(s, 'widen', WIDENABLE);
+  const pending = pendingWidening(s);
+  if (pending)
+    throw conflict('widening-pending', `widening ${pending.widening} still awaits its confirmation`, {
+      widening: pending.widening,
+    });
+  const at = requireAt(d.at);
+  const by = requirePerson(d.by, 'by');
+  const { scope, servers } = resolveScope(d.estate, d.scope, 'failover');
+  const fresh = servers.filter((x) => s.index[x.serverId] === undefined);
+  if (fresh.length === 0)
+    throw ruleViolation('nothing-to-add', 'every server of that scope is already in this failover', {
+      servers: scope.requested,
+    });
+  const isFresh = new Set(fresh.map((x) => x.hostname));
+  const { data: confirmation } = confirmationRequested(d.confirmation, by, at);
+  return [
+    {
+      type: 'ScopeWideningRequested',
+      data: {
+        widening: s.widenings.length + 1,
+        mode: scope.mode,
+        requested: scope.mode === 'full' ? [...isFresh] : scope.requested.filter((h) => isFresh.has(h)),
+        added: scope.added.filter((a) => isFresh.has(a.hostname)),
+        excluded: scope.excluded.filter((x) => x.requiredBy.some((h) => isFresh.has(h))),
+        servers: fresh,
+        confirmation: {
+          codes: confirmation.codes!,
+          expiresAt: confirmation.expiresAt,
+          recipients: confirmation.recipients,
+          attemptsAllowed: confirmation.attemptsAllowed,
+          requestedBy: confirmation.requestedBy,
+        },
+        by,
+        reason: d.reason ?? null,
+        at,
+      },
+    },
+  ];
 }
 
 /**
@@ -428,6 +500,13 @@ export function confirmationRefusal(events: readonly ActivationEvent[]): DomainE
       status: 'rejected',
     });
   }
+  const widening = events.find((e) => e.type === 'ScopeWideningRejected');
+  if (widening?.type === 'ScopeWideningRejected' && widening.data.reason === 'confirmation-expired') {
+    return conflict('confirmation-expired', 'the confirmation expired: the widening is rejected', {
+      widening: widening.data.widening,
+      wideningStatus: 'rejected',
+    });
+  }
   const failed = events.find((e) => e.type === 'ConfirmationAttemptFailed');
   if (failed?.type === 'ConfirmationAttemptFailed') {
     const left = failed.data.attemptsLeft;
@@ -435,11 +514,10 @@ export function confirmationRefusal(events: readonly ActivationEvent[]): DomainE
       'wrong-code',
       left > 0
         ? `wrong code: ${left} attempt(s) left`
-        : 'wrong code: no attempt left, the activation is rejected',
-      {
-        attemptsLeft: left,
-        status: left > 0 ? 'awaiting-confirmation' : 'rejected',
-      },
+        : `wrong code: no attempt left, the ${widening ? 'widening' : 'activation'} is rejected`,
+      widening
+        ? { attemptsLeft: left, wideningStatus: 'rejected' }
+        : { attemptsLeft: left, status: left > 0 ? 'awaiting-confirmation' : 'rejected' },
     );
   }
   return null;
@@ -447,6 +525,20 @@ export function confirmationRefusal(events: readonly ActivationEvent[]): DomainE
 
 function expire(d: C.ExpireConfirmation['data'], s: Activation): ActivationEvent[] {
   const at = requireAt(d.at);
+  const widening = pendingWidening(s);
+  if (widening && WIDENABLE.includes(s.status)) {
+    if (!isAtOrAfter(at, s.confirmation!.expiresAt))
+      throw conflict('not-yet-due', `the confirmation expires at ${s.confirmation!.expiresAt}`, {
+        expiresAt: s.confirmation!.expiresAt,
+      });
+    const serverIds = widening.servers.map((x) => x.serverId);
+    return [
+      {
+        type: 'ScopeWideningRejected',
+        data: { widening: widening.widening, reason: 'confirmation-expired', serverIds, at },
+      },
+    ];
+  }
   if (s.status !== 'awaiting-confirmation') return [];
   if (!isAtOrAfter(at, s.confirmation!.expiresAt))
     throw conflict('not-yet-due', `the confirmation expires at ${s.confirmation!.expiresAt}`, {

@@ -11,6 +11,8 @@ import type {
   Health,
   Person,
   RecoveryMethod,
+  ScopeAddition,
+  ScopeExclusion,
 } from './activation.types';
 
 /**
@@ -51,7 +53,10 @@ export type ActivationEvent =
   | TeardownIncomplete
   | ActivationClosed
   | FailbackRequested
-  | ActivationFailedBack;
+  | ActivationFailedBack
+  | ScopeWideningRequested
+  | ScopeWideningConfirmed
+  | ScopeWideningRejected;
 
 export type ActivationEventType = ActivationEvent['type'];
 
@@ -207,3 +212,50 @@ export type TeardownIncomplete = DomainEvent<
 export type ActivationClosed = DomainEvent<'ActivationClosed', { at: string }>;
 export type FailbackRequested = DomainEvent<'FailbackRequested', { by: Person; at: string }>;
 export type ActivationFailedBack = DomainEvent<'ActivationFailedBack', { at: string }>;
+
+/**
+ * A live failover widened (`POST /activations/:id/scope`): the new servers (requested, and the
+ * upstream dependencies pulled in) wait for their own four-eyes confirmation, with a code per
+ * authorised person as for a disaster, while the servers already in the failover go on.
+ */
+export type ScopeWideningRequested = DomainEvent<
+  'ScopeWideningRequested',
+  {
+    /** 1 for the first widening of the activation, then 2… */
+    widening: number;
+    mode: 'full' | 'partial';
+    /** New servers the requester named (for `full`: every new one). */
+    requested: string[];
+    /** New upstream dependencies pulled in, with the servers that need them. */
+    added: ScopeAddition[];
+    /** Dependencies that could not come, and why. */
+    excluded: ScopeExclusion[];
+    /** Snapshots of every new server (`dependsOn` restricted to the activation's servers). */
+    servers: ActivationServerSnapshot[];
+    /** As a disaster's `ConfirmationRequested`: each recipient's code hash, never a code. */
+    confirmation: {
+      codes: RecipientCode[];
+      expiresAt: string;
+      recipients: string[];
+      attemptsAllowed: number;
+      requestedBy: Person;
+    };
+    by: Person;
+    reason: string | null;
+    at: string;
+  }
+>;
+export type ScopeWideningConfirmed = DomainEvent<
+  'ScopeWideningConfirmed',
+  { widening: number; by: Person; at: string }
+>;
+export type ScopeWideningRejected = DomainEvent<
+  'ScopeWideningRejected',
+  {
+    widening: number;
+    reason: 'too-many-wrong-codes' | 'confirmation-expired';
+    /** The new servers, no longer claimed by the activation. */
+    serverIds: string[];
+    at: string;
+  }
+>;

@@ -11,6 +11,8 @@ import {
   type ActivationWindow,
   type Health,
   type Person,
+  type ScopeAddition,
+  type ScopeExclusion,
   type ServerFailure,
   type ServerPhase,
 } from './activation.types';
@@ -43,6 +45,23 @@ export interface ServerState {
   rtoBreachProjectedAt: string | null;
   /** When the current attempt was asked for by a retry (null on the first attempt). */
   retriedAt: string | null;
+}
+
+/** A widening of a live failover (`ScopeWideningRequested`) and its confirmation's outcome. */
+export interface WideningState {
+  widening: number;
+  status: 'awaiting-confirmation' | 'confirmed' | 'rejected';
+  mode: 'full' | 'partial';
+  requested: string[];
+  added: ScopeAddition[];
+  excluded: ScopeExclusion[];
+  /** The new servers (they join `servers` once confirmed). */
+  servers: ActivationServerSnapshot[];
+  by: Person;
+  reason: string | null;
+  requestedAt: string;
+  confirmedBy: (Person & { at: string }) | null;
+  rejected: { reason: string; at: string } | null;
 }
 
 export type NetworkPhase = 'not-required' | 'pending' | 'setting-up' | 'ready' | 'failed';
@@ -97,6 +116,8 @@ export interface Activation {
   closedAt: string | null;
   failback: { requestedAt: string; by: Person } | null;
   failedBackAt: string | null;
+  /** Widenings of a live failover, in order (the last may await its confirmation). */
+  widenings: WideningState[];
   /** `at` of the last event folded. */
   updatedAt: string;
 }
@@ -190,7 +211,29 @@ const resetRestore: Partial<ServerState> = {
 const EXTENSION_EVENTS: ReadonlySet<ActivationEvent['type']> = new Set([
   'AlertEscalated',
   'ConfirmationRequested',
+  'ScopeWideningRequested',
 ]);
+
+/** The widening awaiting its confirmation, if any. */
+export const pendingWidening = (s: Activation): WideningState | null => {
+  const last = s.widenings[s.widenings.length - 1];
+  return last?.status === 'awaiting-confirmation' ? last : null;
+};
+
+function updateWidening(s: Activation, widening: number, change: Partial<WideningState>): WideningState[] {
+  return s.widenings.map((w) => (w.widening === widening ? { ...w, ...change } : w));
+}
+
+/** The scope once a widening joined it. */
+function widenedScope(scope: ActivationScope, w: WideningState): ActivationScope {
+  const known = new Set(scope.excluded.map((x) => x.hostname));
+  return {
+    mode: w.mode === 'full' ? 'full' : scope.mode,
+    requested: [...scope.requested, ...w.requested],
+    added: [...scope.added, ...w.added],
+    excluded: [...scope.excluded, ...w.excluded.filter((x) => !known.has(x.hostname))],
+  };
+}
 
 export function evolveActivation(state: ActivationState, event: ActivationEvent): ActivationState {
   if (event.type === 'ActivationRequested') {
@@ -233,6 +276,7 @@ export function evolveActivation(state: ActivationState, event: ActivationEvent)
       closedAt: null,
       failback: null,
       failedBackAt: null,
+      widenings: [],
       updatedAt: d.at,
     };
   }
@@ -438,6 +482,57 @@ export function evolveActivation(state: ActivationState, event: ActivationEvent)
       return { ...s, failback: { requestedAt: at, by: event.data.by }, updatedAt: at };
     case 'ActivationFailedBack':
       return { ...s, status: 'failed-back', failedBackAt: at, closedAt: at, updatedAt: at };
+    case 'ScopeWideningRequested': {
+      const d = event.data;
+      const widening: WideningState = {
+        widening: d.widening,
+        status: 'awaiting-confirmation',
+        mode: d.mode,
+        requested: d.requested,
+        added: d.added,
+        excluded: d.excluded,
+        servers: d.servers,
+        by: d.by,
+        reason: d.reason,
+        requestedAt: at,
+        confirmedBy: null,
+        rejected: null,
+      };
+      return {
+        ...s,
+        widenings: [...s.widenings, widening],
+        confirmation: { ...d.confirmation, failedAttempts: 0, requestedAt: at },
+        updatedAt: at,
+      };
+    }
+    case 'ScopeWideningConfirmed': {
+      const w = pendingWidening(s);
+      if (!w || w.widening !== event.data.widening) return s;
+      const servers = [...s.servers, ...w.servers.map(newServerState)];
+      const reopened = s.status === 'completed' || s.status === 'completed-with-failures';
+      return {
+        ...s,
+        servers,
+        index: indexOf(servers),
+        scope: widenedScope(s.scope, w),
+        status: reopened ? 'running' : s.status,
+        completedAt: reopened ? null : s.completedAt,
+        widenings: updateWidening(s, w.widening, {
+          status: 'confirmed',
+          confirmedBy: { ...event.data.by, at },
+        }),
+        updatedAt: at,
+      };
+    }
+    case 'ScopeWideningRejected':
+      return {
+        ...s,
+        widenings: updateWidening(s, event.data.widening, {
+          status: 'rejected',
+          rejected: { reason: event.data.reason, at },
+        }),
+        updatedAt: at,
+      };
     default:
       return assertNever(event);
   }

@@ -1,7 +1,7 @@
 import { DEFAULT_ESTIMATES, type RecoveryEstimateSettings } from '../estate/estimates';
 import { downstreamTails } from '../estate/graph';
 import type { ActivationCommand } from './activation.commands';
-import type { Activation, ActivationState, ServerState } from './activation.state';
+import { pendingWidening, type Activation, type ActivationState, type ServerState } from './activation.state';
 import { isAvailablePhase, type ActivationStatus, type CapacityShortage } from './activation.types';
 import { graphOf } from './graph';
 import { availabilityProjections, estimatesFromSizes, projectedAt, type StepEstimates } from './rto';
@@ -266,6 +266,12 @@ function dueTimers(
     if (atMs <= nowMs) timers.push(timer());
     else nextMs = Math.min(nextMs, atMs);
   };
+  const widening = pendingWidening(s);
+  if (widening && s.confirmation && s.status !== 'awaiting-confirmation') {
+    const at = s.confirmation.expiresAt;
+    const key = `${s.id}.widening-${widening.widening}.expire-confirmation`;
+    arm(toMillis(at), () => ({ kind: 'expire-confirmation', key, at }));
+  }
   switch (s.status) {
     case 'awaiting-confirmation': {
       const at = s.confirmation?.expiresAt;
@@ -324,11 +330,11 @@ function armRtoBreaches(
 }
 
 /**
- * A person is awaited (the four-eyes confirmation of a disaster): their deadline is on wall time
+ * A person is awaited (the four-eyes confirmation of a disaster, or of a widening): their deadline is on wall time
  * (`Clock.afterWallTime`), so a simulated clock must not skip time while it runs.
  */
 export function awaitsPerson(state: ActivationState): boolean {
-  return state.exists && state.status === 'awaiting-confirmation';
+  return state.exists && (state.status === 'awaiting-confirmation' || pendingWidening(state) !== null);
 }
 
 /** The command that fires a due timer at `now`. */

@@ -12,9 +12,19 @@ export const activationPersonalData: PersonalDataDeclaration = {
   ServerRetryRequested: { persons: ['by'] },
   CloseRequested: { persons: ['by'] },
   FailbackRequested: { persons: ['by'] },
+  ScopeWideningRequested: {
+    persons: ['by', 'confirmation.requestedBy'],
+    emails: ['confirmation.recipients[]', 'confirmation.codes[].email'],
+  },
+  ScopeWideningConfirmed: { persons: ['by'] },
   /** A claim carries the activation events its completion records (see scope-claims.ts). */
   ScopeClaimed: {
-    persons: ['events[].data.requestedBy', 'events[].data.by'],
-    emails: ['events[].data.recipients[]', 'events[].data.codes[].email'],
+    persons: ['events[].data.requestedBy', 'events[].data.by', 'events[].data.confirmation.requestedBy'],
+    emails: [
+      'events[].data.recipients[]',
+      'events[].data.codes[].email',
+      'events[].data.confirmation.recipients[]',
+      'events[].data.confirmation.codes[].email',
+    ],
   },
 };

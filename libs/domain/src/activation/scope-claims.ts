@@ -2,7 +2,8 @@ import type { Completer } from '../shared/completion';
 import { assertNever, type Decider, type DomainEvent } from '../shared/decider';
 import { conflict, validationError } from '../shared/errors';
 import { parseTenantStream, streams } from '../shared/streams';
-import type { ActivationEvent } from './activation.events';
+import type { ActivationEvent, ScopeWideningRejected } from './activation.events';
+import { pendingWidening, type Activation } from './activation.state';
 
 /**
  * The tenant's activation-scope claims (`tenant/<t>/activation-claims`): the decisive stream of the
@@ -17,7 +18,7 @@ import type { ActivationEvent } from './activation.events';
  *   a claim never outlives an activation that was never written);
  * - when an activation ends (aborted, rejected, stood down, closed, failed back) the completer
  *   records the release on the registry; a widening whose confirmation failed releases the servers
- *   it had added. Until a release is recorded the servers stay claimed: the rule errs on the safe side.
+ *   it had added (`ScopeWideningRejected`). Until a release is recorded the servers stay claimed: the rule errs on the safe side.
  */
 
 export interface ClaimedServer {
@@ -213,9 +214,11 @@ export const scopeClaimsDecider: Decider<ScopeClaimsCommand, ScopeClaimsState, S
   initialState,
 };
 
-/** The servers an activation holds after `events` (its own evolve decides the scope): for a claim. */
-export const claimedServersOf = (servers: readonly { snapshot: ClaimedServer }[]): ClaimedServer[] =>
-  servers.map(({ snapshot: { serverId, hostname } }) => ({ serverId, hostname }));
+/** Every server an activation holds: its scope, and the new servers of a widening awaiting confirmation. */
+export const claimedServersOf = (s: Activation): ClaimedServer[] =>
+  [...s.servers.map((x) => x.snapshot), ...(pendingWidening(s)?.servers ?? [])].map(
+    ({ serverId, hostname }) => ({ serverId, hostname }),
+  );
 
 /** Activation events after which the activation holds nothing any more. */
 const ENDING: ReadonlySet<ActivationEvent['type']> = new Set([
@@ -236,6 +239,14 @@ export const scopeClaimsCompleter: Completer = (event) => {
   if (parsed.category === 'activation-claims' && event.type === 'ScopeClaimed') {
     const d = (event as ScopeClaimed).data;
     return [{ stream: streams.activation(parsed.tenantId, d.activationId), events: d.events }];
+  }
+  if (parsed.category === 'activation' && parsed.id && event.type === 'ScopeWideningRejected') {
+    const d = (event as ScopeWideningRejected).data;
+    const released: ScopeClaimsReleased = {
+      type: 'ScopeClaimsReleased',
+      data: { activationId: parsed.id, serverIds: d.serverIds, reason: event.type, at: d.at },
+    };
+    return [{ stream: streams.activationClaims(parsed.tenantId), events: [released] }];
   }
   if (parsed.category === 'activation' && parsed.id && ENDING.has(event.type as ActivationEvent['type'])) {
     const at = (event.data as { at: string }).at;

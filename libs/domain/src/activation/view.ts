@@ -37,8 +37,25 @@ export interface ActivationView {
   network: NetworkState;
   teardown: { requestedAt: string | null; remaining: string[]; verifiedAt: string | null };
   failbackRequestedAt: string | null;
+  /** Widenings of a live failover (the last may await its confirmation, until `expiresAt`). */
+  widenings: WideningView[];
   counts: Record<ServerPhase, number>;
   updatedAt: string;
+}
+
+export interface WideningView {
+  widening: number;
+  status: 'awaiting-confirmation' | 'confirmed' | 'rejected';
+  /** Every new server, then what the requester named and what was pulled in. */
+  servers: string[];
+  requested: string[];
+  added: ActivationScope['added'];
+  requestedBy: Person;
+  requestedAt: string;
+  reason: string | null;
+  expiresAt: string | null;
+  confirmedBy: (Person & { at: string }) | null;
+  rejected: { reason: string; at: string } | null;
 }
 
 export interface ActivationServerView {
@@ -175,6 +192,19 @@ export function toActivationView(
       verifiedAt: s.teardown.verifiedAt,
     },
     failbackRequestedAt: s.failback?.requestedAt ?? null,
+    widenings: s.widenings.map((w) => ({
+      widening: w.widening,
+      status: w.status,
+      servers: w.servers.map((x) => x.hostname),
+      requested: w.requested,
+      added: w.added,
+      requestedBy: w.by,
+      requestedAt: w.requestedAt,
+      reason: w.reason,
+      expiresAt: w.status === 'awaiting-confirmation' ? (s.confirmation?.expiresAt ?? null) : null,
+      confirmedBy: w.confirmedBy,
+      rejected: w.rejected,
+    })),
     counts,
     updatedAt: s.updatedAt,
   };
