@@ -1,3 +1,4 @@
+import { streams } from '@reprise/domain/shared/streams';
 import { bearer, createTenant, enrol, startStack, waitForStatus, type Stack } from '../support/stack';
 import {
   BRUNO,
@@ -8,7 +9,6 @@ import {
   setAuthorisedPersons,
   sim,
   simStats,
-  waitUntil,
 } from './activation-helpers';
 
 /**
@@ -32,12 +32,14 @@ describe('several activations at once, and widening a live failover (e2e: api + 
       { hostname: 'app-1', dependsOn: ['db-1'] },
       { hostname: 'web-1', dependsOn: ['app-1'], family: 'linux' },
       { hostname: 'file-1' },
+      { hostname: 'bk-1', protectionClass: 'backup-with-tests', family: 'linux' },
+      { hostname: 'arch-1', protectionClass: 'backup-only' },
     ]);
     await setAuthorisedPersons(stack, t.manager, [CLAIRE, BRUNO]);
   }, 60_000);
   afterAll(async () => stack?.close());
 
-  const post = (path: string, body: unknown) =>
+  const post = (path: string, body: object) =>
     stack.api.http.post(`/api/v1/activations${path}`).set(bearer(t.manager)).send(body);
 
   it('a test runs beside a partial disaster; an overlapping request is refused naming the servers; the disaster is widened under four eyes', async () => {
@@ -58,7 +60,11 @@ describe('several activations at once, and widening a live failover (e2e: api + 
     );
     expect(test.body.status).toBe('running');
     // overlapping: web-1 pulls in app-1, db-1 and dc-1, all held by the disaster
-    const before = await stack.api.eventCount();
+    // (the worker records the running activations' facts meanwhile: count what a request would write)
+    const claims = () => stack.api.store.readStream(streams.activationClaims(t.id)).then((e) => e.length);
+    const activations = () =>
+      stack.api.http.get('/api/v1/activations').set(bearer(t.manager)).then((r) => r.body.total as number);
+    const before = [await claims(), await activations()];
     const refused = await post('', {
       type: 'test',
       scope: { servers: ['web-1'] },
@@ -71,7 +77,7 @@ describe('several activations at once, and widening a live failover (e2e: api + 
       activations: [{ activationId: id, servers: ['app-1', 'db-1', 'dc-1'] }],
     });
     expect(refused.body.detail).toContain('app-1');
-    expect(await stack.api.eventCount()).toBe(before);
+    expect([await claims(), await activations()]).toEqual(before);
 
     await sim(stack, '/sim/v1/clock', 'PUT', { scale: 600 });
     const [failover, drpTest] = await Promise.all([
@@ -146,13 +152,58 @@ describe('several activations at once, and widening a live failover (e2e: api + 
     expect(stats.duplicateRestoreRequests).toBe(0);
     expect(stats.duplicatePowerOnRequests).toBe(0);
 
-    // the test ends: its server is free again
-    await post(`/${test.body.id}/close`, {}).expect(200);
-    await waitUntil(
-      async () =>
-        (await post('', { type: 'test', scope: { servers: ['file-1'] }, requestedBy: CLAIRE })).status ===
-        202,
-      'file-1 free again',
-    );
+    // the test ends (closed once its teardown is verified): its server is free again
+    const closed = await post(`/${test.body.id}/close`, {}).expect(200);
+    expect(closed.body.status).toBe('closed');
   }, 150_000);
+
+  it('a restore test on demand (scheduler): backup-with-tests and drp servers restored and checked on their own, isolated, reported, torn down', async () => {
+    const as = (token: string) => (body: object) =>
+      stack.api.http.post('/api/v1/activations').set(bearer(token)).send(body);
+    const restoreTest = (servers: string[], token = t.scheduler) =>
+      as(token)({ type: 'restore-test', scope: { servers }, requestedBy: CLAIRE });
+    // dc-1 is in the live disaster: refused by name; a backup-only server is not restore-tested
+    const overlap = await restoreTest(['bk-1', 'dc-1']).expect(409);
+    expect(overlap.body).toMatchObject({ code: 'activation-overlap', servers: ['dc-1'] });
+    const outside = await restoreTest(['arch-1']).expect(422);
+    expect(outside.body).toMatchObject({ code: 'scope-refused', notEligible: ['arch-1'] });
+    await as(t.auditor)({ type: 'restore-test', scope: { servers: ['bk-1'] }, requestedBy: CLAIRE }).expect(
+      403,
+    );
+
+    const started = await restoreTest(['bk-1', 'file-1']).expect(202);
+    expect(started.body).toMatchObject({ status: 'running', kind: 'restore-test' });
+    expect(started.body.scope).toMatchObject({ requested: ['bk-1', 'file-1'], added: [] });
+    const id = started.body.id as string;
+    await sim(stack, '/sim/v1/clock', 'PUT', { scale: 600 });
+    const done = await waitForStatus(stack.api, t.manager, id, ['closed'], 40_000);
+    expect(phases(done)).toEqual({ 'file-1': 'ok', 'bk-1': 'ok' });
+    expect(done.network.phase).toBe('not-required');
+    expect(done.teardown).toMatchObject({ remaining: [], verifiedAt: expect.any(String) });
+    const events = await stack.api.http
+      .get(`/api/v1/activations/${id}/events`)
+      .set(bearer(t.manager))
+      .expect(200);
+    const types = events.body.map((e: { type: string }) => e.type);
+    expect(types).not.toContain('NetworkSetupStarted');
+    expect(types.slice(types.indexOf('ActivationCompleted'))).toEqual([
+      'ActivationCompleted',
+      'CloseRequested',
+      'TeardownVerified',
+      'ActivationClosed',
+    ]);
+    const report = await stack.api.http
+      .get(`/api/v1/activations/${id}/report`)
+      .set(bearer(t.manager))
+      .expect(200);
+    expect(report.body).toMatchObject({ kind: 'restore-test', summary: { servers: 2, ok: 2, failed: 0 } });
+    const listed = await stack.api.http
+      .get('/api/v1/activations?type=restore-test')
+      .set(bearer(t.auditor))
+      .expect(200);
+    expect(listed.body.items.map((a: { id: string }) => a.id)).toEqual([id]);
+    // its servers are free again at once
+    const again = await restoreTest(['bk-1']).expect(202);
+    await waitForStatus(stack.api, t.manager, again.body.id, ['closed'], 40_000);
+  }, 120_000);
 });

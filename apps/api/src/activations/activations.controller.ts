@@ -66,7 +66,8 @@ export class ActivationsController {
   @HttpCode(202)
   @Roles('dr-manager', 'scheduler')
   @ApiAcceptedResponse({
-    description: '`test` is running, `disaster` awaits confirmation, `alert` is on standby',
+    description:
+      '`test` and `restore-test` are running, `disaster` awaits confirmation, `alert` is on standby',
   })
   @ApiResponse({ status: 409, description: 'Overlaps a live activation' })
   @ApiResponse({ status: 422, description: 'Unknown server or server outside the DRP class in the scope' })

@@ -54,9 +54,13 @@ export class PersonDto {
 
 /** POST /activations without the requester (who it is depends on the caller). */
 class ActivationRequestFields {
-  @ApiProperty({ enum: ['test', 'disaster', 'alert'] })
-  @IsIn(['test', 'disaster', 'alert'])
-  type: 'test' | 'disaster' | 'alert';
+  @ApiProperty({
+    enum: ['test', 'disaster', 'alert', 'restore-test'],
+    description:
+      '`restore-test`: restore and health-check the named backup-with-tests or drp servers each on its own in an isolated space (no network), report, tear down',
+  })
+  @IsIn(['test', 'disaster', 'alert', 'restore-test'])
+  type: 'test' | 'disaster' | 'alert' | 'restore-test';
 
   @ApiProperty({
     oneOf: [
@@ -182,9 +186,12 @@ export class AbortActivationDto {
 }
 
 export class ListActivationsQuery {
-  @ApiPropertyOptional({ enum: ['test', 'disaster', 'alert'] })
+  @ApiPropertyOptional({
+    enum: ['test', 'disaster', 'alert', 'restore-test'],
+    description: '`test` lists DRP tests and restore tests; `restore-test` restore tests only',
+  })
   @IsOptional()
-  @IsIn(['test', 'disaster', 'alert'])
+  @IsIn(['test', 'disaster', 'alert', 'restore-test'])
   type?: string;
 
   @ApiPropertyOptional({ enum: ACTIVATION_STATUSES })

@@ -190,14 +190,15 @@ export class ActivationsService {
   async request(
     actor: Actor,
     body: {
-      type: 'test' | 'disaster' | 'alert';
+      type: 'test' | 'disaster' | 'alert' | 'restore-test';
       scope: RequestedScope;
       requestedBy?: Person;
       reason?: string;
     },
     metadata: MetadataInput,
   ) {
-    if (body.type !== 'test' && actor.role !== 'dr-manager')
+    const isTest = body.type === 'test' || body.type === 'restore-test';
+    if (!isTest && actor.role !== 'dr-manager')
       throw forbidden('role-forbidden', `only a dr-manager may request a ${body.type}`, { role: actor.role });
     const requestedBy = personActing(actor, body.requestedBy, 'requestedBy', 'required');
     const tenant = await readTenantDetails(this.store, actor.tenantId);
@@ -210,7 +211,9 @@ export class ActivationsService {
       data: {
         activationId: id,
         tenantId: actor.tenantId,
-        type: body.type,
+        ...(body.type === 'restore-test'
+          ? { type: 'test' as const, kind: 'restore-test' as const }
+          : { type: body.type }),
         scope: body.scope,
         estate: (await readTenantEstate(this.store, actor.tenantId)).map(activationSnapshotOf),
         requestedBy,
@@ -231,6 +234,7 @@ export class ActivationsService {
     return {
       id,
       status: state.status,
+      kind: state.kind,
       scope: state.scope,
       version: result.version,
       ...(state.confirmation ? { confirmationExpiresAt: state.confirmation.expiresAt } : {}),
@@ -471,7 +475,11 @@ export class ActivationsService {
   list(actor: Actor, query: { type?: string; status?: string }) {
     const items = this.views
       .list(actor.tenantId)
-      .filter((a) => (!query.type || a.type === query.type) && (!query.status || a.status === query.status))
+      .filter(
+        (a) =>
+          (!query.type || a.type === query.type || a.kind === query.type) &&
+          (!query.status || a.status === query.status),
+      )
       .sort((a, b) => b.requestedAt.localeCompare(a.requestedAt))
       .map((a) => {
         const view = toActivationView(a, { now: this.now(), estimates: VIEW_ESTIMATES }) as ActivationView;

@@ -258,6 +258,9 @@ function withConsequences(s: Activation, events: ActivationEvent[], at: string):
       type: 'ActivationCompleted',
       data: { status: failures ? 'completed-with-failures' : 'completed', at },
     });
+    // A restore test reports and tears down by itself: nothing in it is for anyone to use.
+    if (next.kind === 'restore-test' && !next.close)
+      out.push({ type: 'CloseRequested', data: { by: next.requestedBy, at } });
   }
   return out;
 }

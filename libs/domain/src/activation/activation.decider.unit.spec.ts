@@ -31,6 +31,7 @@ import {
   T0,
   TENANT_ID,
 } from './testing/fixtures';
+import { whatIsDue } from './activation.workflow';
 import { given, play, stateOf } from './testing/given-when-then';
 
 const DRP = ['dc', 'db1', 'db2', 'app', 'lone'];
@@ -747,10 +748,17 @@ describe('activation decider', () => {
       expect(done.data).toEqual({ status: 'completed-with-failures', at: t(30) });
     });
 
-    it('a restore test completes without network', () => {
+    it('a restore test completes without network, and asks for its own teardown (report, then nothing left)', () => {
       const rt = runningTest({ kind: 'restore-test' });
       const events = play(rt, [...restoreAll('bk', t(0), t(10)), ...bringUp('bk', t(10), t(12), t(14))]);
+      expect(events.slice(-2)).toEqual([
+        { type: 'ActivationCompleted', data: { status: 'completed', at: t(14) } },
+        { type: 'CloseRequested', data: { by: alice, at: t(14) } },
+      ]);
       expect(stateOf(events).status).toBe('completed');
+      expect(whatIsDue(stateOf(events), t(14)).steps.map((s) => s.kind)).toEqual(['teardown']);
+      const closed = play(events, [{ type: 'RecordTeardown', data: { remaining: [], at: t(15) } }]);
+      expect(stateOf(closed).status).toBe('closed');
     });
   });
 

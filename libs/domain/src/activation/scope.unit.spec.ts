@@ -56,7 +56,7 @@ describe('resolveScope', () => {
     );
   });
 
-  it('restore tests work on backup-with-tests servers and pull nothing', () => {
+  it('restore tests work on backup-with-tests servers (full), may name drp ones too, and pull nothing', () => {
     const estate = [
       ...diamond,
       server('bk2', { protectionClass: 'backup-with-tests', dependsOn: ['bk', 'dc'] }),
@@ -70,8 +70,14 @@ describe('resolveScope', () => {
     const partial = resolveScope(estate, { servers: ['bk2'] }, 'restore-test');
     expect(partial.servers.map((s) => s.hostname)).toEqual(['bk2']);
     expect(partial.scope.added).toEqual([]);
-    expect(() => resolveScope(estate, { servers: ['dc'] }, 'restore-test')).toThrow(
-      expect.objectContaining({ code: 'scope-refused' }),
+    const drp = resolveScope(estate, { servers: ['app', 'bk'] }, 'restore-test');
+    expect(drp.servers.map((s) => [s.hostname, s.dependsOn])).toEqual([
+      ['app', []],
+      ['bk', []],
+    ]);
+    expect(drp.scope.added).toEqual([]);
+    expect(() => resolveScope(estate, { servers: ['old', 'dc'] }, 'restore-test')).toThrow(
+      expect.objectContaining({ code: 'scope-refused', details: expect.objectContaining({ notEligible: ['old'] }) }),
     );
   });
 });

@@ -231,12 +231,19 @@ function summarise(servers: ReportServer[]): ReportSummary {
 
 const STEP_ADVICE: Record<'restore' | 'boot' | 'analysis', (host: string) => string> = {
   restore: (h) =>
-    `check the backups of ${h} (last restore point, backup job logs, encryption key) and the recovery-space datastores, then retry the server or run a restore test`,
+    `check the backups of ${h} (last restore point, backup job logs, encryption key) and the recovery-space datastores, then retry the server or run a restore test of it (POST /api/v1/activations {"type": "restore-test", "scope": {"servers": ["${h}"]}})`,
   boot: (h) =>
     `check the template (vCPU/RAM), disk drivers and boot configuration of ${h} for the recovery space, then retry the server`,
   analysis: (h) =>
     `restart the services of ${h} that did not come back, record the manual steps in the DRP procedure, then retry the server`,
 };
+
+/** An on-demand restore test of one server: what the "run a restore test" advice points at. */
+const restoreTestRequest = (hostname: string): NonNullable<CorrectiveAction['request']> => ({
+  method: 'POST',
+  path: '/api/v1/activations',
+  body: { type: 'restore-test', scope: { servers: [hostname] } },
+});
 
 /** What to do when the recovery space refused a server for lack of capacity (not a fault of the server). */
 const SHORTAGE_ADVICE: Record<CapacityShortage, (host: string) => string> = {
@@ -273,6 +280,7 @@ export function correctiveActions(s: Activation, servers: ReportServer[]): Corre
         hostname: h,
         code: `${step}-failed`,
         action: `${h} ${what}${reason ? ` (${reason})` : ''}: ${STEP_ADVICE[step](h)}.`,
+        ...(step === 'restore' ? { request: restoreTestRequest(h) } : {}),
       });
     } else if (x.phase === 'warning') {
       actions.push({

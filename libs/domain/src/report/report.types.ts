@@ -141,6 +141,8 @@ export interface CorrectiveAction {
   action: string;
   // extra
   code: CorrectiveActionCode;
+  /** The request that carries the action out, when Reprise can (e.g. an on-demand restore test). */
+  request?: { method: 'POST'; path: string; body: Record<string, unknown> };
 }
 
 /** What the report needs from the tenant. */

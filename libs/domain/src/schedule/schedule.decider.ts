@@ -2,6 +2,7 @@ import { assertNever, type Decider, type DomainEvent } from '@reprise/domain/sha
 import { conflict, ruleViolation, validationError, type FieldError } from '@reprise/domain/shared/errors';
 import { isTimestamp, TIMESTAMP_RULE } from '@reprise/domain/shared/timestamp';
 import type { ProtectionClass, RequestedScope } from '../activation/activation.types';
+import { eligibleClasses } from '../activation/scope';
 
 /**
  * A planned test (`tenant/<t>/test-schedule/<id>`): a DRP test or a restore test agreed at least
@@ -262,19 +263,19 @@ function scheduleTest(d: ScheduleTest['data'], state: ScheduleState): ScheduleEv
     );
 
   if (scope !== 'full' && d.estate) {
-    const eligibleClass: ProtectionClass = d.kind === 'restore-test' ? 'backup-with-tests' : 'drp';
+    const classes = eligibleClasses(d.kind);
     const byName = new Map(d.estate.map((s) => [s.hostname.toLowerCase(), s]));
     const unknown = scope.servers.filter((h) => !byName.has(h.toLowerCase()));
     const ineligible = scope.servers.filter((h) => {
       const s = byName.get(h.toLowerCase());
-      return s && s.protectionClass !== eligibleClass;
+      return s && !classes.includes(s.protectionClass);
     });
     if (unknown.length || ineligible.length)
       throw ruleViolation(
         'scope-refused',
         [
           unknown.length ? `unknown servers: ${unknown.join(', ')}` : '',
-          ineligible.length ? `not in the ${eligibleClass} class: ${ineligible.join(', ')}` : '',
+          ineligible.length ? `not in the ${classes.join(' or ')} class: ${ineligible.join(', ')}` : '',
         ]
           .filter(Boolean)
           .join('; '),

@@ -84,15 +84,26 @@ describe('test schedule decider', () => {
         .when(
           schedule(days(40), {
             kind: 'restore-test',
-            scope: { servers: ['bk-1', 'web-1', 'ghost'] },
+            scope: { servers: ['bk-1', 'web-1', 'old-1', 'ghost'] },
             estate: [
               { hostname: 'bk-1', protectionClass: 'backup-with-tests' },
               { hostname: 'web-1', protectionClass: 'drp' },
+              { hostname: 'old-1', protectionClass: 'backup-only' },
             ],
           }),
         )
         .thenThrows('rule', 'scope-refused');
-      expect(error.details).toMatchObject({ unknown: ['ghost'], notEligible: ['web-1'] });
+      // a restore test may name drp servers too (restored on their own, isolated)
+      expect(error.details).toMatchObject({ unknown: ['ghost'], notEligible: ['old-1'] });
+      given()
+        .when(
+          schedule(days(40), {
+            kind: 'drp-test',
+            scope: { servers: ['bk-1'] },
+            estate: [{ hostname: 'bk-1', protectionClass: 'backup-with-tests' }],
+          }),
+        )
+        .thenThrows('rule', 'scope-refused', { notEligible: ['bk-1'] });
     });
 
     it('records the origin and due date of a default-cadence proposal', () => {
