@@ -41,6 +41,7 @@ import {
   ConfirmActivationDto,
   CreateActivationByKeyDto,
   CreateActivationDto,
+  EmergencyOverrideDto,
   EscalateActivationDto,
   ListActivationsQuery,
   ReasonDto,
@@ -205,6 +206,27 @@ export class ActivationsController {
     @Req() req: RequestWithActor,
   ) {
     return this.activations.widen(actor, id, body, metadataFor(actor, req));
+  }
+
+  @Post(':id/override')
+  @HttpCode(202)
+  @Roles('dr-manager')
+  @ApiAcceptedResponse({
+    description:
+      "A disaster `scheduled` for its window: the emergency override (with its reason) awaits another authorised person's confirmation (POST /activations/:id/confirm), which starts it at once",
+  })
+  @ApiResponse({
+    status: 403,
+    description: "The tenant's contract does not allow it, or the requester is not an authorised person",
+  })
+  @ApiResponse({ status: 409, description: 'Not scheduled, or an override already awaits its confirmation' })
+  override(
+    @CurrentActor() actor: Actor,
+    @PathParam('id') id: string,
+    @Body() body: EmergencyOverrideDto,
+    @Req() req: RequestWithActor,
+  ) {
+    return this.activations.override(actor, id, body, metadataFor(actor, req));
   }
 
   @Post(':id/stand-down')

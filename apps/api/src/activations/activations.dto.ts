@@ -258,3 +258,24 @@ export class WidenScopeDto {
   @MaxLength(2000)
   reason?: string;
 }
+
+/** POST /activations/:id/override: start a disaster waiting for its window at once. */
+export class EmergencyOverrideDto {
+  @ApiProperty({
+    description: 'Why it cannot wait for the window (recorded)',
+    example: 'ransomware: production down',
+  })
+  @IsString()
+  @MinLength(1)
+  @MaxLength(2000)
+  reason: string;
+
+  @ApiPropertyOptional({
+    type: PersonDto,
+    description:
+      'The authorised person asking. Required with an API key; a signed-in user asks as themselves',
+  })
+  @IsOptional()
+  @NestedObject(() => PersonDto)
+  requestedBy?: PersonDto;
+}

@@ -218,7 +218,11 @@ export class ActivationsService {
         estate: (await readTenantEstate(this.store, actor.tenantId)).map(activationSnapshotOf),
         requestedBy,
         reason: body.reason ?? null,
-        window: { activationWindow: tenant.activationWindow, timeZone: tenant.timeZone },
+        window: {
+          activationWindow: tenant.activationWindow,
+          timeZone: tenant.timeZone,
+          emergencyOverride: tenant.emergencyOverride,
+        },
         confirmation: codes
           ? {
               codes: codes.map(({ email, codeHash }) => ({ email, codeHash })),
@@ -316,6 +320,9 @@ export class ActivationsService {
       startsAt: next.startsAt,
       ...(widening && result.events.some((e) => e.type === 'ScopeWideningConfirmed')
         ? { widening: widening.widening, wideningStatus: widening.status }
+        : {}),
+      ...(next.override && result.events.some((e) => e.type === 'EmergencyOverrideConfirmed')
+        ? { overrideStatus: next.override.status }
         : {}),
       version: result.version,
     };
@@ -415,6 +422,54 @@ export class ActivationsService {
       requested: widening.requested,
       added: widening.added,
       excluded: widening.excluded,
+      confirmationExpiresAt: next.confirmation?.expiresAt ?? null,
+      version: result.version,
+    };
+  }
+
+  /**
+   * Asks to start a disaster that waits for its window at once (the tenant's contract must allow
+   * it): recorded with its reason, it starts when another authorised person confirms with their code.
+   */
+  async override(
+    actor: Actor,
+    id: string,
+    body: { reason: string; requestedBy?: Person },
+    metadata: MetadataInput,
+  ) {
+    await this.requireActivation(actor, id);
+    const by = personActing(actor, body.requestedBy, 'requestedBy', 'required');
+    const tenant = await readTenantDetails(this.store, actor.tenantId);
+    const persons = await readAuthorisedPersons(this.store, actor.tenantId);
+    const codes = await newRecipientCodes(persons.map((p) => p.email));
+    const result = await this.execute(
+      actor,
+      id,
+      {
+        type: 'RequestEmergencyOverride',
+        data: {
+          reason: body.reason,
+          authorisedPersons: persons,
+          confirmation: {
+            codes: codes.map(({ email, codeHash }) => ({ email, codeHash })),
+            expiresAt: this.confirmationDeadline(),
+          },
+          by,
+          at: this.now(),
+        },
+      },
+      metadata,
+    );
+    const next = result.state as Activation;
+    this.sendCodes(actor.tenantId, next, codes, tenant?.notificationWebhookUrl ?? null, metadata, {
+      override: true,
+      reason: next.override?.reason,
+    });
+    return {
+      id,
+      status: next.status,
+      overrideStatus: next.override?.status ?? null,
+      reason: next.override?.reason ?? null,
       confirmationExpiresAt: next.confirmation?.expiresAt ?? null,
       version: result.version,
     };

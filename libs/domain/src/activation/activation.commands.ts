@@ -41,7 +41,8 @@ export type ActivationCommand =
   | RecordTeardown
   | RequestFailback
   | RecordFailback
-  | WidenScope;
+  | WidenScope
+  | RequestEmergencyOverride;
 
 export type ActivationCommandType = ActivationCommand['type'];
 
@@ -181,6 +182,18 @@ export type WidenScope = Command<
     confirmation: ConfirmationInput;
     by: Person;
     reason?: string | null;
+    at: string;
+  }
+>;
+/** Start a scheduled disaster at once (outside its window), where the contract allows it. */
+export type RequestEmergencyOverride = Command<
+  'RequestEmergencyOverride',
+  {
+    reason: string;
+    /** The plan's authorised persons: only one of them may ask. */
+    authorisedPersons: Person[];
+    confirmation: ConfirmationInput;
+    by: Person;
     at: string;
   }
 >;

@@ -12,6 +12,7 @@ import type * as C from './activation.commands';
 import type { ActivationCommand, ConfirmationInput, RecipientCode } from './activation.commands';
 import type {
   ActivationEvent,
+  ConfirmationData,
   ConfirmationRequested,
   ServerBlocked,
   ServerStepFailed,
@@ -19,6 +20,7 @@ import type {
 import {
   evolveActivation,
   initialActivationState,
+  pendingOverride,
   pendingWidening,
   type Activation,
   type ActivationState,
@@ -113,6 +115,8 @@ export function decideActivation(command: ActivationCommand, state: ActivationSt
       return recordFailback(command.data, existing(state));
     case 'WidenScope':
       return widen(command.data, existing(state));
+    case 'RequestEmergencyOverride':
+      return requestOverride(command.data, existing(state));
     default:
       return assertNever(command);
   }
@@ -368,7 +372,11 @@ function request(d: C.RequestActivation['data'], state: ActivationState): Activa
       requestedBy,
       reason: d.reason ?? null,
       requestedAt: at,
-      window: { activationWindow: d.window.activationWindow, timeZone: d.window.timeZone },
+      window: {
+        activationWindow: d.window.activationWindow,
+        timeZone: d.window.timeZone,
+        ...(d.window.emergencyOverride === true ? { emergencyOverride: true } : {}),
+      },
       withNetwork: kind !== 'restore-test',
       at,
     },
@@ -386,11 +394,59 @@ function request(d: C.RequestActivation['data'], state: ActivationState): Activa
 /** Statuses in which a failover may be widened. */
 const WIDENABLE: readonly ActivationStatus[] = ['running', 'completed', 'completed-with-failures'];
 
-function confirm(d: C.ConfirmActivation['data'], s: Activation): ActivationEvent[] {
-  // A widening of a live failover awaits its own confirmation, with the same rules.
+type Rejection = 'confirmation-expired' | 'too-many-wrong-codes';
+
+/**
+ * What a four-eyes confirmation of the activation confirms now: the disaster itself, a widening of
+ * the live failover, or an emergency override of the activation window. Each rejects and confirms
+ * in its own way; the rules (who, which code, how many attempts, until when) are the same.
+ */
+interface ConfirmationSubject {
+  rejected(reason: Rejection, at: string): ActivationEvent;
+  confirmed(by: Person, at: string): ActivationEvent[];
+}
+
+function confirmationSubject(s: Activation): ConfirmationSubject | null {
   const widening = pendingWidening(s);
-  if (widening) requireStatus(s, 'confirm a widening of', WIDENABLE);
-  else requireStatus(s, 'confirm', ['awaiting-confirmation']);
+  if (widening && WIDENABLE.includes(s.status))
+    return {
+      rejected: (reason, at) => ({
+        type: 'ScopeWideningRejected',
+        data: { widening: widening.widening, reason, serverIds: widening.servers.map((x) => x.serverId), at },
+      }),
+      confirmed: (by, at) => [
+        { type: 'ScopeWideningConfirmed', data: { widening: widening.widening, by, at } },
+      ],
+    };
+  if (pendingOverride(s))
+    return {
+      rejected: (reason, at) => ({ type: 'EmergencyOverrideRejected', data: { reason, at } }),
+      confirmed: (by, at) =>
+        withConsequences(
+          s,
+          [
+            { type: 'EmergencyOverrideConfirmed', data: { by, at } },
+            { type: 'ActivationStarted', data: { at } },
+          ],
+          at,
+        ),
+    };
+  if (s.status === 'awaiting-confirmation')
+    return {
+      rejected: (reason, at) => ({ type: 'ActivationRejected', data: { reason, at } }),
+      confirmed: (by, at) =>
+        withConsequences(
+          s,
+          [{ type: 'ActivationConfirmed', data: { by, at } }, ...startOrSchedule(s, at)],
+          at,
+        ),
+    };
+  return null;
+}
+
+function confirm(d: C.ConfirmActivation['data'], s: Activation): ActivationEvent[] {
+  const subject = confirmationSubject(s);
+  if (!subject) throw wrongStatus(s, 'confirm', ['awaiting-confirmation']);
   const at = requireAt(d.at);
   const c = s.confirmation!;
   const person = (d.authorisedPersons ?? []).find((p) => sameEmail(p.email, d.email ?? ''));
@@ -409,34 +465,64 @@ function confirm(d: C.ConfirmActivation['data'], s: Activation): ActivationEvent
     throw forbidden('no-code-sent', `no code was sent to ${person.email} for this activation`, {
       email: d.email,
     });
-  const rejected = (reason: 'confirmation-expired' | 'too-many-wrong-codes'): ActivationEvent =>
-    widening
-      ? {
-          type: 'ScopeWideningRejected',
-          data: {
-            widening: widening.widening,
-            reason,
-            serverIds: widening.servers.map((x) => x.serverId),
-            at,
-          },
-        }
-      : { type: 'ActivationRejected', data: { reason, at } };
-  if (isAtOrAfter(at, c.expiresAt)) return [rejected('confirmation-expired')];
+  if (isAtOrAfter(at, c.expiresAt)) return [subject.rejected('confirmation-expired', at)];
   if (!d.codeValid) {
     const attemptsLeft = Math.max(0, c.attemptsAllowed - c.failedAttempts - 1);
     const failed: ActivationEvent = {
       type: 'ConfirmationAttemptFailed',
       data: { email: person.email, attemptsLeft, at },
     };
-    return attemptsLeft === 0 ? [failed, rejected('too-many-wrong-codes')] : [failed];
+    return attemptsLeft === 0 ? [failed, subject.rejected('too-many-wrong-codes', at)] : [failed];
   }
-  const by = { name: person.name, email: person.email };
-  if (widening) return [{ type: 'ScopeWideningConfirmed', data: { widening: widening.widening, by, at } }];
-  const events: ActivationEvent[] = [
-    { type: 'ActivationConfirmed', data: { by, at } },
-    ...startOrSchedule(s, at),
+  return subject.confirmed({ name: person.name, email: person.email }, at);
+}
+
+/** The confirmation a widening or an override asks for (as a disaster's, without changing the status). */
+function confirmationData(c: ConfirmationInput | undefined, by: Person, at: string): ConfirmationData {
+  const { data } = confirmationRequested(c, by, at);
+  return {
+    codes: data.codes!,
+    expiresAt: data.expiresAt,
+    recipients: data.recipients,
+    attemptsAllowed: data.attemptsAllowed,
+    requestedBy: data.requestedBy,
+  };
+}
+
+/**
+ * Starts a disaster that waits for its activation window at once, where the tenant's contract
+ * allows it: an authorised person asks with a reason, another one confirms with their own code.
+ */
+function requestOverride(d: C.RequestEmergencyOverride['data'], s: Activation): ActivationEvent[] {
+  requireStatus(s, 'override the window of', ['scheduled']);
+  if (s.type !== 'disaster')
+    throw ruleViolation('override-is-for-disasters', `only a disaster is started by an emergency override`);
+  if (!s.window.emergencyOverride)
+    throw forbidden(
+      'override-not-allowed',
+      "the tenant's contract does not allow an emergency override of its activation window",
+      {
+        activationWindow: s.window.activationWindow,
+      },
+    );
+  if (pendingOverride(s))
+    throw conflict('override-pending', 'an emergency override already awaits its confirmation');
+  const at = requireAt(d.at);
+  const by = requirePerson(d.by, 'by');
+  if (!(d.authorisedPersons ?? []).some((p) => sameEmail(p.email, by.email)))
+    throw forbidden('not-authorised-person', `${by.email} is not an authorised person of this plan`, {
+      email: by.email,
+    });
+  if (typeof d.reason !== 'string' || !d.reason.trim())
+    throw validationError('reason-required', 'an emergency override says why', [
+      { field: 'reason', message: 'required' },
+    ]);
+  return [
+    {
+      type: 'EmergencyOverrideRequested',
+      data: { reason: d.reason.trim(), by, confirmation: confirmationData(d.confirmation, by, at), at },
+    },
   ];
-  return withConsequences(s, events, at);
 }
 
 /**
@@ -465,7 +551,6 @@ function widen(d: C.WidenScope['data'], s: Activation): ActivationEvent[] {
       servers: scope.requested,
     });
   const isFresh = new Set(fresh.map((x) => x.hostname));
-  const { data: confirmation } = confirmationRequested(d.confirmation, by, at);
   return [
     {
       type: 'ScopeWideningRequested',
@@ -476,13 +561,7 @@ function widen(d: C.WidenScope['data'], s: Activation): ActivationEvent[] {
         added: scope.added.filter((a) => isFresh.has(a.hostname)),
         excluded: scope.excluded.filter((x) => x.requiredBy.some((h) => isFresh.has(h))),
         servers: fresh,
-        confirmation: {
-          codes: confirmation.codes!,
-          expiresAt: confirmation.expiresAt,
-          recipients: confirmation.recipients,
-          attemptsAllowed: confirmation.attemptsAllowed,
-          requestedBy: confirmation.requestedBy,
-        },
+        confirmation: confirmationData(d.confirmation, by, at),
         by,
         reason: d.reason ?? null,
         at,
@@ -510,6 +589,14 @@ export function confirmationRefusal(events: readonly ActivationEvent[]): DomainE
       wideningStatus: 'rejected',
     });
   }
+  const override = events.find((e) => e.type === 'EmergencyOverrideRejected');
+  if (override?.type === 'EmergencyOverrideRejected' && override.data.reason === 'confirmation-expired') {
+    return conflict(
+      'confirmation-expired',
+      'the confirmation expired: the emergency override is rejected (the disaster still starts when its window opens)',
+      { overrideStatus: 'rejected', status: 'scheduled' },
+    );
+  }
   const failed = events.find((e) => e.type === 'ConfirmationAttemptFailed');
   if (failed?.type === 'ConfirmationAttemptFailed') {
     const left = failed.data.attemptsLeft;
@@ -517,10 +604,12 @@ export function confirmationRefusal(events: readonly ActivationEvent[]): DomainE
       'wrong-code',
       left > 0
         ? `wrong code: ${left} attempt(s) left`
-        : `wrong code: no attempt left, the ${widening ? 'widening' : 'activation'} is rejected`,
+        : `wrong code: no attempt left, the ${widening ? 'widening' : override ? 'emergency override' : 'activation'} is rejected`,
       widening
         ? { attemptsLeft: left, wideningStatus: 'rejected' }
-        : { attemptsLeft: left, status: left > 0 ? 'awaiting-confirmation' : 'rejected' },
+        : override
+          ? { attemptsLeft: left, overrideStatus: 'rejected', status: 'scheduled' }
+          : { attemptsLeft: left, status: left > 0 ? 'awaiting-confirmation' : 'rejected' },
     );
   }
   return null;
@@ -528,26 +617,13 @@ export function confirmationRefusal(events: readonly ActivationEvent[]): DomainE
 
 function expire(d: C.ExpireConfirmation['data'], s: Activation): ActivationEvent[] {
   const at = requireAt(d.at);
-  const widening = pendingWidening(s);
-  if (widening && WIDENABLE.includes(s.status)) {
-    if (!isAtOrAfter(at, s.confirmation!.expiresAt))
-      throw conflict('not-yet-due', `the confirmation expires at ${s.confirmation!.expiresAt}`, {
-        expiresAt: s.confirmation!.expiresAt,
-      });
-    const serverIds = widening.servers.map((x) => x.serverId);
-    return [
-      {
-        type: 'ScopeWideningRejected',
-        data: { widening: widening.widening, reason: 'confirmation-expired', serverIds, at },
-      },
-    ];
-  }
-  if (s.status !== 'awaiting-confirmation') return [];
+  const subject = confirmationSubject(s);
+  if (!subject) return [];
   if (!isAtOrAfter(at, s.confirmation!.expiresAt))
     throw conflict('not-yet-due', `the confirmation expires at ${s.confirmation!.expiresAt}`, {
       expiresAt: s.confirmation!.expiresAt,
     });
-  return [{ type: 'ActivationRejected', data: { reason: 'confirmation-expired', at } }];
+  return [subject.rejected('confirmation-expired', at)];
 }
 
 function startScheduled(d: C.StartScheduledActivation['data'], s: Activation): ActivationEvent[] {
@@ -710,9 +786,12 @@ function restoreStarted(d: C.RecordServerRestoreStarted['data'], s: Activation):
       { restorePointId: server.restorePointId },
     );
   }
+  // An alert pre-stages, and so does a disaster waiting for its window (an escalated alert goes
+  // on pre-staging while its confirmation is awaited).
   const prestaging =
     s.status === 'alert' ||
-    ((s.status === 'awaiting-confirmation' || s.status === 'scheduled') && s.escalated !== null);
+    s.status === 'scheduled' ||
+    (s.status === 'awaiting-confirmation' && s.escalated !== null);
   if (s.status !== 'running' && !prestaging)
     throw wrongStatus(s, 'restore a server of', ['running', 'alert']);
   requireNotFailed(server);

@@ -56,7 +56,10 @@ export type ActivationEvent =
   | ActivationFailedBack
   | ScopeWideningRequested
   | ScopeWideningConfirmed
-  | ScopeWideningRejected;
+  | ScopeWideningRejected
+  | EmergencyOverrideRequested
+  | EmergencyOverrideConfirmed
+  | EmergencyOverrideRejected;
 
 export type ActivationEventType = ActivationEvent['type'];
 
@@ -232,14 +235,7 @@ export type ScopeWideningRequested = DomainEvent<
     excluded: ScopeExclusion[];
     /** Snapshots of every new server (`dependsOn` restricted to the activation's servers). */
     servers: ActivationServerSnapshot[];
-    /** As a disaster's `ConfirmationRequested`: each recipient's code hash, never a code. */
-    confirmation: {
-      codes: RecipientCode[];
-      expiresAt: string;
-      recipients: string[];
-      attemptsAllowed: number;
-      requestedBy: Person;
-    };
+    confirmation: ConfirmationData;
     by: Person;
     reason: string | null;
     at: string;
@@ -258,4 +254,31 @@ export type ScopeWideningRejected = DomainEvent<
     serverIds: string[];
     at: string;
   }
+>;
+
+/** As a disaster's `ConfirmationRequested`: each recipient's code hash, never a code. */
+export interface ConfirmationData {
+  codes: RecipientCode[];
+  expiresAt: string;
+  recipients: string[];
+  attemptsAllowed: number;
+  requestedBy: Person;
+}
+
+/**
+ * A disaster declared outside its business-hours window waits `scheduled` (its disks pre-staged):
+ * where the tenant's contract allows it, an authorised person asks to start it at once, with a
+ * reason, and another authorised person confirms with their own code.
+ */
+export type EmergencyOverrideRequested = DomainEvent<
+  'EmergencyOverrideRequested',
+  { reason: string; by: Person; confirmation: ConfirmationData; at: string }
+>;
+export type EmergencyOverrideConfirmed = DomainEvent<
+  'EmergencyOverrideConfirmed',
+  { by: Person; at: string }
+>;
+export type EmergencyOverrideRejected = DomainEvent<
+  'EmergencyOverrideRejected',
+  { reason: 'too-many-wrong-codes' | 'confirmation-expired'; at: string }
 >;

@@ -64,6 +64,16 @@ export interface WideningState {
   rejected: { reason: string; at: string } | null;
 }
 
+/** An emergency override of the activation window (`EmergencyOverrideRequested`) and its outcome. */
+export interface OverrideState {
+  status: 'awaiting-confirmation' | 'confirmed' | 'rejected';
+  reason: string;
+  by: Person;
+  requestedAt: string;
+  confirmedBy: (Person & { at: string }) | null;
+  rejected: { reason: string; at: string } | null;
+}
+
 export type NetworkPhase = 'not-required' | 'pending' | 'setting-up' | 'ready' | 'failed';
 
 export interface NetworkState {
@@ -118,6 +128,8 @@ export interface Activation {
   failedBackAt: string | null;
   /** Widenings of a live failover, in order (the last may await its confirmation). */
   widenings: WideningState[];
+  /** The last emergency override of the activation window asked for, if any. */
+  override: OverrideState | null;
   /** `at` of the last event folded. */
   updatedAt: string;
 }
@@ -214,6 +226,10 @@ const EXTENSION_EVENTS: ReadonlySet<ActivationEvent['type']> = new Set([
   'ScopeWideningRequested',
 ]);
 
+/** The emergency override awaiting its confirmation, if any (only a scheduled activation has one). */
+export const pendingOverride = (s: Activation): OverrideState | null =>
+  s.status === 'scheduled' && s.override?.status === 'awaiting-confirmation' ? s.override : null;
+
 /** The widening awaiting its confirmation, if any. */
 export const pendingWidening = (s: Activation): WideningState | null => {
   const last = s.widenings[s.widenings.length - 1];
@@ -277,6 +293,7 @@ export function evolveActivation(state: ActivationState, event: ActivationEvent)
       failback: null,
       failedBackAt: null,
       widenings: [],
+      override: null,
       updatedAt: d.at,
     };
   }
@@ -524,6 +541,38 @@ export function evolveActivation(state: ActivationState, event: ActivationEvent)
         updatedAt: at,
       };
     }
+    case 'EmergencyOverrideRequested': {
+      const d = event.data;
+      return {
+        ...s,
+        override: {
+          status: 'awaiting-confirmation',
+          reason: d.reason,
+          by: d.by,
+          requestedAt: at,
+          confirmedBy: null,
+          rejected: null,
+        },
+        confirmation: { ...d.confirmation, failedAttempts: 0, requestedAt: at },
+        updatedAt: at,
+      };
+    }
+    case 'EmergencyOverrideConfirmed':
+      return s.override
+        ? {
+            ...s,
+            override: { ...s.override, status: 'confirmed', confirmedBy: { ...event.data.by, at } },
+            updatedAt: at,
+          }
+        : s;
+    case 'EmergencyOverrideRejected':
+      return s.override
+        ? {
+            ...s,
+            override: { ...s.override, status: 'rejected', rejected: { reason: event.data.reason, at } },
+            updatedAt: at,
+          }
+        : s;
     case 'ScopeWideningRejected':
       return {
         ...s,

@@ -80,6 +80,8 @@ export interface ActivationWindow {
   activationWindow: ActivationWindowKind;
   /** IANA time zone of the tenant, e.g. `Europe/Paris`. */
   timeZone: string;
+  /** The tenant's contract allows an emergency override of the window (recorded only when it does). */
+  emergencyOverride?: boolean;
 }
 
 /**

@@ -1,7 +1,13 @@
 import { DEFAULT_ESTIMATES, type RecoveryEstimateSettings } from '../estate/estimates';
 import { downstreamTails } from '../estate/graph';
 import type { ActivationCommand } from './activation.commands';
-import { pendingWidening, type Activation, type ActivationState, type ServerState } from './activation.state';
+import {
+  pendingOverride,
+  pendingWidening,
+  type Activation,
+  type ActivationState,
+  type ServerState,
+} from './activation.state';
 import { isAvailablePhase, type ActivationStatus, type CapacityShortage } from './activation.types';
 import { graphOf } from './graph';
 import { availabilityProjections, estimatesFromSizes, projectedAt, type StepEstimates } from './rto';
@@ -16,7 +22,8 @@ import { round1, toIso, toMillis } from './time';
  * It reads like the runbook it runs:
  * 1. a disaster waits for its four-eyes confirmation, which expires (timer);
  * 2. outside its window it waits for the window to open (timer);
- * 3. an alert pre-stages the restores from backups while it stands by;
+ * 3. an alert pre-stages the restores from backups while it stands by, and so does a disaster
+ *    waiting for its window (which an emergency override, confirmed, starts at once);
  * 4. running: restores, at most `maxParallelRestores` at once, the servers with the longest
  *    downstream chain of start-ups first; the network and user reconnection alongside;
  * 5. a server boots as soon as its disks are restored and ITS OWN upstream servers are available,
@@ -131,9 +138,12 @@ const serverKey = (s: Activation, x: ServerState, kind: ServerStepKind) =>
 const activationKey = (s: Activation, kind: ActivationStepKind, attempt: number) =>
   `${s.id}.${kind}.${attempt}`;
 
-/** An alert stands by: it pre-stages restores from backups (a replica is started only by the failover). */
+/**
+ * An alert stands by, and a disaster waits for its window: both pre-stage restores from backups (a
+ * replica is started only by the failover itself).
+ */
 const prestages = (s: Activation, x: ServerState) =>
-  s.status === 'alert' && x.snapshot.recoveryMethod === 'backup-restore';
+  (s.status === 'alert' || s.status === 'scheduled') && x.snapshot.recoveryMethod === 'backup-restore';
 
 const upstreamAvailable = (s: Activation, x: ServerState): boolean => {
   for (const up of graphOf(s).upstream.get(x.snapshot.serverId) ?? [])
@@ -272,6 +282,12 @@ function dueTimers(
     const key = `${s.id}.widening-${widening.widening}.expire-confirmation`;
     arm(toMillis(at), () => ({ kind: 'expire-confirmation', key, at }));
   }
+  const override = pendingOverride(s);
+  if (override && s.confirmation) {
+    const at = s.confirmation.expiresAt;
+    const key = `${s.id}.override-${toMillis(override.requestedAt)}.expire-confirmation`;
+    arm(toMillis(at), () => ({ kind: 'expire-confirmation', key, at }));
+  }
   switch (s.status) {
     case 'awaiting-confirmation': {
       const at = s.confirmation?.expiresAt;
@@ -330,11 +346,16 @@ function armRtoBreaches(
 }
 
 /**
- * A person is awaited (the four-eyes confirmation of a disaster, or of a widening): their deadline is on wall time
+ * A person is awaited (the four-eyes confirmation of a disaster, of a widening or of an override): their deadline is on wall time
  * (`Clock.afterWallTime`), so a simulated clock must not skip time while it runs.
  */
 export function awaitsPerson(state: ActivationState): boolean {
-  return state.exists && (state.status === 'awaiting-confirmation' || pendingWidening(state) !== null);
+  return (
+    state.exists &&
+    (state.status === 'awaiting-confirmation' ||
+      pendingWidening(state) !== null ||
+      pendingOverride(state) !== null)
+  );
 }
 
 /** The command that fires a due timer at `now`. */

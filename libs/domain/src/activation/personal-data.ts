@@ -17,6 +17,11 @@ export const activationPersonalData: PersonalDataDeclaration = {
     emails: ['confirmation.recipients[]', 'confirmation.codes[].email'],
   },
   ScopeWideningConfirmed: { persons: ['by'] },
+  EmergencyOverrideRequested: {
+    persons: ['by', 'confirmation.requestedBy'],
+    emails: ['confirmation.recipients[]', 'confirmation.codes[].email'],
+  },
+  EmergencyOverrideConfirmed: { persons: ['by'] },
   /** A claim carries the activation events its completion records (see scope-claims.ts). */
   ScopeClaimed: {
     persons: ['events[].data.requestedBy', 'events[].data.by', 'events[].data.confirmation.requestedBy'],

@@ -77,7 +77,10 @@ describe('resolveScope', () => {
     ]);
     expect(drp.scope.added).toEqual([]);
     expect(() => resolveScope(estate, { servers: ['old', 'dc'] }, 'restore-test')).toThrow(
-      expect.objectContaining({ code: 'scope-refused', details: expect.objectContaining({ notEligible: ['old'] }) }),
+      expect.objectContaining({
+        code: 'scope-refused',
+        details: expect.objectContaining({ notEligible: ['old'] }),
+      }),
     );
   });
 });

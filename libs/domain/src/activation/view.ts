@@ -1,4 +1,4 @@
-import type { ActivationState, NetworkState } from './activation.state';
+import type { ActivationState, NetworkState, OverrideState } from './activation.state';
 import type {
   ActivationKind,
   ActivationScope,
@@ -39,6 +39,8 @@ export interface ActivationView {
   failbackRequestedAt: string | null;
   /** Widenings of a live failover (the last may await its confirmation, until `expiresAt`). */
   widenings: WideningView[];
+  /** The last emergency override of the activation window asked for (`expiresAt` while awaited). */
+  override: (OverrideState & { expiresAt: string | null }) | null;
   counts: Record<ServerPhase, number>;
   updatedAt: string;
 }
@@ -205,6 +207,10 @@ export function toActivationView(
       confirmedBy: w.confirmedBy,
       rejected: w.rejected,
     })),
+    override: s.override && {
+      ...s.override,
+      expiresAt: s.override.status === 'awaiting-confirmation' ? (s.confirmation?.expiresAt ?? null) : null,
+    },
     counts,
     updatedAt: s.updatedAt,
   };
