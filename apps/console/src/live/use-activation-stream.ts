@@ -119,5 +119,11 @@ const ALL: Record<ActivationEventType, true> = {
   ActivationClosed: true,
   FailbackRequested: true,
   ActivationFailedBack: true,
+  ScopeWideningRequested: true,
+  ScopeWideningConfirmed: true,
+  ScopeWideningRejected: true,
+  EmergencyOverrideRequested: true,
+  EmergencyOverrideConfirmed: true,
+  EmergencyOverrideRejected: true,
 };
 const EVENT_TYPES = Object.keys(ALL);

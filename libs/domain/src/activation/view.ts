@@ -41,6 +41,8 @@ export interface ActivationView {
   widenings: WideningView[];
   /** The last emergency override of the activation window asked for (`expiresAt` while awaited). */
   override: (OverrideState & { expiresAt: string | null }) | null;
+  /** The tenant's contract allowed an emergency override of the window when it was requested. */
+  emergencyOverrideAllowed: boolean;
   counts: Record<ServerPhase, number>;
   updatedAt: string;
 }
@@ -211,6 +213,7 @@ export function toActivationView(
       ...s.override,
       expiresAt: s.override.status === 'awaiting-confirmation' ? (s.confirmation?.expiresAt ?? null) : null,
     },
+    emergencyOverrideAllowed: s.window.emergencyOverride === true,
     counts,
     updatedAt: s.updatedAt,
   };
