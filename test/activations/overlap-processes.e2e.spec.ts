@@ -1,10 +1,9 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { NO_CLOUD } from '../support/api-harness';
+import { spawnApi, type ApiProcess } from '../support/api-process';
 import { testStore, type TestEventStore, type TestStore } from '../support/event-store';
-import { appEntry, freePort, ROOT } from '../support/processes';
+import { appEntry } from '../support/processes';
 import { deleteQueueKeys, testQueuePrefix } from '../support/redis-keys';
 
 /**
@@ -23,54 +22,21 @@ describe.each(['sqlite', 'postgres'] as TestEventStore[])(
     const dir = mkdtempSync(join(tmpdir(), 'reprise-overlap-'));
     const queuePrefix = testQueuePrefix('overlap');
     let store: TestStore;
-    const apis: Array<{ child: ChildProcess; url: string }> = [];
+    const apis: ApiProcess[] = [];
     let token = '';
 
-    async function startApi(name: string) {
-      const port = await freePort();
-      const child = spawn(process.execPath, [appEntry('api')], {
-        cwd: ROOT,
-        env: {
-          PATH: process.env.PATH ?? '',
-          NODE_ENV: 'test',
-          LOG_LEVEL: 'silent',
-          API_PORT: String(port),
-          API_HOST: '127.0.0.1',
+    const startApi = async (name: string) =>
+      apis.push(
+        await spawnApi({
           SQLITE_PATH: join(dir, 'reprise.db'),
           ...store.env,
           READ_MODEL_PATH: join(dir, `read-models-${name}.db`),
           REPRISE_ADMIN_TOKEN: ADMIN,
-          REDIS_URL: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
           QUEUE_PREFIX: queuePrefix,
-          RECOVERY_CLOUD_URL: NO_CLOUD,
-          CLOCK: 'system',
-        },
-        stdio: ['ignore', 'ignore', 'pipe'],
-      });
-      let stderr = '';
-      child.stderr?.on('data', (d) => (stderr += d));
-      const url = `http://127.0.0.1:${port}`;
-      const start = Date.now();
-      for (;;) {
-        if (child.exitCode !== null) throw new Error(`api exited with ${child.exitCode}: ${stderr}`);
-        const ok = await fetch(`${url}/health`)
-          .then((r) => r.ok)
-          .catch(() => false);
-        if (ok) break;
-        if (Date.now() - start > 30_000) throw new Error(`api did not answer /health: ${stderr}`);
-        await new Promise((r) => setTimeout(r, 100));
-      }
-      apis.push({ child, url });
-    }
-
-    const call = async (api: number, method: string, path: string, body?: unknown, auth = token) => {
-      const res = await fetch(`${apis[api].url}/api/v1${path}`, {
-        method,
-        headers: { Authorization: `Bearer ${auth}`, 'Content-Type': 'application/json' },
-        body: body === undefined ? undefined : JSON.stringify(body),
-      });
-      return { status: res.status, body: (await res.json().catch(() => null)) as Record<string, unknown> };
-    };
+        }),
+      );
+    const call = (api: number, method: string, path: string, body?: unknown, auth = token) =>
+      apis[api].call(method, path, body, auth);
     const test = (servers: string[]) => ({ type: 'test', scope: { servers }, requestedBy: CLAIRE });
     const abort = async (id: string) =>
       expect((await call(0, 'POST', `/activations/${id}/abort`, { reason: 'round over' })).status).toBe(200);
@@ -118,16 +84,7 @@ describe.each(['sqlite', 'postgres'] as TestEventStore[])(
     }, 90_000);
 
     afterAll(async () => {
-      await Promise.all(
-        apis.map(
-          ({ child }) =>
-            new Promise<void>((resolve) => {
-              if (child.exitCode !== null || child.signalCode !== null) return resolve();
-              child.once('exit', () => resolve());
-              child.kill('SIGTERM');
-            }),
-        ),
-      );
+      await Promise.all(apis.map((api) => api.kill('SIGTERM')));
       await store?.drop();
       rmSync(dir, { recursive: true, force: true });
       await deleteQueueKeys(queuePrefix);
