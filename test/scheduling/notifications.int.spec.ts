@@ -169,7 +169,7 @@ describe('notifications (integration, SQLite)', () => {
             server('big-1', { rtoMinutes: 30, disks: [{ name: 'c', sizeGiB: 2048 }] }),
             server('small-1', { rtoMinutes: 600 }),
           ],
-              requestedBy: { name: 'Claire', email: 'claire@acme.example' },
+          requestedBy: { name: 'Claire', email: 'claire@acme.example' },
           window: { activationWindow: '24x7', timeZone: 'Europe/Paris' },
           at: NOW,
         },

@@ -7,6 +7,7 @@ import { COMPLETERS } from '@reprise/domain/completers';
 import { foldSchedules, type TestSchedule } from '@reprise/domain/schedule';
 import { handleCommand } from '@reprise/event-store/command-handling';
 import { CompletionRunner } from '@reprise/event-store/completions/completion-runner';
+import { ActivationClaims } from '@reprise/common/completions/activation-claims';
 import { streams } from '@reprise/domain/shared/streams';
 import { SqliteEventStore } from '@reprise/event-store/sqlite/sqlite-event-store';
 import type { AppendOptions, MetadataInput, NewEvent } from '@reprise/event-store/event-store.port';
@@ -41,7 +42,8 @@ describe('TestScheduler (integration, SQLite)', () => {
   } as unknown as NotificationRequests;
   const environment = validateEnvironment({ REPRISE_COMPLIANCE_EVERY_MS: '0' });
   let completions: CompletionRunner;
-  const scheduler = () => new TestScheduler(store, clock, notifications, completions, environment);
+  const scheduler = () =>
+    new TestScheduler(store, clock, notifications, new ActivationClaims(store, completions), environment);
 
   const enrol = (id: string, hostname: string, protectionClass: string, at: string) =>
     store.append(
@@ -181,7 +183,13 @@ describe('TestScheduler (integration, SQLite)', () => {
           : store.append(stream, events, options),
     });
     await expect(
-      new TestScheduler(dying, clock, notifications, completions, environment).tickTenant(T, NOW),
+      new TestScheduler(
+        dying,
+        clock,
+        notifications,
+        new ActivationClaims(dying, completions),
+        environment,
+      ).tickTenant(T, NOW),
     ).rejects.toThrow('SIGKILL');
     expect(await activationStreams()).toHaveLength(1);
     expect((await schedules())[0].status).toBe('scheduled');

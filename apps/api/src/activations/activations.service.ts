@@ -25,10 +25,8 @@ import { DomainError, forbidden, notFound, validationError } from '@reprise/doma
 import { sameEmail } from '@reprise/domain/shared/email';
 import { streams } from '@reprise/domain/shared/streams';
 import { parseTimestamp, TIMESTAMP_RULE } from '@reprise/domain/shared/timestamp';
-import { claimActivationScope } from '@reprise/common/completions/activation-claims';
-import { COMPLETIONS } from '@reprise/common/completions/completions.module';
+import { ActivationClaims } from '@reprise/common/completions/activation-claims';
 import { handleCommand } from '@reprise/event-store/command-handling';
-import type { CompletionRunner } from '@reprise/event-store/completions/completion-runner';
 import {
   EVENT_STORE,
   type EventStore,
@@ -82,7 +80,7 @@ export class ActivationsService {
     @Inject(EVENT_STORE) private readonly store: EventStore,
     @Inject(CLOCK) private readonly clock: Clock,
     @Inject(NOTIFIER) private readonly notifier: Notifier,
-    @Inject(COMPLETIONS) private readonly completions: CompletionRunner,
+    private readonly claims: ActivationClaims,
     private readonly views: ActivationViews,
   ) {}
 
@@ -144,9 +142,7 @@ export class ActivationsService {
       const state = events.reduce(evolveActivation, before) as Activation;
       if (events.length === 0) return { state, version: recorded.length - 1 };
       try {
-        const { through } = await claimActivationScope(
-          this.store,
-          this.completions,
+        const { through } = await this.claims.claim(
           {
             tenantId: actor.tenantId,
             activationId: id,

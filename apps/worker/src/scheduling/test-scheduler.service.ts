@@ -1,7 +1,6 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { Environment } from '@reprise/common/config/environment';
-import { claimActivationScope } from '@reprise/common/completions/activation-claims';
-import { COMPLETIONS } from '@reprise/common/completions/completions.module';
+import { ActivationClaims } from '@reprise/common/completions/activation-claims';
 import {
   activationDecider,
   claimedServersOf,
@@ -28,7 +27,6 @@ import { CLOCK, type Clock } from '@reprise/domain/shared/clock';
 import { DomainError } from '@reprise/domain/shared/errors';
 import { parseTenantStream, streams } from '@reprise/domain/shared/streams';
 import { handleCommand, loadAggregate } from '@reprise/event-store/command-handling';
-import type { CompletionRunner } from '@reprise/event-store/completions/completion-runner';
 import {
   EVENT_STORE,
   WrongExpectedVersionError,
@@ -85,7 +83,7 @@ export class TestScheduler {
     @Inject(EVENT_STORE) private readonly store: EventStore,
     @Inject(CLOCK) private readonly clock: Clock,
     private readonly notifications: NotificationRequests,
-    @Inject(COMPLETIONS) private readonly completions: CompletionRunner,
+    private readonly claims: ActivationClaims,
     env: Environment,
   ) {
     this.options = schedulerOptions(env);
@@ -168,9 +166,7 @@ export class TestScheduler {
         .filter((a) => a.id !== activationId && isLive(a.status))
         .map((a) => ({ activationId: a.id, servers: claimedServersOf(a) }));
       const state = events.reduce(evolveActivation, initialActivationState()) as Activation;
-      await claimActivationScope(
-        this.store,
-        this.completions,
+      await this.claims.claim(
         {
           tenantId,
           activationId,
