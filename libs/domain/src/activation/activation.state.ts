@@ -45,6 +45,8 @@ export interface ServerState {
   rtoBreachProjectedAt: string | null;
   /** When the current attempt was asked for by a retry (null on the first attempt). */
   retriedAt: string | null;
+  /** When a widening brought it into the live failover (its RTO counts from then); null from the start. */
+  joinedAt: string | null;
 }
 
 /** A widening of a live failover (`ScopeWideningRequested`) and its confirmation's outcome. */
@@ -163,6 +165,7 @@ export function newServerState(snapshot: ActivationServerSnapshot): ServerState 
     cancelledAt: null,
     rtoBreachProjectedAt: null,
     retriedAt: null,
+    joinedAt: null,
   };
 }
 
@@ -525,7 +528,7 @@ export function evolveActivation(state: ActivationState, event: ActivationEvent)
     case 'ScopeWideningConfirmed': {
       const w = pendingWidening(s);
       if (!w || w.widening !== event.data.widening) return s;
-      const servers = [...s.servers, ...w.servers.map(newServerState)];
+      const servers = [...s.servers, ...w.servers.map((x) => ({ ...newServerState(x), joinedAt: at }))];
       const reopened = s.status === 'completed' || s.status === 'completed-with-failures';
       return {
         ...s,

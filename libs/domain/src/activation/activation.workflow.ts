@@ -331,15 +331,17 @@ function armRtoBreaches(
     const p = projections[i];
     if (!p || !watched(x)) return;
     const target = x.snapshot.rtoMinutes!;
-    const limitMs = launchMs + target * 60_000 + PAST_TARGET_MS;
-    const atMs = p.fixed >= limitMs ? Math.max(launchMs, toMillis(s.updatedAt)) : limitMs - p.lag;
+    // A server a widening brought in is held to its RTO from then, not from the launch.
+    const originMs = x.joinedAt ? Math.max(launchMs, toMillis(x.joinedAt)) : launchMs;
+    const limitMs = originMs + target * 60_000 + PAST_TARGET_MS;
+    const atMs = p.fixed >= limitMs ? Math.max(originMs, toMillis(s.updatedAt)) : limitMs - p.lag;
     if (!Number.isFinite(atMs)) return;
     arm(atMs, () => ({
       kind: 'rto-breach',
       key: `${s.id}.${x.snapshot.serverId}.rto-breach`,
       at: toIso(atMs),
       serverId: x.snapshot.serverId,
-      projectedMinutes: round1((projectedAt(p, nowMs) - launchMs) / 60_000),
+      projectedMinutes: round1((projectedAt(p, nowMs) - originMs) / 60_000),
       targetMinutes: target,
     }));
   });

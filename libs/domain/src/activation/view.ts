@@ -97,6 +97,8 @@ export interface ActivationServerView {
   failure: ServerFailure | null;
   blockedBy: string | null;
   rtoBreachProjectedAt: string | null;
+  /** When a widening brought it into the failover (its RTO counts from then); null from the start. */
+  joinedAt: string | null;
 }
 
 /**
@@ -167,6 +169,7 @@ export function toActivationView(
       failure: x.failure,
       blockedBy: x.blockedBy?.hostname ?? null,
       rtoBreachProjectedAt: x.rtoBreachProjectedAt,
+      joinedAt: x.joinedAt,
     };
   });
   return {

@@ -1,6 +1,9 @@
 import type { ActivationCommand } from './activation.commands';
 import type { ActivationEvent } from './activation.events';
+import { buildReport } from '../report/build-report';
+import type { ReportTenant } from '../report/report.types';
 import { whatIsDue, awaitsPerson } from './activation.workflow';
+import { toActivationView } from './view';
 import { claimedServersOf, scopeClaimsCompleter } from './scope-claims';
 import {
   alertRaised,
@@ -118,6 +121,33 @@ describe('widening a live failover', () => {
       ],
     );
     expect(stateOf(done).status).toBe('completed');
+  });
+
+  it('a server a widening brought in is held to its RTO from then: not a breach for having been added late', () => {
+    // widened five hours after the launch (the targets are 240 minutes)
+    const asked = play(completedDc(), [widen({ servers: ['lone'] }, t(300))]);
+    const joined = play(asked, [confirm(bob.email, true, t(301))]);
+    const state = stateOf(joined);
+    expect(state.servers[1]).toMatchObject({ joinedAt: t(301), phase: 'pending' });
+    // no RTO breach due for it at once; its timer is armed from when it joined
+    const due = whatIsDue(state, t(302));
+    expect(due.timers.filter((x) => x.kind === 'rto-breach')).toEqual([]);
+    expect(Date.parse(due.nextTimerAt!)).toBeGreaterThan(Date.parse(t(301)));
+    const done = stateOf(
+      play(joined, [...restoreAll('lone', t(302), t(310)), ...bringUp('lone', t(311), t(312), t(315))]),
+    );
+    const view = toActivationView(done)!;
+    expect(view.servers[1]).toMatchObject({
+      hostname: 'lone',
+      availableAfterMinutes: 314,
+      rtoMet: true,
+      joinedAt: t(301),
+    });
+    expect(view.servers[0]).toMatchObject({ hostname: 'dc', rtoMet: true });
+    const tenant: ReportTenant = { customerNumber: 'C-1', domain: 'acme.test' };
+    const report = buildReport(done, tenant);
+    expect(report.servers[1]).toMatchObject({ rtoMeasuredMinutes: 14, rtoMet: true });
+    expect(report.correctiveActions.filter((a) => a.code === 'rto-breach')).toEqual([]);
   });
 
   it('a wrong code counts; the fifth rejects the widening only (the failover goes on) and releases its servers', () => {

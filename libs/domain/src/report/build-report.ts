@@ -91,6 +91,8 @@ function reportServer(s: Activation, x: ServerState, t: ServerTimings, origin: s
     detail,
     serverId: snap.serverId,
     phase: x.phase,
+    rtoMeasuredMinutes: t.rtoMeasuredMinutes,
+    joinedAt: x.joinedAt,
     recoveryMethod: snap.recoveryMethod,
     dependsOn: [...snap.dependsOn],
     disks: snap.disks.map((d) => ({ name: d.name, sizeGiB: d.sizeGiB })),
@@ -295,12 +297,13 @@ export function correctiveActions(s: Activation, servers: ReportServer[]): Corre
         action: `${h} was not started because its upstream server ${x.blockedBy} failed: fix ${x.blockedBy} first, then retry ${x.blockedBy} to bring ${h} up.`,
       });
     }
-    if (x.rtoMinutes !== null && x.availableAfterMinutes !== null && x.availableAfterMinutes > x.rtoMinutes) {
-      const over = round1(x.availableAfterMinutes - x.rtoMinutes);
+    const measured = x.rtoMeasuredMinutes;
+    if (x.rtoMinutes !== null && measured !== null && measured > x.rtoMinutes) {
+      const over = round1(measured - x.rtoMinutes);
       actions.push({
         hostname: h,
         code: 'rto-breach',
-        action: `${h} was available after ${fmt(x.availableAfterMinutes)} min, over its RTO target of ${fmt(x.rtoMinutes)} min by ${fmt(over)} min: review its boot order and upstream chain, its template, or move it to a faster recovery method (replication).`,
+        action: `${h} was available after ${fmt(measured)} min${x.joinedAt ? ' (from when the failover was widened to it)' : ''}, over its RTO target of ${fmt(x.rtoMinutes)} min by ${fmt(over)} min: review its boot order and upstream chain, its template, or move it to a faster recovery method (replication).`,
       });
     }
     if (x.rpoTargetMinutes !== null && x.rpoMinutes !== null && x.rpoMinutes > x.rpoTargetMinutes) {

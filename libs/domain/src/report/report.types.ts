@@ -77,6 +77,10 @@ export interface ReportServer {
   // extras
   serverId: string;
   phase: ServerPhase;
+  /** Held against the RTO target: from the launch, or from when a widening brought the server in. */
+  rtoMeasuredMinutes: number | null;
+  /** When a widening of the failover brought the server in (null: from the start). */
+  joinedAt: string | null;
   recoveryMethod: RecoveryMethod;
   dependsOn: string[];
   disks: { name: string; sizeGiB: number }[];
