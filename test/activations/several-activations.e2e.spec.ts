@@ -63,7 +63,10 @@ describe('several activations at once, and widening a live failover (e2e: api + 
     // (the worker records the running activations' facts meanwhile: count what a request would write)
     const claims = () => stack.api.store.readStream(streams.activationClaims(t.id)).then((e) => e.length);
     const activations = () =>
-      stack.api.http.get('/api/v1/activations').set(bearer(t.manager)).then((r) => r.body.total as number);
+      stack.api.http
+        .get('/api/v1/activations')
+        .set(bearer(t.manager))
+        .then((r) => r.body.total as number);
     const before = [await claims(), await activations()];
     const refused = await post('', {
       type: 'test',

@@ -1,5 +1,15 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsBoolean, IsIn, IsOptional, IsString, Length, Matches, MaxLength, IsUrl, ValidateIf } from 'class-validator';
+import {
+  IsBoolean,
+  IsIn,
+  IsOptional,
+  IsString,
+  Length,
+  Matches,
+  MaxLength,
+  IsUrl,
+  ValidateIf,
+} from 'class-validator';
 import { ACTIVATION_WINDOWS, type ActivationWindow } from '@reprise/domain/tenant/tenant';
 import { TENANT_ROLES, type TenantRole } from '@reprise/domain/tenant/api-key';
 
@@ -92,7 +102,8 @@ export class TenantView {
   @ApiProperty() timeZone: string;
   @ApiProperty({ enum: ACTIVATION_WINDOWS }) activationWindow: ActivationWindow;
   @ApiProperty({ nullable: true, type: String }) notificationWebhookUrl: string | null;
-  @ApiProperty({ description: 'Emergency override of the activation window allowed' }) emergencyOverride: boolean;
+  @ApiProperty({ description: 'Emergency override of the activation window allowed' })
+  emergencyOverride: boolean;
   @ApiProperty() createdAt: string;
   @ApiProperty({ description: 'Stream revision; send as If-Match for conditional writes' }) version: number;
 }

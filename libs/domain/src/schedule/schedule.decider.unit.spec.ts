@@ -187,14 +187,20 @@ describe('test schedule decider', () => {
             },
           },
         ]);
-      given([scheduled, postponed]).when(postpone(['d-1'])).thenNothing();
-      given([scheduled, postponed]).when(postpone(['d-2'])).thenTypes('ScheduledTestPostponed');
+      given([scheduled, postponed])
+        .when(postpone(['d-1']))
+        .thenNothing();
+      given([scheduled, postponed])
+        .when(postpone(['d-2']))
+        .thenTypes('ScheduledTestPostponed');
       expect(fold(scheduleDecider, [scheduled, postponed])).toMatchObject({
         status: 'scheduled',
         postponed: { activationIds: ['d-1'] },
       });
       given([scheduled, postponed]).when(start()).thenTypes('ScheduledTestStarted');
-      given([scheduled, started]).when(postpone(['d-1'])).thenThrows('conflict', 'wrong-schedule-status');
+      given([scheduled, started])
+        .when(postpone(['d-1']))
+        .thenThrows('conflict', 'wrong-schedule-status');
     });
     it('finishes once its activation ended', () => {
       const state = fold(scheduleDecider, [

@@ -30,7 +30,12 @@ export type TenantCreated = DomainEvent<
 >;
 export type TenantSettingsChanged = DomainEvent<
   'TenantSettingsChanged',
-  Partial<Pick<TenantDetails, 'name' | 'timeZone' | 'activationWindow' | 'notificationWebhookUrl' | 'emergencyOverride'>>
+  Partial<
+    Pick<
+      TenantDetails,
+      'name' | 'timeZone' | 'activationWindow' | 'notificationWebhookUrl' | 'emergencyOverride'
+    >
+  >
 >;
 export type TenantEvent = TenantCreated | TenantSettingsChanged;
 
@@ -49,7 +54,10 @@ export type TenantCommand =
   | {
       type: 'ChangeTenantSettings';
       changes: Partial<
-        Pick<TenantDetails, 'name' | 'timeZone' | 'activationWindow' | 'notificationWebhookUrl' | 'emergencyOverride'>
+        Pick<
+          TenantDetails,
+          'name' | 'timeZone' | 'activationWindow' | 'notificationWebhookUrl' | 'emergencyOverride'
+        >
       >;
     };
 
