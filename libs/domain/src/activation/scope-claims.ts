@@ -17,7 +17,7 @@ import { pendingWidening, type Activation } from './activation.state';
  *   `scopeClaimsCompleter` records them there (after any crash: the decision is rolled forward, so
  *   a claim never outlives an activation that was never written);
  * - when an activation ends (aborted, rejected, stood down, closed, failed back) the completer
- *   records the release on the registry; a widening whose confirmation failed releases the servers
+ *   records the release on the registry (once it exists: activations that predate it hold nothing); a widening whose confirmation failed releases the servers
  *   it had added (`ScopeWideningRejected`). Until a release is recorded the servers stay claimed: the rule errs on the safe side.
  */
 
@@ -246,7 +246,7 @@ export const scopeClaimsCompleter: Completer = (event) => {
       type: 'ScopeClaimsReleased',
       data: { activationId: parsed.id, serverIds: d.serverIds, reason: event.type, at: d.at },
     };
-    return [{ stream: streams.activationClaims(parsed.tenantId), events: [released] }];
+    return [{ stream: streams.activationClaims(parsed.tenantId), events: [released], ifStreamExists: true }];
   }
   if (parsed.category === 'activation' && parsed.id && ENDING.has(event.type as ActivationEvent['type'])) {
     const at = (event.data as { at: string }).at;
@@ -254,7 +254,7 @@ export const scopeClaimsCompleter: Completer = (event) => {
       type: 'ScopeClaimsReleased',
       data: { activationId: parsed.id, serverIds: null, reason: event.type, at },
     };
-    return [{ stream: streams.activationClaims(parsed.tenantId), events: [released] }];
+    return [{ stream: streams.activationClaims(parsed.tenantId), events: [released], ifStreamExists: true }];
   }
   return [];
 };

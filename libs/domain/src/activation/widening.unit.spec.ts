@@ -178,6 +178,7 @@ describe('widening a live failover', () => {
             },
           },
         ],
+        ifStreamExists: true,
       },
     ]);
     // a new widening may then be asked
