@@ -34,9 +34,14 @@ export const STATUS_WORDS: Record<ActivationStatus, { label: string; tone: Tone 
 
 export const TYPE_WORDS: Record<string, string> = {
   test: 'DRP test',
+  'restore-test': 'Restore test',
   disaster: 'Disaster failover',
   alert: 'Alert',
 };
+
+/** What an activation is called: its type, or its kind for a restore test (a test of its own kind). */
+export const activationWords = (a: { type: string; kind?: unknown }): string =>
+  a.kind === 'restore-test' ? TYPE_WORDS['restore-test'] : (TYPE_WORDS[a.type] ?? a.type);
 
 export const CLASS_WORDS: Record<string, string> = {
   drp: 'DRP',

@@ -42,11 +42,13 @@ import {
   ConfirmActivationDto,
   CreateActivationByKeyDto,
   CreateActivationDto,
+  EmergencyOverrideDto,
   EscalateActivationDto,
   FailbackDto,
   ListActivationsQuery,
   ReasonDto,
   SignOffDto,
+  WidenScopeDto,
 } from './activations.dto';
 import { ActivationsService, toEventView } from './activations.service';
 
@@ -68,7 +70,8 @@ export class ActivationsController {
   @HttpCode(202)
   @Roles('dr-manager', 'scheduler')
   @ApiAcceptedResponse({
-    description: '`test` is running, `disaster` awaits confirmation, `alert` is on standby',
+    description:
+      '`test` and `restore-test` are running, `disaster` awaits confirmation, `alert` is on standby',
   })
   @ApiResponse({ status: 409, description: 'Overlaps a live activation' })
   @ApiResponse({ status: 422, description: 'Unknown server or server outside the DRP class in the scope' })
@@ -181,6 +184,52 @@ export class ActivationsController {
     @Req() req: RequestWithActor,
   ) {
     return this.activations.escalate(actor, id, body, metadataFor(actor, req));
+  }
+
+  @Post(':id/scope')
+  @HttpCode(202)
+  @Roles('dr-manager')
+  @ApiAcceptedResponse({
+    description:
+      'The new servers (`servers`: what was named in `requested`, what was pulled in as `added`) await a new four-eyes confirmation (`status`: awaiting-confirmation); confirm with POST /activations/:id/confirm',
+  })
+  @ApiResponse({
+    status: 409,
+    description:
+      'Wrong status, a widening already pending, or overlap with another live activation (naming the servers)',
+  })
+  @ApiResponse({
+    status: 422,
+    description: 'Not a disaster, nothing to add, or a server unknown or not drp (named)',
+  })
+  widen(
+    @CurrentActor() actor: Actor,
+    @PathParam('id') id: string,
+    @Body() body: WidenScopeDto,
+    @Req() req: RequestWithActor,
+  ) {
+    return this.activations.widen(actor, id, body, metadataFor(actor, req));
+  }
+
+  @Post(':id/override')
+  @HttpCode(202)
+  @Roles('dr-manager')
+  @ApiAcceptedResponse({
+    description:
+      "A disaster `scheduled` for its window: the emergency override (with its reason) awaits another authorised person's confirmation (POST /activations/:id/confirm), which starts it at once",
+  })
+  @ApiResponse({
+    status: 403,
+    description: "The tenant's contract does not allow it, or the requester is not an authorised person",
+  })
+  @ApiResponse({ status: 409, description: 'Not scheduled, or an override already awaits its confirmation' })
+  override(
+    @CurrentActor() actor: Actor,
+    @PathParam('id') id: string,
+    @Body() body: EmergencyOverrideDto,
+    @Req() req: RequestWithActor,
+  ) {
+    return this.activations.override(actor, id, body, metadataFor(actor, req));
   }
 
   @Post(':id/stand-down')

@@ -49,6 +49,21 @@ export const LIVE_ACTIONS: LiveAction[] = [
     when: (v, role) => can.drive(role) && v.status === 'alert',
   },
   {
+    id: 'override',
+    label: 'Start now (emergency override)…',
+    path: 'override',
+    reasonPrompt:
+      'The disaster waits for its activation window (its disks are pre-staged). Say why it cannot wait: another authorised person then confirms with their own code, and it starts at once.',
+    reasonRequired: true,
+    danger: true,
+    when: (v, role) =>
+      can.drive(role) &&
+      v.type === 'disaster' &&
+      v.status === 'scheduled' &&
+      v.emergencyOverrideAllowed &&
+      v.override?.status !== 'awaiting-confirmation',
+  },
+  {
     id: 'failback',
     label: 'Fail back…',
     path: 'failback',

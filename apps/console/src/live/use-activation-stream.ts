@@ -141,5 +141,11 @@ const ALL: Record<ActivationEventType, true> = {
   UsersReconnectedToOriginal: true,
   FailbackIncomplete: true,
   ReprotectionDue: true,
+  ScopeWideningRequested: true,
+  ScopeWideningConfirmed: true,
+  ScopeWideningRejected: true,
+  EmergencyOverrideRequested: true,
+  EmergencyOverrideConfirmed: true,
+  EmergencyOverrideRejected: true,
 };
 const EVENT_TYPES = Object.keys(ALL);

@@ -1,6 +1,5 @@
 import type {
   ActivationKind,
-  ActivationRef,
   ActivationServerSnapshot,
   ActivationType,
   ActivationWindow,
@@ -46,7 +45,9 @@ export type ActivationCommand =
   | RequestFailback
   | RecordFailback
   | RunbookStepCommand
-  | FailbackCommand;
+  | FailbackCommand
+  | WidenScope
+  | RequestEmergencyOverride;
 
 export type ActivationCommandType = ActivationCommand['type'];
 
@@ -87,8 +88,6 @@ export type RequestActivation = Command<
     estate: ActivationServerSnapshot[];
     /** The plan's runbook steps (the activation runs those of its type and scope). */
     runbook?: RunbookStep[];
-    /** The tenant's other activations (overlap rule). */
-    otherActivations: ActivationRef[];
     requestedBy: Person;
     reason?: string | null;
     window: ActivationWindow;
@@ -194,3 +193,28 @@ export type RequestFailback = Command<
 >;
 /** The recovery space released after every server is back (verified by the cloud's listing). */
 export type RecordFailback = Command<'RecordFailback', { at: string }>;
+/** Widen a live failover: new servers under a new four-eyes confirmation. */
+export type WidenScope = Command<
+  'WidenScope',
+  {
+    scope: RequestedScope;
+    /** The tenant's active servers with their full `dependsOn`. */
+    estate: ActivationServerSnapshot[];
+    confirmation: ConfirmationInput;
+    by: Person;
+    reason?: string | null;
+    at: string;
+  }
+>;
+/** Start a scheduled disaster at once (outside its window), where the contract allows it. */
+export type RequestEmergencyOverride = Command<
+  'RequestEmergencyOverride',
+  {
+    reason: string;
+    /** The plan's authorised persons: only one of them may ask. */
+    authorisedPersons: Person[];
+    confirmation: ConfirmationInput;
+    by: Person;
+    at: string;
+  }
+>;

@@ -12,6 +12,7 @@ import type * as C from './activation.commands';
 import type { ActivationCommand, ConfirmationInput, RecipientCode } from './activation.commands';
 import type {
   ActivationEvent,
+  ConfirmationData,
   ConfirmationRequested,
   ServerBlocked,
   ServerStepFailed,
@@ -19,6 +20,8 @@ import type {
 import {
   evolveActivation,
   initialActivationState,
+  pendingOverride,
+  pendingWidening,
   type Activation,
   type ActivationState,
   type ServerState,
@@ -41,7 +44,7 @@ import {
   requireOriginalSiteUp,
 } from './failback.decider';
 import { graphOf, reachable } from './graph';
-import { assertNoOverlap, resolveScope } from './scope';
+import { resolveScope } from './scope';
 import { isAtOrAfter, minutesBetween, toIso, toMillis } from './time';
 import { isWithinWindow, nextWindowOpening } from './window';
 import {
@@ -147,6 +150,10 @@ export function decideActivation(command: ActivationCommand, state: ActivationSt
     case 'RecordServerResumedAtRecovery':
     case 'RecordUsersReconnected':
       return decideFailbackFact(command, existing(state));
+    case 'WidenScope':
+      return widen(command.data, existing(state));
+    case 'RequestEmergencyOverride':
+      return requestOverride(command.data, existing(state));
     default:
       return assertNever(command);
   }
@@ -295,6 +302,9 @@ function withConsequences(s: Activation, events: ActivationEvent[], at: string):
       type: 'ActivationCompleted',
       data: { status: failures ? 'completed-with-failures' : 'completed', at },
     });
+    // A restore test reports and tears down by itself: nothing in it is for anyone to use.
+    if (next.kind === 'restore-test' && !next.close)
+      out.push({ type: 'CloseRequested', data: { by: next.requestedBy, at } });
   }
   return out;
 }
@@ -443,13 +453,13 @@ function request(d: C.RequestActivation['data'], state: ActivationState): Activa
       { field: 'type', message: 'must be test, disaster or alert' },
     ]);
   }
-  // The whole request is judged (its scope names servers that exist) before the conflict with
-  // another live activation.
+  // The whole request is judged (its scope names servers that exist); the overlap with other live
+  // activations is the scope claims' rule (scope-claims.ts): the events decided here are recorded
+  // through a claim of their servers.
   const runbook = d.runbook ?? [];
   const { scope, servers } = resolveScope(withoutStepDependencies(d.estate, runbook), d.scope, kind);
   // A restore test only restores and checks its servers in isolation: no runbook.
   const steps = kind === 'restore-test' ? [] : activationSteps(runbook, d.type, d.estate, servers);
-  assertNoOverlap(d.otherActivations ?? [], d.activationId);
   const requested: ActivationEvent = {
     type: 'ActivationRequested',
     data: {
@@ -462,7 +472,11 @@ function request(d: C.RequestActivation['data'], state: ActivationState): Activa
       requestedBy,
       reason: d.reason ?? null,
       requestedAt: at,
-      window: { activationWindow: d.window.activationWindow, timeZone: d.window.timeZone },
+      window: {
+        activationWindow: d.window.activationWindow,
+        timeZone: d.window.timeZone,
+        ...(d.window.emergencyOverride === true ? { emergencyOverride: true } : {}),
+      },
       withNetwork: kind !== 'restore-test',
       ...(steps.length ? { steps } : {}),
       at,
@@ -478,13 +492,67 @@ function request(d: C.RequestActivation['data'], state: ActivationState): Activa
   }
 }
 
+/** Statuses in which a failover may be widened. */
+const WIDENABLE: readonly ActivationStatus[] = ['running', 'completed', 'completed-with-failures'];
+
+type Rejection = 'confirmation-expired' | 'too-many-wrong-codes';
+
+/**
+ * What a four-eyes confirmation of the activation confirms now: the disaster itself, a widening of
+ * the live failover, or an emergency override of the activation window. Each rejects and confirms
+ * in its own way; the rules (who, which code, how many attempts, until when) are the same.
+ */
+interface ConfirmationSubject {
+  rejected(reason: Rejection, at: string): ActivationEvent;
+  confirmed(by: Person, at: string): ActivationEvent[];
+}
+
+function confirmationSubject(s: Activation): ConfirmationSubject | null {
+  const widening = pendingWidening(s);
+  if (widening && WIDENABLE.includes(s.status))
+    return {
+      rejected: (reason, at) => ({
+        type: 'ScopeWideningRejected',
+        data: { widening: widening.widening, reason, serverIds: widening.servers.map((x) => x.serverId), at },
+      }),
+      confirmed: (by, at) => [
+        { type: 'ScopeWideningConfirmed', data: { widening: widening.widening, by, at } },
+      ],
+    };
+  if (pendingOverride(s))
+    return {
+      rejected: (reason, at) => ({ type: 'EmergencyOverrideRejected', data: { reason, at } }),
+      confirmed: (by, at) =>
+        withConsequences(
+          s,
+          [
+            { type: 'EmergencyOverrideConfirmed', data: { by, at } },
+            { type: 'ActivationStarted', data: { at } },
+          ],
+          at,
+        ),
+    };
+  if (s.status === 'failback-awaiting-confirmation')
+    return {
+      rejected: (reason, at) => ({ type: 'FailbackRejected', data: { reason, at } }),
+      confirmed: (by, at) => [{ type: 'FailbackConfirmed', data: { by, at } }],
+    };
+  if (s.status === 'awaiting-confirmation')
+    return {
+      rejected: (reason, at) => ({ type: 'ActivationRejected', data: { reason, at } }),
+      confirmed: (by, at) =>
+        withConsequences(
+          s,
+          [{ type: 'ActivationConfirmed', data: { by, at } }, ...startOrSchedule(s, at)],
+          at,
+        ),
+    };
+  return null;
+}
+
 function confirm(d: C.ConfirmActivation['data'], s: Activation): ActivationEvent[] {
-  requireStatus(s, 'confirm', ['awaiting-confirmation', 'failback-awaiting-confirmation']);
-  const failback = s.status === 'failback-awaiting-confirmation';
-  const rejected = (reason: 'too-many-wrong-codes' | 'confirmation-expired', at: string): ActivationEvent =>
-    failback
-      ? { type: 'FailbackRejected', data: { reason, at } }
-      : { type: 'ActivationRejected', data: { reason, at } };
+  const subject = confirmationSubject(s);
+  if (!subject) throw wrongStatus(s, 'confirm', ['awaiting-confirmation']);
   const at = requireAt(d.at);
   const c = s.confirmation!;
   const person = (d.authorisedPersons ?? []).find((p) => sameEmail(p.email, d.email ?? ''));
@@ -503,22 +571,109 @@ function confirm(d: C.ConfirmActivation['data'], s: Activation): ActivationEvent
     throw forbidden('no-code-sent', `no code was sent to ${person.email} for this activation`, {
       email: d.email,
     });
-  if (isAtOrAfter(at, c.expiresAt)) return [rejected('confirmation-expired', at)];
+  if (isAtOrAfter(at, c.expiresAt)) return [subject.rejected('confirmation-expired', at)];
   if (!d.codeValid) {
     const attemptsLeft = Math.max(0, c.attemptsAllowed - c.failedAttempts - 1);
     const failed: ActivationEvent = {
       type: 'ConfirmationAttemptFailed',
       data: { email: person.email, attemptsLeft, at },
     };
-    return attemptsLeft === 0 ? [failed, rejected('too-many-wrong-codes', at)] : [failed];
+    return attemptsLeft === 0 ? [failed, subject.rejected('too-many-wrong-codes', at)] : [failed];
   }
-  if (failback)
-    return [{ type: 'FailbackConfirmed', data: { by: { name: person.name, email: person.email }, at } }];
-  const events: ActivationEvent[] = [
-    { type: 'ActivationConfirmed', data: { by: { name: person.name, email: person.email }, at } },
-    ...startOrSchedule(s, at),
+  return subject.confirmed({ name: person.name, email: person.email }, at);
+}
+
+/** The confirmation a widening or an override asks for (as a disaster's, without changing the status). */
+function confirmationData(c: ConfirmationInput | undefined, by: Person, at: string): ConfirmationData {
+  const { data } = confirmationRequested(c, by, at);
+  return {
+    codes: data.codes!,
+    expiresAt: data.expiresAt,
+    recipients: data.recipients,
+    attemptsAllowed: data.attemptsAllowed,
+    requestedBy: data.requestedBy,
+  };
+}
+
+/**
+ * Starts a disaster that waits for its activation window at once, where the tenant's contract
+ * allows it: an authorised person asks with a reason, another one confirms with their own code.
+ */
+function requestOverride(d: C.RequestEmergencyOverride['data'], s: Activation): ActivationEvent[] {
+  requireStatus(s, 'override the window of', ['scheduled']);
+  if (s.type !== 'disaster')
+    throw ruleViolation('override-is-for-disasters', `only a disaster is started by an emergency override`);
+  if (!s.window.emergencyOverride)
+    throw forbidden(
+      'override-not-allowed',
+      "the tenant's contract does not allow an emergency override of its activation window",
+      {
+        activationWindow: s.window.activationWindow,
+      },
+    );
+  if (pendingOverride(s))
+    throw conflict('override-pending', 'an emergency override already awaits its confirmation');
+  const at = requireAt(d.at);
+  const by = requirePerson(d.by, 'by');
+  if (!(d.authorisedPersons ?? []).some((p) => sameEmail(p.email, by.email)))
+    throw forbidden('not-authorised-person', `${by.email} is not an authorised person of this plan`, {
+      email: by.email,
+    });
+  if (typeof d.reason !== 'string' || !d.reason.trim())
+    throw validationError('reason-required', 'an emergency override says why', [
+      { field: 'reason', message: 'required' },
+    ]);
+  return [
+    {
+      type: 'EmergencyOverrideRequested',
+      data: { reason: d.reason.trim(), by, confirmation: confirmationData(d.confirmation, by, at), at },
+    },
   ];
-  return withConsequences(s, events, at);
+}
+
+/**
+ * Widens a live failover: the named servers (or every drp server for `full`) with their upstream
+ * dependencies, those not in it yet, under a new four-eyes confirmation. The servers already in
+ * the failover go on meanwhile; once confirmed the new ones run with the same workflow.
+ */
+function widen(d: C.WidenScope['data'], s: Activation): ActivationEvent[] {
+  if (s.type !== 'disaster')
+    throw ruleViolation(
+      'widening-is-for-disasters',
+      `only a disaster failover is widened (this is a ${s.type})`,
+    );
+  requireStatus(s, 'widen', WIDENABLE);
+  const pending = pendingWidening(s);
+  if (pending)
+    throw conflict('widening-pending', `widening ${pending.widening} still awaits its confirmation`, {
+      widening: pending.widening,
+    });
+  const at = requireAt(d.at);
+  const by = requirePerson(d.by, 'by');
+  const { scope, servers } = resolveScope(d.estate, d.scope, 'failover');
+  const fresh = servers.filter((x) => s.index[x.serverId] === undefined);
+  if (fresh.length === 0)
+    throw ruleViolation('nothing-to-add', 'every server of that scope is already in this failover', {
+      servers: scope.requested,
+    });
+  const isFresh = new Set(fresh.map((x) => x.hostname));
+  return [
+    {
+      type: 'ScopeWideningRequested',
+      data: {
+        widening: s.widenings.length + 1,
+        mode: scope.mode,
+        requested: scope.mode === 'full' ? [...isFresh] : scope.requested.filter((h) => isFresh.has(h)),
+        added: scope.added.filter((a) => isFresh.has(a.hostname)),
+        excluded: scope.excluded.filter((x) => x.requiredBy.some((h) => isFresh.has(h))),
+        servers: fresh,
+        confirmation: confirmationData(d.confirmation, by, at),
+        by,
+        reason: d.reason ?? null,
+        at,
+      },
+    },
+  ];
 }
 
 /**
@@ -531,27 +686,53 @@ export function confirmationRefusal(
   events: readonly ActivationEvent[],
   statusAfter?: ActivationStatus,
 ): DomainError | null {
-  const failback = events.some((e) => e.type === 'FailbackRejected');
   const rejected = events.find((e) => e.type === 'ActivationRejected' || e.type === 'FailbackRejected');
-  const what = failback ? 'the failback is rejected' : 'the activation is rejected';
+  const failback = rejected?.type === 'FailbackRejected';
   if (
     (rejected?.type === 'ActivationRejected' || rejected?.type === 'FailbackRejected') &&
     rejected.data.reason === 'confirmation-expired'
   ) {
-    return conflict('confirmation-expired', `the confirmation expired: ${what}`, {
-      status: statusAfter ?? 'rejected',
+    return conflict(
+      'confirmation-expired',
+      `the confirmation expired: the ${failback ? 'failback' : 'activation'} is rejected`,
+      { status: statusAfter ?? 'rejected' },
+    );
+  }
+  const widening = events.find((e) => e.type === 'ScopeWideningRejected');
+  if (widening?.type === 'ScopeWideningRejected' && widening.data.reason === 'confirmation-expired') {
+    return conflict('confirmation-expired', 'the confirmation expired: the widening is rejected', {
+      widening: widening.data.widening,
+      wideningStatus: 'rejected',
     });
+  }
+  const override = events.find((e) => e.type === 'EmergencyOverrideRejected');
+  if (override?.type === 'EmergencyOverrideRejected' && override.data.reason === 'confirmation-expired') {
+    return conflict(
+      'confirmation-expired',
+      'the confirmation expired: the emergency override is rejected (the disaster still starts when its window opens)',
+      { overrideStatus: 'rejected', status: 'scheduled' },
+    );
   }
   const failed = events.find((e) => e.type === 'ConfirmationAttemptFailed');
   if (failed?.type === 'ConfirmationAttemptFailed') {
     const left = failed.data.attemptsLeft;
+    const subject = widening
+      ? 'widening'
+      : override
+        ? 'emergency override'
+        : failback
+          ? 'failback'
+          : 'activation';
     return forbidden(
       'wrong-code',
-      left > 0 ? `wrong code: ${left} attempt(s) left` : `wrong code: no attempt left, ${what}`,
-      {
-        attemptsLeft: left,
-        status: statusAfter ?? (left > 0 ? 'awaiting-confirmation' : 'rejected'),
-      },
+      left > 0
+        ? `wrong code: ${left} attempt(s) left`
+        : `wrong code: no attempt left, the ${subject} is rejected`,
+      widening
+        ? { attemptsLeft: left, wideningStatus: 'rejected' }
+        : override
+          ? { attemptsLeft: left, overrideStatus: 'rejected', status: 'scheduled' }
+          : { attemptsLeft: left, status: statusAfter ?? (left > 0 ? 'awaiting-confirmation' : 'rejected') },
     );
   }
   return null;
@@ -559,14 +740,13 @@ export function confirmationRefusal(
 
 function expire(d: C.ExpireConfirmation['data'], s: Activation): ActivationEvent[] {
   const at = requireAt(d.at);
-  if (s.status !== 'awaiting-confirmation' && s.status !== 'failback-awaiting-confirmation') return [];
+  const subject = confirmationSubject(s);
+  if (!subject) return [];
   if (!isAtOrAfter(at, s.confirmation!.expiresAt))
     throw conflict('not-yet-due', `the confirmation expires at ${s.confirmation!.expiresAt}`, {
       expiresAt: s.confirmation!.expiresAt,
     });
-  if (s.status === 'failback-awaiting-confirmation')
-    return [{ type: 'FailbackRejected', data: { reason: 'confirmation-expired', at } }];
-  return [{ type: 'ActivationRejected', data: { reason: 'confirmation-expired', at } }];
+  return [subject.rejected('confirmation-expired', at)];
 }
 
 function startScheduled(d: C.StartScheduledActivation['data'], s: Activation): ActivationEvent[] {
@@ -763,9 +943,12 @@ function restoreStarted(d: C.RecordServerRestoreStarted['data'], s: Activation):
       { restorePointId: server.restorePointId },
     );
   }
+  // An alert pre-stages, and so does a disaster waiting for its window (an escalated alert goes
+  // on pre-staging while its confirmation is awaited).
   const prestaging =
     s.status === 'alert' ||
-    ((s.status === 'awaiting-confirmation' || s.status === 'scheduled') && s.escalated !== null);
+    s.status === 'scheduled' ||
+    (s.status === 'awaiting-confirmation' && s.escalated !== null);
   if (s.status !== 'running' && !prestaging)
     throw wrongStatus(s, 'restore a server of', ['running', 'alert']);
   requireNotFailed(server);

@@ -32,6 +32,7 @@ import {
   T0,
   TENANT_ID,
 } from './testing/fixtures';
+import { whatIsDue } from './activation.workflow';
 import { given, play, stateOf } from './testing/given-when-then';
 
 const DRP = ['dc', 'db1', 'db2', 'app', 'lone'];
@@ -159,25 +160,6 @@ describe('activation decider', () => {
           }),
         )
         .thenThrows('rule', 'no-other-authorised-person');
-    });
-
-    it('refuses an overlapping live activation (409 naming it), not an ended one', () => {
-      given()
-        .when(requestCommand({ otherActivations: [{ id: 'old-1', type: 'test', status: 'completed' }] }))
-        .thenThrows('conflict', 'activation-overlap', {
-          activationId: 'old-1',
-          activationStatus: 'completed',
-        });
-      given()
-        .when(
-          requestCommand({
-            otherActivations: [
-              { id: 'old-1', type: 'test', status: 'closed' },
-              { id: 'old-2', type: 'alert', status: 'stood-down' },
-            ],
-          }),
-        )
-        .thenTypes('ActivationRequested', 'ActivationStarted');
     });
 
     it('refuses a second request on the same stream', () => {
@@ -461,6 +443,21 @@ describe('activation decider', () => {
       given(stood)
         .when({ type: 'RecordTeardown', data: { remaining: [], at: t(25) } })
         .then([{ type: 'TeardownVerified', data: { remaining: [], at: t(25) } }]);
+    });
+
+    it('an escalation recorded after the alert was stood down (claimed on a stale state) changes nothing', () => {
+      const alert = alertRaised();
+      const escalation = given(alert).when(escalate()).thenTypes('AlertEscalated', 'ConfirmationRequested');
+      const stood = play(alert, [
+        { type: 'StandDownAlert', data: { by: alice, reason: 'false alarm', at: t(20) } },
+      ]);
+      const late = stateOf([...stood, ...escalation]);
+      expect(late).toMatchObject({
+        status: 'stood-down',
+        type: 'alert',
+        confirmation: null,
+        escalated: null,
+      });
     });
 
     it('refuses to escalate or stand down what is not an alert', () => {
@@ -752,10 +749,17 @@ describe('activation decider', () => {
       expect(done.data).toEqual({ status: 'completed-with-failures', at: t(30) });
     });
 
-    it('a restore test completes without network', () => {
+    it('a restore test completes without network, and asks for its own teardown (report, then nothing left)', () => {
       const rt = runningTest({ kind: 'restore-test' });
       const events = play(rt, [...restoreAll('bk', t(0), t(10)), ...bringUp('bk', t(10), t(12), t(14))]);
+      expect(events.slice(-2)).toEqual([
+        { type: 'ActivationCompleted', data: { status: 'completed', at: t(14) } },
+        { type: 'CloseRequested', data: { by: alice, at: t(14) } },
+      ]);
       expect(stateOf(events).status).toBe('completed');
+      expect(whatIsDue(stateOf(events), t(14)).steps.map((s) => s.kind)).toEqual(['teardown']);
+      const closed = play(events, [{ type: 'RecordTeardown', data: { remaining: [], at: t(15) } }]);
+      expect(stateOf(closed).status).toBe('closed');
     });
   });
 

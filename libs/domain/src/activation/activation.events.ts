@@ -12,6 +12,8 @@ import type {
   Health,
   Person,
   RecoveryMethod,
+  ScopeAddition,
+  ScopeExclusion,
 } from './activation.types';
 import type { ActivationStepSnapshot, RunbookStepEvent } from './runbook-steps';
 
@@ -55,7 +57,13 @@ export type ActivationEvent =
   | FailbackRequested
   | ActivationFailedBack
   | RunbookStepEvent
-  | FailbackEvent;
+  | FailbackEvent
+  | ScopeWideningRequested
+  | ScopeWideningConfirmed
+  | ScopeWideningRejected
+  | EmergencyOverrideRequested
+  | EmergencyOverrideConfirmed
+  | EmergencyOverrideRejected;
 
 export type ActivationEventType = ActivationEvent['type'];
 
@@ -230,3 +238,70 @@ export type FailbackRequested = DomainEvent<
   }
 >;
 export type ActivationFailedBack = DomainEvent<'ActivationFailedBack', { at: string }>;
+
+/**
+ * A live failover widened (`POST /activations/:id/scope`): the new servers (requested, and the
+ * upstream dependencies pulled in) wait for their own four-eyes confirmation, with a code per
+ * authorised person as for a disaster, while the servers already in the failover go on.
+ */
+export type ScopeWideningRequested = DomainEvent<
+  'ScopeWideningRequested',
+  {
+    /** 1 for the first widening of the activation, then 2… */
+    widening: number;
+    mode: 'full' | 'partial';
+    /** New servers the requester named (for `full`: every new one). */
+    requested: string[];
+    /** New upstream dependencies pulled in, with the servers that need them. */
+    added: ScopeAddition[];
+    /** Dependencies that could not come, and why. */
+    excluded: ScopeExclusion[];
+    /** Snapshots of every new server (`dependsOn` restricted to the activation's servers). */
+    servers: ActivationServerSnapshot[];
+    confirmation: ConfirmationData;
+    by: Person;
+    reason: string | null;
+    at: string;
+  }
+>;
+export type ScopeWideningConfirmed = DomainEvent<
+  'ScopeWideningConfirmed',
+  { widening: number; by: Person; at: string }
+>;
+export type ScopeWideningRejected = DomainEvent<
+  'ScopeWideningRejected',
+  {
+    widening: number;
+    reason: 'too-many-wrong-codes' | 'confirmation-expired';
+    /** The new servers, no longer claimed by the activation. */
+    serverIds: string[];
+    at: string;
+  }
+>;
+
+/** As a disaster's `ConfirmationRequested`: each recipient's code hash, never a code. */
+export interface ConfirmationData {
+  codes: RecipientCode[];
+  expiresAt: string;
+  recipients: string[];
+  attemptsAllowed: number;
+  requestedBy: Person;
+}
+
+/**
+ * A disaster declared outside its business-hours window waits `scheduled` (its disks pre-staged):
+ * where the tenant's contract allows it, an authorised person asks to start it at once, with a
+ * reason, and another authorised person confirms with their own code.
+ */
+export type EmergencyOverrideRequested = DomainEvent<
+  'EmergencyOverrideRequested',
+  { reason: string; by: Person; confirmation: ConfirmationData; at: string }
+>;
+export type EmergencyOverrideConfirmed = DomainEvent<
+  'EmergencyOverrideConfirmed',
+  { by: Person; at: string }
+>;
+export type EmergencyOverrideRejected = DomainEvent<
+  'EmergencyOverrideRejected',
+  { reason: 'too-many-wrong-codes' | 'confirmation-expired'; at: string }
+>;

@@ -2,17 +2,20 @@ import { assertNever } from '@reprise/domain/shared/decider';
 import type { RecipientCode } from './activation.commands';
 import type { ActivationEvent } from './activation.events';
 import { evolveStep, isPostCleanup, newStepState, stepsWithin, type RunbookStepState } from './runbook-steps';
-import type {
-  ActivationKind,
-  ActivationScope,
-  ActivationServerSnapshot,
-  ActivationStatus,
-  ActivationType,
-  ActivationWindow,
-  Health,
-  Person,
-  ServerFailure,
-  ServerPhase,
+import {
+  isLive,
+  type ActivationKind,
+  type ActivationScope,
+  type ActivationServerSnapshot,
+  type ActivationStatus,
+  type ActivationType,
+  type ActivationWindow,
+  type Health,
+  type Person,
+  type ScopeAddition,
+  type ScopeExclusion,
+  type ServerFailure,
+  type ServerPhase,
 } from './activation.types';
 import {
   evolveFailback,
@@ -49,6 +52,35 @@ export interface ServerState {
   rtoBreachProjectedAt: string | null;
   /** When the current attempt was asked for by a retry (null on the first attempt). */
   retriedAt: string | null;
+  /** When a widening brought it into the live failover (its RTO counts from then); null from the start. */
+  joinedAt: string | null;
+}
+
+/** A widening of a live failover (`ScopeWideningRequested`) and its confirmation's outcome. */
+export interface WideningState {
+  widening: number;
+  status: 'awaiting-confirmation' | 'confirmed' | 'rejected';
+  mode: 'full' | 'partial';
+  requested: string[];
+  added: ScopeAddition[];
+  excluded: ScopeExclusion[];
+  /** The new servers (they join `servers` once confirmed). */
+  servers: ActivationServerSnapshot[];
+  by: Person;
+  reason: string | null;
+  requestedAt: string;
+  confirmedBy: (Person & { at: string }) | null;
+  rejected: { reason: string; at: string } | null;
+}
+
+/** An emergency override of the activation window (`EmergencyOverrideRequested`) and its outcome. */
+export interface OverrideState {
+  status: 'awaiting-confirmation' | 'confirmed' | 'rejected';
+  reason: string;
+  by: Person;
+  requestedAt: string;
+  confirmedBy: (Person & { at: string }) | null;
+  rejected: { reason: string; at: string } | null;
 }
 
 export type NetworkPhase = 'not-required' | 'pending' | 'setting-up' | 'ready' | 'failed';
@@ -108,6 +140,10 @@ export interface Activation {
   steps: RunbookStepState[];
   /** After a failback: the new full restore points due (protection resumes). */
   reprotection: ReprotectionState | null;
+  /** Widenings of a live failover, in order (the last may await its confirmation). */
+  widenings: WideningState[];
+  /** The last emergency override of the activation window asked for, if any. */
+  override: OverrideState | null;
   /** `at` of the last event folded. */
   updatedAt: string;
 }
@@ -141,6 +177,7 @@ export function newServerState(snapshot: ActivationServerSnapshot): ServerState 
     cancelledAt: null,
     rtoBreachProjectedAt: null,
     retriedAt: null,
+    joinedAt: null,
   };
 }
 
@@ -198,6 +235,37 @@ const resetRestore: Partial<ServerState> = {
   replicaActivated: false,
 };
 
+const EXTENSION_EVENTS: ReadonlySet<ActivationEvent['type']> = new Set([
+  'AlertEscalated',
+  'ConfirmationRequested',
+  'ScopeWideningRequested',
+]);
+
+/** The emergency override awaiting its confirmation, if any (only a scheduled activation has one). */
+export const pendingOverride = (s: Activation): OverrideState | null =>
+  s.status === 'scheduled' && s.override?.status === 'awaiting-confirmation' ? s.override : null;
+
+/** The widening awaiting its confirmation, if any. */
+export const pendingWidening = (s: Activation): WideningState | null => {
+  const last = s.widenings[s.widenings.length - 1];
+  return last?.status === 'awaiting-confirmation' ? last : null;
+};
+
+function updateWidening(s: Activation, widening: number, change: Partial<WideningState>): WideningState[] {
+  return s.widenings.map((w) => (w.widening === widening ? { ...w, ...change } : w));
+}
+
+/** The scope once a widening joined it. */
+function widenedScope(scope: ActivationScope, w: WideningState): ActivationScope {
+  const known = new Set(scope.excluded.map((x) => x.hostname));
+  return {
+    mode: w.mode === 'full' ? 'full' : scope.mode,
+    requested: [...scope.requested, ...w.requested],
+    added: [...scope.added, ...w.added],
+    excluded: [...scope.excluded, ...w.excluded.filter((x) => !known.has(x.hostname))],
+  };
+}
+
 export function evolveActivation(state: ActivationState, event: ActivationEvent): ActivationState {
   if (event.type === 'ActivationRequested') {
     const d = event.data;
@@ -241,12 +309,17 @@ export function evolveActivation(state: ActivationState, event: ActivationEvent)
       failedBackAt: null,
       steps: (d.steps ?? []).map(newStepState),
       reprotection: null,
+      widenings: [],
+      override: null,
       updatedAt: d.at,
     };
   }
   if (!state.exists) return state;
   const at = event.data.at;
   const s: Activation = state;
+  // An extension of the scope is decided on the claims registry and recorded here later (see
+  // scope-claims.ts): one that lands after the activation ended changes nothing.
+  if (EXTENSION_EVENTS.has(event.type) && !isLive(s.status)) return s;
   switch (event.type) {
     case 'ActivationStarted':
       return { ...s, status: 'running', launchedAt: at, startsAt: null, updatedAt: at };
@@ -492,6 +565,89 @@ export function evolveActivation(state: ActivationState, event: ActivationEvent)
     case 'FailbackIncomplete':
     case 'ReprotectionDue':
       return evolveFailback(s, event);
+    case 'ScopeWideningRequested': {
+      const d = event.data;
+      const widening: WideningState = {
+        widening: d.widening,
+        status: 'awaiting-confirmation',
+        mode: d.mode,
+        requested: d.requested,
+        added: d.added,
+        excluded: d.excluded,
+        servers: d.servers,
+        by: d.by,
+        reason: d.reason,
+        requestedAt: at,
+        confirmedBy: null,
+        rejected: null,
+      };
+      return {
+        ...s,
+        widenings: [...s.widenings, widening],
+        confirmation: { ...d.confirmation, failedAttempts: 0, requestedAt: at },
+        updatedAt: at,
+      };
+    }
+    case 'ScopeWideningConfirmed': {
+      const w = pendingWidening(s);
+      if (!w || w.widening !== event.data.widening) return s;
+      const servers = [...s.servers, ...w.servers.map((x) => ({ ...newServerState(x), joinedAt: at }))];
+      const reopened = s.status === 'completed' || s.status === 'completed-with-failures';
+      return {
+        ...s,
+        servers,
+        index: indexOf(servers),
+        scope: widenedScope(s.scope, w),
+        status: reopened ? 'running' : s.status,
+        completedAt: reopened ? null : s.completedAt,
+        widenings: updateWidening(s, w.widening, {
+          status: 'confirmed',
+          confirmedBy: { ...event.data.by, at },
+        }),
+        updatedAt: at,
+      };
+    }
+    case 'EmergencyOverrideRequested': {
+      const d = event.data;
+      return {
+        ...s,
+        override: {
+          status: 'awaiting-confirmation',
+          reason: d.reason,
+          by: d.by,
+          requestedAt: at,
+          confirmedBy: null,
+          rejected: null,
+        },
+        confirmation: { ...d.confirmation, failedAttempts: 0, requestedAt: at },
+        updatedAt: at,
+      };
+    }
+    case 'EmergencyOverrideConfirmed':
+      return s.override
+        ? {
+            ...s,
+            override: { ...s.override, status: 'confirmed', confirmedBy: { ...event.data.by, at } },
+            updatedAt: at,
+          }
+        : s;
+    case 'EmergencyOverrideRejected':
+      return s.override
+        ? {
+            ...s,
+            override: { ...s.override, status: 'rejected', rejected: { reason: event.data.reason, at } },
+            updatedAt: at,
+          }
+        : s;
+    case 'ScopeWideningRejected':
+      return {
+        ...s,
+        widenings: updateWidening(s, event.data.widening, {
+          status: 'rejected',
+          rejected: { reason: event.data.reason, at },
+        }),
+        updatedAt: at,
+      };
     default:
       return assertNever(event);
   }

@@ -1,7 +1,13 @@
 import { DEFAULT_ESTIMATES, type RecoveryEstimateSettings } from '../estate/estimates';
 import { downstreamTails } from '../estate/graph';
 import type { ActivationCommand } from './activation.commands';
-import type { Activation, ActivationState, ServerState } from './activation.state';
+import {
+  pendingOverride,
+  pendingWidening,
+  type Activation,
+  type ActivationState,
+  type ServerState,
+} from './activation.state';
 import { isAvailablePhase, type ActivationStatus, type CapacityShortage } from './activation.types';
 import {
   failbackServerSteps,
@@ -34,7 +40,8 @@ import {
  * It reads like the runbook it runs:
  * 1. a disaster waits for its four-eyes confirmation, which expires (timer);
  * 2. outside its window it waits for the window to open (timer);
- * 3. an alert pre-stages the restores from backups while it stands by;
+ * 3. an alert pre-stages the restores from backups while it stands by, and so does a disaster
+ *    waiting for its window (which an emergency override, confirmed, starts at once);
  * 4. running: restores, at most `maxParallelRestores` at once, the servers with the longest
  *    downstream chain of start-ups first; the network and user reconnection alongside;
  * 5. a server boots as soon as its disks are restored and ITS OWN upstream servers are available,
@@ -161,9 +168,12 @@ const serverKey = (s: Activation, x: ServerState, kind: ServerStepKind) =>
 const activationKey = (s: Activation, kind: ActivationStepKind, attempt: number) =>
   `${s.id}.${kind}.${attempt}`;
 
-/** An alert stands by: it pre-stages restores from backups (a replica is started only by the failover). */
+/**
+ * An alert stands by, and a disaster waits for its window: both pre-stage restores from backups (a
+ * replica is started only by the failover itself).
+ */
 const prestages = (s: Activation, x: ServerState) =>
-  s.status === 'alert' && x.snapshot.recoveryMethod === 'backup-restore';
+  (s.status === 'alert' || s.status === 'scheduled') && x.snapshot.recoveryMethod === 'backup-restore';
 
 const upstreamAvailable = (s: Activation, x: ServerState): boolean => {
   for (const up of graphOf(s).upstream.get(x.snapshot.serverId) ?? [])
@@ -320,6 +330,18 @@ function dueTimers(
     if (atMs <= nowMs) timers.push(timer());
     else nextMs = Math.min(nextMs, atMs);
   };
+  const widening = pendingWidening(s);
+  if (widening && s.confirmation && s.status !== 'awaiting-confirmation') {
+    const at = s.confirmation.expiresAt;
+    const key = `${s.id}.widening-${widening.widening}.expire-confirmation`;
+    arm(toMillis(at), () => ({ kind: 'expire-confirmation', key, at }));
+  }
+  const override = pendingOverride(s);
+  if (override && s.confirmation) {
+    const at = s.confirmation.expiresAt;
+    const key = `${s.id}.override-${toMillis(override.requestedAt)}.expire-confirmation`;
+    arm(toMillis(at), () => ({ kind: 'expire-confirmation', key, at }));
+  }
   switch (s.status) {
     case 'awaiting-confirmation':
     case 'failback-awaiting-confirmation': {
@@ -365,15 +387,17 @@ function armRtoBreaches(
     const p = projections[i];
     if (!p || !watched(x)) return;
     const target = x.snapshot.rtoMinutes!;
-    const limitMs = launchMs + target * 60_000 + PAST_TARGET_MS;
-    const atMs = p.fixed >= limitMs ? Math.max(launchMs, toMillis(s.updatedAt)) : limitMs - p.lag;
+    // A server a widening brought in is held to its RTO from then, not from the launch.
+    const originMs = x.joinedAt ? Math.max(launchMs, toMillis(x.joinedAt)) : launchMs;
+    const limitMs = originMs + target * 60_000 + PAST_TARGET_MS;
+    const atMs = p.fixed >= limitMs ? Math.max(originMs, toMillis(s.updatedAt)) : limitMs - p.lag;
     if (!Number.isFinite(atMs)) return;
     arm(atMs, () => ({
       kind: 'rto-breach',
       key: `${s.id}.${x.snapshot.serverId}.rto-breach`,
       at: toIso(atMs),
       serverId: x.snapshot.serverId,
-      projectedMinutes: round1((projectedAt(p, nowMs) - launchMs) / 60_000),
+      projectedMinutes: round1((projectedAt(p, nowMs) - originMs) / 60_000),
       targetMinutes: target,
     }));
   });
@@ -407,7 +431,7 @@ function armStepTimers(s: Activation, arm: (atMs: number, timer: () => Timer) =>
 }
 
 /**
- * A person is awaited (the four-eyes confirmation of a disaster): their deadline is on wall time
+ * A person is awaited (the four-eyes confirmation of a disaster, of a widening or of an override): their deadline is on wall time
  * (`Clock.afterWallTime`), so a simulated clock must not skip time while it runs.
  */
 export function awaitsPerson(state: ActivationState): boolean {
@@ -415,7 +439,9 @@ export function awaitsPerson(state: ActivationState): boolean {
     state.exists &&
     (state.status === 'awaiting-confirmation' ||
       state.status === 'failback-awaiting-confirmation' ||
-      state.steps.some((x) => stepStatus(x) === 'waiting-sign-off'))
+      state.steps.some((x) => stepStatus(x) === 'waiting-sign-off') ||
+      pendingWidening(state) !== null ||
+      pendingOverride(state) !== null)
   );
 }
 

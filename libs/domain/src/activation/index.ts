@@ -4,6 +4,7 @@ export * from './activation.commands';
 export * from './activation.state';
 export * from './activation.decider';
 export * from './scope';
+export * from './scope-claims';
 export * from './window';
 export * from './activation.workflow';
 export * from './rto';

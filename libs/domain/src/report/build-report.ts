@@ -171,6 +171,8 @@ function reportServer(s: Activation, x: ServerState, t: ServerTimings, origin: s
     dataLossGiB: null,
     serverId: snap.serverId,
     phase: x.phase,
+    rtoMeasuredMinutes: t.rtoMeasuredMinutes,
+    joinedAt: x.joinedAt,
     recoveryMethod: snap.recoveryMethod,
     dependsOn: [...snap.dependsOn],
     disks: snap.disks.map((d) => ({ name: d.name, sizeGiB: d.sizeGiB })),
@@ -311,12 +313,19 @@ function summarise(servers: ReportServer[]): ReportSummary {
 
 const STEP_ADVICE: Record<'restore' | 'boot' | 'analysis', (host: string) => string> = {
   restore: (h) =>
-    `check the backups of ${h} (last restore point, backup job logs, encryption key) and the recovery-space datastores, then retry the server or run a restore test`,
+    `check the backups of ${h} (last restore point, backup job logs, encryption key) and the recovery-space datastores, then retry the server or run a restore test of it (POST /api/v1/activations {"type": "restore-test", "scope": {"servers": ["${h}"]}})`,
   boot: (h) =>
     `check the template (vCPU/RAM), disk drivers and boot configuration of ${h} for the recovery space, then retry the server`,
   analysis: (h) =>
     `restart the services of ${h} that did not come back, record the manual steps in the DRP procedure, then retry the server`,
 };
+
+/** An on-demand restore test of one server: what the "run a restore test" advice points at. */
+const restoreTestRequest = (hostname: string): NonNullable<CorrectiveAction['request']> => ({
+  method: 'POST',
+  path: '/api/v1/activations',
+  body: { type: 'restore-test', scope: { servers: [hostname] } },
+});
 
 /** What to do when the recovery space refused a server for lack of capacity (not a fault of the server). */
 const SHORTAGE_ADVICE: Record<CapacityShortage, (host: string) => string> = {
@@ -353,6 +362,7 @@ export function correctiveActions(s: Activation, servers: ReportServer[]): Corre
         hostname: h,
         code: `${step}-failed`,
         action: `${h} ${what}${reason ? ` (${reason})` : ''}: ${STEP_ADVICE[step](h)}.`,
+        ...(step === 'restore' ? { request: restoreTestRequest(h) } : {}),
       });
     } else if (x.phase === 'warning') {
       actions.push({
@@ -367,12 +377,13 @@ export function correctiveActions(s: Activation, servers: ReportServer[]): Corre
         action: `${h} was not started because its upstream server ${x.blockedBy} failed: fix ${x.blockedBy} first, then retry ${x.blockedBy} to bring ${h} up.`,
       });
     }
-    if (x.rtoMinutes !== null && x.availableAfterMinutes !== null && x.availableAfterMinutes > x.rtoMinutes) {
-      const over = round1(x.availableAfterMinutes - x.rtoMinutes);
+    const measured = x.rtoMeasuredMinutes;
+    if (x.rtoMinutes !== null && measured !== null && measured > x.rtoMinutes) {
+      const over = round1(measured - x.rtoMinutes);
       actions.push({
         hostname: h,
         code: 'rto-breach',
-        action: `${h} was available after ${fmt(x.availableAfterMinutes)} min, over its RTO target of ${fmt(x.rtoMinutes)} min by ${fmt(over)} min: review its boot order and upstream chain, its template, or move it to a faster recovery method (replication).`,
+        action: `${h} was available after ${fmt(measured)} min${x.joinedAt ? ' (from when the failover was widened to it)' : ''}, over its RTO target of ${fmt(x.rtoMinutes)} min by ${fmt(over)} min: review its boot order and upstream chain, its template, or move it to a faster recovery method (replication).`,
       });
     }
     if (x.rpoTargetMinutes !== null && x.rpoMinutes !== null && x.rpoMinutes > x.rpoTargetMinutes) {

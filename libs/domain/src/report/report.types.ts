@@ -96,6 +96,10 @@ export interface ReportServer {
   // extras
   serverId: string;
   phase: ServerPhase;
+  /** Held against the RTO target: from the launch, or from when a widening brought the server in. */
+  rtoMeasuredMinutes: number | null;
+  /** When a widening of the failover brought the server in (null: from the start). */
+  joinedAt: string | null;
   recoveryMethod: RecoveryMethod;
   dependsOn: string[];
   disks: { name: string; sizeGiB: number }[];
@@ -175,6 +179,8 @@ export interface CorrectiveAction {
   action: string;
   // extra
   code: CorrectiveActionCode;
+  /** The request that carries the action out, when Reprise can (e.g. an on-demand restore test). */
+  request?: { method: 'POST'; path: string; body: Record<string, unknown> };
 }
 
 /** What the report needs from the tenant. */
