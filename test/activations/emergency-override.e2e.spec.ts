@@ -79,7 +79,15 @@ describe('business-hours disaster: pre-staged, then an emergency override (e2e: 
       'pre-staged restores',
       30_000,
     );
-    const staged = await stack.api.http.get(`/api/v1/activations/${id}`).set(bearer(t.manager)).expect(200);
+    // the view is a read model: it shows the restores once it has caught up with those events
+    const view = async () =>
+      (await stack.api.http.get(`/api/v1/activations/${id}`).set(bearer(t.manager)).expect(200)).body;
+    await waitUntil(
+      async () => Object.values(phases(await view())).every((p) => p === 'restored'),
+      'the view to show the pre-staged restores',
+      10_000,
+    );
+    const staged = { body: await view() };
     expect(staged.body.status).toBe('scheduled');
     expect(phases(staged.body)).toEqual({ 'dc-1': 'restored', 'app-1': 'restored' });
     expect(staged.body.servers.every((s: { prestaged: boolean }) => s.prestaged)).toBe(true);
