@@ -19,8 +19,8 @@ import { deleteQueueKeys, testQueuePrefix } from '../support/redis-keys';
 /**
  * Several api and worker replicas as real processes (the built apps) on one PostgreSQL schema, the
  * local Redis and the simulated recovery cloud (in the test process). Each
- * replica has its own read-model file; the secrets and the personal-data key store are shared the
- * way one machine shares them (files next to SQLITE_PATH).
+ * replica has its own read-model file; the personal-data keys are in PostgreSQL, the development
+ * secrets are files shared next to SQLITE_PATH (production passes them in the environment).
  *
  * REPLICA_LOG=/tmp/rlog keeps each process's log in /tmp/rlog.<name>.<pid> when debugging.
  */
@@ -70,7 +70,7 @@ export async function startReplicaSet(options: ReplicaSetOptions): Promise<Repli
     CLOCK: 'simulated',
     SIM_TIME_SCALE: '600',
     REPRISE_ADMIN_TOKEN: ADMIN_TOKEN,
-    // The dev secrets and the personal-data key store, shared by every process of this "machine".
+    // The development secrets (generated once, race-free), shared by every process.
     SQLITE_PATH: join(dir, 'shared', 'reprise.db'),
     REPRISE_SETTLE_TIMEOUT_MS: '20000',
   };
