@@ -200,14 +200,21 @@ export interface SseEvent {
   type: string;
 }
 
-/** Follows an activation's server-sent events through one replica until `stop()`. */
-export function follow(replica: Replica, token: string, activationId: string) {
+/**
+ * Follows an activation's server-sent events through one replica until `stop()` (or the replica goes
+ * away), resuming after `lastEventId` when given.
+ */
+export function follow(replica: Replica, token: string, activationId: string, lastEventId?: number) {
   const events: SseEvent[] = [];
   const controller = new AbortController();
   let failure: Error | null = null;
   const done = (async () => {
     const res = await fetch(`${replica.url}/api/v1/activations/${activationId}/stream`, {
-      headers: { authorization: `Bearer ${token}`, accept: 'text/event-stream' },
+      headers: {
+        authorization: `Bearer ${token}`,
+        accept: 'text/event-stream',
+        ...(lastEventId !== undefined ? { 'last-event-id': String(lastEventId) } : {}),
+      },
       signal: controller.signal,
     });
     if (res.status !== 200 || !res.body) throw new Error(`stream answered ${res.status}`);

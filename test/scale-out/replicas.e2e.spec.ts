@@ -246,8 +246,10 @@ describe('2 api + 2 worker replicas on PostgreSQL, under SIGKILL', () => {
     const started = await request('full', set.apis[0]);
     expect(started.status).toBe(202);
     const id = started.body.id;
-    // Followed live through the api that stays up: every event, in order, from any replica's writes.
+    // Followed live through the api that stays up, and through the one that will be killed (its
+    // client then resumes on the other with Last-Event-ID).
     const stream = follow(set.apis[1], token, id);
+    const cut = follow(set.apis[0], token, id);
 
     await until(
       'servers restoring',
@@ -260,6 +262,8 @@ describe('2 api + 2 worker replicas on PostgreSQL, under SIGKILL', () => {
     const [api1] = set.apis;
     const [worker1] = set.workers;
     await Promise.all([set.kill(api1), set.kill(worker1)]);
+    await cut.stop();
+    const resumed = follow(set.apis[1], token, id, cut.events.at(-1)?.id ?? -1);
     // Meanwhile the survivors serve and work on.
     const during = await view(id);
     expect(['running', ...TERMINAL]).toContain(during.status);
@@ -291,9 +295,18 @@ describe('2 api + 2 worker replicas on PostgreSQL, under SIGKILL', () => {
       async () => (stream.events.length >= events.length ? true : null),
       10_000,
     );
-    await stream.stop();
+    await until(
+      'the resumed stream carried the rest',
+      async () => (cut.events.length + resumed.events.length >= events.length ? true : null),
+      10_000,
+    );
+    await Promise.all([stream.stop(), resumed.stop()]);
     expect(stream.failure).toBeNull();
-    expect(stream.events.slice(0, events.length).map((e) => e.id)).toEqual(events.map((e) => e.seq));
+    expect(resumed.failure).toBeNull();
+    const seqs = events.map((e) => e.seq);
+    expect(stream.events.slice(0, events.length).map((e) => e.id)).toEqual(seqs);
+    expect(cut.events.length).toBeGreaterThan(0);
+    expect([...cut.events, ...resumed.events].slice(0, events.length).map((e) => e.id)).toEqual(seqs);
     await close(id);
   }, 180_000);
 
