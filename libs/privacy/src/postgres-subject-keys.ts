@@ -29,8 +29,9 @@ export class PostgresSubjectKeys implements SubjectKeys {
     const client = await this.pool.connect();
     try {
       await client.query('BEGIN');
-      // Several processes may start at once: one creates the table, the others wait and find it.
-      await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`reprise-subject-keys:${schema}`]);
+      // Several processes may start at once, and the event store creates the same schema: under the
+      // event store's own migration lock, one creates them, the others wait and find them.
+      await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`reprise-migrate:${schema}`]);
       await client.query(`CREATE SCHEMA IF NOT EXISTS "${schema}"`);
       await client.query(`CREATE TABLE IF NOT EXISTS ${this.table} (
         subject_id  text  PRIMARY KEY,

@@ -86,3 +86,23 @@ describe.each(STORES)('subject keys: $name opened by two processes', ({ open }) 
     expect(await stores.a.keys([])).toEqual(new Map());
   });
 });
+
+describe('PostgreSQL key store beside the event store', () => {
+  it('both create the same fresh schema at the same instant without tripping on each other', async () => {
+    const { PostgresEventStore } = await import('@reprise/event-store/postgres/postgres-event-store');
+    const { SystemClock } = await import('@reprise/common/clock/system-clock');
+    for (let round = 0; round < 5; round++) {
+      const schema = uniqueTestSchema();
+      const connectionString = postgresTestUrl();
+      const store = new PostgresEventStore({ connectionString, schema, clock: new SystemClock() });
+      const keys = new PostgresSubjectKeys({ connectionString, schema, masterKey: randomBytes(32) });
+      try {
+        await Promise.all([store.ready, keys.subjectFor('t1', 'claire@acme.example')]);
+      } finally {
+        await keys.close();
+        await store.close();
+        await dropTestSchema(schema);
+      }
+    }
+  });
+});
