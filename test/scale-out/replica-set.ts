@@ -52,6 +52,8 @@ export interface ReplicaSetOptions {
   cloudConfig?: DeepPartial<SimConfig>;
 }
 
+const START_TIMEOUT_MS = 120_000;
+
 export async function startReplicaSet(options: ReplicaSetOptions): Promise<ReplicaSet> {
   const dir = mkdtempSync(join(tmpdir(), 'reprise-replicas-'));
   const schema = uniqueTestSchema();
@@ -105,14 +107,17 @@ export async function startReplicaSet(options: ReplicaSetOptions): Promise<Repli
     children.add(child);
     child.on('exit', () => children.delete(child));
     const url = `http://127.0.0.1:${port}`;
-    const deadline = Date.now() + 30_000;
+    // A replica answers once its read models caught up: from nothing, thousands of events, which
+    // takes a while on a loaded machine.
+    const deadline = Date.now() + START_TIMEOUT_MS;
     for (;;) {
       if (child.exitCode !== null) throw new Error(`${name} exited with ${child.exitCode}: ${stderr}`);
       const ok = await fetch(`${url}/health`)
         .then((r) => r.ok)
         .catch(() => false);
       if (ok) break;
-      if (Date.now() > deadline) throw new Error(`${name} did not answer /health in 30 s: ${stderr}`);
+      if (Date.now() > deadline)
+        throw new Error(`${name} did not answer /health in ${START_TIMEOUT_MS / 1000} s: ${stderr}`);
       await new Promise((r) => setTimeout(r, 100));
     }
     return { name, kind, url, child };
