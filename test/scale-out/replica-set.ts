@@ -8,17 +8,13 @@ import {
   uniqueTestSchema,
 } from '@reprise/event-store/testing/postgres-test-schema';
 import type { DeepPartial, SimConfig } from '../../apps/recovery-cloud/src/model/config';
-import {
-  startRecoveryCloud,
-  type RunningRecoveryCloud,
-} from '../../apps/recovery-cloud/src/recovery-cloud.app';
 import { ADMIN_TOKEN } from '../support/api-harness';
 import { appEntry, freePort, ROOT } from '../support/processes';
 import { deleteQueueKeys, testQueuePrefix } from '../support/redis-keys';
 
 /**
  * Several api and worker replicas as real processes (the built apps) on one PostgreSQL schema, the
- * local Redis and the simulated recovery cloud (in the test process). Each
+ * local Redis and the simulated recovery cloud (its own process too). Each
  * replica has its own read-model file; the personal-data keys are in PostgreSQL, the development
  * secrets are files shared next to SQLITE_PATH (production passes them in the environment).
  *
@@ -26,7 +22,7 @@ import { deleteQueueKeys, testQueuePrefix } from '../support/redis-keys';
  */
 export interface Replica {
   name: string;
-  kind: 'api' | 'worker';
+  kind: 'api' | 'worker' | 'recovery-cloud';
   url: string;
   child: ChildProcess;
 }
@@ -36,7 +32,8 @@ export const alive = (replica: Replica): boolean =>
   replica.child.exitCode === null && replica.child.signalCode === null;
 
 export interface ReplicaSet {
-  cloud: RunningRecoveryCloud;
+  /** The simulator, its own process too (an in-process one would share the test's busy event loop). */
+  cloud: Replica;
   apis: Replica[];
   workers: Replica[];
   /** Kills a replica with SIGKILL and waits for its exit. */
@@ -58,7 +55,7 @@ export async function startReplicaSet(options: ReplicaSetOptions): Promise<Repli
   const dir = mkdtempSync(join(tmpdir(), 'reprise-replicas-'));
   const schema = uniqueTestSchema();
   const queuePrefix = testQueuePrefix('replicas');
-  const cloud = await startRecoveryCloud({ seed: 11, timeScale: 600, config: options.cloudConfig });
+  const cloudPort = await freePort();
   const common: Record<string, string> = {
     PATH: process.env.PATH ?? '',
     NODE_ENV: 'test',
@@ -68,7 +65,7 @@ export async function startReplicaSet(options: ReplicaSetOptions): Promise<Repli
     POSTGRES_SCHEMA: schema,
     REDIS_URL: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
     QUEUE_PREFIX: queuePrefix,
-    RECOVERY_CLOUD_URL: cloud.url,
+    RECOVERY_CLOUD_URL: `http://127.0.0.1:${cloudPort}`,
     CLOCK: 'simulated',
     SIM_TIME_SCALE: '600',
     REPRISE_ADMIN_TOKEN: ADMIN_TOKEN,
@@ -78,18 +75,20 @@ export async function startReplicaSet(options: ReplicaSetOptions): Promise<Repli
   };
   const children = new Set<ChildProcess>();
 
-  async function start(kind: 'api' | 'worker', name: string, fresh = false): Promise<Replica> {
+  const ports = { api: 'API', worker: 'WORKER', 'recovery-cloud': 'RECOVERY_CLOUD' } as const;
+
+  async function start(kind: Replica['kind'], name: string, fresh = false): Promise<Replica> {
     const own = join(dir, name);
     if (fresh) rmSync(own, { recursive: true, force: true });
     mkdirSync(own, { recursive: true });
-    const port = await freePort();
+    const port = kind === 'recovery-cloud' ? cloudPort : await freePort();
     const env: Record<string, string> = {
       ...common,
       READ_MODEL_PATH: join(own, 'read-models.db'),
       AUDIT_TREE_HEAD_SINK_DIR: join(own, 'tree-heads'),
-      ...(kind === 'api'
-        ? { API_PORT: String(port), API_HOST: '127.0.0.1' }
-        : { WORKER_PORT: String(port), WORKER_HOST: '127.0.0.1' }),
+      [`${ports[kind]}_PORT`]: String(port),
+      [`${ports[kind]}_HOST`]: '127.0.0.1',
+      SIM_SEED: '11',
     };
     const logging = !!process.env.REPLICA_LOG;
     const child = spawn(process.execPath, [appEntry(kind)], {
@@ -132,15 +131,18 @@ export async function startReplicaSet(options: ReplicaSetOptions): Promise<Repli
     });
 
   const set: ReplicaSet = {
-    cloud,
+    cloud: await start('recovery-cloud', 'recovery-cloud'),
     apis: [],
     workers: [],
     kill,
     async restart(replica, restartOptions = {}) {
       await kill(replica);
       const next = await start(replica.kind, replica.name, restartOptions.freshReadModels);
-      const list = replica.kind === 'api' ? set.apis : set.workers;
-      list[list.indexOf(replica)] = next;
+      if (replica.kind === 'recovery-cloud') set.cloud = next;
+      else {
+        const list = replica.kind === 'api' ? set.apis : set.workers;
+        list[list.indexOf(replica)] = next;
+      }
       return next;
     },
     async close() {
@@ -155,13 +157,21 @@ export async function startReplicaSet(options: ReplicaSetOptions): Promise<Repli
             }),
         ),
       );
-      await cloud.close();
       await deleteQueueKeys(queuePrefix);
       await dropTestSchema(schema);
       rmSync(dir, { recursive: true, force: true });
     },
   };
   try {
+    if (options.cloudConfig) {
+      const res = await fetch(`${set.cloud.url}/sim/v1/config`, {
+        method: 'PUT',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(options.cloudConfig),
+      });
+      if (!res.ok)
+        throw new Error(`the simulator refused its configuration: ${res.status} ${await res.text()}`);
+    }
     // The first of each starts alone: it creates the schema and the shared dev secrets.
     for (let i = 1; i <= options.apis; i++) set.apis.push(await start('api', `api-${i}`));
     for (let i = 1; i <= options.workers; i++) set.workers.push(await start('worker', `worker-${i}`));
