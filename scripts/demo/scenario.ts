@@ -1,6 +1,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { sampleEstate } from './sample-estate';
+import { setUpRunbook, startRunbookReceiver } from './runbook';
 
 export interface ScenarioContext {
   apiUrl: string;
@@ -32,6 +33,7 @@ interface ActivationView {
   status: string;
   launchedAt: string | null;
   servers: ServerView[];
+  steps: Array<{ name: string; kind: string; status: string; detail: string | null }>;
   rto: {
     firstServerAvailableAfterMinutes: number | null;
     lastServerAvailableAfterMinutes: number | null;
@@ -97,6 +99,12 @@ class ProgressView {
         : '0.0';
     const head = `DRP test ${view.id.slice(0, 8)} ${view.status.padEnd(24)} ${bar(settled, total)} ${available}/${total} available   T+${elapsed} min (simulated)`;
     if (!this.tty) {
+      for (const s of view.steps) {
+        if (this.lastPhases.get(`step:${s.name}`) !== s.status) {
+          this.lastPhases.set(`step:${s.name}`, s.status);
+          console.log(`  T+${elapsed.padStart(6)} min  step ${s.name.padEnd(16)} → ${s.status}`);
+        }
+      }
       for (const s of view.servers) {
         if (this.lastPhases.get(s.hostname) !== s.phase) {
           this.lastPhases.set(s.hostname, s.phase);
@@ -105,7 +113,7 @@ class ProgressView {
       }
       return;
     }
-    const lines = [head, ''];
+    const lines = [head, `  runbook: ${view.steps.map((s) => `${s.name} ${s.status}`).join(' · ')}`, ''];
     const cols = 3;
     const cells = view.servers.map((s) => {
       const label = `${s.hostname.padEnd(12)} ${s.phase.padEnd(9)}${s.availableAfterMinutes !== null ? ` ${s.availableAfterMinutes.toFixed(1).padStart(5)}′` : '       '}`;
@@ -178,6 +186,11 @@ export async function readinessCheck(ctx: ScenarioContext, token: string): Promi
 export async function runScenario(ctx: ScenarioContext): Promise<Onboarded> {
   const onboarded = await onboard(ctx);
   const { token } = onboarded;
+  const receiver = await startRunbookReceiver((line) => console.log(`\n  ↪ ${line}`));
+  const steps = await setUpRunbook(ctx, token, receiver);
+  console.log(
+    `   runbook: ${steps.map((s) => `${s.name} (${s.kind})`).join(', ')}; web-01 and web-02 wait for erp-sign-off`,
+  );
   const plan = await call<{ bootWaves: string[][]; criticalPath: string[]; predictedRtoMinutes: number }>(
     ctx,
     token,
@@ -213,6 +226,7 @@ export async function runScenario(ctx: ScenarioContext): Promise<Onboarded> {
   const progress = new ProgressView();
   let view: ActivationView;
   const started = Date.now();
+  let signOffAt: number | null = null;
   for (;;) {
     view = await call<ActivationView>(ctx, token, 'GET', `/activations/${activation.id}`);
     const clock = (await (await fetch(`${ctx.cloudUrl}/sim/v1/clock`, { signal: ctx.signal })).json()) as {
@@ -220,6 +234,19 @@ export async function runScenario(ctx: ScenarioContext): Promise<Onboarded> {
     };
     if (ctx.signal?.aborted) return onboarded;
     progress.render(view, clock.now);
+    // The ERP owner takes a moment to check the ERP, then signs off (the web tier waits for it).
+    if (view.steps.some((s) => s.name === 'erp-sign-off' && s.status === 'waiting-sign-off')) {
+      if (signOffAt === null) {
+        signOffAt = Date.now() + 4000;
+        console.log('\n  ⏸ erp-sign-off waits: the ERP owner posts a test order, then signs off (4 s)…');
+      } else if (Date.now() >= signOffAt) {
+        await call(ctx, token, 'POST', `/activations/${activation.id}/steps/erp-sign-off/sign-off`, {
+          note: 'test order 4711 posted and invoiced',
+        });
+        console.log('  ✔ erp-sign-off signed off by Claire Martin');
+        signOffAt = Infinity;
+      }
+    }
     if (TERMINAL.has(view.status)) break;
     if (Date.now() - started > 5 * 60_000)
       throw new Error(`the DRP test is still ${view.status} after 5 minutes`);
@@ -237,6 +264,16 @@ export async function runScenario(ctx: ScenarioContext): Promise<Onboarded> {
     {},
   );
   console.log(closed.status);
+  // After the cleanup: the post-cleanup step closes the change.
+  for (let i = 0; i < 120; i++) {
+    const after = await call<ActivationView>(ctx, token, 'GET', `/activations/${activation.id}`);
+    const step = after.steps.find((s) => s.name === 'change-closed');
+    if (!step || ['done', 'failed', 'cancelled'].includes(step.status)) {
+      if (step) console.log(`   post-cleanup step change-closed: ${step.status}`);
+      break;
+    }
+    await new Promise((r) => setTimeout(r, 250));
+  }
 
   const report = await call<{
     summary: {
@@ -251,6 +288,7 @@ export async function runScenario(ctx: ScenarioContext): Promise<Onboarded> {
     firstServerAvailableAfterMinutes: number | null;
     lastServerAvailableAfterMinutes: number | null;
     correctiveActions: Array<{ hostname?: string; action: string }>;
+    steps: Array<{ name: string; kind: string; status: string }>;
   }>(ctx, token, 'GET', `/activations/${activation.id}/report`);
   const html = await call<string>(ctx, token, 'GET', `/activations/${activation.id}/report?format=html`);
   const reportDir = join(ctx.dataDir, 'reports');
@@ -268,6 +306,9 @@ export async function runScenario(ctx: ScenarioContext): Promise<Onboarded> {
   console.log(`  last server available after  ${report.lastServerAvailableAfterMinutes} min`);
   console.log(
     `  ok / warning / failed        ${s.ok} / ${s.warning} / ${s.failed}${s.blocked ? ` (+${s.blocked} blocked)` : ''}`,
+  );
+  console.log(
+    `  runbook steps                ${report.steps.map((x) => `${x.name} (${x.kind}) ${x.status}`).join(', ')}`,
   );
   for (const action of report.correctiveActions)
     console.log(

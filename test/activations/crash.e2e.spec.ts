@@ -1,7 +1,8 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import Redis from 'ioredis';
-import { appEntry, freePort, ROOT } from '../support/processes';
+import { appEntry } from '../support/processes';
+import { WorkerProcesses } from '../support/worker-process';
 import {
   bearer,
   createTenant,
@@ -42,56 +43,10 @@ interface View {
 describe('crash safety of the activation engine (real worker process, real Redis)', () => {
   let stack: Stack;
   let t: Awaited<ReturnType<typeof createTenant>>;
-  const workers = new Set<ChildProcess>();
-
-  async function startWorker(): Promise<ChildProcess> {
-    const port = await freePort();
-    const child = spawn(process.execPath, [appEntry('worker')], {
-      cwd: ROOT,
-      env: {
-        PATH: process.env.PATH ?? '',
-        NODE_ENV: 'test',
-        // CRASH_WORKER_LOG=/tmp/wlog keeps each worker's log in /tmp/wlog.<pid> when debugging.
-        LOG_LEVEL: process.env.CRASH_WORKER_LOG ? 'debug' : 'silent',
-        REDIS_URL: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
-        ...stack.env,
-        WORKER_PORT: String(port),
-        WORKER_HOST: '127.0.0.1',
-      },
-      stdio: ['ignore', process.env.CRASH_WORKER_LOG ? 'pipe' : 'ignore', 'pipe'],
-    });
-    if (process.env.CRASH_WORKER_LOG) {
-      const { createWriteStream } = await import('node:fs');
-      const out = createWriteStream(`${process.env.CRASH_WORKER_LOG}.${child.pid}`);
-      child.stdout?.pipe(out);
-      child.stderr?.pipe(out);
-    }
-    let stderr = '';
-    child.stderr?.on('data', (d) => (stderr += d));
-    workers.add(child);
-    child.on('exit', () => workers.delete(child));
-    await waitUntil(
-      async () => {
-        if (child.exitCode !== null) throw new Error(`worker exited with ${child.exitCode}: ${stderr}`);
-        return fetch(`http://127.0.0.1:${port}/health`)
-          .then((r) => r.ok)
-          .catch(() => false);
-      },
-      'the worker to answer /health',
-      // Under a full parallel run on the shared 2-core machines a worker's start-up exceeded 15 s.
-      60_000,
-      100,
-    );
-    return child;
-  }
-
-  function kill(child: ChildProcess): Promise<void> {
-    return new Promise((resolve) => {
-      if (child.exitCode !== null || child.signalCode !== null) return resolve();
-      child.once('exit', () => resolve());
-      child.kill('SIGKILL');
-    });
-  }
+  const processes = new WorkerProcesses(() => stack.env);
+  const workers = processes.running;
+  const startWorker = () => processes.start();
+  const kill = (child: ChildProcess) => processes.kill(child);
 
   const view = async (id: string) =>
     (await stack.api.http.get(`/api/v1/activations/${id}`).set(bearer(t.manager)).expect(200)).body as View;

@@ -104,9 +104,12 @@ export class MerkleTrees {
   private async catchUp(): Promise<void> {
     for (;;) {
       const query = { afterPosition: this.position, maxCount: this.pageSize };
-      const page = this.source.readAllCanonical
-        ? await this.source.readAllCanonical(query)
-        : await this.source.readAll(query);
+      // A leaf written under reprise-leaf/1 is its stored hash: its content need not be read.
+      const page = this.source.readAllLeaves
+        ? await this.source.readAllLeaves(query)
+        : this.source.readAllCanonical
+          ? await this.source.readAllCanonical(query)
+          : await this.source.readAll(query);
       // Every event is read (the logs are told apart here), so an empty page is the end: never jump
       // ahead to a head position, an event committed in between would be skipped.
       if (page.length === 0) return;

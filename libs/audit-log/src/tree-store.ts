@@ -9,6 +9,17 @@ import {
   type SubtreeSource,
 } from './merkle';
 
+/** Rows written by one INSERT statement when appending. */
+const ROWS_PER_INSERT = 50;
+const valuesOf = (rows: number) => Array.from({ length: rows }, () => '(?, ?, ?, ?)').join(', ');
+
+/** A log's right edge while appending (see appendMany). */
+interface RightEdge {
+  logId: number;
+  size: number;
+  nodes: Hash[];
+}
+
 /** One leaf to append: its log, its event's global position, its leaf hash. */
 export interface NewLeaf {
   log: string;
@@ -51,6 +62,9 @@ export class MerkleTreeStore {
     leaf: Database.Statement<[number, number], { hash: Buffer; position: number }>;
     insertNode: Database.Statement<[number, number, number, Buffer]>;
     insertLeaf: Database.Statement<[number, number, number, Buffer]>;
+    insertNodes: Database.Statement<(number | Buffer)[]>;
+    insertLeaves: Database.Statement<(number | Buffer)[]>;
+    positionsBetween: Database.Statement<[number, number], number>;
     leafByPosition: Database.Statement<[number], { log: string; idx: number }>;
     leaves: Database.Statement<[number, number, number], { hash: Buffer }>;
     logs: Database.Statement<[], { log: string; size: number }>;
@@ -65,9 +79,18 @@ export class MerkleTreeStore {
       node: db.prepare('SELECT hash FROM merkle_nodes WHERE log_id = ? AND level = ? AND idx = ?'),
       leaf: db.prepare('SELECT hash, position FROM merkle_leaves WHERE log_id = ? AND idx = ?'),
       insertNode: db.prepare('INSERT INTO merkle_nodes (log_id, level, idx, hash) VALUES (?, ?, ?, ?)'),
-      insertLeaf: db.prepare(
-        'INSERT OR IGNORE INTO merkle_leaves (position, log_id, idx, hash) VALUES (?, ?, ?, ?)',
+      insertLeaf: db.prepare('INSERT INTO merkle_leaves (position, log_id, idx, hash) VALUES (?, ?, ?, ?)'),
+      insertNodes: db.prepare(
+        `INSERT INTO merkle_nodes (log_id, level, idx, hash) VALUES ${valuesOf(ROWS_PER_INSERT)}`,
       ),
+      insertLeaves: db.prepare(
+        `INSERT INTO merkle_leaves (position, log_id, idx, hash) VALUES ${valuesOf(ROWS_PER_INSERT)}`,
+      ),
+      positionsBetween: db
+        .prepare<[number, number], number>(
+          'SELECT position FROM merkle_leaves WHERE position >= ? AND position <= ?',
+        )
+        .pluck(),
       leafByPosition: db.prepare(
         'SELECT l.log AS log, m.idx AS idx FROM merkle_leaves m JOIN merkle_logs l ON l.log_id = m.log_id WHERE m.position = ?',
       ),
@@ -90,39 +113,92 @@ export class MerkleTreeStore {
   }
 
   /**
-   * Appends leaves in order (call inside a transaction for speed). An event already in the tree is
-   * not appended again, so two processes may share one file.
+   * Appends leaves in order (call inside a transaction: the write lock first when processes share
+   * the file). An event already in the tree is not appended again, so two processes may share one
+   * file. Each log's right edge (its complete subtrees, largest first) is read once per call and
+   * kept in memory: a leaf costs about one interior hash, and rows are written many per statement.
    */
   appendMany(leaves: NewLeaf[]): void {
-    const logs = new Map<string, { log_id: number; size: number }>();
-    // Nodes made in this call: the left siblings the next leaves need, without a lookup.
-    const made = new Map<string, Hash>();
+    if (leaves.length === 0) return;
+    const present = this.presentPositions(leaves);
+    const edges = new Map<string, RightEdge>();
+    const leafRows: (number | Buffer)[] = [];
+    const nodeRows: (number | Buffer)[] = [];
     for (const { log, position, leaf } of leaves) {
-      let row = logs.get(log) ?? this.logRow(log);
-      if (!row) {
-        this.stmt.newLog.run(log);
-        row = this.logRow(log) as { log_id: number; size: number };
+      if (present.has(position)) continue;
+      present.add(position);
+      let edge = edges.get(log);
+      if (!edge) {
+        edge = this.rightEdge(log);
+        edges.set(log, edge);
       }
-      logs.set(log, row);
-      const index = row.size;
-      if (this.stmt.insertLeaf.run(position, row.log_id, index, leaf).changes === 0) continue;
-      made.set(`${row.log_id}:0:${index}`, leaf);
+      const index = edge.size;
+      leafRows.push(position, edge.logId, index, leaf);
       let h = leaf;
       let i = index;
       let level = 0;
       while (i % 2 === 1) {
-        const key = `${row.log_id}:${level}:${i - 1}`;
-        const left = made.get(key) ?? this.complete(row.log_id, level, i - 1);
-        if (!left) throw new Error(`merkle tree of ${log}: node ${level}/${i - 1} is missing`);
-        h = nodeHash(left, h);
+        h = nodeHash(edge.nodes.pop() as Hash, h);
         level += 1;
-        i = Math.floor(i / 2);
-        this.stmt.insertNode.run(row.log_id, level, i, h);
-        made.set(`${row.log_id}:${level}:${i}`, h);
+        i = (i - 1) / 2;
+        nodeRows.push(edge.logId, level, i, h);
       }
-      row.size = index + 1;
+      edge.nodes.push(h);
+      edge.size = index + 1;
     }
-    for (const row of logs.values()) this.stmt.setSize.run(row.size, row.log_id);
+    this.insertRows(this.stmt.insertLeaves, this.stmt.insertLeaf, leafRows);
+    this.insertRows(this.stmt.insertNodes, this.stmt.insertNode, nodeRows);
+    for (const edge of edges.values()) this.stmt.setSize.run(edge.size, edge.logId);
+  }
+
+  /** Positions of `leaves` already in a tree (another process sharing the file applied them). */
+  private presentPositions(leaves: NewLeaf[]): Set<number> {
+    let min = leaves[0].position;
+    let max = min;
+    for (const { position } of leaves) {
+      if (position < min) min = position;
+      if (position > max) max = position;
+    }
+    return new Set(this.stmt.positionsBetween.all(min, max));
+  }
+
+  /** A log's complete subtrees along its right edge, largest first (created when new). */
+  private rightEdge(log: string): RightEdge {
+    let row = this.logRow(log);
+    if (!row) {
+      this.stmt.newLog.run(log);
+      row = this.logRow(log) as { log_id: number; size: number };
+    }
+    const nodes: Hash[] = [];
+    let level = 0;
+    while (2 ** (level + 1) <= row.size) level += 1;
+    for (let start = 0; start < row.size; level -= 1) {
+      const width = 2 ** level;
+      if (start + width > row.size) continue;
+      const hash = this.complete(row.log_id, level, start / width);
+      if (!hash) throw new Error(`merkle tree of ${log}: node ${level}/${start / width} is missing`);
+      nodes.push(hash);
+      start += width;
+    }
+    return { logId: row.log_id, size: row.size, nodes };
+  }
+
+  /** Rows of four values, ROWS_PER_INSERT per statement, the rest one by one. */
+  private insertRows(
+    many: Database.Statement<(number | Buffer)[]>,
+    one: Database.Statement<[number, number, number, Buffer]>,
+    values: (number | Buffer)[],
+  ): void {
+    const chunk = ROWS_PER_INSERT * 4;
+    let at = 0;
+    for (; at + chunk <= values.length; at += chunk) many.run(...values.slice(at, at + chunk));
+    for (; at < values.length; at += 4)
+      one.run(
+        values[at] as number,
+        values[at + 1] as number,
+        values[at + 2] as number,
+        values[at + 3] as Buffer,
+      );
   }
 
   /** Appends one leaf; returns its leaf index. */

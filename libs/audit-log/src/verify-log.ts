@@ -63,6 +63,8 @@ export interface VerifyLogOptions {
 interface StreamState {
   revision: number;
   storedHash: string;
+  /** Where the stream's name is in `streamNames` (leaves keep this number, not the name). */
+  ordinal: number;
 }
 
 interface HeadRecord {
@@ -99,7 +101,10 @@ export class LogVerifier {
    */
   private readonly eventProblems = new Set<LogProblem>();
   private readonly rules: Record<string, number> = {};
-  private readonly streamAt: string[] = [];
+  private readonly streamNames: string[] = [];
+  private lastStream: string | null = null;
+  private lastState: StreamState | undefined;
+  private streamAt = new Int32Array(1024);
   private revisions = new Float64Array(1024);
 
   private readonly tenantNeedle: string;
@@ -124,9 +129,10 @@ export class LogVerifier {
       dataJson,
       metadataJson,
     );
-    this.push(leaf, entry.position, entry.stream, entry.revision);
+    // Neighbouring events mostly share their stream: compare with the last one before a lookup.
+    let state = entry.stream === this.lastStream ? this.lastState : this.streams.get(entry.stream);
+    this.push(leaf, entry.position, state?.ordinal ?? this.streamNames.length, entry.revision);
 
-    const state = this.streams.get(entry.stream);
     const stored = storedEventProblem(entry, leaf, { dataJson, metadataJson }, state);
     if (stored) this.eventProblem(index, entry, stored);
     else if (!canonical || !metadataJson.includes(this.tenantNeedle)) {
@@ -139,15 +145,20 @@ export class LogVerifier {
           `the event belongs to tenant ${String(metadata.tenantId)}, not to ${this.options.tenantId} (moved between tenants)`,
         );
     }
-    if (!state)
-      this.streams.set(entry.stream, {
+    if (!state) {
+      state = {
         revision: entry.revision,
         storedHash: rule === LEGACY_CHAIN_RULE ? entry.hash : GENESIS_HASH,
-      });
-    else {
+        ordinal: this.streamNames.length,
+      };
+      this.streams.set(entry.stream, state);
+      this.streamNames.push(entry.stream);
+    } else {
       if (entry.revision > state.revision) state.revision = entry.revision;
       if (rule === LEGACY_CHAIN_RULE) state.storedHash = entry.hash;
     }
+    this.lastStream = entry.stream;
+    this.lastState = state;
 
     if (entry.type === TREE_HEAD_SIGNED) {
       const data = (canonical ? JSON.parse(dataJson) : entry.data) as TreeHeadSignedData;
@@ -178,30 +189,35 @@ export class LogVerifier {
     this.report(found);
   }
 
-  private push(leafHex: string, seq: number, stream: string, revision: number): void {
+  private push(leafHex: string, seq: number, streamOrdinal: number, revision: number): void {
     if ((this.count + 1) * HASH_SIZE > this.leaves.length) {
       const bigger = Buffer.alloc(this.leaves.length * 2);
       this.leaves.copy(bigger);
       this.leaves = bigger;
-      const grow = (a: Float64Array) => {
-        const b = new Float64Array(a.length * 2);
+      const grow = <T extends Float64Array | Int32Array>(a: T): T => {
+        const b = new (a.constructor as new (n: number) => T)(a.length * 2);
         b.set(a);
         return b;
       };
       this.seqs = grow(this.seqs);
       this.revisions = grow(this.revisions);
+      this.streamAt = grow(this.streamAt);
     }
     this.leaves.write(leafHex, this.count * HASH_SIZE, 'hex');
     this.seqs[this.count] = seq;
     this.revisions[this.count] = revision;
-    this.streamAt.push(stream);
+    this.streamAt[this.count] = streamOrdinal;
     this.count += 1;
   }
 
   /** The event at a leaf: its seq, stream and revision (nothing past the end of the log). */
   private at(index: number): Pick<LogProblem, 'seq' | 'stream' | 'revision'> {
     if (index < 0 || index >= this.count) return { seq: null };
-    return { seq: this.seqs[index], stream: this.streamAt[index], revision: this.revisions[index] };
+    return {
+      seq: this.seqs[index],
+      stream: this.streamNames[this.streamAt[index]],
+      revision: this.revisions[index],
+    };
   }
 
   private leaf(index: number): Hash {
@@ -473,5 +489,15 @@ export function verifyLog(
 ): LogVerification {
   const verifier = new LogVerifier(options);
   for (const entry of entries) verifier.add(entry);
+  return verifier.finish();
+}
+
+/** Verifies a log read page by page (readLogPages), as GET /audit/verify does. */
+export async function verifyLogPages(
+  pages: AsyncIterable<Array<LogEntry | CanonicalLogEntry>>,
+  options: VerifyLogOptions,
+): Promise<LogVerification> {
+  const verifier = new LogVerifier(options);
+  for await (const page of pages) for (const entry of page) verifier.add(entry);
   return verifier.finish();
 }

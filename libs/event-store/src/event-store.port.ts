@@ -132,6 +132,12 @@ export interface EventStore {
    * the canonical JSON text the store holds (not parsed). Stores without it are read with `readAll`.
    */
   readAllCanonical?(options?: ReadAllOptions): Promise<CanonicalLogEntry[]>;
+  /**
+   * Optional fast path for keeping Merkle trees: the same as `readAllCanonical`, except that events
+   * whose stored hash is their leaf (rule `reprise-leaf/1`) come without data and metadata
+   * (empty strings): a tree needs only their hash. Never for verifying.
+   */
+  readAllLeaves?(options?: ReadAllOptions): Promise<CanonicalLogEntry[]>;
   ping(): Promise<void>;
   close(): Promise<void>;
 }

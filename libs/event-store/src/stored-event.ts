@@ -48,6 +48,13 @@ export interface PlacedEvent extends PreparedEvent {
  */
 export const STORED_COLUMNS =
   'position, id, stream, revision, type, data, metadata, prev_hash, hash, hash_rule';
+/**
+ * The same columns for `readAllLeaves`: events whose stored hash is their leaf (`hash_rule` NULL)
+ * without their data and metadata, which a Merkle tree does not need (less read, less decoded).
+ */
+export const LEAF_COLUMNS =
+  "position, id, stream, revision, type, CASE WHEN hash_rule IS NULL THEN '' ELSE data END, " +
+  "CASE WHEN hash_rule IS NULL THEN '' ELSE metadata END, prev_hash, hash, hash_rule";
 export type StoredColumns = [
   number,
   string,

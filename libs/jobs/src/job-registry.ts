@@ -24,6 +24,8 @@ export interface JobPayloads {
     serverId: string | null;
     key: string;
     attempt: number;
+    /** A runbook step's name. */
+    stepName?: string;
   };
   'notification.deliver': { tenantId: string; notificationId: string };
   /** Produced by a BullMQ job scheduler (upsertJobScheduler, every ~1 s): starts due tests, closes them, default cadence, due/overdue notices. */

@@ -3,6 +3,8 @@ import { loadEstate } from '@reprise/domain/estate/estate';
 import type { ServerState } from '@reprise/domain/estate/server';
 import { planDecider, type AuthorisedPerson } from '@reprise/domain/plan/authorised-persons';
 import { fold } from '@reprise/domain/shared/decider';
+import type { RunbookChanged } from '@reprise/domain/estate/estate-registry';
+import type { RunbookStep } from '@reprise/domain/plan/runbook';
 import { streams } from '@reprise/domain/shared/streams';
 import { tenantDecider, type TenantDetails, type TenantEvent } from '@reprise/domain/tenant/tenant';
 import type { EventStore } from '@reprise/event-store/event-store.port';
@@ -42,6 +44,17 @@ export async function readAuthorisedPersons(
   const events = await store.readStream(streams.plan(tenantId));
   return fold(planDecider, events.filter((e) => e.type === 'AuthorisedPersonsChanged') as never)
     .authorisedPersons;
+}
+
+/** The plan's runbook steps (held by the estate registry). */
+export async function readRunbook(store: EventStore, tenantId: string): Promise<RunbookStep[]> {
+  const events = await store.readStream(streams.estate(tenantId));
+  return (
+    events
+      .filter((e) => e.type === 'RunbookChanged')
+      .map((e) => (e.data as RunbookChanged['data']).steps)
+      .at(-1) ?? []
+  );
 }
 
 /** Ids of every tenant the platform knows (from the `platform/tenant/<id>` streams). */

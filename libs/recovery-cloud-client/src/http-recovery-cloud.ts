@@ -3,6 +3,10 @@ import { type HttpTransport, HttpTransportError, pooledTransport } from './http-
 import type { RecoveryCloud } from './recovery-cloud.port';
 import type {
   AnalysisResult,
+  GuestRunRequest,
+  GuestRunResult,
+  ProbeRequest,
+  ProbeResult,
   BackupFreshness,
   CloudCapacity,
   CallOptions,
@@ -138,6 +142,16 @@ export class HttpRecoveryCloud implements RecoveryCloud {
 
   analyse(request: VmRequest, options: CallOptions): Promise<CloudOperation<AnalysisResult>> {
     return this.mutate(`/tenants/${enc(request.tenantId)}/servers/${enc(request.vmId)}/analyse`, {}, options);
+  }
+
+  guestRun(request: GuestRunRequest, options: CallOptions): Promise<CloudOperation<GuestRunResult>> {
+    const { tenantId, vmId, ...body } = request;
+    return this.mutate(`/tenants/${enc(tenantId)}/servers/${enc(vmId)}/guest-run`, body, options);
+  }
+
+  probe(request: ProbeRequest, options: CallOptions): Promise<CloudOperation<ProbeResult>> {
+    const { tenantId, vmId, ...body } = request;
+    return this.mutate(`/tenants/${enc(tenantId)}/servers/${enc(vmId)}/probe`, body, options);
   }
 
   createNetwork(request: NetworkRequest, options: CallOptions): Promise<CloudOperation<NetworkResult>> {

@@ -6,6 +6,10 @@ import type {
   CloudOperation,
   CloudResource,
   CreateServerRequest,
+  GuestRunRequest,
+  GuestRunResult,
+  ProbeRequest,
+  ProbeResult,
   LunResult,
   NcaRequest,
   NcaResult,
@@ -47,6 +51,8 @@ export interface RecoveryCloud {
   createServer(request: CreateServerRequest, options: CallOptions): Promise<CloudOperation<ServerResult>>;
   powerOn(request: VmRequest, options: CallOptions): Promise<CloudOperation<ServerResult>>;
   analyse(request: VmRequest, options: CallOptions): Promise<CloudOperation<AnalysisResult>>;
+  guestRun(request: GuestRunRequest, options: CallOptions): Promise<CloudOperation<GuestRunResult>>;
+  probe(request: ProbeRequest, options: CallOptions): Promise<CloudOperation<ProbeResult>>;
   createNetwork(request: NetworkRequest, options: CallOptions): Promise<CloudOperation<NetworkResult>>;
   createNca(request: NcaRequest, options: CallOptions): Promise<CloudOperation<NcaResult>>;
   createVpn(request: VpnRequest, options: CallOptions): Promise<CloudOperation<VpnResult>>;

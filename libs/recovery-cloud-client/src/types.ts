@@ -13,7 +13,9 @@ export type OperationKind =
   | 'create-vpn'
   | 'power-on-replica'
   | 'present-lun'
-  | 'teardown';
+  | 'teardown'
+  | 'guest-run'
+  | 'probe';
 export type Health = 'ok' | 'warning' | 'failed';
 
 export interface CloudErrorInfo {
@@ -129,6 +131,31 @@ export interface AnalysisResult {
   hostname: string;
   health: Health;
   detail: string;
+}
+
+/** A script run inside a recovered server (guest operations). */
+export interface GuestRunRequest extends VmRequest {
+  interpreter: 'powershell' | 'bash';
+  script: string;
+}
+export interface GuestRunResult {
+  vmId: string;
+  exitCode: number;
+  /** Cut by the cloud to a sane size. */
+  output: string;
+  durationSeconds: number;
+}
+/** A probe of a recovered server through the recovery network: a TCP port or an HTTP path. */
+export interface ProbeRequest extends VmRequest {
+  tcp?: number;
+  http?: string;
+}
+export interface ProbeResult {
+  vmId: string;
+  /** TCP: the port answered. */
+  open?: boolean;
+  /** HTTP: the status answered. */
+  status?: number;
 }
 
 export interface NetworkRequest {

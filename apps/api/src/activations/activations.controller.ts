@@ -16,10 +16,11 @@ import {
   ApiBearerAuth,
   ApiBody,
   ApiOkResponse,
+  ApiOperation,
   ApiResponse,
   ApiTags,
 } from '@nestjs/swagger';
-import { PathParam } from '@reprise/common/http/path-params';
+import { nameRule, PathParam } from '@reprise/common/http/path-params';
 import type { Response } from 'express';
 import { Observable } from 'rxjs';
 import { streams } from '@reprise/domain/shared/streams';
@@ -44,6 +45,7 @@ import {
   EscalateActivationDto,
   ListActivationsQuery,
   ReasonDto,
+  SignOffDto,
 } from './activations.dto';
 import { ActivationsService, toEventView } from './activations.service';
 
@@ -215,6 +217,48 @@ export class ActivationsController {
     @Req() req: RequestWithActor,
   ) {
     return this.activations.simple(actor, id, 'retry', { ...body, serverId }, metadataFor(actor, req));
+  }
+
+  @Post(':id/steps/:name/sign-off')
+  @HttpCode(200)
+  @Roles('dr-manager')
+  @ApiOperation({ summary: 'Sign off a manual runbook step that waits' })
+  signOff(
+    @CurrentActor() actor: Actor,
+    @PathParam('id') id: string,
+    @PathParam('name', nameRule(253)) step: string,
+    @Body() body: SignOffDto,
+    @Req() req: RequestWithActor,
+  ) {
+    return this.activations.simple(actor, id, 'sign-off', { ...body, step }, metadataFor(actor, req));
+  }
+
+  @Post(':id/steps/:name/fail')
+  @HttpCode(200)
+  @Roles('dr-manager')
+  @ApiOperation({ summary: 'Fail a manual runbook step that waits (reason required)' })
+  failStep(
+    @CurrentActor() actor: Actor,
+    @PathParam('id') id: string,
+    @PathParam('name', nameRule(253)) step: string,
+    @Body() body: AbortActivationDto,
+    @Req() req: RequestWithActor,
+  ) {
+    return this.activations.simple(actor, id, 'fail-step', { ...body, step }, metadataFor(actor, req));
+  }
+
+  @Post(':id/steps/:name/retry')
+  @HttpCode(200)
+  @Roles('dr-manager')
+  @ApiOperation({ summary: 'Run a failed runbook step again (and what it blocked)' })
+  retryStep(
+    @CurrentActor() actor: Actor,
+    @PathParam('id') id: string,
+    @PathParam('name', nameRule(253)) step: string,
+    @Body() body: ReasonDto,
+    @Req() req: RequestWithActor,
+  ) {
+    return this.activations.simple(actor, id, 'retry-step', { ...body, step }, metadataFor(actor, req));
   }
 
   @Post(':id/close')

@@ -145,6 +145,22 @@ export class EscalateActivationDto {
   reason?: string;
 }
 
+export class SignOffDto {
+  @ApiPropertyOptional({ description: 'What was checked' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(2000)
+  note?: string;
+
+  @ApiPropertyOptional({
+    type: PersonDto,
+    description: 'Who signs off: with an API key, defaults to the key; a signed-in user is themselves',
+  })
+  @IsOptional()
+  @NestedObject(() => PersonDto)
+  by?: PersonDto;
+}
+
 export class ReasonDto {
   @ApiPropertyOptional()
   @IsOptional()

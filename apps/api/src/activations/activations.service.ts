@@ -35,6 +35,7 @@ import {
   activationSnapshotOf,
   readAuthorisedPersons,
   readTenantDetails,
+  readRunbook,
   readTenantEstate,
 } from '@reprise/read-models/estate.queries';
 import { TenantLocks } from './tenant-lock';
@@ -145,6 +146,7 @@ export class ActivationsService {
     const codes = body.type === 'disaster' ? await newRecipientCodes(persons.map((p) => p.email)) : null;
     const result = await this.locks.run(actor.tenantId, async () => {
       const estate = (await readTenantEstate(this.store, actor.tenantId)).map(activationSnapshotOf);
+      const runbook = await readRunbook(this.store, actor.tenantId);
       const otherActivations = this.views
         .list(actor.tenantId)
         .map((a) => ({ id: a.id, type: a.type, status: a.status }));
@@ -159,6 +161,7 @@ export class ActivationsService {
             type: body.type,
             scope: body.scope,
             estate,
+            runbook,
             otherActivations,
             requestedBy,
             reason: body.reason ?? null,
@@ -300,8 +303,8 @@ export class ActivationsService {
   async simple(
     actor: Actor,
     id: string,
-    kind: 'stand-down' | 'abort' | 'retry' | 'close' | 'failback',
-    body: { reason?: string; by?: Person; serverId?: string },
+    kind: 'stand-down' | 'abort' | 'retry' | 'close' | 'failback' | 'sign-off' | 'fail-step' | 'retry-step',
+    body: { reason?: string; note?: string; by?: Person; serverId?: string; step?: string },
     metadata: MetadataInput,
   ) {
     const state = await this.requireActivation(actor, id);
@@ -322,6 +325,15 @@ export class ActivationsService {
         break;
       case 'close':
         command = { type: 'RequestClose', data: { by, at } };
+        break;
+      case 'sign-off':
+        command = { type: 'SignOffRunbookStep', data: { name: body.step!, note: body.note ?? null, by, at } };
+        break;
+      case 'fail-step':
+        command = { type: 'FailRunbookStep', data: { name: body.step!, reason: body.reason ?? '', by, at } };
+        break;
+      case 'retry-step':
+        command = { type: 'RetryRunbookStep', data: { name: body.step!, by, at } };
         break;
       case 'failback':
         command = { type: 'RequestFailback', data: { by, at } };

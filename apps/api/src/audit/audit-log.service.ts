@@ -1,13 +1,13 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { leafHashOf, ruleOf, type HashRule } from '@reprise/audit-log/leaf';
-import { readLog } from '@reprise/audit-log/log-source';
+import { readLogPages } from '@reprise/audit-log/log-source';
 import { AUDIT_TREES, type MerkleTrees } from '@reprise/audit-log/merkle-trees';
 import { fromHex, toHex, verifyInclusion } from '@reprise/audit-log/merkle';
 import { readSinkHeads } from '@reprise/audit-log/head-sink';
 import { headSignatureProblem, publicKeyPem, type TreeHead } from '@reprise/audit-log/tree-head';
 import {
-  LogVerifier,
   TREE_HEAD_SIGNED,
+  verifyLogPages,
   type LogProblem,
   type LogVerification,
   type TreeHeadSignedData,
@@ -213,13 +213,12 @@ export class AuditLogService {
   /** Recomputes the tenant's whole log from the stored events, against every signed head known. */
   async verify(tenantId: string, extra: TreeHead[] = []): Promise<AuditVerification> {
     const sink = readSinkHeads(this.sinkDir, tenantId);
-    const verifier = new LogVerifier({
+    const verified = await verifyLogPages(readLogPages(this.raw, tenantLogPrefixes(tenantId)), {
       tenantId,
       keys: this.keys.trusted,
       externalHeads: [...sink.heads.filter((h) => h.tenantId === tenantId), ...extra],
     });
-    for await (const entry of readLog(this.raw, tenantLogPrefixes(tenantId))) verifier.add(entry);
-    return toVerification(verifier.finish());
+    return toVerification(verified);
   }
 
   /**

@@ -26,6 +26,6 @@ import { WALL_CLOCK } from './wall-clock';
     SignInThrottle,
     SignInService,
   ],
-  exports: [SessionStore, WALL_CLOCK],
+  exports: [SessionStore, WALL_CLOCK, SECRET_BOX],
 })
 export class AuthModule {}

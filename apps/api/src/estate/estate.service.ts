@@ -4,7 +4,8 @@ import type { Request } from 'express';
 import { COMPLETIONS } from '@reprise/common/completions/completions.module';
 import { validateInput } from '@reprise/common/http/validation';
 import { CLOCK, type Clock } from '@reprise/domain/shared/clock';
-import { notFound, validationError } from '@reprise/domain/shared/errors';
+import { conflict, notFound, validationError } from '@reprise/domain/shared/errors';
+import type { RunbookStep, RunbookStepInput } from '@reprise/domain/plan/runbook';
 import { streams } from '@reprise/domain/shared/streams';
 import {
   estateRegistryDecider,
@@ -273,6 +274,35 @@ export class EstateService {
     await this.settle(decision!);
     const items = specs.map((r) => ({ id: r!.serverId, hostname: r!.spec.hostname, version: 0 }));
     return { imported: items.length, items };
+  }
+
+  // ---------- the runbook (held by the estate registry, which knows every hostname) ----------
+
+  async runbook(tenantId: string): Promise<{ version: number; steps: RunbookStep[] }> {
+    const { state } = await this.registry.load(streams.estate(tenantId));
+    return { version: state.runbook.version, steps: state.runbook.steps };
+  }
+
+  /** Replaces the runbook; `expectedVersion` (If-Match) is the runbook's version. */
+  async setRunbook(
+    actor: Actor,
+    request: Request,
+    steps: RunbookStepInput[],
+    expectedVersion?: number,
+  ): Promise<{ version: number; steps: RunbookStep[] }> {
+    const metadata = metadataFor(actor, request);
+    const stream = streams.estate(actor.tenantId);
+    const revision = await this.registryRevision(actor.tenantId, metadata);
+    const { state } = await this.registry.load(stream);
+    if (expectedVersion !== undefined && expectedVersion !== state.runbook.version)
+      throw conflict('version-mismatch', `the runbook is at version ${state.runbook.version}`, {
+        expected: expectedVersion,
+        actual: state.runbook.version,
+      });
+    await this.registry.execute(stream, { type: 'SetRunbook', steps }, metadata, {
+      expectedRevision: expectedVersion === undefined ? undefined : revision,
+    });
+    return this.runbook(actor.tenantId);
   }
 
   // ---------- the estate registry ----------

@@ -5,6 +5,8 @@ import { streams } from '@reprise/domain/shared/streams';
 import { AuthorisedPerson, planDecider } from '@reprise/domain/plan/authorised-persons';
 import { computePlan, PlanView } from '@reprise/domain/plan/plan-view';
 import { estateReadinessFindings, ReadinessFinding } from '@reprise/domain/plan/readiness';
+import { runbookReadinessFindings } from '@reprise/domain/plan/runbook';
+import { Environment } from '@reprise/common/config/environment';
 import { handleCommand } from '@reprise/event-store/command-handling';
 import { EVENT_STORE, type EventStore } from '@reprise/event-store/event-store.port';
 import type { ProjectionRunner } from '@reprise/event-store/projections/projection-runner';
@@ -25,6 +27,7 @@ export class PlanService {
     private readonly estate: EstateService,
     private readonly registry: ReadinessCheckRegistry,
     private readonly protector: PersonalDataProtector,
+    private readonly env: Environment,
   ) {}
 
   /** The read model holds them encrypted, as stored: revealed here (`erased` once a person is). */
@@ -68,16 +71,25 @@ export class PlanService {
     tenantId: string,
   ): Promise<PlanView & { authorisedPersons: AuthorisedPerson[]; version: number }> {
     const servers = this.estate.allServers(tenantId).filter((s) => s.status === 'active');
-    return { ...computePlan(servers), ...(await this.authorisedPersons(tenantId)) };
+    const { steps } = await this.estate.runbook(tenantId);
+    return { ...computePlan(servers, undefined, steps), ...(await this.authorisedPersons(tenantId)) };
   }
 
   async check(tenantId: string): Promise<{ ready: boolean; findings: ReadinessFinding[] }> {
     const servers = this.estate.allServers(tenantId);
     const activeServers = servers.filter((s) => s.status === 'active');
-    const plan = computePlan(activeServers);
+    const { steps } = await this.estate.runbook(tenantId);
+    const plan = computePlan(activeServers, undefined, steps);
     const { authorisedPersons } = await this.authorisedPersons(tenantId);
     const now = this.clock.now().toISOString();
     const findings = estateReadinessFindings({ servers, authorisedPersons, plan, now });
+    findings.push(
+      ...runbookReadinessFindings(
+        steps,
+        new Set(activeServers.map((s) => s.hostname)),
+        this.env.NODE_ENV === 'development',
+      ),
+    );
     const context = { tenantId, servers, activeServers, authorisedPersons, plan, now };
     // Contributors are independent (some ask the recovery cloud): run them side by side.
     const contributed = await Promise.all(

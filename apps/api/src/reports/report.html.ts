@@ -29,6 +29,7 @@ export const PHASE_COLOURS: Record<TimelinePhase, string> = {
   queued: '#efe3b0',
   boot: '#f28e2b',
   analysis: '#59a14f',
+  'runbook-step': '#b07aa1',
 };
 const PHASE_LABELS = Object.fromEntries(TIMELINE_PHASES.map((p) => [p.phase, p.label])) as Record<
   TimelinePhase,
@@ -128,7 +129,16 @@ function tickStep(span: number): number {
 
 /** One bar per server (restore / wait / boot / analysis segments), its RTO target as a line. */
 export function timelineSvg(report: ActivationReport): string {
-  const servers = report.servers;
+  // A runbook step is a row of its own below the servers (its bar from start to end).
+  const servers = [
+    ...report.servers,
+    ...(report.steps ?? []).map((st) => ({
+      hostname: `step ${st.name}`,
+      timeline: st.timeline,
+      availableAfterMinutes: null,
+      rtoMinutes: null,
+    })),
+  ];
   const asOfMinutes = (Date.parse(report.asOf) - Date.parse(report.timelineOrigin)) / 60_000;
   const endOf = (end: number | null) => (end === null ? Math.max(asOfMinutes, 0) : end);
   let min = 0;

@@ -36,6 +36,43 @@ describe('report HTML', () => {
     expect(svg).not.toContain('NaN');
   });
 
+  it('draws a row per runbook step below the servers, a failed one marked', () => {
+    const report = buildReport(fold(fiveServerExample('act', 't')), tenant);
+    const withSteps = {
+      ...report,
+      steps: [
+        {
+          name: 'erp-sign-off',
+          kind: 'manual',
+          status: 'done',
+          startedAt: null,
+          endedAt: null,
+          detail: null,
+          timeline: [
+            { phase: 'runbook-step' as const, startMinutes: 20, endMinutes: 30, outcome: 'done' as const },
+          ],
+        },
+        {
+          name: 'dns',
+          kind: 'webhook',
+          status: 'failed',
+          startedAt: null,
+          endedAt: null,
+          detail: 'answered 500',
+          timeline: [
+            { phase: 'runbook-step' as const, startMinutes: 31, endMinutes: 32, outcome: 'failed' as const },
+          ],
+        },
+      ],
+    };
+    const svg = timelineSvg(withSteps);
+    expect(svg.match(/<g class="server-row"/g)).toHaveLength(7);
+    expect(svg).toContain('data-hostname="step erp-sign-off"');
+    expect(svg.match(/segment-runbook-step/g)).toHaveLength(2);
+    expect(svg).toContain('Runbook step');
+    expect(svg.match(/class="failure-mark"/g)).toHaveLength(2);
+  });
+
   it('draws a running phase up to the last event and keeps the numbers finite', () => {
     const x = snapshot('run01', { rtoMinutes: null });
     const events = scenarioEvents({

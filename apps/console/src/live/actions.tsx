@@ -5,7 +5,7 @@ import { can } from '../session';
  * The commands a person can send from the live view, each shown only when the activation's status
  * and the person's role allow it (the API decides; this only offers what can succeed). Each posts
  * `{reason}` to `POST /activations/:id/<path>`. Runbook sign-offs and the failback's own
- * confirmation are added here as the API offers them.
+ * confirmation are added here as the API offers them (runbook sign-offs live in `runbook-steps.tsx`, per step).
  */
 export interface LiveAction {
   id: string;

@@ -119,5 +119,11 @@ const ALL: Record<ActivationEventType, true> = {
   ActivationClosed: true,
   FailbackRequested: true,
   ActivationFailedBack: true,
+  RunbookStepStarted: true,
+  RunbookStepSucceeded: true,
+  RunbookStepFailed: true,
+  RunbookStepBlocked: true,
+  RunbookStepReminded: true,
+  RunbookStepRetryRequested: true,
 };
 const EVENT_TYPES = Object.keys(ALL);

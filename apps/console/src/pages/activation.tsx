@@ -17,6 +17,7 @@ import { DependencyGraph } from '../graph/dependency-graph';
 import { LIVE_ACTIONS, type LiveAction } from '../live/actions';
 import { projectFold, type LiveProjection } from '../live/fold';
 import { Gantt } from '../live/gantt';
+import { RunbookStepsPanel } from '../live/runbook-steps';
 import { useActivationStream, type Connection } from '../live/use-activation-stream';
 import { can, useUser } from '../session';
 import { TYPE_WORDS } from '../words';
@@ -307,6 +308,7 @@ export function ActivationPage() {
       )}
       <Kpis p={p} />
       <Problems view={v} />
+      <RunbookStepsPanel view={v} />
       <section aria-labelledby="graph-title">
         <h2 id="graph-title">Servers by dependency level</h2>
         <DependencyGraph label="Activation graph" nodes={nodes} phaseOf={(h) => phaseOf.get(h)} />

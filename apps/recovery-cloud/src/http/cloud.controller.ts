@@ -16,6 +16,8 @@ import { RecoveryCloudState } from '../recovery-cloud.state';
 import { ChaosInterceptor } from './chaos.interceptor';
 import {
   CreateServerDto,
+  GuestRunDto,
+  ProbeDto,
   NcaDto,
   NetworkDto,
   RegisterServerDto,
@@ -110,6 +112,26 @@ export class CloudController {
     @Res({ passthrough: true }) res: Response,
   ) {
     return this.accepted(res, this.state.model.analyse(meta, vmId, this.state.now()));
+  }
+
+  @Post('tenants/:tenantId/servers/:vmId/guest-run')
+  guestRun(
+    @ProviderRequest() meta: RequestMeta,
+    @Param('vmId') vmId: string,
+    @Body() body: GuestRunDto,
+    @Res({ passthrough: true }) res: Response,
+  ) {
+    return this.accepted(res, this.state.model.guestRun(meta, vmId, body, this.state.now()));
+  }
+
+  @Post('tenants/:tenantId/servers/:vmId/probe')
+  probe(
+    @ProviderRequest() meta: RequestMeta,
+    @Param('vmId') vmId: string,
+    @Body() body: ProbeDto,
+    @Res({ passthrough: true }) res: Response,
+  ) {
+    return this.accepted(res, this.state.model.probe(meta, vmId, body, this.state.now()));
   }
 
   @Post('tenants/:tenantId/networks')

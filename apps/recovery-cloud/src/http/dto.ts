@@ -134,3 +134,13 @@ export class ResetDto {
   @IsOptional() @IsInt() seed?: number;
   @IsOptional() config?: Record<string, unknown>;
 }
+
+export class GuestRunDto {
+  @IsIn(['powershell', 'bash']) interpreter: string;
+  @IsString() @MinLength(1) @MaxLength(65536) script: string;
+}
+
+export class ProbeDto {
+  @IsOptional() @IsInt() @Min(1) @Max(65535) tcp?: number;
+  @IsOptional() @IsString() @Matches(/^\//) @MaxLength(2000) http?: string;
+}

@@ -104,6 +104,9 @@ interface Stats {
   duplicatePowerOnRequests: number;
   rejectedRequests: number;
   faultsTriggered: number;
+  /** Scripts run inside recovered servers (a replayed request under the same key is not counted). */
+  guestRuns: number;
+  probes: number;
 }
 
 const emptyStats = (): Stats => ({
@@ -117,7 +120,18 @@ const emptyStats = (): Stats => ({
   duplicatePowerOnRequests: 0,
   rejectedRequests: 0,
   faultsTriggered: 0,
+  guestRuns: 0,
+  probes: 0,
 });
+
+/** Output kept of a guest script (the tail beyond is cut). */
+export const GUEST_OUTPUT_MAX = 4096;
+/**
+ * Ports a recovered server answers on: its remote shell (22 Linux, 3389 Windows) and the standard
+ * ports of the applications a recovery plan checks (web 80/443, SQL Server 1433, Oracle 1521,
+ * PostgreSQL 5432). The simulator does not know a server's applications, so all of these answer.
+ */
+const OPEN_PORTS = { linux: [22, 80, 443, 1433, 1521, 5432], windows: [3389, 80, 443, 1433, 1521, 5432] };
 
 const HEALTH_WARNINGS = [
   "service 'Print Spooler' did not start automatically (manual start needed)",
@@ -700,6 +714,70 @@ export class CloudModel {
       });
       return op;
     });
+  }
+
+  /**
+   * Runs a script inside a running server (guest operations): its exit code, output (cut to
+   * GUEST_OUTPUT_MAX) and duration; an injected `script-failure` exits 1.
+   */
+  guestRun(
+    meta: RequestMeta,
+    vmId: string,
+    input: { interpreter: string; script: string },
+    now: number,
+  ): Submitted {
+    return this.submit('guest-run', meta, now, () => {
+      const vm = this.requireRunningVm(meta.tenantId, vmId);
+      const op = this.newOperation('guest-run', meta, now, {
+        activationId: vm.activationId,
+        hostname: vm.hostname,
+      });
+      op.resourceId = vm.id;
+      this.stats.guestRuns++;
+      const injected = this.consumeFault(vm.hostname, 'script-failure');
+      const lines = input.script.split('\n').filter((l) => l.trim()).length;
+      const durationSeconds = 20 + 10 * lines;
+      const output = (
+        injected
+          ? `${input.interpreter}: injected fault: the script stopped at line 1 (exit 1)`
+          : `${input.interpreter} on ${vm.hostname}: ${lines} line(s) run\n${input.script}`
+      ).slice(0, GUEST_OUTPUT_MAX);
+      this.schedule(op, now + this.seconds(durationSeconds), (at) =>
+        this.finish(op, at, { vmId: vm.id, exitCode: injected ? 1 : 0, output, durationSeconds }),
+      );
+      return op;
+    });
+  }
+
+  /** Probes a running server through the recovery network: a TCP port or an HTTP path. */
+  probe(meta: RequestMeta, vmId: string, input: { tcp?: number; http?: string }, now: number): Submitted {
+    return this.submit('probe', meta, now, () => {
+      const vm = this.requireRunningVm(meta.tenantId, vmId);
+      const op = this.newOperation('probe', meta, now, {
+        activationId: vm.activationId,
+        hostname: vm.hostname,
+      });
+      op.resourceId = vm.id;
+      this.stats.probes++;
+      const injected = this.consumeFault(vm.hostname, 'probe-failure');
+      const result =
+        input.tcp !== undefined
+          ? { vmId: vm.id, open: !injected && OPEN_PORTS[vm.osFamily].includes(input.tcp), port: input.tcp }
+          : { vmId: vm.id, status: injected ? 503 : 200, path: input.http };
+      this.schedule(op, now + this.seconds(2), (at) => this.finish(op, at, result));
+      return op;
+    });
+  }
+
+  private requireRunningVm(tenantId: string, vmId: string): VmResource {
+    const vm = this.requireVm(tenantId, vmId);
+    if (vm.state !== 'running')
+      throw new CloudRequestError(
+        409,
+        'server-not-running',
+        `server ${vm.hostname} (${vm.id}) is ${vm.state}, not running`,
+      );
+    return vm;
   }
 
   createNetwork(meta: RequestMeta, input: NetworkInput, now: number): Submitted {

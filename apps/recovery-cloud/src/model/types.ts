@@ -12,15 +12,25 @@ export type OperationKind =
   | 'create-vpn'
   | 'power-on-replica'
   | 'present-lun'
-  | 'teardown';
+  | 'teardown'
+  | 'guest-run'
+  | 'probe';
 export type FaultKind =
-  'restore-failure' | 'boot-failure' | 'health-warning' | 'health-failure' | 'slow-restore';
+  | 'restore-failure'
+  | 'boot-failure'
+  | 'health-warning'
+  | 'health-failure'
+  | 'slow-restore'
+  | 'script-failure'
+  | 'probe-failure';
 export const FAULT_KINDS: FaultKind[] = [
   'restore-failure',
   'boot-failure',
   'health-warning',
   'health-failure',
   'slow-restore',
+  'script-failure',
+  'probe-failure',
 ];
 export type Health = 'ok' | 'warning' | 'failed';
 

@@ -228,6 +228,7 @@ export class ActivationDispatcher implements OnApplicationBootstrap, OnApplicati
           serverId: step.serverId,
           key: step.key,
           attempt: step.attempt,
+          ...(step.step === undefined ? {} : { stepName: step.step }),
         },
         opts: optionsFor('activation.step', step.key),
       })),

@@ -22,6 +22,11 @@ import { PresentLun } from './steps/restore/present-lun';
 import { RestoreFromBackup } from './steps/restore/restore-from-backup';
 import { StepHandlers } from './steps/step-handlers.registry';
 import { TeardownHandler } from './steps/teardown.handler';
+import { CheckHandler } from './steps/runbook/check.handler';
+import { ManualHandler } from './steps/runbook/manual.handler';
+import { ScriptHandler } from './steps/runbook/script.handler';
+import { WebhookHandler } from './steps/runbook/webhook.handler';
+import { loadSecretBox, SECRET_BOX } from '@reprise/common/crypto/secret-box';
 import { EngineActivity } from './time-skipping/engine-activity';
 import { SimTimeReporter } from './time-skipping/sim-time-reporter.service';
 import { WORKFLOW_SETTINGS, workflowSettings } from './workflow-settings';
@@ -34,6 +39,10 @@ const STEP_HANDLERS = [
   NetworkHandler,
   TeardownHandler,
   FailbackHandler,
+  WebhookHandler,
+  ScriptHandler,
+  CheckHandler,
+  ManualHandler,
 ];
 
 /**
@@ -49,6 +58,7 @@ const STEP_HANDLERS = [
       useFactory: (env: Environment) => new HttpRecoveryCloud({ baseUrl: env.RECOVERY_CLOUD_URL }),
     },
     { provide: WORKFLOW_SETTINGS, inject: [Environment], useFactory: workflowSettings },
+    { provide: SECRET_BOX, inject: [Environment], useFactory: loadSecretBox },
     ActivationRecorder,
     { provide: DISPATCH_LEASES, inject: [REDIS, Environment], useFactory: createDispatchLeases },
     ActivationDispatcher,

@@ -13,6 +13,7 @@ const dueStepOf = (job: StepJob): DueStep => ({
   key: job.key,
   serverId: job.serverId,
   attempt: job.attempt,
+  ...(job.stepName === undefined ? {} : { step: job.stepName }),
 });
 
 /**

@@ -20,6 +20,7 @@ import { notificationId, NotificationRequests } from './notification-requests.se
  * RTO breaches when the workflow's timers fall due) to:
  * - notify `rto-breach-projected` for each `RtoBreachProjected`, and `report-ready` when an
  *   activation is closed (test) or failed back (disaster): its report is then final;
+ * - remind the assignee of a manual runbook step still waiting (`RunbookStepReminded`);
  * - hand every requested notification not yet delivered to the delivery job (after a restart too).
  */
 @Injectable()
@@ -94,6 +95,27 @@ export class ActivationNotifications implements OnApplicationBootstrap, OnApplic
             projectedMinutes: d.projectedMinutes,
             targetMinutes: d.targetMinutes,
             projectedAt: d.at,
+          },
+          event.id,
+        );
+        return;
+      }
+      case 'RunbookStepReminded': {
+        const d = event.data as { name: string; attempt: number; at: string };
+        const { state } = await this.executor.load(event.stream);
+        const step = state.exists ? state.steps.find((x) => x.snapshot.name === d.name) : undefined;
+        const snapshot = step?.snapshot.kind === 'manual' ? step.snapshot : null;
+        await this.requests.request(
+          tenantId,
+          notificationId('runbook-sign-off-reminder', id, `${d.name}.${d.attempt}`),
+          'runbook-sign-off-reminder',
+          {
+            activationId: id,
+            step: d.name,
+            instructions: snapshot?.instructions ?? null,
+            assignee: snapshot?.assignee ?? null,
+            waitingSince: step?.startedAt ?? null,
+            signOff: `/api/v1/activations/${id}/steps/${d.name}/sign-off`,
           },
           event.id,
         );

@@ -33,6 +33,7 @@ import {
 import {
   activationSnapshotOf,
   readTenantDetails,
+  readRunbook,
   readTenantEstate,
   readTenantIds,
 } from '@reprise/read-models/estate.queries';
@@ -151,6 +152,7 @@ export class TestScheduler {
             kind: schedule.kind,
             scope: schedule.scope,
             estate,
+            runbook: await readRunbook(this.store, tenantId),
             otherActivations: others,
             requestedBy: SCHEDULER_PERSON,
             reason: `scheduled ${schedule.kind} ${schedule.id} (${schedule.origin})`,

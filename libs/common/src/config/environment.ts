@@ -238,6 +238,13 @@ export class Environment {
   @Min(0)
   REPRISE_CLOUD_POLL_MS?: number;
 
+  /** Wall ms a runbook webhook call may take before it is retried (default 10 000). */
+  @IsOptional()
+  @Transform(toInt)
+  @IsInt()
+  @Min(100)
+  REPRISE_WEBHOOK_TIMEOUT_MS?: number;
+
   /** Wall ms between sweeps of live activations: due timers fire on them (default 1000). */
   @IsOptional()
   @Transform(toInt)

@@ -10,6 +10,8 @@ import type {
   Person,
   RequestedScope,
 } from './activation.types';
+import type { RunbookStep } from '../plan/runbook';
+import type { RunbookStepCommand } from './runbook-steps';
 
 /**
  * Commands of the activation decider. Each carries its business time `at` (ISO-8601, from the
@@ -41,7 +43,8 @@ export type ActivationCommand =
   | RequestClose
   | RecordTeardown
   | RequestFailback
-  | RecordFailback;
+  | RecordFailback
+  | RunbookStepCommand;
 
 export type ActivationCommandType = ActivationCommand['type'];
 
@@ -80,6 +83,8 @@ export type RequestActivation = Command<
     scope: RequestedScope;
     /** The tenant's active servers with their full `dependsOn` (scope is resolved against it). */
     estate: ActivationServerSnapshot[];
+    /** The plan's runbook steps (the activation runs those of its type and scope). */
+    runbook?: RunbookStep[];
     /** The tenant's other activations (overlap rule). */
     otherActivations: ActivationRef[];
     requestedBy: Person;

@@ -37,6 +37,16 @@ import { graphOf, reachable } from './graph';
 import { assertNoOverlap, resolveScope } from './scope';
 import { isAtOrAfter, minutesBetween, toIso, toMillis } from './time';
 import { isWithinWindow, nextWindowOpening } from './window';
+import {
+  activationSteps,
+  blockedSteps,
+  decideStep,
+  findStep,
+  gatesPassed,
+  stepsFailed,
+  stepsOpen,
+  withoutStepDependencies,
+} from './runbook-steps';
 
 /**
  * The activation decider: one stream per activation, pure. See `activation.commands.ts` for what
@@ -110,6 +120,16 @@ export function decideActivation(command: ActivationCommand, state: ActivationSt
       return requestFailback(command.data, existing(state));
     case 'RecordFailback':
       return recordFailback(command.data, existing(state));
+    case 'RecordRunbookStepStarted':
+    case 'RecordRunbookStepSucceeded':
+    case 'RecordRunbookStepFailed':
+    case 'RecordRunbookStepReminded':
+    case 'SignOffRunbookStep':
+    case 'FailRunbookStep':
+    case 'RetryRunbookStep': {
+      const s = existing(state);
+      return withConsequences(s, decideStep(command, s), command.data.at);
+    }
     default:
       return assertNever(command);
   }
@@ -243,20 +263,79 @@ function withConsequences(s: Activation, events: ActivationEvent[], at: string):
     }
     out.push(...blocked);
   }
+  next = blockByRunbook(next, events, out, at);
   if (
     next.status === 'running' &&
     next.servers.every((x) => isTerminalPhase(x.phase)) &&
-    ['not-required', 'ready', 'failed'].includes(next.network.phase)
+    ['not-required', 'ready', 'failed'].includes(next.network.phase) &&
+    !stepsOpen(next)
   ) {
     const failures =
       next.servers.some((x) => x.phase === 'failed' || x.phase === 'blocked') ||
-      next.network.phase === 'failed';
+      next.network.phase === 'failed' ||
+      stepsFailed(next);
     out.push({
       type: 'ActivationCompleted',
       data: { status: failures ? 'completed-with-failures' : 'completed', at },
     });
   }
   return out;
+}
+
+/**
+ * Blocking through the runbook: a failed `block` step blocks the steps that follow it and the
+ * servers that wait for it (and what follows those); a failed server blocks the steps that follow it.
+ */
+function blockByRunbook(
+  s: Activation,
+  events: ActivationEvent[],
+  out: ActivationEvent[],
+  at: string,
+): Activation {
+  if (!s.steps.length) return s;
+  let next = s;
+  const record = (e: ActivationEvent) => {
+    out.push(e);
+    next = fold(next, [e]);
+  };
+  for (const e of events) {
+    if (e.type === 'RunbookStepFailed') {
+      const step = findStep(next, e.data.name)!;
+      if (step.snapshot.onFailure === 'continue') continue;
+      const reason = `step ${e.data.name} failed (${e.data.reason})`;
+      const below = blockedSteps(next, { step: e.data.name }, e.data.name, reason, at);
+      below.steps.forEach(record);
+      for (const serverId of below.servers)
+        record({
+          type: 'ServerBlocked',
+          data: {
+            serverId,
+            blockedBy: e.data.name,
+            blockedByServerId: `runbook-step:${e.data.name}`,
+            reason,
+            at,
+          },
+        });
+    } else if (e.type === 'ServerStepFailed' || (e.type === 'ServerChecked' && e.data.health === 'failed')) {
+      const failed = next.servers[next.index[e.data.serverId]];
+      const reason = `upstream ${failed.snapshot.hostname} failed`;
+      const below = blockedSteps(next, { serverId: e.data.serverId }, failed.snapshot.hostname, reason, at);
+      below.steps.forEach(record);
+      // servers that wait for those steps (the graph's own downstream servers are blocked already)
+      for (const serverId of below.servers)
+        record({
+          type: 'ServerBlocked',
+          data: {
+            serverId,
+            blockedBy: failed.snapshot.hostname,
+            blockedByServerId: e.data.serverId,
+            reason,
+            at,
+          },
+        });
+    }
+  }
+  return next;
 }
 
 function confirmationRequested(
@@ -349,7 +428,10 @@ function request(d: C.RequestActivation['data'], state: ActivationState): Activa
   }
   // The whole request is judged (its scope names servers that exist) before the conflict with
   // another live activation.
-  const { scope, servers } = resolveScope(d.estate, d.scope, kind);
+  const runbook = d.runbook ?? [];
+  const { scope, servers } = resolveScope(withoutStepDependencies(d.estate, runbook), d.scope, kind);
+  // A restore test only restores and checks its servers in isolation: no runbook.
+  const steps = kind === 'restore-test' ? [] : activationSteps(runbook, d.type, d.estate, servers);
   assertNoOverlap(d.otherActivations ?? [], d.activationId);
   const requested: ActivationEvent = {
     type: 'ActivationRequested',
@@ -365,6 +447,7 @@ function request(d: C.RequestActivation['data'], state: ActivationState): Activa
       requestedAt: at,
       window: { activationWindow: d.window.activationWindow, timeZone: d.window.timeZone },
       withNetwork: kind !== 'restore-test',
+      ...(steps.length ? { steps } : {}),
       at,
     },
   };
@@ -517,7 +600,10 @@ function retry(d: C.RetryServer['data'], s: Activation): ActivationEvent[] {
   );
   const unblocked: string[] = [];
   const reblocked: { serverId: string; blockedBy: string; blockedByServerId: string }[] = [];
-  for (const id of reachable(graph.downstream, d.serverId)) {
+  // Downstream in the graph, and through the runbook steps that follow it.
+  const below = new Set(reachable(graph.downstream, d.serverId));
+  for (const x of s.servers) if (x.blockedBy?.serverId === d.serverId) below.add(x.snapshot.serverId);
+  for (const id of below) {
     const b = s.servers[s.index[id]];
     if (b.phase !== 'blocked') continue;
     const blocker = reachable(graph.upstream, id).find((up) => stillFailed.has(up));
@@ -712,6 +798,10 @@ function bootStarted(d: C.RecordServerBootStarted['data'], s: Activation): Activ
     .map((id) => s.servers[s.index[id]])
     .filter((up) => !isAvailablePhase(up.phase))
     .map((up) => up.snapshot.hostname);
+  if (!gatesPassed(s, d.serverId))
+    waitingFor.push(
+      ...s.steps.filter((x) => x.snapshot.gates.includes(d.serverId)).map((x) => x.snapshot.name),
+    );
   if (waitingFor.length)
     throw serverConflict(server, 'upstream-not-available', `waiting for ${waitingFor.join(', ')}`, {
       waitingFor,

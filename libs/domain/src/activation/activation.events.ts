@@ -12,6 +12,7 @@ import type {
   Person,
   RecoveryMethod,
 } from './activation.types';
+import type { ActivationStepSnapshot, RunbookStepEvent } from './runbook-steps';
 
 /**
  * Events of one activation stream (`tenant/<t>/activation/<id>`). Every event's data carries its
@@ -51,7 +52,8 @@ export type ActivationEvent =
   | TeardownIncomplete
   | ActivationClosed
   | FailbackRequested
-  | ActivationFailedBack;
+  | ActivationFailedBack
+  | RunbookStepEvent;
 
 export type ActivationEventType = ActivationEvent['type'];
 
@@ -70,6 +72,8 @@ export type ActivationRequested = DomainEvent<
     window: ActivationWindow;
     /** Network and user reconnection (DRP tests and failovers, not restore tests). */
     withNetwork: boolean;
+    /** The plan's runbook steps this activation runs (absent in events before runbooks existed). */
+    steps?: ActivationStepSnapshot[];
     at: string;
   }
 >;

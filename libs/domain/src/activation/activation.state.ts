@@ -1,6 +1,7 @@
 import { assertNever } from '@reprise/domain/shared/decider';
 import type { RecipientCode } from './activation.commands';
 import type { ActivationEvent } from './activation.events';
+import { evolveStep, isPostCleanup, newStepState, stepsWithin, type RunbookStepState } from './runbook-steps';
 import type {
   ActivationKind,
   ActivationScope,
@@ -96,6 +97,8 @@ export interface Activation {
   closedAt: string | null;
   failback: { requestedAt: string; by: Person } | null;
   failedBackAt: string | null;
+  /** The runbook steps it runs, in plan order. */
+  steps: RunbookStepState[];
   /** `at` of the last event folded. */
   updatedAt: string;
 }
@@ -227,6 +230,7 @@ export function evolveActivation(state: ActivationState, event: ActivationEvent)
       closedAt: null,
       failback: null,
       failedBackAt: null,
+      steps: (d.steps ?? []).map(newStepState),
       updatedAt: d.at,
     };
   }
@@ -276,12 +280,18 @@ export function evolveActivation(state: ActivationState, event: ActivationEvent)
         const old = kept.get(snap.serverId);
         return old ? { ...old, snapshot: snap } : newServerState(snap);
       });
+      // Steps whose servers left the scope are dropped with them.
+      const keptSteps = stepsWithin(
+        s.steps.map((x) => x.snapshot),
+        new Set(servers.map((x) => x.snapshot.hostname)),
+      );
       return {
         ...s,
         type: 'disaster',
         scope: d.scope,
         servers,
         index: indexOf(servers),
+        steps: s.steps.filter((x) => keptSteps.has(x.snapshot.name)),
         escalated: { by: d.by, at, removed: d.removed },
         updatedAt: at,
       };
@@ -380,6 +390,10 @@ export function evolveActivation(state: ActivationState, event: ActivationEvent)
         ...s,
         status: 'aborted',
         servers,
+        // Post-cleanup steps stay: they run once the aborted test is closed.
+        steps: s.steps.map((x) =>
+          x.outcome || x.blockedBy || isPostCleanup(x.snapshot) ? x : { ...x, cancelledAt: at },
+        ),
         endedAt: at,
         endReason: event.data.reason,
         endedBy: event.data.by,
@@ -409,6 +423,14 @@ export function evolveActivation(state: ActivationState, event: ActivationEvent)
           at,
         );
       }
+      // Steps blocked by this server wait for it again.
+      const hostname = next.servers[next.index[d.serverId]]?.snapshot.hostname;
+      next = {
+        ...next,
+        steps: next.steps.map((x) =>
+          x.blockedBy === hostname ? { ...x, blockedBy: null, detail: null } : x,
+        ),
+      };
       const status =
         next.status === 'completed-with-failures' || next.status === 'completed' ? 'running' : next.status;
       return { ...next, status, completedAt: status === 'running' ? null : next.completedAt };
@@ -429,6 +451,19 @@ export function evolveActivation(state: ActivationState, event: ActivationEvent)
       return { ...s, failback: { requestedAt: at, by: event.data.by }, updatedAt: at };
     case 'ActivationFailedBack':
       return { ...s, status: 'failed-back', failedBackAt: at, closedAt: at, updatedAt: at };
+    case 'RunbookStepRetryRequested': {
+      let next = evolveStep(s, event);
+      for (const id of event.data.unblockedServers)
+        next = updateServer(next, id, () => ({ blockedBy: null }), at);
+      const reopened = next.status === 'completed-with-failures' || next.status === 'completed';
+      return reopened ? { ...next, status: 'running', completedAt: null } : next;
+    }
+    case 'RunbookStepStarted':
+    case 'RunbookStepSucceeded':
+    case 'RunbookStepFailed':
+    case 'RunbookStepBlocked':
+    case 'RunbookStepReminded':
+      return evolveStep(s, event);
     default:
       return assertNever(event);
   }

@@ -6,6 +6,15 @@ import { isAvailablePhase, type ActivationStatus, type CapacityShortage } from '
 import { graphOf } from './graph';
 import { availabilityProjections, estimatesFromSizes, projectedAt, type StepEstimates } from './rto';
 import { round1, toIso, toMillis } from './time';
+import { RUNBOOK_STEP_KINDS, type RunbookStepKind } from '../plan/runbook';
+import {
+  findStep,
+  gatesPassed,
+  postCleanupOpen,
+  stepRunnable,
+  stepStatus,
+  type RunbookStepState,
+} from './runbook-steps';
 
 /**
  * The activation workflow: the one process manager of an activation, pure. From the activation's
@@ -31,10 +40,10 @@ import { round1, toIso, toMillis } from './time';
 export const SERVER_STEP_KINDS = ['restore', 'boot', 'analyse'] as const;
 export const ACTIVATION_STEP_KINDS = ['network', 'teardown', 'failback'] as const;
 /** Every kind of step; the worker refuses to start if one of them has no handler. */
-export const STEP_KINDS = [...SERVER_STEP_KINDS, ...ACTIVATION_STEP_KINDS] as const;
+export const STEP_KINDS = [...SERVER_STEP_KINDS, ...ACTIVATION_STEP_KINDS, ...RUNBOOK_STEP_KINDS] as const;
 export type ServerStepKind = (typeof SERVER_STEP_KINDS)[number];
 export type ActivationStepKind = (typeof ACTIVATION_STEP_KINDS)[number];
-export type StepKind = ServerStepKind | ActivationStepKind;
+export type StepKind = ServerStepKind | ActivationStepKind | RunbookStepKind;
 
 export interface DueStep {
   kind: StepKind;
@@ -45,6 +54,8 @@ export interface DueStep {
   key: string;
   serverId: string | null;
   attempt: number;
+  /** A runbook step's name (its kind is one of the runbook kinds). */
+  step?: string;
 }
 
 export type Timer =
@@ -59,7 +70,11 @@ export type Timer =
       /** Projected at the time asked (minutes after the launch). */
       projectedMinutes: number;
       targetMinutes: number;
-    };
+    }
+  /** A runbook step ran out of time (its `timeoutMinutes` since it started). */
+  | { kind: 'step-timeout'; key: string; at: string; step: string; attempt: number; timeoutMinutes: number }
+  /** A manual step still waits at half its timeout: its assignee is reminded. */
+  | { kind: 'step-reminder'; key: string; at: string; step: string; attempt: number };
 
 export interface WhatIsDue {
   /** Steps to run or resume now (the queue de-duplicates them by key). */
@@ -104,7 +119,7 @@ export function teardownRequired(s: Activation): boolean {
 
 /** The activation ended and nothing is owed to the recovery space: nothing will ever be due again. */
 export function isFinished(state: Activation): boolean {
-  return OVER.includes(state.status) && !teardownRequired(state);
+  return OVER.includes(state.status) && !teardownRequired(state) && !postCleanupOpen(state);
 }
 
 /** What is due for an activation at `now`. Pure; safe to ask at any time, as often as wanted. */
@@ -138,7 +153,7 @@ const prestages = (s: Activation, x: ServerState) =>
 const upstreamAvailable = (s: Activation, x: ServerState): boolean => {
   for (const up of graphOf(s).upstream.get(x.snapshot.serverId) ?? [])
     if (!isAvailablePhase(s.servers[s.index[up]].phase)) return false;
-  return true;
+  return gatesPassed(s, x.snapshot.serverId);
 };
 
 /**
@@ -207,15 +222,32 @@ function dueSteps(s: Activation, settings: WorkflowSettings): DueStep[] {
     const attempt = activationStepAttempt(s, kind);
     if (attempt !== null) steps.push({ kind, key: activationKey(s, kind, attempt), serverId: null, attempt });
   }
+  for (const x of s.steps) if (stepRunnable(s, x)) steps.push(runbookDueStep(s, x));
   return steps;
 }
+
+/** A runbook step's key: `<activation>.step.<name>.<attempt>` (names are hostname-like: no `:`). */
+const runbookDueStep = (s: Activation, x: RunbookStepState): DueStep => ({
+  kind: x.snapshot.kind,
+  key: `${s.id}.step.${x.snapshot.name}.${x.attempt}`,
+  serverId: x.snapshot.serverId,
+  attempt: x.attempt,
+  step: x.snapshot.name,
+});
 
 /**
  * Does the state still give this step work to do? A worker asks before running a step it took
  * from the queue: a copy of a step that is done, superseded by a retry, or of an activation that
  * stopped (aborted) calls nothing. A restore once admitted stays due whatever the bound says now.
  */
-export function isStillDue(state: Activation, step: Pick<DueStep, 'kind' | 'serverId' | 'attempt'>): boolean {
+export function isStillDue(
+  state: Activation,
+  step: Pick<DueStep, 'kind' | 'serverId' | 'attempt' | 'step'>,
+): boolean {
+  if (isRunbookStepKind(step.kind)) {
+    const x = step.step === undefined ? undefined : findStep(state, step.step);
+    return !!x && x.attempt === step.attempt && stepRunnable(state, x);
+  }
   if (isServerStepKind(step.kind)) {
     const i = step.serverId === null ? undefined : state.index[step.serverId];
     if (i === undefined) return false;
@@ -224,6 +256,9 @@ export function isStillDue(state: Activation, step: Pick<DueStep, 'kind' | 'serv
   }
   return activationStepAttempt(state, step.kind) === step.attempt;
 }
+
+export const isRunbookStepKind = (kind: StepKind): kind is RunbookStepKind =>
+  (RUNBOOK_STEP_KINDS as readonly string[]).includes(kind);
 
 const isServerStepKind = (kind: StepKind): kind is ServerStepKind =>
   (SERVER_STEP_KINDS as readonly string[]).includes(kind);
@@ -284,6 +319,7 @@ function dueTimers(
     default:
       break;
   }
+  armStepTimers(s, arm);
   return { timers, nextMs };
 }
 
@@ -323,12 +359,43 @@ function armRtoBreaches(
   });
 }
 
+/** Each running runbook step times out; a manual step waiting is reminded at half its timeout. */
+function armStepTimers(s: Activation, arm: (atMs: number, timer: () => Timer) => void): void {
+  for (const x of s.steps) {
+    if (!x.startedAt || !stepRunnable(s, x)) continue;
+    const { name, timeoutMinutes } = x.snapshot;
+    const started = toMillis(x.startedAt);
+    const at = started + timeoutMinutes * 60_000;
+    const base = { step: name, attempt: x.attempt };
+    arm(at, () => ({
+      kind: 'step-timeout',
+      key: `${s.id}.step.${name}.${x.attempt}.timeout`,
+      at: toIso(at),
+      timeoutMinutes,
+      ...base,
+    }));
+    if (x.snapshot.kind === 'manual' && !x.remindedAt) {
+      const remindAt = started + (timeoutMinutes * 60_000) / 2;
+      arm(remindAt, () => ({
+        kind: 'step-reminder',
+        key: `${s.id}.step.${name}.${x.attempt}.reminder`,
+        at: toIso(remindAt),
+        ...base,
+      }));
+    }
+  }
+}
+
 /**
  * A person is awaited (the four-eyes confirmation of a disaster): their deadline is on wall time
  * (`Clock.afterWallTime`), so a simulated clock must not skip time while it runs.
  */
 export function awaitsPerson(state: ActivationState): boolean {
-  return state.exists && state.status === 'awaiting-confirmation';
+  return (
+    state.exists &&
+    (state.status === 'awaiting-confirmation' ||
+      state.steps.some((x) => stepStatus(x) === 'waiting-sign-off'))
+  );
 }
 
 /** The command that fires a due timer at `now`. */
@@ -338,6 +405,21 @@ export function timerCommand(timer: Timer, now: string): ActivationCommand {
       return { type: 'ExpireConfirmation', data: { at: now } };
     case 'start-scheduled':
       return { type: 'StartScheduledActivation', data: { at: now } };
+    case 'step-timeout':
+      return {
+        type: 'RecordRunbookStepFailed',
+        data: {
+          name: timer.step,
+          attempt: timer.attempt,
+          reason: `timed out after ${timer.timeoutMinutes} minutes`,
+          at: now,
+        },
+      };
+    case 'step-reminder':
+      return {
+        type: 'RecordRunbookStepReminded',
+        data: { name: timer.step, attempt: timer.attempt, at: now },
+      };
     case 'rto-breach':
       return {
         type: 'RecordRtoBreachProjected',
@@ -360,7 +442,7 @@ export function timerCommand(timer: Timer, now: string): ActivationCommand {
  * retried until it succeeds (teardown and failback leave the recovery space to be verified again).
  */
 export function stepFailure(
-  step: Pick<DueStep, 'kind' | 'serverId' | 'attempt'>,
+  step: Pick<DueStep, 'kind' | 'serverId' | 'attempt' | 'step'>,
   failure: { reason: string; shortage?: CapacityShortage | null; at: string },
 ): ActivationCommand | null {
   const { reason, at } = failure;
@@ -386,5 +468,12 @@ export function stepFailure(
     case 'teardown':
     case 'failback':
       return null;
+    case 'webhook':
+    case 'script':
+    case 'check':
+    case 'manual':
+      return step.step === undefined
+        ? null
+        : { type: 'RecordRunbookStepFailed', data: { name: step.step, attempt: step.attempt, reason, at } };
   }
 }

@@ -2,7 +2,7 @@ import type { PersonalDataDeclaration } from '../shared/personal-data';
 
 /** Requesters, confirmers and the authorised persons a code went to. */
 export const activationPersonalData: PersonalDataDeclaration = {
-  ActivationRequested: { persons: ['requestedBy'] },
+  ActivationRequested: { persons: ['requestedBy'], emails: ['steps[].assignee'] },
   ConfirmationRequested: { persons: ['requestedBy'], emails: ['recipients[]', 'codes[].email'] },
   ConfirmationAttemptFailed: { emails: ['email'] },
   ActivationConfirmed: { persons: ['by'] },
@@ -12,4 +12,7 @@ export const activationPersonalData: PersonalDataDeclaration = {
   ServerRetryRequested: { persons: ['by'] },
   CloseRequested: { persons: ['by'] },
   FailbackRequested: { persons: ['by'] },
+  RunbookStepSucceeded: { persons: ['by'] },
+  RunbookStepFailed: { persons: ['by'] },
+  RunbookStepRetryRequested: { persons: ['by'] },
 };

@@ -2,6 +2,8 @@ import type { Activation, ActivationState, ServerState } from './activation.stat
 import { isAvailablePhase, type ActivationServerSnapshot } from './activation.types';
 import { graphOf } from './graph';
 import { round1, toMillis } from './time';
+import { AFTER_TEARDOWN, STEP_ESTIMATE_MINUTES } from '../plan/runbook';
+import { findStep, stepPassed, type RunbookStepState } from './runbook-steps';
 
 /**
  * RTO and RPO, computed from the activation's state (pure). Every figure is in minutes with one
@@ -193,13 +195,51 @@ export function availabilityProjections(state: Activation, estimates: StepEstima
   if (!cache) projectionCache.set(estimates, (cache = new WeakMap()));
   const known = cache;
   const memo: (Projection | null | undefined)[] = new Array(state.servers.length);
+  const stepMemo = new Map<string, Projection | null>();
+  /** When a runbook step is projected done: null when it cannot pass (failed with block, blocked, cancelled). */
+  const stepDone = (x: RunbookStepState): Projection | null => {
+    const name = x.snapshot.name;
+    if (stepMemo.has(name)) return stepMemo.get(name)!;
+    stepMemo.set(name, null); // cycle guard
+    const estimateMs = STEP_ESTIMATE_MINUTES[x.snapshot.kind] * MIN;
+    let p: Projection | null;
+    if (stepPassed(x)) p = fixedAt(toMillis(x.endedAt ?? state.updatedAt));
+    else if (x.outcome || x.blockedBy || x.cancelledAt) p = null;
+    else if (x.startedAt) p = maxOf(NOW, fixedAt(toMillis(x.startedAt) + estimateMs));
+    else {
+      let ready: Projection | null = NOW;
+      for (const a of x.snapshot.after) {
+        if (a === AFTER_TEARDOWN || ready === null) continue;
+        const step = findStep(state, a);
+        const id = step ? null : graph.idByHostname.get(a.toLowerCase());
+        const up = step ? stepDone(step) : id === undefined || id === null ? null : visit(state.index[id]);
+        ready = up === null ? null : maxOf(ready, up);
+      }
+      p = ready === null ? null : plus(ready, estimateMs);
+    }
+    stepMemo.set(name, p);
+    return p;
+  };
+  /** The steps a server waits for, projected done together (NOW when it waits for none). */
+  const gatesOf = (serverId: string): Projection | null => {
+    let p: Projection | null = NOW;
+    for (const x of state.steps ?? [])
+      if (x.snapshot.gates.includes(serverId)) {
+        const done = stepDone(x);
+        p = p === null || done === null ? null : maxOf(p, done);
+      }
+    return p;
+  };
   const visit = (i: number): Projection | null => {
     const done = memo[i];
     if (done !== undefined) return done;
     memo[i] = null; // cycle guard
     const x = state.servers[i];
     const upIds = graph.upstream.get(x.snapshot.serverId)!;
-    const cached = known.get(x);
+    // A server that waits for runbook steps is projected afresh (the steps change without it).
+    const gated = (state.steps ?? []).some((s) => s.snapshot.gates.includes(x.snapshot.serverId));
+    const gate = gated ? gatesOf(x.snapshot.serverId) : NOW;
+    const cached = gated ? undefined : known.get(x);
     let same = cached !== undefined && cached.ups.length === upIds.length;
     for (let k = 0; k < upIds.length; k++) if (visit(state.index[upIds[k]]) !== cached?.ups[k]) same = false;
     if (same) return (memo[i] = cached!.p);
@@ -207,10 +247,10 @@ export function availabilityProjections(state: Activation, estimates: StepEstima
     const own = cached?.own ?? ownTerms(x, estimates);
     let avail: Projection | null;
     if (own.kind === 'fixed') avail = own.p;
-    else if (ups.includes(null)) avail = null;
+    else if (ups.includes(null) || gate === null) avail = null;
     else {
       const booted =
-        own.booted ?? plus(maxOf(own.restored, (ups as Projection[]).reduce(maxOf, NOW)), own.bootMs);
+        own.booted ?? plus(maxOf(own.restored, (ups as Projection[]).reduce(maxOf, gate)), own.bootMs);
       avail = own.analysis ?? plus(maxOf(booted, NOW), own.analysisMs);
     }
     // An unchanged value keeps its object: what depends on this server keeps its projection too.

@@ -11,6 +11,8 @@ import type {
   ServerPhase,
 } from './activation.types';
 import { activationRto, serverTimings, type ActivationRto, type StepEstimates } from './rto';
+import { stepStatus, type RunbookStepState, type RunbookStepStatus } from './runbook-steps';
+import type { RunbookStepKind } from '../plan/runbook';
 
 /** `GET /activations/:id`: the contract's fields, then extras. */
 export interface ActivationView {
@@ -39,7 +41,38 @@ export interface ActivationView {
   failbackRequestedAt: string | null;
   counts: Record<ServerPhase, number>;
   updatedAt: string;
+  /** The runbook steps it runs, in plan order. */
+  steps: ActivationStepView[];
 }
+
+export interface ActivationStepView {
+  name: string;
+  kind: RunbookStepKind;
+  status: RunbookStepStatus;
+  startedAt: string | null;
+  endedAt: string | null;
+  detail: string | null;
+  // extras
+  after: string[];
+  onFailure: 'block' | 'continue';
+  attempt: number;
+  blockedBy: string | null;
+  instructions: string | null;
+}
+
+export const toStepView = (x: RunbookStepState, activation?: ActivationStatus): ActivationStepView => ({
+  name: x.snapshot.name,
+  kind: x.snapshot.kind,
+  status: stepStatus(x, activation),
+  startedAt: x.startedAt,
+  endedAt: x.endedAt ?? x.cancelledAt,
+  detail: x.detail,
+  after: x.snapshot.after,
+  onFailure: x.snapshot.onFailure,
+  attempt: x.attempt,
+  blockedBy: x.blockedBy,
+  instructions: x.snapshot.kind === 'manual' ? x.snapshot.instructions : null,
+});
 
 export interface ActivationServerView {
   serverId: string;
@@ -177,5 +210,6 @@ export function toActivationView(
     failbackRequestedAt: s.failback?.requestedAt ?? null,
     counts,
     updatedAt: s.updatedAt,
+    steps: (s.steps ?? []).map((x) => toStepView(x, s.status)),
   };
 }

@@ -5,6 +5,13 @@ import { parseTenantStream, streams } from '../shared/streams';
 import { estateViewOf } from './estate';
 import { findCycle } from './graph';
 import {
+  parseRunbook,
+  RunbookStep,
+  RunbookStepInput,
+  runbookRuleErrors,
+  runbookShapeError,
+} from '../plan/runbook';
+import {
   decideEstateChange,
   duplicateHostname,
   EstateMember,
@@ -37,7 +44,9 @@ export interface ServerChange {
 
 export type EstateRegistryOpened = DomainEvent<'EstateRegistryOpened', { servers: EstateMember[] }>;
 export type EstateChangeDecided = DomainEvent<'EstateChangeDecided', { changes: ServerChange[] }>;
-export type EstateRegistryEvent = EstateRegistryOpened | EstateChangeDecided;
+/** The runbook replaced as a whole (`PUT /plan/runbook`); decided here, where every hostname is known. */
+export type RunbookChanged = DomainEvent<'RunbookChanged', { steps: RunbookStep[] }>;
+export type EstateRegistryEvent = EstateRegistryOpened | EstateChangeDecided | RunbookChanged;
 
 /** One row of an import refused, with every problem of the row. */
 export interface ImportRowError {
@@ -58,7 +67,8 @@ export type EstateRegistryCommand =
   | { type: 'ChangeProtectionClass'; serverId: string; protectionClass: ProtectionClass }
   | { type: 'ChangeDependencies'; serverId: string; dependsOn: string[] }
   | { type: 'ArchiveServer'; serverId: string; now: string }
-  | { type: 'DecommissionServer'; serverId: string; now: string; reason?: string | null };
+  | { type: 'DecommissionServer'; serverId: string; now: string; reason?: string | null }
+  | { type: 'SetRunbook'; steps: RunbookStepInput[] };
 
 export interface EstateRegistryState {
   opened: boolean;
@@ -66,12 +76,48 @@ export interface EstateRegistryState {
   servers: ReadonlyMap<string, EstateMember>;
   /** Hostnames held (by active and archived servers) → the holder's id. */
   holders: ReadonlyMap<string, string>;
+  /** The runbook and how many times it was set (its version, 0 before the first). */
+  runbook: { steps: RunbookStep[]; version: number };
 }
 
-const initialState = (): EstateRegistryState => ({ opened: false, servers: new Map(), holders: new Map() });
+const initialState = (): EstateRegistryState => ({
+  opened: false,
+  servers: new Map(),
+  holders: new Map(),
+  runbook: { steps: [], version: 0 },
+});
 
-/** The estate the rules see: active servers by hostname. */
-const viewOf = (state: EstateRegistryState): EstateView => estateViewOf(state.servers.values());
+/** The estate the rules see: active servers by hostname, and the runbook's steps a server may depend on. */
+const viewOf = (state: EstateRegistryState): EstateView => ({
+  ...estateViewOf(state.servers.values()),
+  steps: new Map(state.runbook.steps.map((s) => [s.name, s.after])),
+});
+
+/** 409: a runbook step already holds the name. */
+const nameOfStep = (hostname: string) =>
+  conflict('duplicate-hostname', `a runbook step is named ${hostname}`, {
+    errors: [{ field: 'hostname', message: 'already the name of a runbook step' }],
+  });
+
+function decideRunbook(steps: RunbookStepInput[], state: EstateRegistryState): EstateRegistryEvent[] {
+  const parsed = parseRunbook(steps);
+  const shape = runbookShapeError(parsed.errors);
+  if (shape) throw shape;
+  const view = viewOf(state);
+  const servers = new Map([...view.byHostname].map(([h, n]) => [h, n.dependsOn]));
+  const rules = runbookRuleErrors(parsed.steps, servers);
+  if (rules) throw rules;
+  const kept = new Set(parsed.steps.map((s) => s.name));
+  const orphans = [...view.byHostname.values()].flatMap((n) =>
+    n.dependsOn.filter((d) => view.steps!.has(d) && !kept.has(d)).map((d) => `${n.hostname} → ${d}`),
+  );
+  if (orphans.length)
+    throw ruleViolation('step-has-dependents', `servers depend on steps removed: ${orphans.join(', ')}`, {
+      errors: [{ field: 'steps', message: `servers depend on removed steps: ${orphans.join(', ')}` }],
+    });
+  if (JSON.stringify(parsed.steps) === JSON.stringify(state.runbook.steps)) return [];
+  return [{ type: 'RunbookChanged', data: { steps: parsed.steps } }];
+}
 
 const decided = (changes: ServerChange[]): EstateRegistryEvent[] =>
   changes.every((c) => c.events.length === 0)
@@ -94,10 +140,14 @@ function decide(command: EstateRegistryCommand, state: EstateRegistryState): Est
       const events = decideEstateChange({ ...command, estate: viewOf(state) }, null);
       // An archived server still holds its name; the rules above only see active servers.
       if (state.holders.has(command.spec.hostname)) throw duplicateHostname(command.spec.hostname);
+      if (state.runbook.steps.some((s) => s.name === command.spec.hostname))
+        throw nameOfStep(command.spec.hostname);
       return decided([{ serverId: command.serverId, events }]);
     }
     case 'ImportServers':
       return decided(decideImport(command, state));
+    case 'SetRunbook':
+      return decideRunbook(command.steps, state);
     case 'ChangeProtectionClass':
     case 'ChangeDependencies':
     case 'ArchiveServer':
@@ -132,10 +182,10 @@ function decideImport(
   command.rows.forEach((r, i) => {
     if (!r) return;
     const { hostname } = r.spec;
-    if (state.holders.has(hostname)) {
+    if (state.holders.has(hostname) || state.runbook.steps.some((s) => s.name === hostname)) {
       add(i, hostname, {
         field: `[${i}].hostname`,
-        message: `a server named ${hostname} already exists in this tenant`,
+        message: `a server or runbook step named ${hostname} already exists in this tenant`,
         code: 'duplicate-hostname',
       });
     } else if (firstRow.has(hostname)) {
@@ -158,7 +208,7 @@ function decideImport(
         dependsOn: r.spec.dependsOn,
       });
   });
-  const estate: EstateView = { byHostname };
+  const estate: EstateView = { byHostname, steps: viewOf(state).steps };
   const changes: ServerChange[] = [];
   command.rows.forEach((r, i) => {
     if (!r || firstRow.get(r.spec.hostname) !== i) return;
@@ -245,6 +295,12 @@ function evolve(state: EstateRegistryState, event: EstateRegistryEvent): EstateR
     case 'EstateRegistryOpened':
       event.data.servers.forEach(record);
       break;
+    case 'RunbookChanged':
+      return {
+        ...state,
+        opened: true,
+        runbook: { steps: event.data.steps, version: state.runbook.version + 1 },
+      };
     case 'EstateChangeDecided':
       for (const change of event.data.changes) {
         let m = servers.get(change.serverId) ?? null;
@@ -255,7 +311,7 @@ function evolve(state: EstateRegistryState, event: EstateRegistryEvent): EstateR
     default:
       return assertNever(event);
   }
-  return { opened: true, servers, holders };
+  return { ...state, opened: true, servers, holders };
 }
 
 export const estateRegistryDecider: Decider<EstateRegistryCommand, EstateRegistryState, EstateRegistryEvent> =

@@ -104,6 +104,38 @@ describe('estate registry decider', () => {
     ).toEqual([['new', ['ServerEnrolled']]]);
   });
 
+  it('refuses to archive or decommission a server that a runbook step runs in or follows, naming the step', () => {
+    const past = [
+      ...history(enrol('db-1'), enrol('app-1')),
+      {
+        type: 'RunbookChanged',
+        data: {
+          steps: [
+            {
+              name: 'db-port',
+              kind: 'check',
+              server: 'db-1',
+              probe: { tcp: 1433 },
+              after: ['db-1'],
+              onFailure: 'block',
+              timeoutMinutes: 5,
+              scope: 'all',
+            },
+          ],
+        },
+      },
+    ] as EstateRegistryEvent[];
+    given(past)
+      .when({ type: 'DecommissionServer', serverId: id('db-1'), now: NOW })
+      .thenThrows('conflict', 'server-has-dependents', { dependents: ['db-port'] });
+    given(past)
+      .when({ type: 'ArchiveServer', serverId: id('db-1'), now: NOW })
+      .thenThrows('conflict', 'server-has-dependents', { dependents: ['db-port'] });
+    given(past)
+      .when({ type: 'DecommissionServer', serverId: id('app-1'), now: NOW })
+      .then([expect.anything()]);
+  });
+
   it('validates the request before the business conflict (400 before 409)', () => {
     given(history(enrol('db-1')))
       .when({

@@ -95,7 +95,13 @@ export interface EstateNode {
 }
 export interface EstateView {
   byHostname: ReadonlyMap<string, EstateNode>;
+  /** The runbook's steps (name → what each follows): a server may depend on a step. */
+  steps?: ReadonlyMap<string, readonly string[]>;
 }
+
+/** The id a server's dependency on a runbook step records (a step is no server). */
+export const runbookStepRef = (name: string) => `runbook-step:${name}`;
+export const isRunbookStepRef = (id: string) => id.startsWith('runbook-step:');
 
 // ---------- events ----------
 export type ServerEnrolled = DomainEvent<
@@ -334,7 +340,9 @@ export function dependencyProblems(
   estate: EstateView,
 ): RuleProblem[] {
   const problems: RuleProblem[] = [];
-  const unknown = dependsOn.filter((h) => h !== self.hostname && !estate.byHostname.has(h));
+  const unknown = dependsOn.filter(
+    (h) => h !== self.hostname && !estate.byHostname.has(h) && !estate.steps?.has(h),
+  );
   if (unknown.length)
     problems.push({
       code: 'unknown-dependency',
@@ -365,6 +373,7 @@ export function cycleWith(hostname: string, dependsOn: string[], estate: EstateV
   if (dependsOn.includes(hostname)) return [hostname, hostname];
   const graph = new Map<string, readonly string[]>();
   for (const [h, node] of estate.byHostname) graph.set(h, node.dependsOn);
+  for (const [step, after] of estate.steps ?? []) graph.set(step, after);
   graph.set(hostname, dependsOn);
   return findCycle(graph, [hostname]);
 }
@@ -406,7 +415,10 @@ const cycleError = (cycle: string[]) =>
   });
 
 const resolve = (dependsOn: string[], estate: EstateView): ServerDependency[] =>
-  dependsOn.map((hostname) => ({ serverId: estate.byHostname.get(hostname)!.id, hostname }));
+  dependsOn.map((hostname) => ({
+    serverId: estate.byHostname.get(hostname)?.id ?? runbookStepRef(hostname),
+    hostname,
+  }));
 
 const unique = (values: string[]) => [...new Set(values)];
 
@@ -422,13 +434,16 @@ function requireActive<S extends EstateMember>(state: S | null, action: string):
   return state;
 }
 
-/** 409 while active servers depend on `s`: they would lose what they need to start. */
+/** 409 while active servers or runbook steps depend on `s`: they would lose what they need to start. */
 function requireNoDependents(
   s: EstateMember,
   estate: EstateView,
   becoming: 'archived' | 'decommissioned',
 ): void {
-  const dependents = dependentsOf(s.hostname, estate);
+  const steps = [...(estate.steps ?? [])]
+    .filter(([, after]) => after.includes(s.hostname))
+    .map(([name]) => name);
+  const dependents = [...dependentsOf(s.hostname, estate), ...steps.sort()];
   if (dependents.length)
     throw conflict(
       'server-has-dependents',

@@ -15,7 +15,8 @@ export type NotificationKindName =
   | 'test-due'
   | 'test-overdue'
   | 'activation-status'
-  | 'tree-head';
+  | 'tree-head'
+  | 'runbook-sign-off-reminder';
 
 export interface DeliveryOutcome {
   delivered: boolean;

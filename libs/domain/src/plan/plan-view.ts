@@ -8,6 +8,8 @@ import {
 } from '../estate/estimates';
 import { bootWaves, DependencyGraph, downstreamTails, schedule, sharedRestoreFinish } from '../estate/graph';
 import type { ServerState } from '../estate/server';
+import { isPostCleanup } from '../activation/runbook-steps';
+import { STEP_ESTIMATE_MINUTES, type RunbookStep, type RunbookStepKind } from './runbook';
 
 export interface PlanServer {
   id: string;
@@ -22,8 +24,19 @@ export interface PlanServer {
   predictedAvailableAfterMinutes: number | null;
 }
 
+/** A runbook step of the plan, with its estimate and when it is predicted done. */
+export interface PlanStep {
+  name: string;
+  kind: RunbookStepKind;
+  after: string[];
+  estimateMinutes: number;
+  /** Null for a post-cleanup step (it runs after the teardown, outside the RTO). */
+  predictedDoneAfterMinutes: number | null;
+}
+
 export interface PlanView {
   servers: PlanServer[];
+  steps: PlanStep[];
   bootWaves: string[][];
   criticalPath: string[];
   predictedRtoMinutes: number;
@@ -43,6 +56,28 @@ export function drpGraph(servers: ServerState[]): Map<string, string[]> {
 }
 
 /**
+ * The DRP graph with the runbook's steps as nodes: a step follows the servers and steps it names;
+ * a drp server may wait for a step. Post-cleanup steps run outside the RTO and are left out.
+ */
+function withSteps(graph: Map<string, string[]>, servers: ServerState[], runbook: readonly RunbookStep[]) {
+  const steps = runbook.filter((s) => !isPostCleanup(s));
+  if (!steps.length) return graph;
+  const names = new Set([...graph.keys(), ...steps.map((s) => s.name)]);
+  for (const s of steps)
+    graph.set(
+      s.name,
+      s.after.filter((a) => names.has(a)),
+    );
+  for (const s of servers)
+    if (graph.has(s.hostname))
+      graph.set(
+        s.hostname,
+        s.dependsOn.filter((d) => names.has(d)),
+      );
+  return graph;
+}
+
+/**
  * The DRP as a plan: its servers (the `drp` class), boot waves for display, and the predicted RTO
  * from the graph-driven schedule (restores in parallel; a server boots once restored and its
  * upstream servers are available). O(V + E).
@@ -50,11 +85,18 @@ export function drpGraph(servers: ServerState[]): Map<string, string[]> {
 export function computePlan(
   servers: ServerState[],
   settings: RecoveryEstimateSettings = DEFAULT_ESTIMATES,
+  runbook: readonly RunbookStep[] = [],
 ): PlanView {
-  const graph: DependencyGraph = drpGraph(servers);
+  const graph: DependencyGraph = withSteps(drpGraph(servers), servers, runbook);
   const byName = new Map(servers.filter((s) => graph.has(s.hostname)).map((s) => [s.hostname, s]));
   const estimates = new Map<string, ServerEstimate>();
   for (const [name, s] of byName) estimates.set(name, estimateServer(s, settings));
+  // A step is a node that is ready at once and takes its kind's estimate.
+  const stepEstimate = new Map(
+    runbook.filter((s) => graph.has(s.name)).map((s) => [s.name, STEP_ESTIMATE_MINUTES[s.kind]]),
+  );
+  for (const [name, minutes] of stepEstimate)
+    estimates.set(name, { restoreMinutes: 0, bootMinutes: minutes, analysisMinutes: 0 });
   // Backup restores share the recovery space's bandwidth, run as the engine runs them (bounded,
   // longest downstream chain first); replicas are powered on or presented without it.
   const startOf = (name: string) => estimates.get(name)!.bootMinutes + estimates.get(name)!.analysisMinutes;
@@ -99,7 +141,14 @@ export function computePlan(
     });
   return {
     servers: planServers,
-    bootWaves: bootWaves(graph),
+    steps: runbook.map((s) => ({
+      name: s.name,
+      kind: s.kind,
+      after: s.after,
+      estimateMinutes: STEP_ESTIMATE_MINUTES[s.kind],
+      predictedDoneAfterMinutes: stepEstimate.has(s.name) ? round1(result.availableAt.get(s.name)!) : null,
+    })),
+    bootWaves: bootWaves(drpGraph(servers)),
     criticalPath: result.criticalPath,
     predictedRtoMinutes: round1(result.makespan),
   };

@@ -4,6 +4,7 @@ import { serverDecider, ServerSpec, ServerState } from '../estate/server';
 import { planDecider } from './authorised-persons';
 import { computePlan } from './plan-view';
 import { estateReadinessFindings } from './readiness';
+import { runbookReadinessFindings, type RunbookStep } from './runbook';
 
 const mk = (
   hostname: string,
@@ -37,6 +38,50 @@ const mk = (
 };
 
 describe('plan', () => {
+  it('puts runbook steps in the predicted RTO with their kind estimates (post-cleanup steps outside)', () => {
+    const base = { onFailure: 'block', timeoutMinutes: 30, scope: 'all' } as const;
+    const runbook: RunbookStep[] = [
+      { ...base, name: 'fix', kind: 'script', after: ['db'], server: 'db', interpreter: 'bash', script: 'x' },
+      { ...base, name: 'ok', kind: 'manual', after: ['fix'], instructions: 'x', assignee: null },
+      {
+        ...base,
+        name: 'bye',
+        kind: 'webhook',
+        after: ['teardown'],
+        url: 'https://x',
+        method: 'POST',
+        body: null,
+        expectStatus: null,
+      },
+    ];
+    const plan = computePlan(
+      [
+        mk('db', { disks: [{ name: 'd', sizeGiB: 500 }] }),
+        mk('app', { dependsOn: ['db'] }),
+        mk('web', { dependsOn: ['app', 'ok'] }),
+      ],
+      undefined,
+      runbook,
+    );
+    // db 16 (as below); the script 5 → 21, the sign-off 30 → 51; web waits for it: 51 + 6 = 57
+    expect(plan.steps.map((s) => [s.name, s.estimateMinutes, s.predictedDoneAfterMinutes])).toEqual([
+      ['fix', 5, 21],
+      ['ok', 30, 51],
+      ['bye', 1, null],
+    ]);
+    expect(plan.predictedRtoMinutes).toBe(57);
+    expect(plan.criticalPath).toEqual(['db', 'fix', 'ok', 'web']);
+    expect(plan.bootWaves).toEqual([['db'], ['app'], ['web']]);
+    expect(runbookReadinessFindings(runbook, new Set(['app', 'web']), false).map((f) => f.code)).toEqual([
+      'runbook-unknown-server',
+    ]);
+    const http = [{ ...runbook[2], url: 'http://x' } as RunbookStep];
+    expect(runbookReadinessFindings(http, new Set(), false)).toMatchObject([
+      { severity: 'warning', code: 'runbook-webhook-not-https' },
+    ]);
+    expect(runbookReadinessFindings(http, new Set(), true)).toEqual([]);
+  });
+
   it('computes waves, critical path and predicted RTO', () => {
     const plan = computePlan([
       mk('db', { disks: [{ name: 'd', sizeGiB: 500 }] }),

@@ -1,5 +1,5 @@
 import { cyclicComponents, findCycle } from '../estate/graph';
-import { protectionRuleProblems, ServerState } from '../estate/server';
+import { isRunbookStepRef, protectionRuleProblems, ServerState } from '../estate/server';
 import type { AuthorisedPerson } from './authorised-persons';
 import type { PlanView } from './plan-view';
 
@@ -69,7 +69,7 @@ export function estateReadinessFindings(input: ReadinessInput): ReadinessFinding
   for (const s of active) {
     const missing = s.dependsOnIds
       .map((id, i) => ({ id, hostname: s.dependsOn[i] }))
-      .filter((d) => !activeIds.has(d.id))
+      .filter((d) => !activeIds.has(d.id) && !isRunbookStepRef(d.id))
       .map((d) => {
         const target = byId.get(d.id);
         return `${d.hostname} (${target ? target.status : 'unknown'})`;

@@ -1,6 +1,8 @@
 import type { Activation, ServerState } from '../activation/activation.state';
 import { activationRto, serverTimings, type ServerTimings } from '../activation/rto';
 import { round1, toMillis } from '../activation/time';
+import type { RunbookStepState } from '../activation/runbook-steps';
+import { toStepView } from '../activation/view';
 import {
   isTerminalPhase,
   type ActivationStatus,
@@ -10,6 +12,7 @@ import type {
   ActivationReport,
   CorrectiveAction,
   ReportServer,
+  ReportStep,
   ReportSummary,
   ReportTenant,
   TimelinePhase,
@@ -47,7 +50,7 @@ export function buildReport(activation: Activation, tenant: ReportTenant): Activ
     lastServerAvailableAfterMinutes: rto.lastServerAvailableAfterMinutes,
     summary: summarise(servers),
     servers,
-    correctiveActions: correctiveActions(s, servers),
+    correctiveActions: [...correctiveActions(s, servers), ...stepActions(s)],
     kind: s.kind,
     status: s.status,
     final: FINAL_STATUSES.includes(s.status),
@@ -64,9 +67,61 @@ export function buildReport(activation: Activation, tenant: ReportTenant): Activ
       reason: s.network.reason,
     },
     teardown: { verifiedAt: s.teardown.verifiedAt, remaining: [...s.teardown.remaining] },
+    steps: (s.steps ?? []).map((x) => reportStep(x, s.status, origin)),
     timelineOrigin: origin,
     asOf: s.updatedAt,
   };
+}
+
+function reportStep(x: RunbookStepState, status: ActivationStatus, origin: string): ReportStep {
+  const view = toStepView(x, status);
+  const o = toMillis(origin);
+  const m = (iso: string) => round1((toMillis(iso) - o) / 60_000);
+  const outcome: TimelineSegment['outcome'] =
+    view.status === 'done'
+      ? 'done'
+      : view.status === 'failed'
+        ? 'failed'
+        : view.endedAt
+          ? 'cancelled'
+          : 'running';
+  return {
+    name: view.name,
+    kind: view.kind,
+    status: view.status,
+    startedAt: view.startedAt,
+    endedAt: view.endedAt,
+    detail: view.detail,
+    timeline: view.startedAt
+      ? [
+          {
+            phase: 'runbook-step',
+            startMinutes: m(view.startedAt),
+            endMinutes: view.endedAt ? m(view.endedAt) : null,
+            outcome,
+          },
+        ]
+      : [],
+  };
+}
+
+/** A failed runbook step, and what it blocked, as a corrective action. */
+function stepActions(s: Activation): CorrectiveAction[] {
+  return (s.steps ?? [])
+    .filter((x) => x.outcome === 'failed')
+    .map((x) => {
+      const blocked = (s.steps ?? [])
+        .filter((y) => y.blockedBy === x.snapshot.name)
+        .map((y) => y.snapshot.name);
+      const servers = s.servers
+        .filter((y) => y.blockedBy?.hostname === x.snapshot.name)
+        .map((y) => y.snapshot.hostname);
+      const what = [...blocked, ...servers];
+      return {
+        code: 'runbook-step-failed' as const,
+        action: `runbook step ${x.snapshot.name} (${x.snapshot.kind}) failed${x.detail ? ` (${x.detail})` : ''}${x.snapshot.onFailure === 'block' && what.length ? `; it blocked ${what.join(', ')}` : ''}: fix it and retry the step, or review the runbook.`,
+      };
+    });
 }
 
 function reportServer(s: Activation, x: ServerState, t: ServerTimings, origin: string): ReportServer {

@@ -40,10 +40,23 @@ export interface ActivationReport {
   endReason: string | null;
   network: { required: boolean; phase: string; readyAt: string | null; reason: string | null };
   teardown: { verifiedAt: string | null; remaining: string[] };
+  /** The runbook steps, each with its bar on the timeline. */
+  steps: ReportStep[];
   /** Time origin of every `timeline` minute: the launch, or the request while not launched. */
   timelineOrigin: string;
   /** Business time of the last event folded: the report is the state as of then. */
   asOf: string;
+}
+
+export interface ReportStep {
+  name: string;
+  kind: string;
+  status: string;
+  startedAt: string | null;
+  endedAt: string | null;
+  detail: string | null;
+  /** Its bar: from its start to its end (or now while it runs). */
+  timeline: TimelineSegment[];
 }
 
 export interface ReportSummary {
@@ -101,7 +114,7 @@ export interface ReportServer {
  * from the launch (or the retry that started the current attempt) to the server's last step.
  */
 export type TimelinePhase =
-  'earlier-attempt' | 'restore-queue' | 'restore' | 'wait' | 'queued' | 'boot' | 'analysis';
+  'earlier-attempt' | 'restore-queue' | 'restore' | 'wait' | 'queued' | 'boot' | 'analysis' | 'runbook-step';
 
 /** Every phase, in the order a server goes through them, with what it means (legend, tooltips). */
 export const TIMELINE_PHASES: ReadonlyArray<{ phase: TimelinePhase; label: string }> = [
@@ -112,6 +125,7 @@ export const TIMELINE_PHASES: ReadonlyArray<{ phase: TimelinePhase; label: strin
   { phase: 'queued', label: 'Queued for its next step' },
   { phase: 'boot', label: 'Boot' },
   { phase: 'analysis', label: 'Analysis (health check)' },
+  { phase: 'runbook-step', label: 'Runbook step' },
 ];
 
 export interface TimelineSegment {
@@ -134,7 +148,8 @@ export type CorrectiveActionCode =
   | 'network-failed'
   | 'resources-left'
   | 'aborted'
-  | 'dependency-excluded';
+  | 'dependency-excluded'
+  | 'runbook-step-failed';
 
 export interface CorrectiveAction {
   hostname?: string;

@@ -12,6 +12,8 @@ export const streams = {
   /** The tenant's estate registry: every estate-wide decision (hostnames, dependency graph). */
   estate: (tenantId: string) => `tenant/${tenantId}/estate`,
   plan: (tenantId: string) => `tenant/${tenantId}/plan`,
+  /** The key of the tenant's runbook webhook signatures (sealed). */
+  webhookSecret: (tenantId: string) => `tenant/${tenantId}/webhook-secret`,
   activation: (tenantId: string, activationId: string) => `tenant/${tenantId}/activation/${activationId}`,
   schedule: (tenantId: string, scheduleId: string) => `tenant/${tenantId}/test-schedule/${scheduleId}`,
   notification: (tenantId: string, notificationId: string) =>

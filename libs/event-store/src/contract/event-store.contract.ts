@@ -460,6 +460,13 @@ export function eventStoreContract(name: string, makeHarness: () => ContractHarn
           consistencyProof(tree, head.treeSize, grown.length),
         ),
       ).toBe(true);
+      if (store.readAllLeaves) {
+        // What the Merkle trees read: the leaf of every event written with the log is its stored hash.
+        const leaves = await store.readAllLeaves({ streamPrefixes: [ns] });
+        expect(leaves.map((e) => [e.position, e.hash, e.hashRule])).toEqual(
+          grown.map((e) => [e.position, leafHashOf(e), undefined]),
+        );
+      }
       expect(verifyLog(grown, { tenantId, keys })).toMatchObject({
         valid: true,
         checkedEvents: 6,

@@ -26,6 +26,7 @@ import {
   prepareEvents,
   recordedFromColumns,
   recordedFromPlaced,
+  LEAF_COLUMNS,
   STORED_COLUMNS,
   StoredColumns,
   StreamHead,
@@ -95,7 +96,10 @@ export class PostgresEventStore implements EventStore {
   private readonly heads = new StreamHeadCache();
   private readonly appended = new EventEmitter();
   private readonly subscriptions = new Set<PollingSubscription>();
-  private readonly sql: Record<'append' | 'heads' | 'readStream' | 'readAll' | 'readAllPrefixed', string>;
+  private readonly sql: Record<
+    'append' | 'heads' | 'readStream' | 'readAll' | 'readAllPrefixed' | 'readLeaves' | 'readLeavesPrefixed',
+    string
+  >;
   private pending: PendingAppend[] = [];
   private flushScheduled = false;
   private flushing: Promise<void> | null = null;
@@ -128,6 +132,10 @@ export class PostgresEventStore implements EventStore {
                    ORDER BY revision LIMIT $3`,
       readAll: `SELECT ${COLUMNS} FROM ${t('events')} WHERE position > $1 ORDER BY position LIMIT $2`,
       readAllPrefixed: `SELECT ${COLUMNS} FROM ${t('events')} WHERE position > $1
+                        AND EXISTS (SELECT 1 FROM unnest($3::text[]) p(prefix) WHERE starts_with(stream, p.prefix))
+                        ORDER BY position LIMIT $2`,
+      readLeaves: `SELECT ${LEAF_COLUMNS} FROM ${t('events')} WHERE position > $1 ORDER BY position LIMIT $2`,
+      readLeavesPrefixed: `SELECT ${LEAF_COLUMNS} FROM ${t('events')} WHERE position > $1
                         AND EXISTS (SELECT 1 FROM unnest($3::text[]) p(prefix) WHERE starts_with(stream, p.prefix))
                         ORDER BY position LIMIT $2`,
     };
@@ -316,13 +324,20 @@ export class PostgresEventStore implements EventStore {
     return (await this.readAllRows(options)).map(canonicalFromColumns);
   }
 
-  private readAllRows(options: ReadAllOptions): Promise<RawRow[]> {
+  async readAllLeaves(options: ReadAllOptions = {}): Promise<CanonicalLogEntry[]> {
+    return (await this.readAllRows(options, true)).map(canonicalFromColumns);
+  }
+
+  private readAllRows(options: ReadAllOptions, leavesOnly = false): Promise<RawRow[]> {
     const after = options.afterPosition ?? 0;
     const max = options.maxCount ?? null;
     const prefixes = options.streamPrefixes?.filter(Boolean) ?? [];
+    const [all, prefixed] = leavesOnly
+      ? (['readLeaves', 'readLeavesPrefixed'] as const)
+      : (['readAll', 'readAllPrefixed'] as const);
     return prefixes.length
-      ? this.rows('readAllPrefixed', this.sql.readAllPrefixed, [after, max, prefixes])
-      : this.rows('readAll', this.sql.readAll, [after, max]);
+      ? this.rows(prefixed, this.sql[prefixed], [after, max, prefixes])
+      : this.rows(all, this.sql[all], [after, max]);
   }
 
   async headPosition(): Promise<number> {

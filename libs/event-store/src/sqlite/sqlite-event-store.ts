@@ -35,6 +35,7 @@ import {
   prepareEvents,
   recordedFromColumns,
   recordedFromPlaced,
+  LEAF_COLUMNS,
   STORED_COLUMNS,
   StoredColumns,
   StreamHead,
@@ -95,6 +96,7 @@ export class SqliteEventStore implements EventStore, MigratableEventStore {
     insert: Database.Statement<[string, string, number, string, string, string, string]>;
     readStream: Database.Statement<[string, number, number], RawRow>;
     readAll: Database.Statement<[number, number], RawRow>;
+    readLeaves: Database.Statement<[number, number], RawRow>;
     headPosition: Database.Statement<[], { position: number | null }>;
     getCheckpoint: Database.Statement<[string], { position: number }>;
     saveCheckpoint: Database.Statement<[string, number, string]>;
@@ -128,6 +130,11 @@ export class SqliteEventStore implements EventStore, MigratableEventStore {
       readAll: this.db
         .prepare<[number, number], RawRow>(
           `SELECT ${COLUMNS} FROM events WHERE position > ? ORDER BY position LIMIT ?`,
+        )
+        .raw(true),
+      readLeaves: this.db
+        .prepare<[number, number], RawRow>(
+          `SELECT ${LEAF_COLUMNS} FROM events WHERE position > ? ORDER BY position LIMIT ?`,
         )
         .raw(true),
       headPosition: this.db.prepare('SELECT MAX(position) AS position FROM events'),
@@ -266,17 +273,23 @@ export class SqliteEventStore implements EventStore, MigratableEventStore {
     return this.rawRows(options).map(canonicalFromColumns);
   }
 
-  private rawRows(options: ReadAllOptions): RawRow[] {
+  async readAllLeaves(options: ReadAllOptions = {}): Promise<CanonicalLogEntry[]> {
+    return this.rawRows(options, true).map(canonicalFromColumns);
+  }
+
+  private rawRows(options: ReadAllOptions, leavesOnly = false): RawRow[] {
     const after = options.afterPosition ?? 0;
     const max = options.maxCount ?? -1;
     const prefixes = options.streamPrefixes?.filter(Boolean) ?? [];
-    if (prefixes.length === 0) return this.stmt.readAll.all(after, max);
+    if (prefixes.length === 0) return (leavesOnly ? this.stmt.readLeaves : this.stmt.readAll).all(after, max);
     const where = prefixes.map(() => 'substr(stream, 1, ?) = ?').join(' OR ');
     const params: (string | number)[] = [after];
     for (const p of prefixes) params.push(p.length, p);
     params.push(max);
     return this.db
-      .prepare(`SELECT ${COLUMNS} FROM events WHERE position > ? AND (${where}) ORDER BY position LIMIT ?`)
+      .prepare(
+        `SELECT ${leavesOnly ? LEAF_COLUMNS : COLUMNS} FROM events WHERE position > ? AND (${where}) ORDER BY position LIMIT ?`,
+      )
       .raw(true)
       .all(...params) as RawRow[];
   }

@@ -2,6 +2,10 @@ import { CloudPermanentError } from '../errors';
 import type { RecoveryCloud } from '../recovery-cloud.port';
 import type {
   AnalysisResult,
+  GuestRunRequest,
+  GuestRunResult,
+  ProbeRequest,
+  ProbeResult,
   BackupFreshness,
   CallOptions,
   CloudCapacity,
@@ -162,6 +166,26 @@ export class InMemoryRecoveryCloud implements RecoveryCloud {
         hostname: this.server(request.tenantId, String(vm.serverId)).hostname,
         ...verdict,
       };
+    });
+  }
+
+  /** Scripts run (by key, once each) and their exit codes to answer (by script text; default 0). */
+  readonly exitCodes = new Map<string, number>();
+
+  async guestRun(request: GuestRunRequest, options: CallOptions) {
+    return this.operate('guest-run', options, (): GuestRunResult => {
+      this.vm(request.vmId);
+      const exitCode = this.exitCodes.get(request.script) ?? 0;
+      return { vmId: request.vmId, exitCode, output: `ran: ${request.script}`, durationSeconds: 30 };
+    });
+  }
+
+  async probe(request: ProbeRequest, options: CallOptions) {
+    return this.operate('probe', options, (): ProbeResult => {
+      this.vm(request.vmId);
+      return request.tcp !== undefined
+        ? { vmId: request.vmId, open: request.tcp !== 9 }
+        : { vmId: request.vmId, status: 200 };
     });
   }
 

@@ -17,8 +17,26 @@ import { RestoreFromBackup } from './restore/restore-from-backup';
 import { HandlesStep, type StepHandler } from './step-handler';
 import { handlerMap, StepHandlers } from './step-handlers.registry';
 import { TeardownHandler } from './teardown.handler';
+import { CheckHandler } from './runbook/check.handler';
+import { ManualHandler } from './runbook/manual.handler';
+import { ScriptHandler } from './runbook/script.handler';
+import { WebhookHandler } from './runbook/webhook.handler';
+import { randomBytes } from 'node:crypto';
+import { SECRET_BOX, SecretBox } from '@reprise/common/crypto/secret-box';
+import { EVENT_STORE } from '@reprise/event-store/event-store.port';
 
-const ALL = [RestoreHandler, BootHandler, AnalyseHandler, NetworkHandler, TeardownHandler, FailbackHandler];
+const ALL = [
+  RestoreHandler,
+  BootHandler,
+  AnalyseHandler,
+  NetworkHandler,
+  TeardownHandler,
+  FailbackHandler,
+  WebhookHandler,
+  ScriptHandler,
+  CheckHandler,
+  ManualHandler,
+];
 
 async function registryWith(handlers: unknown[]) {
   const module = await Test.createTestingModule({
@@ -26,6 +44,8 @@ async function registryWith(handlers: unknown[]) {
     providers: [
       { provide: RECOVERY_CLOUD, useValue: new InMemoryRecoveryCloud() },
       { provide: Environment, useValue: validateEnvironment({}) },
+      { provide: EVENT_STORE, useValue: {} },
+      { provide: SECRET_BOX, useValue: new SecretBox(randomBytes(32)) },
       CloudSteps,
       RestoreFromBackup,
       PowerOnReplica,
@@ -65,8 +85,8 @@ describe('step handler registry', () => {
     expect(() =>
       handlerMap([
         ...STEP_KINDS.map((kind) => ({ kind, name: kind, handler })),
-        { kind: 'webhook' as never, name: 'WebhookHandler', handler },
+        { kind: 'e-mail' as never, name: 'EmailHandler', handler },
       ]),
-    ).toThrow('WebhookHandler handles "webhook", which is not a step kind');
+    ).toThrow('EmailHandler handles "e-mail", which is not a step kind');
   });
 });

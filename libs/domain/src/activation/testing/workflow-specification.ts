@@ -61,11 +61,13 @@ const hostname = (state: ActivationState, serverId: string | null): string | nul
     : null;
 
 const summariseStep = (state: ActivationState, step: DueStep): string => {
+  if (step.step !== undefined) return `${step.kind}:${step.step}`;
   const host = hostname(state, step.serverId);
   return host ? `${step.kind}:${host}` : step.kind;
 };
 
 const summariseTimer = (state: ActivationState, timer: Timer): string => {
   const host = hostname(state, timer.kind === 'rto-breach' ? timer.serverId : null);
-  return `${timer.kind}${host ? `:${host}` : ''}@${timer.at}`;
+  const step = timer.kind === 'step-timeout' || timer.kind === 'step-reminder' ? timer.step : null;
+  return `${timer.kind}${host ? `:${host}` : ''}${step ? `:${step}` : ''}@${timer.at}`;
 };
