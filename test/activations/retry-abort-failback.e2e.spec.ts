@@ -23,6 +23,12 @@ describe('retry, abort and failback (e2e: api + worker + recovery cloud + Redis)
     (await stack.api.http.get(`/api/v1/activations/${id}`).set(bearer(t.manager)).expect(200)).body;
   const post = (path: string, body: object = {}) =>
     stack.api.http.post(`/api/v1${path}`).set(bearer(t.manager)).send(body);
+  /** The code delivered to `email` after `previous` (a new confirmation of the same activation). */
+  const codeAfter = (id: string, email: string, previous: string) =>
+    waitUntil(async () => {
+      const latest = await codeFor(stack, id, email);
+      return latest !== previous && latest;
+    }, 'a new confirmation code');
 
   beforeAll(async () => {
     stack = await startStack({ timeScale: 600 });
@@ -93,7 +99,7 @@ describe('retry, abort and failback (e2e: api + worker + recovery cloud + Redis)
     expect(await cloudResources(stack, t.id, body.id)).toHaveLength(0);
   }, 60_000);
 
-  it('fails a disaster back to nominal once its servers are up, leaving nothing in the recovery space', async () => {
+  it('fails a disaster back to nominal under four eyes once its servers are up, leaving nothing in the recovery space', async () => {
     const { body } = await post('/activations', {
       type: 'disaster',
       scope: { servers: ['mail-1'] },
@@ -105,8 +111,12 @@ describe('retry, abort and failback (e2e: api + worker + recovery cloud + Redis)
     await waitForStatus(stack.api, t.manager, body.id, ['completed']);
     const close = await post(`/activations/${body.id}/close`).expect(409); // a wrong state: a disaster ends with failback
     expect(close.body).toMatchObject({ code: 'failback-required', activationStatus: 'completed' });
-    const back = await post(`/activations/${body.id}/failback`).expect(200);
-    expect(back.body.status).toBe('failed-back');
+    // Failback is a process under four eyes (test/failback covers it in full).
+    const asked = await post(`/activations/${body.id}/failback`, { requestedBy: CLAIRE }).expect(202);
+    expect(asked.body.status).toBe('failback-awaiting-confirmation');
+    const failbackCode = await codeAfter(body.id, BRUNO.email, code);
+    await post(`/activations/${body.id}/confirm`, { email: BRUNO.email, code: failbackCode }).expect(200);
+    await waitForStatus(stack.api, t.manager, body.id, ['failed-back']);
     expect(await cloudResources(stack, t.id, body.id)).toHaveLength(0);
   }, 60_000);
 });

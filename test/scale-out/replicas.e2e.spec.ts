@@ -1,7 +1,6 @@
 import { existsSync } from 'node:fs';
 import { admin } from '../support/tenants';
-import { join } from 'node:path';
-import { appEntry, ROOT } from '../support/processes';
+import { appEntry } from '../support/processes';
 import { alive, call, follow, startReplicaSet, type Replica, type ReplicaSet } from './replica-set';
 
 /**
@@ -350,27 +349,16 @@ describe('2 api + 2 worker replicas on PostgreSQL, under SIGKILL', () => {
     expect(JSON.stringify(bad.body)).toContain('Reprise-Min-Position');
   }, 30_000);
 
-  // The overlap rule lives in the api's memory while apps/api/src/activations/tenant-lock.ts exists
-  // (issue 12 moves it into the store): across two apis it cannot hold yet, and this scenario says so.
-  const overlapRuleInOneProcess = existsSync(join(ROOT, 'apps/api/src/activations/tenant-lock.ts'));
-  if (overlapRuleInOneProcess)
-    console.warn(
-      'replicas.e2e: skipping "two overlapping activation requests … exactly one 202": the overlap rule is still an in-process lock (apps/api/src/activations/tenant-lock.ts); it runs once the rule is in the store',
-    );
-  (overlapRuleInOneProcess ? it.skip : it)(
-    'two overlapping activation requests sent to the two apis at the same instant: exactly one 202',
-    async () => {
-      await closeLeftovers();
-      const scope = { servers: ['srv-010', 'srv-011'] };
-      const answers = await Promise.all(set.apis.map((replica) => request(scope, replica)));
-      const statuses = answers.map((a) => a.status).sort();
-      expect(statuses).toEqual([202, 409]);
-      const started = answers.find((a) => a.status === 202)!;
-      const refused = answers.find((a) => a.status === 409)!;
-      expect(refused.headers.get('content-type')).toContain('application/problem+json');
-      await finished(started.body.id);
-      await close(started.body.id);
-    },
-    120_000,
-  );
+  it('two overlapping activation requests sent to the two apis at the same instant: exactly one 202', async () => {
+    await closeLeftovers();
+    const scope = { servers: ['srv-010', 'srv-011'] };
+    const answers = await Promise.all(set.apis.map((replica) => request(scope, replica)));
+    const statuses = answers.map((a) => a.status).sort();
+    expect(statuses).toEqual([202, 409]);
+    const started = answers.find((a) => a.status === 202)!;
+    const refused = answers.find((a) => a.status === 409)!;
+    expect(refused.headers.get('content-type')).toContain('application/problem+json');
+    await finished(started.body.id);
+    await close(started.body.id);
+  }, 120_000);
 });

@@ -172,7 +172,6 @@ describe('notifications (integration, SQLite)', () => {
             server('big-1', { rtoMinutes: 30, disks: [{ name: 'c', sizeGiB: 2048 }] }),
             server('small-1', { rtoMinutes: 600 }),
           ],
-          otherActivations: [],
           requestedBy: { name: 'Claire', email: 'claire@acme.example' },
           window: { activationWindow: '24x7', timeZone: 'Europe/Paris' },
           at: NOW,

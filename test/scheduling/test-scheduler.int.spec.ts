@@ -2,7 +2,12 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ManualClock } from '@reprise/common/clock/system-clock';
+import { activationDecider } from '@reprise/domain/activation';
+import { COMPLETERS } from '@reprise/domain/completers';
 import { foldSchedules, type TestSchedule } from '@reprise/domain/schedule';
+import { handleCommand } from '@reprise/event-store/command-handling';
+import { CompletionRunner } from '@reprise/event-store/completions/completion-runner';
+import { ActivationClaims } from '@reprise/common/completions/activation-claims';
 import { streams } from '@reprise/domain/shared/streams';
 import { SqliteEventStore } from '@reprise/event-store/sqlite/sqlite-event-store';
 import type { AppendOptions, MetadataInput, NewEvent } from '@reprise/event-store/event-store.port';
@@ -36,7 +41,9 @@ describe('TestScheduler (integration, SQLite)', () => {
     },
   } as unknown as NotificationRequests;
   const environment = validateEnvironment({ REPRISE_COMPLIANCE_EVERY_MS: '0' });
-  const scheduler = () => new TestScheduler(store, clock, notifications, environment);
+  let completions: CompletionRunner;
+  const scheduler = () =>
+    new TestScheduler(store, clock, notifications, new ActivationClaims(store, completions), environment);
 
   const enrol = (id: string, hostname: string, protectionClass: string, at: string) =>
     store.append(
@@ -119,8 +126,15 @@ describe('TestScheduler (integration, SQLite)', () => {
     );
     await enrol('srv-web', 'web-1', 'drp', '2026-01-01T00:00:00.000Z');
     await enrol('srv-bk', 'bk-1', 'backup-with-tests', '2026-01-01T00:00:00.000Z');
+    completions = new CompletionRunner(store, {
+      subscriberId: 'int-completions',
+      streamPrefixes: ['tenant/'],
+      completionsOf: (event) => COMPLETERS.flatMap((complete) => complete(event)),
+    });
+    await completions.start();
   });
   afterEach(async () => {
+    await completions.stop();
     await store.close();
     rmSync(dir, { recursive: true, force: true });
   });
@@ -146,7 +160,13 @@ describe('TestScheduler (integration, SQLite)', () => {
       kind: 'drp-test',
       requestedBy: { name: 'Reprise scheduler', email: 'scheduler@reprise.local' },
     });
-    expect(events[0].metadata).toMatchObject({ actor: 'system:scheduler', causationId: 's-1' });
+    // recorded through the claim of its servers, itself caused by the schedule
+    const [claim] = await store.readStream(streams.activationClaims(T));
+    expect(claim).toMatchObject({
+      type: 'ScopeClaimed',
+      metadata: { actor: 'system:scheduler', causationId: 's-1' },
+    });
+    expect(events[0].metadata).toMatchObject({ actor: 'system:scheduler', causationId: claim.id });
     const starts = (await store.readStream(streams.schedule(T, 's-1'))).filter(
       (e) => e.type === 'ScheduledTestStarted',
     );
@@ -163,7 +183,13 @@ describe('TestScheduler (integration, SQLite)', () => {
           : store.append(stream, events, options),
     });
     await expect(
-      new TestScheduler(dying, clock, notifications, environment).tickTenant(T, NOW),
+      new TestScheduler(
+        dying,
+        clock,
+        notifications,
+        new ActivationClaims(dying, completions),
+        environment,
+      ).tickTenant(T, NOW),
     ).rejects.toThrow('SIGKILL');
     expect(await activationStreams()).toHaveLength(1);
     expect((await schedules())[0].status).toBe('scheduled');
@@ -177,21 +203,44 @@ describe('TestScheduler (integration, SQLite)', () => {
     });
   });
 
-  it('a test that cannot start records why (never swallowed), and does not retry by itself', async () => {
+  it('a test that would overlap a live activation is postponed (recorded and notified once), and starts once it ended', async () => {
     await plan('s-1', '2026-03-02T08:00:00.000Z');
     await plan('s-2', '2026-03-02T08:30:00.000Z'); // overlaps the first one's live activation
     await scheduler().tickTenant(T, NOW);
-    const byId = Object.fromEntries((await schedules()).map((s) => [s.id, s]));
-    const started = [byId['s-1'], byId['s-2']].filter((s) => s.status === 'started');
-    const failed = [byId['s-1'], byId['s-2']].filter((s) => s.status === 'failed-to-start');
-    expect(started).toHaveLength(1);
-    expect(failed).toHaveLength(1);
-    expect(failed[0].failure).toMatchObject({
-      code: expect.any(String),
-      reason: expect.stringMatching(/.+/),
-    });
     await scheduler().tickTenant(T, NOW);
+    const byId = () => schedules().then((all) => Object.fromEntries(all.map((s) => [s.id, s])));
+    let s = await byId();
+    const [first, second] = s['s-1'].status === 'started' ? ['s-1', 's-2'] : ['s-2', 's-1'];
+    expect(s[first].status).toBe('started');
+    expect(s[second]).toMatchObject({
+      status: 'scheduled',
+      postponed: { servers: ['web-1'], activationIds: [s[first].activationId] },
+    });
+    expect(s[second].postponed!.reason).toMatch(/web-1/);
     expect(await activationStreams()).toHaveLength(1);
+    const postponements = (await store.readStream(streams.schedule(T, second))).filter(
+      (e) => e.type === 'ScheduledTestPostponed',
+    );
+    expect(postponements).toHaveLength(1);
+    expect(requested.filter((r) => r.kind === 'test-postponed')).toEqual([
+      expect.objectContaining({
+        payload: expect.objectContaining({ scheduleId: second, servers: ['web-1'] }),
+      }),
+    ]);
+
+    // the first test ends: its servers are released, the postponed one starts at the next tick
+    await handleCommand(
+      store,
+      streams.activation(T, s[first].activationId!),
+      activationDecider,
+      { type: 'AbortActivation', data: { reason: 'enough', by: { name: 'A', email: 'a@x.test' }, at: NOW } },
+      meta,
+    );
+    await completions.drain();
+    await scheduler().tickTenant(T, NOW);
+    s = await byId();
+    expect(s[second].status).toBe('started');
+    expect(await activationStreams()).toHaveLength(2);
   });
 
   it('a restore test of backup-with-tests servers has no network step', async () => {

@@ -27,14 +27,21 @@ export const STATUS_WORDS: Record<ActivationStatus, { label: string; tone: Tone 
   rejected: { label: 'Rejected', tone: 'bad' },
   'stood-down': { label: 'Stood down', tone: 'neutral' },
   closed: { label: 'Closed', tone: 'neutral' },
+  'failback-awaiting-confirmation': { label: 'Failback awaiting confirmation', tone: 'warn' },
+  'failing-back': { label: 'Failing back to the original site', tone: 'active' },
   'failed-back': { label: 'Failed back', tone: 'neutral' },
 };
 
 export const TYPE_WORDS: Record<string, string> = {
   test: 'DRP test',
+  'restore-test': 'Restore test',
   disaster: 'Disaster failover',
   alert: 'Alert',
 };
+
+/** What an activation is called: its type, or its kind for a restore test (a test of its own kind). */
+export const activationWords = (a: { type: string; kind?: unknown }): string =>
+  a.kind === 'restore-test' ? TYPE_WORDS['restore-test'] : (TYPE_WORDS[a.type] ?? a.type);
 
 export const CLASS_WORDS: Record<string, string> = {
   drp: 'DRP',

@@ -296,6 +296,40 @@ describe('the console in a browser (e2e: chromium + api + worker + recovery clou
     expect(manager.problems).toEqual([]);
   });
 
+  scenario(
+    'beside the live disaster: widening it names what is already in, and a restore test runs on demand',
+    async () => {
+      const page = manager.page;
+      // the full failover already holds every DRP server: widening it has nothing to add
+      await page.getByRole('link', { name: 'Activations' }).click();
+      await page
+        .getByRole('link', { name: /^Disaster failover/ })
+        .first()
+        .click();
+      await page.getByRole('button', { name: 'Widen the failover…' }).click();
+      const widen = page.getByRole('dialog');
+      await widen.getByLabel(/^Servers/).fill('full');
+      await widen.getByRole('button', { name: 'Ask for confirmation' }).click();
+      await expectText(widen.getByRole('alert'), 'already in this failover');
+      await widen.getByRole('button', { name: 'Cancel' }).click();
+      await enrol(stack.api, tenant.manager, [{ hostname: 'bk-01', protectionClass: 'backup-with-tests' }]);
+      await page.getByRole('link', { name: 'Activations' }).click();
+      await page.getByLabel('Restore test').check();
+      // a DRP server held by the live disaster is refused by name
+      await page.getByRole('group', { name: 'Servers in scope' }).getByLabel('dc-01').check();
+      await page.getByRole('button', { name: 'Launch the restore test' }).click();
+      await expectText(page.getByRole('alert'), 'dc-01');
+      await page.getByRole('group', { name: 'Servers in scope' }).getByLabel('dc-01').uncheck();
+      await page.getByRole('group', { name: 'Servers in scope' }).getByLabel('bk-01').check();
+      await page.getByRole('button', { name: 'Launch the restore test' }).click();
+      await page.waitForURL(/\/activations\/[0-9a-f-]{36}$/);
+      await page.getByRole('heading', { name: /^Restore test/ }).waitFor();
+      // it restores, checks, reports and tears down by itself
+      await page.locator('.badge', { hasText: 'Closed' }).first().waitFor({ timeout: 60_000 });
+      expect(manager.problems).toEqual([]);
+    },
+  );
+
   async function setClockScale(scale: number) {
     const res = await fetch(`${stack.cloud.url}/sim/v1/clock`, {
       method: 'PUT',

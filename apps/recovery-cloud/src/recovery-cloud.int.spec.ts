@@ -346,3 +346,55 @@ describe('simulator control', () => {
     expect(create.error.message).toContain('tiny-h01');
   });
 });
+
+describe('the original site and the way back (failback)', () => {
+  it('site state set through /sim/v1, read through the provider API; reverse replication counted per server', async () => {
+    await register('srv1');
+    const { vmId } = await bringUp('srv1', 'a1');
+    await http().put('/sim/v1/original-site').send({ state: 'down' }).expect(200);
+    expect((await http().get(`/cloud/v1/tenants/${TENANT}/original-site`).expect(200)).body.state).toBe(
+      'down',
+    );
+    const refused = await post('/reverse-replications', { activationId: 'a1', serverId: 'srv1' }).expect(409);
+    expect(refused.body.code).toBe('original-site-not-up');
+    const bad = await http().put('/sim/v1/original-site').send({ state: 'sideways' }).expect(400);
+    expect(JSON.stringify(bad.body)).toContain('state');
+    await http().put('/sim/v1/original-site').send({ state: 'up', tenantId: TENANT }).expect(200);
+
+    await advance(24 * 60);
+    const [before] = (await http().get(`/cloud/v1/tenants/${TENANT}/activations/a1/replication`).expect(200))
+      .body.items;
+    expect(before).toMatchObject({ serverId: 'srv1', replicating: false });
+    expect(before.changedBytes).toBeGreaterThan(0);
+
+    const sync = (await post('/reverse-replications', { activationId: 'a1', serverId: 'srv1' }).expect(202))
+      .body;
+    await advance(10);
+    expect((await op(sync.operationId)).status).toBe('succeeded');
+    const stop = (await post(`/servers/${vmId}/stop`, {}).expect(202)).body;
+    await advance(2);
+    expect((await op(stop.operationId)).status).toBe('succeeded');
+    const last = (
+      await post('/reverse-replications/deltas', {
+        activationId: 'a1',
+        serverId: 'srv1',
+        final: true,
+      }).expect(202)
+    ).body;
+    await advance(10);
+    expect((await op(last.operationId)).result).toMatchObject({ pendingBytes: 0, final: true });
+    const start = (await post('/original-site/starts', { activationId: 'a1', serverId: 'srv1' }).expect(202))
+      .body;
+    await advance(10);
+    expect((await op(start.operationId)).result).toMatchObject({ site: 'original', health: 'ok' });
+
+    const stats = (await http().get('/sim/v1/stats').expect(200)).body.failback;
+    expect(stats.servers[0]).toMatchObject({
+      hostname: 'srv1.corp',
+      pendingBytes: 0,
+      resentBytes: 0,
+      originalStarts: 1,
+    });
+    expect(stats.servers[0].arrivedBytes).toBe(stats.servers[0].changedBytes);
+  });
+});

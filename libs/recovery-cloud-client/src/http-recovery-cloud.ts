@@ -18,6 +18,14 @@ import type {
   NcaResult,
   NetworkRequest,
   NetworkResult,
+  OriginalStartResult,
+  ReconnectRequest,
+  ReconnectResult,
+  ReplicationStatus,
+  ReverseDeltaRequest,
+  ReverseServerRequest,
+  ReverseTransferResult,
+  SiteState,
   RegisterServerRequest,
   RegisterServerResult,
   ReplicaRequest,
@@ -178,6 +186,56 @@ export class HttpRecoveryCloud implements RecoveryCloud {
     return this.mutate(
       `/tenants/${enc(request.tenantId)}/activations/${enc(request.activationId)}/teardown`,
       {},
+      options,
+    );
+  }
+
+  async originalSite(tenantId: string): Promise<SiteState> {
+    return (await this.request<{ state: SiteState }>('GET', `/tenants/${enc(tenantId)}/original-site`)).state;
+  }
+
+  async replicationStatus(tenantId: string, activationId: string): Promise<ReplicationStatus[]> {
+    return (
+      await this.request<{ items: ReplicationStatus[] }>(
+        'GET',
+        `/tenants/${enc(tenantId)}/activations/${enc(activationId)}/replication`,
+      )
+    ).items;
+  }
+
+  startReverseSync(
+    request: ReverseServerRequest,
+    options: CallOptions,
+  ): Promise<CloudOperation<ReverseTransferResult>> {
+    return this.mutate(`/tenants/${enc(request.tenantId)}/reverse-replications`, strip(request), options);
+  }
+
+  reverseDelta(
+    request: ReverseDeltaRequest,
+    options: CallOptions,
+  ): Promise<CloudOperation<ReverseTransferResult>> {
+    return this.mutate(
+      `/tenants/${enc(request.tenantId)}/reverse-replications/deltas`,
+      strip(request),
+      options,
+    );
+  }
+
+  stopServer(request: VmRequest, options: CallOptions): Promise<CloudOperation<ServerResult>> {
+    return this.mutate(`/tenants/${enc(request.tenantId)}/servers/${enc(request.vmId)}/stop`, {}, options);
+  }
+
+  startAtOriginal(
+    request: ReverseServerRequest,
+    options: CallOptions,
+  ): Promise<CloudOperation<OriginalStartResult>> {
+    return this.mutate(`/tenants/${enc(request.tenantId)}/original-site/starts`, strip(request), options);
+  }
+
+  reconnectUsers(request: ReconnectRequest, options: CallOptions): Promise<CloudOperation<ReconnectResult>> {
+    return this.mutate(
+      `/tenants/${enc(request.tenantId)}/original-site/reconnections`,
+      strip(request),
       options,
     );
   }

@@ -15,6 +15,14 @@ import type {
   NcaResult,
   NetworkRequest,
   NetworkResult,
+  OriginalStartResult,
+  ReconnectRequest,
+  ReconnectResult,
+  ReplicationStatus,
+  ReverseDeltaRequest,
+  ReverseServerRequest,
+  ReverseTransferResult,
+  SiteState,
   RegisterServerRequest,
   RegisterServerResult,
   ReplicaRequest,
@@ -65,6 +73,29 @@ export interface RecoveryCloud {
   backupFreshness(tenantId: string): Promise<BackupFreshness[]>;
   /** Hosts and datastores of the recovery space with what is used now. */
   capacity(): Promise<CloudCapacity>;
+  /** The state of the tenant's original site (failback needs it `up`). */
+  originalSite(tenantId: string): Promise<SiteState>;
+  /** Per server of the activation at the recovery site: data changed there, and what arrived back. */
+  replicationStatus(tenantId: string, activationId: string): Promise<ReplicationStatus[]>;
+  /** Starts replicating a server back to the original site: the initial copy of its disks. */
+  startReverseSync(
+    request: ReverseServerRequest,
+    options: CallOptions,
+  ): Promise<CloudOperation<ReverseTransferResult>>;
+  /** Sends what changed since the last range sent (`final` once the server stopped at the recovery site). */
+  reverseDelta(
+    request: ReverseDeltaRequest,
+    options: CallOptions,
+  ): Promise<CloudOperation<ReverseTransferResult>>;
+  /** Clean shutdown of a server at the recovery site. */
+  stopServer(request: VmRequest, options: CallOptions): Promise<CloudOperation<ServerResult>>;
+  /** Starts a server at the original site with its health check (refused while changes are missing). */
+  startAtOriginal(
+    request: ReverseServerRequest,
+    options: CallOptions,
+  ): Promise<CloudOperation<OriginalStartResult>>;
+  /** Users reconnected to the original site. */
+  reconnectUsers(request: ReconnectRequest, options: CallOptions): Promise<CloudOperation<ReconnectResult>>;
   getOperation<R = Record<string, unknown>>(operationId: string): Promise<CloudOperation<R>>;
   /**
    * Polls until the operation is done. Resolves with the succeeded operation; rejects with

@@ -15,7 +15,12 @@ export type OperationKind =
   | 'present-lun'
   | 'teardown'
   | 'guest-run'
-  | 'probe';
+  | 'probe'
+  | 'reverse-sync'
+  | 'reverse-delta'
+  | 'stop-server'
+  | 'start-at-original'
+  | 'reconnect-users';
 export type Health = 'ok' | 'warning' | 'failed';
 
 export interface CloudErrorInfo {
@@ -272,4 +277,54 @@ export interface CloudCapacity {
   }>;
   datastores: Array<{ id: string; capacityGiB: number; usedGiB: number; freeGiB: number }>;
   restoreBandwidthMiBps: number;
+}
+
+/** The customer's original site: `down` during a disaster, `up` once it works again. */
+export type SiteState = 'down' | 'recovering' | 'up';
+
+/** One server of an activation at the recovery site, on its way back to the original site. */
+export interface ReverseServerRequest {
+  tenantId: string;
+  activationId: string;
+  serverId: string;
+}
+export interface ReverseDeltaRequest extends ReverseServerRequest {
+  /** The last delta, once the server stopped at the recovery site. */
+  final?: boolean;
+}
+export interface ReconnectRequest {
+  tenantId: string;
+  activationId: string;
+}
+
+/** What a server changed at the recovery site, and how much of it has arrived back at the original site (bytes). */
+export interface ReplicationStatus {
+  serverId: string;
+  hostname: string;
+  vmId: string;
+  vmState: string;
+  changeRateBytesPerMinute: number;
+  changedBytes: number;
+  replicating: boolean;
+  initialCopyDone: boolean;
+  arrivedBytes: number;
+  pendingBytes: number;
+  originalState: 'stopped' | 'starting' | 'running' | 'failed';
+}
+/** An initial copy or a delta: the bytes it sent, and where the replication stands after it. */
+export interface ReverseTransferResult extends ReplicationStatus {
+  sentBytes: number;
+  final?: boolean;
+}
+export interface OriginalStartResult {
+  serverId: string;
+  hostname: string;
+  site: 'original';
+  health: Health;
+  detail: string;
+  alreadyRunning?: boolean;
+}
+export interface ReconnectResult {
+  activationId: string;
+  site: 'original';
 }

@@ -42,10 +42,13 @@ import {
   ConfirmActivationDto,
   CreateActivationByKeyDto,
   CreateActivationDto,
+  EmergencyOverrideDto,
   EscalateActivationDto,
+  FailbackDto,
   ListActivationsQuery,
   ReasonDto,
   SignOffDto,
+  WidenScopeDto,
 } from './activations.dto';
 import { ActivationsService, toEventView } from './activations.service';
 
@@ -67,7 +70,8 @@ export class ActivationsController {
   @HttpCode(202)
   @Roles('dr-manager', 'scheduler')
   @ApiAcceptedResponse({
-    description: '`test` is running, `disaster` awaits confirmation, `alert` is on standby',
+    description:
+      '`test` and `restore-test` are running, `disaster` awaits confirmation, `alert` is on standby',
   })
   @ApiResponse({ status: 409, description: 'Overlaps a live activation' })
   @ApiResponse({ status: 422, description: 'Unknown server or server outside the DRP class in the scope' })
@@ -182,6 +186,52 @@ export class ActivationsController {
     return this.activations.escalate(actor, id, body, metadataFor(actor, req));
   }
 
+  @Post(':id/scope')
+  @HttpCode(202)
+  @Roles('dr-manager')
+  @ApiAcceptedResponse({
+    description:
+      'The new servers (`servers`: what was named in `requested`, what was pulled in as `added`) await a new four-eyes confirmation (`status`: awaiting-confirmation); confirm with POST /activations/:id/confirm',
+  })
+  @ApiResponse({
+    status: 409,
+    description:
+      'Wrong status, a widening already pending, or overlap with another live activation (naming the servers)',
+  })
+  @ApiResponse({
+    status: 422,
+    description: 'Not a disaster, nothing to add, or a server unknown or not drp (named)',
+  })
+  widen(
+    @CurrentActor() actor: Actor,
+    @PathParam('id') id: string,
+    @Body() body: WidenScopeDto,
+    @Req() req: RequestWithActor,
+  ) {
+    return this.activations.widen(actor, id, body, metadataFor(actor, req));
+  }
+
+  @Post(':id/override')
+  @HttpCode(202)
+  @Roles('dr-manager')
+  @ApiAcceptedResponse({
+    description:
+      "A disaster `scheduled` for its window: the emergency override (with its reason) awaits another authorised person's confirmation (POST /activations/:id/confirm), which starts it at once",
+  })
+  @ApiResponse({
+    status: 403,
+    description: "The tenant's contract does not allow it, or the requester is not an authorised person",
+  })
+  @ApiResponse({ status: 409, description: 'Not scheduled, or an override already awaits its confirmation' })
+  override(
+    @CurrentActor() actor: Actor,
+    @PathParam('id') id: string,
+    @Body() body: EmergencyOverrideDto,
+    @Req() req: RequestWithActor,
+  ) {
+    return this.activations.override(actor, id, body, metadataFor(actor, req));
+  }
+
   @Post(':id/stand-down')
   @HttpCode(200)
   @Roles('dr-manager')
@@ -283,14 +333,29 @@ export class ActivationsController {
   }
 
   @Post(':id/failback')
-  @HttpCode(200)
+  @HttpCode(202)
   @Roles('dr-manager')
+  @ApiResponse({
+    status: 202,
+    description:
+      '`failback-awaiting-confirmation`: a one-time code went to each other authorised person; confirm with `POST /activations/:id/confirm`, then the failback runs (`failing-back` → `failed-back`)',
+  })
+  @ApiResponse({
+    status: 409,
+    description:
+      'The original site is not up (code `original-site-not-up`, or `original-site-unknown`), or the activation is not a completed disaster',
+  })
+  @ApiResponse({
+    status: 422,
+    description:
+      'A server does not run at the recovery site and is not excluded (code `servers-not-running`), or an excluded server runs there (`cannot-exclude-running`)',
+  })
   failback(
     @CurrentActor() actor: Actor,
     @PathParam('id') id: string,
-    @Body() body: ReasonDto,
+    @Body() body: FailbackDto,
     @Req() req: RequestWithActor,
   ) {
-    return this.activations.simple(actor, id, 'failback', body, metadataFor(actor, req));
+    return this.activations.failback(actor, id, body, metadataFor(actor, req));
   }
 }

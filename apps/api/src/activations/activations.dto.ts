@@ -1,5 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import {
+  ArrayMaxSize,
+  IsArray,
   IsDefined,
   IsEmail,
   IsIn,
@@ -54,9 +56,13 @@ export class PersonDto {
 
 /** POST /activations without the requester (who it is depends on the caller). */
 class ActivationRequestFields {
-  @ApiProperty({ enum: ['test', 'disaster', 'alert'] })
-  @IsIn(['test', 'disaster', 'alert'])
-  type: 'test' | 'disaster' | 'alert';
+  @ApiProperty({
+    enum: ['test', 'disaster', 'alert', 'restore-test'],
+    description:
+      '`restore-test`: restore and health-check the named backup-with-tests or drp servers each on its own in an isolated space (no network), report, tear down',
+  })
+  @IsIn(['test', 'disaster', 'alert', 'restore-test'])
+  type: 'test' | 'disaster' | 'alert' | 'restore-test';
 
   @ApiProperty({
     oneOf: [
@@ -161,6 +167,36 @@ export class SignOffDto {
   by?: PersonDto;
 }
 
+/** POST /activations/:id/failback. */
+export class FailbackDto {
+  @ApiPropertyOptional({
+    type: PersonDto,
+    description:
+      'Who asks for the failback. Required with an API key; a signed-in user is the requester: leave it out',
+  })
+  @IsOptional()
+  @NestedObject(() => PersonDto)
+  requestedBy?: PersonDto;
+
+  @ApiPropertyOptional()
+  @IsOptional()
+  @IsString()
+  @MaxLength(2000)
+  reason?: string;
+
+  @ApiPropertyOptional({
+    type: [String],
+    description:
+      'Hostnames left out explicitly: servers that do not run at the recovery site (failed, blocked). A server that runs there cannot be left out',
+  })
+  @IsOptional()
+  @IsArray()
+  @ArrayMaxSize(10_000)
+  @IsString({ each: true })
+  @MaxLength(253, { each: true })
+  exclude?: string[];
+}
+
 export class ReasonDto {
   @ApiPropertyOptional()
   @IsOptional()
@@ -198,9 +234,12 @@ export class AbortActivationDto {
 }
 
 export class ListActivationsQuery {
-  @ApiPropertyOptional({ enum: ['test', 'disaster', 'alert'] })
+  @ApiPropertyOptional({
+    enum: ['test', 'disaster', 'alert', 'restore-test'],
+    description: '`test` lists DRP tests and restore tests; `restore-test` restore tests only',
+  })
   @IsOptional()
-  @IsIn(['test', 'disaster', 'alert'])
+  @IsIn(['test', 'disaster', 'alert', 'restore-test'])
   type?: string;
 
   @ApiPropertyOptional({ enum: ACTIVATION_STATUSES })
@@ -218,4 +257,73 @@ export class AsOfQuery {
   @IsOptional()
   @IsTimestamp()
   asOf?: string;
+}
+
+/** `"full"` or a list of 1 to 1,000 hostnames. */
+function IsServersOrFull() {
+  return (object: object, propertyName: string) =>
+    registerDecorator({
+      name: 'isServersOrFull',
+      target: object.constructor,
+      propertyName,
+      validator: {
+        validate: (value: unknown) =>
+          value === 'full' ||
+          (Array.isArray(value) &&
+            value.length > 0 &&
+            value.length <= 1000 &&
+            value.every((s) => typeof s === 'string' && s.length > 0 && s.length <= 253)),
+        defaultMessage: (args: ValidationArguments) =>
+          `${args.property} must be "full" or a list of at least one hostname`,
+      },
+    });
+}
+
+/** POST /activations/:id/scope: widen a live failover. */
+export class WidenScopeDto {
+  @ApiProperty({
+    oneOf: [
+      { type: 'string', enum: ['full'] },
+      { type: 'array', items: { type: 'string' } },
+    ],
+    description: 'Servers to add (their upstream dependencies come with them), or "full"',
+  })
+  @IsDefined()
+  @IsServersOrFull()
+  servers: string[] | 'full';
+
+  @ApiPropertyOptional({
+    type: PersonDto,
+    description: 'Who asks for it. Required with an API key; a signed-in user is the requester',
+  })
+  @IsOptional()
+  @NestedObject(() => PersonDto)
+  requestedBy?: PersonDto;
+
+  @ApiPropertyOptional()
+  @IsOptional()
+  @IsString()
+  @MaxLength(2000)
+  reason?: string;
+}
+
+/** POST /activations/:id/override: start a disaster waiting for its window at once. */
+export class EmergencyOverrideDto {
+  @ApiProperty({
+    description: 'Why it cannot wait for the window (recorded)',
+    example: 'ransomware: production down',
+  })
+  @IsString()
+  @MinLength(1)
+  @MaxLength(2000)
+  reason: string;
+
+  @ApiPropertyOptional({
+    type: PersonDto,
+    description:
+      'The authorised person asking. Required with an API key; a signed-in user asks as themselves',
+  })
+  @IsOptional()
+  @NestedObject(() => PersonDto)
+  requestedBy?: PersonDto;
 }

@@ -1,10 +1,12 @@
 import { Module } from '@nestjs/common';
 import { NOTIFIER, WebhookNotifier } from '@reprise/common/notifications/notifier';
+import { RecoveryCloudClientModule } from '../recovery-space/recovery-cloud-client.module';
 import { ActivationViews } from './activation-views.service';
 import { ActivationsController } from './activations.controller';
 import { ActivationsService } from './activations.service';
 
 @Module({
+  imports: [RecoveryCloudClientModule],
   controllers: [ActivationsController],
   providers: [
     ActivationViews,

@@ -2,7 +2,9 @@ import { randomUUID } from 'node:crypto';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import {
   activationDecider,
+  claimedServersOf,
   confirmationCodeHashOf,
+  isLive,
   CONFIRMATION_TTL_MINUTES,
   confirmationRefusal,
   estimatesFromSizes,
@@ -14,14 +16,16 @@ import {
   type ActivationEvent,
   type ActivationState,
   type ActivationView,
+  type LiveClaim,
   type Person,
   type RequestedScope,
 } from '@reprise/domain/activation';
 import { CLOCK, type Clock } from '@reprise/domain/shared/clock';
-import { DomainError, forbidden, notFound, validationError } from '@reprise/domain/shared/errors';
+import { conflict, DomainError, forbidden, notFound, validationError } from '@reprise/domain/shared/errors';
 import { sameEmail } from '@reprise/domain/shared/email';
 import { streams } from '@reprise/domain/shared/streams';
 import { parseTimestamp, TIMESTAMP_RULE } from '@reprise/domain/shared/timestamp';
+import { ActivationClaims } from '@reprise/common/completions/activation-claims';
 import { handleCommand } from '@reprise/event-store/command-handling';
 import {
   EVENT_STORE,
@@ -30,6 +34,7 @@ import {
   type RecordedEvent,
 } from '@reprise/event-store/event-store.port';
 import { NOTIFIER, type Notifier } from '@reprise/common/notifications/notifier';
+import { RECOVERY_CLOUD, type RecoveryCloud, type SiteState } from '@reprise/recovery-cloud-client';
 import { personActing, type Actor } from '../auth';
 import {
   activationSnapshotOf,
@@ -38,7 +43,6 @@ import {
   readRunbook,
   readTenantEstate,
 } from '@reprise/read-models/estate.queries';
-import { TenantLocks } from './tenant-lock';
 import { ActivationViews } from './activation-views.service';
 import { newRecipientCodes, verifyConfirmationCode, type RecipientCode } from './confirmation-code';
 
@@ -63,7 +67,7 @@ export function withActivationStatus(error: unknown): unknown {
 /** How many times a human command is decided again after losing a race with the worker's facts. */
 const COMMAND_RETRIES = 4;
 
-/** Time a close/failback waits for the worker to finish before answering 202 instead of 200. */
+/** Time a close waits for the worker to finish before answering 202 instead of 200. */
 const SETTLE_TIMEOUT_MS = Number(process.env.REPRISE_SETTLE_TIMEOUT_MS ?? 20_000);
 
 /**
@@ -73,13 +77,14 @@ const SETTLE_TIMEOUT_MS = Number(process.env.REPRISE_SETTLE_TIMEOUT_MS ?? 20_000
 @Injectable()
 export class ActivationsService {
   private readonly logger = new Logger(ActivationsService.name);
-  private readonly locks = new TenantLocks();
 
   constructor(
     @Inject(EVENT_STORE) private readonly store: EventStore,
     @Inject(CLOCK) private readonly clock: Clock,
     @Inject(NOTIFIER) private readonly notifier: Notifier,
+    private readonly claims: ActivationClaims,
     private readonly views: ActivationViews,
+    @Inject(RECOVERY_CLOUD) private readonly cloud: Pick<RecoveryCloud, 'originalSite'>,
   ) {}
 
   private now(): string {
@@ -114,6 +119,61 @@ export class ActivationsService {
     return result;
   }
 
+  /**
+   * Decides `command` on the activation (a new one unless `existing`) and records its events through
+   * a claim of every server the activation then holds: the overlap rule, decided in the store (see
+   * the domain's `scope-claims.ts`); 409 `activation-overlap` names the servers in conflict.
+   */
+  private async claim(
+    actor: Actor,
+    id: string,
+    existing: boolean,
+    command: ActivationCommand,
+    metadata: MetadataInput,
+  ): Promise<{ state: Activation; version: number }> {
+    const stream = streams.activation(actor.tenantId, id);
+    for (let attempt = 0; ; attempt++) {
+      const recorded = existing ? await this.store.readStream(stream) : [];
+      if (existing && recorded.length === 0) throw notFound('activation', id);
+      const before: ActivationState = existing ? this.fold(recorded) : initialActivationState();
+      let events: ActivationEvent[];
+      try {
+        events = activationDecider.decide(command, before);
+      } catch (error) {
+        throw withActivationStatus(error);
+      }
+      const state = events.reduce(evolveActivation, before) as Activation;
+      if (events.length === 0) return { state, version: recorded.length - 1 };
+      try {
+        const { through } = await this.claims.claim(
+          {
+            tenantId: actor.tenantId,
+            activationId: id,
+            servers: claimedServersOf(state),
+            events,
+            basedOnRevision: existing ? recorded[recorded.length - 1].revision : null,
+            live: this.liveClaims(actor.tenantId),
+          },
+          metadata,
+        );
+        await this.views.waitFor(through);
+        return { state, version: await this.store.streamRevision(stream) };
+      } catch (error) {
+        // Another extension of this activation was decided meanwhile: decide again on it.
+        const changed = error instanceof DomainError && error.code === 'activation-changed';
+        if (!changed || attempt >= COMMAND_RETRIES) throw error;
+      }
+    }
+  }
+
+  /** What the live activations of the tenant hold, as the read model knows it (see `ScopeClaimRequest.live`). */
+  private liveClaims(tenantId: string): LiveClaim[] {
+    return this.views
+      .list(tenantId)
+      .filter((a) => isLive(a.status))
+      .map((a) => ({ activationId: a.id, servers: claimedServersOf(a) }));
+  }
+
   private async requireActivation(actor: Actor, id: string): Promise<Activation> {
     const events = await this.store.readStream(streams.activation(actor.tenantId, id));
     if (events.length === 0) throw notFound('activation', id);
@@ -129,14 +189,15 @@ export class ActivationsService {
   async request(
     actor: Actor,
     body: {
-      type: 'test' | 'disaster' | 'alert';
+      type: 'test' | 'disaster' | 'alert' | 'restore-test';
       scope: RequestedScope;
       requestedBy?: Person;
       reason?: string;
     },
     metadata: MetadataInput,
   ) {
-    if (body.type !== 'test' && actor.role !== 'dr-manager')
+    const isTest = body.type === 'test' || body.type === 'restore-test';
+    if (!isTest && actor.role !== 'dr-manager')
       throw forbidden('role-forbidden', `only a dr-manager may request a ${body.type}`, { role: actor.role });
     const requestedBy = personActing(actor, body.requestedBy, 'requestedBy', 'required');
     const tenant = await readTenantDetails(this.store, actor.tenantId);
@@ -144,45 +205,40 @@ export class ActivationsService {
     const id = randomUUID();
     const persons = await readAuthorisedPersons(this.store, actor.tenantId);
     const codes = body.type === 'disaster' ? await newRecipientCodes(persons.map((p) => p.email)) : null;
-    const result = await this.locks.run(actor.tenantId, async () => {
-      const estate = (await readTenantEstate(this.store, actor.tenantId)).map(activationSnapshotOf);
-      const runbook = await readRunbook(this.store, actor.tenantId);
-      const otherActivations = this.views
-        .list(actor.tenantId)
-        .map((a) => ({ id: a.id, type: a.type, status: a.status }));
-      return this.execute(
-        actor,
-        id,
-        {
-          type: 'RequestActivation',
-          data: {
-            activationId: id,
-            tenantId: actor.tenantId,
-            type: body.type,
-            scope: body.scope,
-            estate,
-            runbook,
-            otherActivations,
-            requestedBy,
-            reason: body.reason ?? null,
-            window: { activationWindow: tenant.activationWindow, timeZone: tenant.timeZone },
-            confirmation: codes
-              ? {
-                  codes: codes.map(({ email, codeHash }) => ({ email, codeHash })),
-                  expiresAt: this.confirmationDeadline(),
-                }
-              : undefined,
-            at: this.now(),
-          },
+    const command: ActivationCommand = {
+      type: 'RequestActivation',
+      data: {
+        activationId: id,
+        tenantId: actor.tenantId,
+        ...(body.type === 'restore-test'
+          ? { type: 'test' as const, kind: 'restore-test' as const }
+          : { type: body.type }),
+        scope: body.scope,
+        estate: (await readTenantEstate(this.store, actor.tenantId)).map(activationSnapshotOf),
+        runbook: await readRunbook(this.store, actor.tenantId),
+        requestedBy,
+        reason: body.reason ?? null,
+        window: {
+          activationWindow: tenant.activationWindow,
+          timeZone: tenant.timeZone,
+          emergencyOverride: tenant.emergencyOverride,
         },
-        metadata,
-      );
-    });
+        confirmation: codes
+          ? {
+              codes: codes.map(({ email, codeHash }) => ({ email, codeHash })),
+              expiresAt: this.confirmationDeadline(),
+            }
+          : undefined,
+        at: this.now(),
+      },
+    };
+    const result = await this.claim(actor, id, false, command, metadata);
     const state = result.state as Activation;
     if (codes) this.sendCodes(actor.tenantId, state, codes, tenant.notificationWebhookUrl, metadata);
     return {
       id,
       status: state.status,
+      kind: state.kind,
       scope: state.scope,
       version: result.version,
       ...(state.confirmation ? { confirmationExpiresAt: state.confirmation.expiresAt } : {}),
@@ -199,6 +255,8 @@ export class ActivationsService {
     codes: RecipientCode[],
     webhookUrl: string | null,
     metadata: MetadataInput,
+    /** What the code confirms, when not the activation itself (e.g. `{widening: 2, servers}`). */
+    subject: Record<string, unknown> = {},
   ): void {
     const expiresAt = state.confirmation?.expiresAt ?? null;
     for (const recipient of state.confirmation?.recipients ?? []) {
@@ -209,7 +267,7 @@ export class ActivationsService {
           {
             kind: 'confirmation-code',
             tenantId,
-            payload: { activationId: state.id, code, expiresAt, recipient },
+            payload: { activationId: state.id, ...subject, code, expiresAt, recipient },
           },
           { webhookUrl },
         )
@@ -252,10 +310,22 @@ export class ActivationsService {
       },
       metadata,
     );
-    const refusal = confirmationRefusal(result.events as unknown as ActivationEvent[]);
-    if (refusal) throw withActivationStatus(refusal);
     const next = result.state as Activation;
-    return { id, status: next.status, startsAt: next.startsAt, version: result.version };
+    const refusal = confirmationRefusal(result.events as unknown as ActivationEvent[], next.status);
+    if (refusal) throw withActivationStatus(refusal);
+    const widening = next.widenings[next.widenings.length - 1];
+    return {
+      id,
+      status: next.status,
+      startsAt: next.startsAt,
+      ...(widening && result.events.some((e) => e.type === 'ScopeWideningConfirmed')
+        ? { widening: widening.widening, wideningStatus: widening.status }
+        : {}),
+      ...(next.override && result.events.some((e) => e.type === 'EmergencyOverrideConfirmed')
+        ? { overrideStatus: next.override.status }
+        : {}),
+      version: result.version,
+    };
   }
 
   async escalate(
@@ -270,9 +340,10 @@ export class ActivationsService {
     const persons = await readAuthorisedPersons(this.store, actor.tenantId);
     const codes = await newRecipientCodes(persons.map((p) => p.email));
     const estate = (await readTenantEstate(this.store, actor.tenantId)).map(activationSnapshotOf);
-    const result = await this.execute(
+    const result = await this.claim(
       actor,
       id,
+      true,
       {
         type: 'EscalateAlert',
         data: {
@@ -300,10 +371,174 @@ export class ActivationsService {
     };
   }
 
+  /**
+   * Asks for a failback: the original site's state comes from the recovery cloud, the decider judges
+   * the rest; then, as for a disaster, each other authorised person gets their own code.
+   */
+  async failback(
+    actor: Actor,
+    id: string,
+    body: { requestedBy?: Person; reason?: string; exclude?: string[] },
+    metadata: MetadataInput,
+  ) {
+    await this.requireActivation(actor, id);
+    const by = personActing(actor, body.requestedBy, 'requestedBy', 'required');
+    const originalSite = await this.originalSite(actor.tenantId);
+    const tenant = await readTenantDetails(this.store, actor.tenantId);
+    const persons = await readAuthorisedPersons(this.store, actor.tenantId);
+    const codes = await newRecipientCodes(persons.map((p) => p.email));
+    const result = await this.execute(
+      actor,
+      id,
+      {
+        type: 'RequestFailback',
+        data: {
+          by,
+          reason: body.reason ?? null,
+          exclude: body.exclude ?? [],
+          originalSite,
+          confirmation: {
+            codes: codes.map(({ email, codeHash }) => ({ email, codeHash })),
+            expiresAt: this.confirmationDeadline(),
+          },
+          at: this.now(),
+        },
+      },
+      metadata,
+    );
+    const next = result.state as Activation;
+    if (result.events.some((e) => e.type === 'ConfirmationRequested'))
+      this.sendCodes(actor.tenantId, next, codes, tenant?.notificationWebhookUrl ?? null, metadata);
+    return {
+      id,
+      status: next.status,
+      excluded: next.failback?.excluded ?? [],
+      confirmationExpiresAt:
+        next.status === 'failback-awaiting-confirmation' ? next.confirmation?.expiresAt : null,
+      version: result.version,
+    };
+  }
+
+  /** The original site's state as the recovery cloud reports it; unknown when the cloud does not answer. */
+  private async originalSite(tenantId: string): Promise<SiteState> {
+    try {
+      return await this.cloud.originalSite(tenantId);
+    } catch (error) {
+      throw conflict(
+        'original-site-unknown',
+        `the state of the original site is unknown (the recovery cloud did not answer: ${(error as Error).message}): failback needs the original site up`,
+      );
+    }
+  }
+
+  /**
+   * Widens a live failover: the new servers (with their upstream dependencies) are claimed at once
+   * and wait for a new four-eyes confirmation (a code to each other authorised person).
+   */
+  async widen(
+    actor: Actor,
+    id: string,
+    body: { servers: string[] | 'full'; requestedBy?: Person; reason?: string },
+    metadata: MetadataInput,
+  ) {
+    await this.requireActivation(actor, id);
+    const by = personActing(actor, body.requestedBy, 'requestedBy', 'required');
+    const tenant = await readTenantDetails(this.store, actor.tenantId);
+    const persons = await readAuthorisedPersons(this.store, actor.tenantId);
+    const codes = await newRecipientCodes(persons.map((p) => p.email));
+    const estate = (await readTenantEstate(this.store, actor.tenantId)).map(activationSnapshotOf);
+    const result = await this.claim(
+      actor,
+      id,
+      true,
+      {
+        type: 'WidenScope',
+        data: {
+          scope: body.servers === 'full' ? 'full' : { servers: body.servers },
+          estate,
+          confirmation: {
+            codes: codes.map(({ email, codeHash }) => ({ email, codeHash })),
+            expiresAt: this.confirmationDeadline(),
+          },
+          by,
+          reason: body.reason ?? null,
+          at: this.now(),
+        },
+      },
+      metadata,
+    );
+    const next = result.state;
+    const widening = next.widenings[next.widenings.length - 1];
+    this.sendCodes(actor.tenantId, next, codes, tenant?.notificationWebhookUrl ?? null, metadata, {
+      widening: widening.widening,
+      servers: widening.servers.map((x) => x.hostname),
+    });
+    return {
+      id,
+      status: widening.status,
+      activationStatus: next.status,
+      widening: widening.widening,
+      servers: widening.servers.map((x) => x.hostname),
+      requested: widening.requested,
+      added: widening.added,
+      excluded: widening.excluded,
+      confirmationExpiresAt: next.confirmation?.expiresAt ?? null,
+      version: result.version,
+    };
+  }
+
+  /**
+   * Asks to start a disaster that waits for its window at once (the tenant's contract must allow
+   * it): recorded with its reason, it starts when another authorised person confirms with their code.
+   */
+  async override(
+    actor: Actor,
+    id: string,
+    body: { reason: string; requestedBy?: Person },
+    metadata: MetadataInput,
+  ) {
+    await this.requireActivation(actor, id);
+    const by = personActing(actor, body.requestedBy, 'requestedBy', 'required');
+    const tenant = await readTenantDetails(this.store, actor.tenantId);
+    const persons = await readAuthorisedPersons(this.store, actor.tenantId);
+    const codes = await newRecipientCodes(persons.map((p) => p.email));
+    const result = await this.execute(
+      actor,
+      id,
+      {
+        type: 'RequestEmergencyOverride',
+        data: {
+          reason: body.reason,
+          authorisedPersons: persons,
+          confirmation: {
+            codes: codes.map(({ email, codeHash }) => ({ email, codeHash })),
+            expiresAt: this.confirmationDeadline(),
+          },
+          by,
+          at: this.now(),
+        },
+      },
+      metadata,
+    );
+    const next = result.state as Activation;
+    this.sendCodes(actor.tenantId, next, codes, tenant?.notificationWebhookUrl ?? null, metadata, {
+      override: true,
+      reason: next.override?.reason,
+    });
+    return {
+      id,
+      status: next.status,
+      overrideStatus: next.override?.status ?? null,
+      reason: next.override?.reason ?? null,
+      confirmationExpiresAt: next.confirmation?.expiresAt ?? null,
+      version: result.version,
+    };
+  }
+
   async simple(
     actor: Actor,
     id: string,
-    kind: 'stand-down' | 'abort' | 'retry' | 'close' | 'failback' | 'sign-off' | 'fail-step' | 'retry-step',
+    kind: 'stand-down' | 'abort' | 'retry' | 'close' | 'sign-off' | 'fail-step' | 'retry-step',
     body: { reason?: string; note?: string; by?: Person; serverId?: string; step?: string },
     metadata: MetadataInput,
   ) {
@@ -335,14 +570,10 @@ export class ActivationsService {
       case 'retry-step':
         command = { type: 'RetryRunbookStep', data: { name: body.step!, by, at } };
         break;
-      case 'failback':
-        command = { type: 'RequestFailback', data: { by, at } };
-        break;
     }
     const result = await this.execute(actor, id, command, metadata);
     let next = result.state as Activation;
-    if (kind === 'close' || kind === 'failback')
-      next = await this.settle(actor, id, kind === 'close' ? 'closed' : 'failed-back');
+    if (kind === 'close') next = await this.settle(actor, id);
     return {
       id,
       status: next.status,
@@ -351,12 +582,12 @@ export class ActivationsService {
     };
   }
 
-  /** Waits (bounded) for the worker to finish a teardown or failback, so the answer can say `closed`. */
-  private async settle(actor: Actor, id: string, target: 'closed' | 'failed-back'): Promise<Activation> {
+  /** Waits (bounded) for the worker to finish a teardown, so the answer can say `closed`. */
+  private async settle(actor: Actor, id: string): Promise<Activation> {
     const deadline = Date.now() + SETTLE_TIMEOUT_MS;
     for (;;) {
       const state = this.views.get(actor.tenantId, id);
-      if (state && (state.status === target || Date.now() > deadline)) return state;
+      if (state && (state.status === 'closed' || Date.now() > deadline)) return state;
       await new Promise((r) => setTimeout(r, 50));
     }
   }
@@ -364,7 +595,11 @@ export class ActivationsService {
   list(actor: Actor, query: { type?: string; status?: string }) {
     const items = this.views
       .list(actor.tenantId)
-      .filter((a) => (!query.type || a.type === query.type) && (!query.status || a.status === query.status))
+      .filter(
+        (a) =>
+          (!query.type || a.type === query.type || a.kind === query.type) &&
+          (!query.status || a.status === query.status),
+      )
       .sort((a, b) => b.requestedAt.localeCompare(a.requestedAt))
       .map((a) => {
         const view = toActivationView(a, { now: this.now(), estimates: VIEW_ESTIMATES }) as ActivationView;

@@ -19,7 +19,7 @@ export class ComplianceController {
   })
   @ApiOkResponse({
     description:
-      '{asOf, servers: [{serverId, hostname, protectionClass, lastTestedAt, lastActivationId, nextDueAt, overdue, dueSoon}]}',
+      '{asOf, servers: [{serverId, hostname, protectionClass, lastTestedAt, lastActivationId, nextDueAt, overdue, dueSoon, reprotection: {dueSince, fullRestorePointAt, due} | null}]}: `reprotection` after a failback, until a new full restore point is taken',
   })
   get(@CurrentActor() actor: Actor) {
     return this.compliance.compliance(actor.tenantId);

@@ -6,10 +6,17 @@ import {
   type ComplianceEntry,
   type ComplianceServer,
 } from '@reprise/domain/schedule';
+import type { ReprotectionStatus } from '@reprise/domain/plan/reprotection';
 import { CLOCK, type Clock } from '@reprise/domain/shared/clock';
 import { ActivationViews } from '../activations/activation-views.service';
 import { EstateService } from '../estate/estate.service';
 import { ReadinessCheckRegistry } from '../plan/readiness-check';
+import { ReprotectionService } from './reprotection.service';
+
+const reprotectionOf = (r: ReprotectionStatus | undefined) =>
+  r
+    ? { dueSince: r.dueSince, fullRestorePointAt: r.fullRestorePointAt, due: r.fullRestorePointAt === null }
+    : null;
 
 export const toComplianceServer = (s: ServerState): ComplianceServer => ({
   serverId: s.id,
@@ -30,6 +37,7 @@ export class ComplianceService implements OnModuleInit {
     private readonly estate: EstateService,
     private readonly activations: ActivationViews,
     private readonly registry: ReadinessCheckRegistry,
+    private readonly reprotection: ReprotectionService,
   ) {}
 
   onModuleInit(): void {
@@ -54,8 +62,9 @@ export class ComplianceService implements OnModuleInit {
     return complianceOf(servers, tests, now);
   }
 
-  compliance(tenantId: string) {
+  async compliance(tenantId: string) {
     const now = this.clock.now().toISOString();
+    const reprotection = new Map((await this.reprotection.statuses(tenantId)).map((r) => [r.serverId, r]));
     const servers = this.estate
       .allServers(tenantId)
       .filter((s) => s.status === 'active')
@@ -72,6 +81,8 @@ export class ComplianceService implements OnModuleInit {
         nextDueAt: e.nextDueAt,
         overdue: e.overdue,
         dueSoon: e.dueSoon,
+        // After a failback: the new full restore point due (protection resumes with it), or null.
+        reprotection: reprotectionOf(reprotection.get(e.serverId)),
       })),
     };
   }

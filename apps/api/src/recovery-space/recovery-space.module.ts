@@ -1,9 +1,9 @@
 import { Inject, Module, OnModuleInit } from '@nestjs/common';
-import { Environment } from '@reprise/common/config/environment';
 import { capacityFindings, freshnessFindings } from '@reprise/domain/plan/recovery-space';
-import { HttpRecoveryCloud, RECOVERY_CLOUD, type RecoveryCloud } from '@reprise/recovery-cloud-client';
+import { RECOVERY_CLOUD, type RecoveryCloud } from '@reprise/recovery-cloud-client';
 import { PlanModule } from '../plan/plan.module';
 import { ReadinessCheckRegistry } from '../plan/readiness-check';
+import { RecoveryCloudClientModule } from './recovery-cloud-client.module';
 
 /**
  * The recovery cloud as the API sees it: read-only questions for the readiness check (capacity of the
@@ -11,19 +11,7 @@ import { ReadinessCheckRegistry } from '../plan/readiness-check';
  * `check-unavailable` warning, never a slow or failed check.
  */
 @Module({
-  imports: [PlanModule],
-  providers: [
-    {
-      provide: RECOVERY_CLOUD,
-      inject: [Environment],
-      useFactory: (env: Environment) =>
-        new HttpRecoveryCloud({
-          baseUrl: env.RECOVERY_CLOUD_URL,
-          timeoutMs: 1500,
-          retry: { maxAttempts: 1 },
-        }),
-    },
-  ],
+  imports: [PlanModule, RecoveryCloudClientModule],
 })
 export class RecoverySpaceModule implements OnModuleInit {
   constructor(

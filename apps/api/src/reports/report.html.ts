@@ -29,7 +29,10 @@ export const PHASE_COLOURS: Record<TimelinePhase, string> = {
   queued: '#efe3b0',
   boot: '#f28e2b',
   analysis: '#59a14f',
-  'runbook-step': '#b07aa1',
+  'at-recovery': '#d9ead3',
+  'reverse-sync': '#76b7b2',
+  'cut-over': '#b07aa1',
+  'runbook-step': '#9c755f',
 };
 const PHASE_LABELS = Object.fromEntries(TIMELINE_PHASES.map((p) => [p.phase, p.label])) as Record<
   TimelinePhase,
@@ -307,6 +310,29 @@ const STYLE = `
   }
 `;
 
+/** The failback of a disaster: per server what was sent back, its downtime and its data loss; totals. */
+function failbackSection(report: ActivationReport, fmt: (iso: string | null) => string): string {
+  const fb = report.failback;
+  if (!fb) return '';
+  const rows = fb.servers
+    .map(
+      (x) =>
+        `<tr><td>${esc(x.hostname)}</td><td>${esc(x.phase)}</td><td class="num">${esc(x.dataReturnedGiB)}</td><td class="num">${esc(minutes(x.downtimeMinutes))}</td><td class="num">${esc(x.dataLossGiB ?? '—')}</td><td>${esc(x.failure ? `${x.failure.step}: ${x.failure.reason}` : x.heldBy ? `held: upstream ${x.heldBy} did not go back` : (x.detail ?? ''))}</td></tr>`,
+    )
+    .join('');
+  const left = fb.left.length
+    ? `<p><strong>Left at the recovery site:</strong> ${esc(fb.left.map((l) => `${l.hostname} (${l.reason})`).join('; '))}</p>`
+    : '';
+  return `
+<h2 class="failback">Failback to the original site</h2>
+<p>Requested by ${esc(fb.requestedBy.name)} on ${time(fb.requestedAt, fmt)}, confirmed by ${esc(fb.confirmedBy?.name ?? '—')}; users reconnected to the original site: ${time(fb.reconnectedAt, fmt)}. Data sent back: <strong>${esc(fb.dataReturnedGiB)} GiB</strong>; total cut-over downtime: <strong>${esc(minutes(fb.downtimeMinutes))}</strong>; data loss: <strong>${esc(fb.dataLossGiB)} GiB</strong>.</p>
+${left}
+<table class="failback">
+  <tr><th>Server</th><th>Phase</th><th>Data sent back (GiB)</th><th>Cut-over downtime</th><th>Data loss (GiB)</th><th>Detail</th></tr>
+  ${rows}
+</table>`;
+}
+
 export function renderReportHtml(report: ActivationReport, options: HtmlOptions = {}): string {
   const fmt = dateFormatter(options.timeZone);
   const s = report.summary;
@@ -372,6 +398,7 @@ ${integrityWarning(options.proof)}
 ${timelineSvg(report)}
 <p class="muted">Minutes after the launch (${time(report.timelineOrigin, fmt)}). Dashed red line: the server's RTO target; dot: available.</p>
 </div>
+${failbackSection(report, fmt)}
 
 <h2 class="servers">4. Servers</h2>
 ${serverSections}

@@ -88,6 +88,11 @@ export class TestScheduleView {
   @ApiPropertyOptional({ nullable: true }) startedAt: string | null;
   @ApiPropertyOptional({ nullable: true, description: 'Why it could not start' }) failureReason:
     string | null;
+  @ApiPropertyOptional({
+    nullable: true,
+    description: 'Due, but waiting for the live activations holding servers of its scope',
+  })
+  postponed: { reason: string; servers: string[]; activationIds: string[]; at: string } | null;
   @ApiPropertyOptional({ nullable: true }) cancelledAt: string | null;
   @ApiPropertyOptional({ nullable: true }) finishedAt: string | null;
   @ApiProperty({ description: 'Stream revision (If-Match)' }) version: number;

@@ -26,6 +26,7 @@ export function toScheduleView(s: TestSchedule, version: number): TestScheduleVi
     createdAt: s.createdAt,
     startedAt: s.startedAt,
     failureReason: s.failure?.reason ?? null,
+    postponed: s.status === 'scheduled' ? s.postponed : null,
     cancelledAt: s.cancelled?.at ?? null,
     finishedAt: s.finished?.at ?? null,
     version,

@@ -1,5 +1,15 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsIn, IsOptional, IsString, Length, Matches, MaxLength, IsUrl, ValidateIf } from 'class-validator';
+import {
+  IsBoolean,
+  IsIn,
+  IsOptional,
+  IsString,
+  Length,
+  Matches,
+  MaxLength,
+  IsUrl,
+  ValidateIf,
+} from 'class-validator';
 import { ACTIVATION_WINDOWS, type ActivationWindow } from '@reprise/domain/tenant/tenant';
 import { TENANT_ROLES, type TenantRole } from '@reprise/domain/tenant/api-key';
 
@@ -38,6 +48,15 @@ export class CreateTenantDto {
   @IsUrl({ require_tld: false, protocols: ['http', 'https'], require_protocol: true })
   @MaxLength(2048)
   notificationWebhookUrl?: string | null;
+
+  @ApiPropertyOptional({
+    default: false,
+    description:
+      'The contract allows an emergency override: a disaster declared outside the business-hours window may be started at once by an authorised person, under four eyes',
+  })
+  @IsOptional()
+  @IsBoolean()
+  emergencyOverride?: boolean;
 }
 
 export class UpdateTenantDto {
@@ -64,6 +83,15 @@ export class UpdateTenantDto {
   @IsUrl({ require_tld: false, protocols: ['http', 'https'], require_protocol: true })
   @MaxLength(2048)
   notificationWebhookUrl?: string | null;
+
+  @ApiPropertyOptional({
+    default: false,
+    description:
+      'The contract allows an emergency override: a disaster declared outside the business-hours window may be started at once by an authorised person, under four eyes',
+  })
+  @IsOptional()
+  @IsBoolean()
+  emergencyOverride?: boolean;
 }
 
 export class TenantView {
@@ -74,6 +102,8 @@ export class TenantView {
   @ApiProperty() timeZone: string;
   @ApiProperty({ enum: ACTIVATION_WINDOWS }) activationWindow: ActivationWindow;
   @ApiProperty({ nullable: true, type: String }) notificationWebhookUrl: string | null;
+  @ApiProperty({ description: 'Emergency override of the activation window allowed' })
+  emergencyOverride: boolean;
   @ApiProperty() createdAt: string;
   @ApiProperty({ description: 'Stream revision; send as If-Match for conditional writes' }) version: number;
 }

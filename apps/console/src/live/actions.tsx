@@ -26,7 +26,9 @@ export const LIVE_ACTIONS: LiveAction[] = [
     reasonPrompt: 'Why abort? Nothing new starts; running steps stop or are left recorded.',
     reasonRequired: true,
     danger: true,
-    when: (v, role) => can.drive(role) && ['running', 'scheduled', 'alert'].includes(v.status),
+    when: (v, role) =>
+      can.drive(role) &&
+      ['running', 'scheduled', 'alert', 'failback-awaiting-confirmation', 'failing-back'].includes(v.status),
   },
   {
     id: 'close',
@@ -47,10 +49,26 @@ export const LIVE_ACTIONS: LiveAction[] = [
     when: (v, role) => can.drive(role) && v.status === 'alert',
   },
   {
+    id: 'override',
+    label: 'Start now (emergency override)…',
+    path: 'override',
+    reasonPrompt:
+      'The disaster waits for its activation window (its disks are pre-staged). Say why it cannot wait: another authorised person then confirms with their own code, and it starts at once.',
+    reasonRequired: true,
+    danger: true,
+    when: (v, role) =>
+      can.drive(role) &&
+      v.type === 'disaster' &&
+      v.status === 'scheduled' &&
+      v.emergencyOverrideAllowed &&
+      v.override?.status !== 'awaiting-confirmation',
+  },
+  {
     id: 'failback',
     label: 'Fail back…',
     path: 'failback',
-    reasonPrompt: 'Back to nominal: production returns to the original site.',
+    reasonPrompt:
+      'Back to nominal once the original site is up: every server is synchronised back, then cut over (downstream first), and the recovery site is released last. Another authorised person confirms it with their one-time code.',
     danger: true,
     when: (v, role) =>
       can.drive(role) && v.type === 'disaster' && ['completed', 'completed-with-failures'].includes(v.status),

@@ -20,7 +20,7 @@ import { Gantt } from '../live/gantt';
 import { RunbookStepsPanel } from '../live/runbook-steps';
 import { useActivationStream, type Connection } from '../live/use-activation-stream';
 import { can, useUser } from '../session';
-import { TYPE_WORDS } from '../words';
+import { activationWords } from '../words';
 
 const CONNECTION_WORDS: Record<Connection, string> = {
   connecting: 'Connecting…',
@@ -30,8 +30,50 @@ const CONNECTION_WORDS: Record<Connection, string> = {
   failed: 'Disconnected',
 };
 
-/** A disaster awaiting confirmation: another authorised person types the code they received. */
-function ConfirmPanel({ view }: { view: ActivationView }) {
+/** What a four-eyes confirmation confirms: the failover, a widening of it, an emergency override, or the failback. */
+interface ConfirmSubject {
+  requester: { name: string; email: string };
+  what: string;
+  action: string;
+  expiresAt: string | null;
+}
+
+function confirmSubject(v: ActivationView): ConfirmSubject | null {
+  const widening = v.widenings.find((w) => w.status === 'awaiting-confirmation');
+  if (widening && ['running', 'completed', 'completed-with-failures'].includes(v.status))
+    return {
+      requester: widening.requestedBy,
+      what: `widening this failover to ${widening.servers.join(', ')}`,
+      action: 'Confirm the widening',
+      expiresAt: widening.expiresAt,
+    };
+  if (v.status === 'scheduled' && v.override?.status === 'awaiting-confirmation')
+    return {
+      requester: v.override.by,
+      what: `starting this failover now, outside its window (${v.override.reason})`,
+      action: 'Confirm the emergency start',
+      expiresAt: v.override.expiresAt,
+    };
+  // A failback is confirmed like the failover: by another authorised person than its requester.
+  if (v.status === 'failback-awaiting-confirmation')
+    return {
+      requester: v.failback?.requestedBy ?? v.requestedBy,
+      what: 'the failback to the original site',
+      action: 'Confirm the failback',
+      expiresAt: v.confirmationExpiresAt,
+    };
+  if (v.status === 'awaiting-confirmation')
+    return {
+      requester: v.requestedBy,
+      what: 'this failover',
+      action: 'Confirm the failover',
+      expiresAt: v.confirmationExpiresAt,
+    };
+  return null;
+}
+
+/** Awaiting a confirmation: another authorised person types the code they received. */
+function ConfirmPanel({ view, subject }: { view: ActivationView; subject: ConfirmSubject }) {
   const user = useUser();
   const [open, setOpen] = useState(false);
   const confirm = useMutation({
@@ -40,28 +82,28 @@ function ConfirmPanel({ view }: { view: ActivationView }) {
       api(`/activations/${view.id}/confirm`, { body: { code } }),
     onSuccess: () => setOpen(false),
   });
-  const isRequester = view.requestedBy.email.toLowerCase() === user.email.toLowerCase();
+  const isRequester = subject.requester.email.toLowerCase() === user.email.toLowerCase();
   return (
     <section className="panel attention" aria-labelledby="confirm-title">
       <h2 id="confirm-title">Waiting for a second authorised person</h2>
       <p>
-        {view.requestedBy.name} ({view.requestedBy.email}) requested this failover. Each authorised person
+        {subject.requester.name} ({subject.requester.email}) requested {subject.what}. Each authorised person
         received their own one-time code; another one of them confirms it here, signed in as themselves
-        {view.confirmationExpiresAt ? `, before ${formatTime(view.confirmationExpiresAt)}` : ''}.
+        {subject.expiresAt ? `, before ${formatTime(subject.expiresAt)}` : ''}.
       </p>
       {isRequester ? (
         <p className="muted">You requested it, so you cannot confirm it.</p>
       ) : (
         can.drive(user.role) && (
           <button type="button" className="danger" onClick={() => setOpen(true)}>
-            Confirm the failover…
+            {subject.action}…
           </button>
         )
       )}
       <FormDialog
         open={open}
-        title="Confirm the disaster failover"
-        submitLabel="Confirm the failover"
+        title={subject.action}
+        submitLabel={subject.action}
         danger
         busy={confirm.isPending}
         onSubmit={(form) => confirm.mutate(String(form.get('code') ?? '').trim())}
@@ -82,6 +124,62 @@ function ConfirmPanel({ view }: { view: ActivationView }) {
         )}
       </FormDialog>
     </section>
+  );
+}
+
+/** Widen a live failover: more servers (their upstream dependencies come with them), under four eyes. */
+function WidenScope({ view }: { view: ActivationView }) {
+  const user = useUser();
+  const [open, setOpen] = useState(false);
+  const widen = useMutation({
+    mutationFn: ({ servers, reason }: { servers: string[] | 'full'; reason: string }) =>
+      api(`/activations/${view.id}/scope`, { body: reason ? { servers, reason } : { servers } }),
+    onSuccess: () => setOpen(false),
+  });
+  const widenable =
+    can.drive(user.role) &&
+    view.type === 'disaster' &&
+    ['running', 'completed', 'completed-with-failures'].includes(view.status) &&
+    !view.widenings.some((w) => w.status === 'awaiting-confirmation');
+  if (!widenable) return null;
+  return (
+    <div className="page-actions">
+      <button type="button" onClick={() => (widen.reset(), setOpen(true))}>
+        Widen the failover…
+      </button>
+      <FormDialog
+        open={open}
+        title="Widen the failover"
+        submitLabel="Ask for confirmation"
+        busy={widen.isPending}
+        onSubmit={(form) => {
+          const names = String(form.get('servers') ?? '')
+            .split(/[\s,]+/)
+            .filter(Boolean);
+          const servers = names.length === 1 && names[0] === 'full' ? 'full' : names;
+          widen.mutate({ servers, reason: String(form.get('reason') ?? '').trim() });
+        }}
+        onClose={() => setOpen(false)}
+      >
+        <p>
+          The servers you name join this failover with their upstream dependencies, once another authorised
+          person confirms with their own code. What already runs goes on meanwhile.
+        </p>
+        <label>
+          Servers (hostnames separated by commas, or <code>full</code>)
+          <input name="servers" required autoFocus spellCheck={false} />
+        </label>
+        <label>
+          Reason (optional)
+          <input name="reason" />
+        </label>
+        {widen.isError && (
+          <p role="alert" className="error">
+            {describeError(widen.error)}
+          </p>
+        )}
+      </FormDialog>
+    </div>
   );
 }
 
@@ -131,6 +229,49 @@ function ActionBar({ view }: { view: ActivationView }) {
         )}
       </FormDialog>
     </div>
+  );
+}
+
+const GIB = 2 ** 30;
+
+/** The way back to the original site: each server's phase, data sent back, and what is left at the recovery site. */
+function FailbackPanel({ view }: { view: ActivationView }) {
+  const fb = view.failback;
+  if (!fb || !fb.confirmedBy) return null;
+  return (
+    <section className="panel" aria-labelledby="failback-title">
+      <h2 id="failback-title">Failback to the original site</h2>
+      <p>
+        {fb.dataReturnedGiB} GiB sent back · data loss {fb.dataLossGiB} GiB
+        {fb.downtimeMinutes !== null ? ` · cut-over downtime ${formatMinutes(fb.downtimeMinutes)}` : ''}
+        {fb.outcome ? ` · ${fb.outcome}` : ''}
+      </p>
+      {fb.left.length > 0 && (
+        <p role="status">
+          Still at the recovery site: {fb.left.map((l) => `${l.hostname} (${l.reason})`).join('; ')}
+        </p>
+      )}
+      <table>
+        <thead>
+          <tr>
+            <th>Server</th>
+            <th>Failback phase</th>
+            <th>Sent back</th>
+            <th>Left to send</th>
+          </tr>
+        </thead>
+        <tbody>
+          {fb.servers.map((x) => (
+            <tr key={x.serverId}>
+              <td>{x.hostname}</td>
+              <td>{x.phase}</td>
+              <td>{x.dataReturnedGiB} GiB</td>
+              <td>{x.pendingBytes === null ? '—' : `${(x.pendingBytes / GIB).toFixed(1)} GiB`}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </section>
   );
 }
 
@@ -274,9 +415,10 @@ export function ActivationPage() {
   if (!p) return <Loading what="the activation" />;
   const v = p.view;
   const phaseOf = new Map(v.servers.map((s) => [s.hostname, s.phase]));
+  const subject = confirmSubject(v);
   return (
     <>
-      <PageHeader title={`${TYPE_WORDS[v.type] ?? v.type} ${v.id.slice(0, 8)}`}>
+      <PageHeader title={`${activationWords(v)} ${v.id.slice(0, 8)}`}>
         <ActionBar view={v} />
         <Link className="button" to={`/reports/${v.id}`}>
           Report
@@ -300,12 +442,15 @@ export function ActivationPage() {
           {v.endReason ? ` — ended: ${v.endReason}` : ''}
         </span>
       </p>
-      {v.status === 'awaiting-confirmation' && <ConfirmPanel view={v} />}
+      {subject && <ConfirmPanel view={v} subject={subject} />}
+      <FailbackPanel view={v} />
       {v.status === 'scheduled' && v.startsAt && (
         <p className="panel">
-          Confirmed outside the activation window: starts by itself at {formatTime(v.startsAt)}.
+          Confirmed outside the activation window: starts by itself at {formatTime(v.startsAt)}; its disks are
+          pre-staged meanwhile.
         </p>
       )}
+      <WidenScope view={v} />
       <Kpis p={p} />
       <Problems view={v} />
       <RunbookStepsPanel view={v} />

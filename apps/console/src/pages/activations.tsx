@@ -7,7 +7,8 @@ import { FormDialog } from '../components/dialog';
 import { ActivationTable } from '../components/activation-table';
 import { ErrorNote, Loading, PageHeader } from '../components/ui';
 import { can, useUser } from '../session';
-import { TYPE_WORDS } from '../words';
+import { TYPE_WORDS, activationWords } from '../words';
+import { serversQuery } from './estate';
 import { planQuery } from './plan';
 
 export const activationsQuery = (type?: string) => ({
@@ -17,10 +18,12 @@ export const activationsQuery = (type?: string) => ({
   refetchInterval: 5_000,
 });
 
-type Kind = 'test' | 'disaster' | 'alert';
+type Kind = 'test' | 'restore-test' | 'disaster' | 'alert';
 
 const KIND_HELP: Record<Kind, string> = {
   test: 'Recovers the servers in an isolated recovery space and writes the test report; production is not touched.',
+  'restore-test':
+    'Restores each server you pick (backup-with-tests or DRP) on its own in an isolated space, checks its health, reports, then tears everything down by itself.',
   disaster:
     'Fails production over to the recovery space. Another authorised person must confirm with the one-time code they receive.',
   alert: 'Standby: restores are pre-staged; escalate to a failover or stand down later.',
@@ -32,9 +35,15 @@ function LaunchForm() {
   const navigate = useNavigate();
   const client = useQueryClient();
   const plan = useQuery(planQuery);
-  const kinds: Kind[] = can.launchDisaster(user.role) ? ['test', 'disaster', 'alert'] : ['test'];
+  const kinds: Kind[] = can.launchDisaster(user.role)
+    ? ['test', 'restore-test', 'disaster', 'alert']
+    : ['test', 'restore-test'];
   const [kind, setKind] = useState<Kind>('test');
-  const [partial, setPartial] = useState(false);
+  const [partialChoice, setPartial] = useState(false);
+  // A restore test names its servers (any backup-with-tests or DRP server, not only the plan's).
+  const restoreTest = kind === 'restore-test';
+  const partial = partialChoice || restoreTest;
+  const estate = useQuery({ ...serversQuery({ status: 'active' }), enabled: restoreTest });
   const [selected, setSelected] = useState<string[]>([]);
   const [reason, setReason] = useState('');
   const [confirming, setConfirming] = useState(false);
@@ -54,7 +63,9 @@ function LaunchForm() {
       navigate(`/activations/${res.id}`);
     },
   });
-  const servers = plan.data?.servers ?? [];
+  const servers = restoreTest
+    ? (estate.data?.items ?? []).filter((s) => s.protectionClass !== 'backup-only')
+    : (plan.data?.servers ?? []);
   const scopeWords = partial
     ? `${selected.length} selected server${selected.length === 1 ? '' : 's'} (and what they depend on)`
     : `the whole DRP (${servers.length} servers)`;
@@ -64,7 +75,7 @@ function LaunchForm() {
       <form
         onSubmit={(e) => {
           e.preventDefault();
-          if (kind === 'test') launch.mutate();
+          if (kind === 'test' || restoreTest) launch.mutate();
           else setConfirming(true);
         }}
       >
@@ -81,7 +92,13 @@ function LaunchForm() {
         <fieldset className="choice">
           <legend>Scope</legend>
           <label>
-            <input type="radio" name="scope" checked={!partial} onChange={() => setPartial(false)} />
+            <input
+              type="radio"
+              name="scope"
+              checked={!partial}
+              disabled={restoreTest}
+              onChange={() => setPartial(false)}
+            />
             Whole DRP
           </label>
           <label>
@@ -126,9 +143,11 @@ function LaunchForm() {
         >
           {kind === 'test'
             ? 'Launch the DRP test'
-            : kind === 'disaster'
-              ? 'Request a disaster failover…'
-              : 'Raise an alert…'}
+            : restoreTest
+              ? 'Launch the restore test'
+              : kind === 'disaster'
+                ? 'Request a disaster failover…'
+                : 'Raise an alert…'}
         </button>
       </form>
       <FormDialog
@@ -179,7 +198,7 @@ export function ActivationsPage() {
               caption="Activations, newest first"
               link={(a) => ({
                 to: `/activations/${a.id}`,
-                label: `${TYPE_WORDS[a.type] ?? a.type} ${a.id.slice(0, 8)}`,
+                label: `${activationWords(a)} ${a.id.slice(0, 8)}`,
               })}
             />
           )}

@@ -4,7 +4,7 @@ import { api } from '../api/client';
 import type { ActivationView, AuditEvent, AuditVerification } from '../api/types';
 import type { RecordedEventView } from '../live/fold';
 import { ErrorNote, Loading, PageHeader, PhaseBadge, StatusBadge, formatTime } from '../components/ui';
-import { TYPE_WORDS } from '../words';
+import { activationWords } from '../words';
 import { activationsQuery } from './activations';
 
 const PAGE = 100;
@@ -55,7 +55,7 @@ function Replay() {
       >
         {(list.data?.items ?? []).map((a) => (
           <option key={a.id} value={a.id}>
-            {TYPE_WORDS[a.type] ?? a.type} {a.id.slice(0, 8)} — {a.status}
+            {activationWords(a)} {a.id.slice(0, 8)} — {a.status}
           </option>
         ))}
       </select>

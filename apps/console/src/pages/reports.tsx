@@ -12,7 +12,7 @@ import {
   formatMinutes,
   formatTime,
 } from '../components/ui';
-import { TYPE_WORDS } from '../words';
+import { activationWords } from '../words';
 import { activationsQuery } from './activations';
 
 /** Past tests: launch, close and the availability delay of the last server. */
@@ -52,7 +52,7 @@ export function ReportPage() {
   const s = r.summary;
   return (
     <article className="report">
-      <PageHeader title={`${TYPE_WORDS[r.type] ?? r.type} report — ${r.customerNumber} (${r.domain})`}>
+      <PageHeader title={`${activationWords(r)} report — ${r.customerNumber} (${r.domain})`}>
         <button type="button" className="primary no-print" onClick={() => window.print()}>
           Print
         </button>

@@ -21,8 +21,11 @@ import {
   NcaDto,
   NetworkDto,
   RegisterServerDto,
+  ActivationScopedDto,
   ReplicaDto,
   RestoreDiskDto,
+  ReverseDeltaDto,
+  ReverseServerDto,
   VpnDto,
 } from './dto';
 import { ProviderRequest } from './request-meta.decorator';
@@ -179,6 +182,63 @@ export class CloudController {
     @Res({ passthrough: true }) res: Response,
   ) {
     return this.accepted(res, this.state.model.teardown(meta, activationId, this.state.now()));
+  }
+
+  @Get('tenants/:tenantId/original-site')
+  originalSite(@Param('tenantId') tenantId: string) {
+    return this.state.model.originalSite(tenantId);
+  }
+
+  /** Per server of the activation: change rate, data changed at the recovery site, what arrived back. */
+  @Get('tenants/:tenantId/activations/:activationId/replication')
+  replication(@Param('tenantId') tenantId: string, @Param('activationId') activationId: string) {
+    const items = this.state.model.replicationStatus(tenantId, activationId, this.state.now());
+    return { items, total: items.length };
+  }
+
+  @Post('tenants/:tenantId/reverse-replications')
+  reverseSync(
+    @ProviderRequest() meta: RequestMeta,
+    @Body() body: ReverseServerDto,
+    @Res({ passthrough: true }) res: Response,
+  ) {
+    return this.accepted(res, this.state.model.startReverseSync(meta, body, this.state.now()));
+  }
+
+  @Post('tenants/:tenantId/reverse-replications/deltas')
+  reverseDelta(
+    @ProviderRequest() meta: RequestMeta,
+    @Body() body: ReverseDeltaDto,
+    @Res({ passthrough: true }) res: Response,
+  ) {
+    return this.accepted(res, this.state.model.reverseDelta(meta, body, this.state.now()));
+  }
+
+  @Post('tenants/:tenantId/servers/:vmId/stop')
+  stopServer(
+    @ProviderRequest() meta: RequestMeta,
+    @Param('vmId') vmId: string,
+    @Res({ passthrough: true }) res: Response,
+  ) {
+    return this.accepted(res, this.state.model.stopServer(meta, vmId, this.state.now()));
+  }
+
+  @Post('tenants/:tenantId/original-site/starts')
+  startAtOriginal(
+    @ProviderRequest() meta: RequestMeta,
+    @Body() body: ReverseServerDto,
+    @Res({ passthrough: true }) res: Response,
+  ) {
+    return this.accepted(res, this.state.model.startAtOriginal(meta, body, this.state.now()));
+  }
+
+  @Post('tenants/:tenantId/original-site/reconnections')
+  reconnectUsers(
+    @ProviderRequest() meta: RequestMeta,
+    @Body() body: ActivationScopedDto,
+    @Res({ passthrough: true }) res: Response,
+  ) {
+    return this.accepted(res, this.state.model.reconnectUsers(meta, body, this.state.now()));
   }
 
   @Get('tenants/:tenantId/resources')

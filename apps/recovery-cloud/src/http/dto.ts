@@ -18,7 +18,7 @@ import {
   MinLength,
   ValidateNested,
 } from 'class-validator';
-import { FAULT_KINDS, type FaultKind } from '../model/types';
+import { FAULT_KINDS, SITE_STATES, type FaultKind, type SiteState } from '../model/types';
 
 const ID = /^[A-Za-z0-9][A-Za-z0-9._:@-]{0,127}$/;
 
@@ -86,6 +86,20 @@ export class ReplicaDto extends ActivationScopedDto {
 export class EmptyDto {}
 
 // ------------------------------------------------------------------ /sim/v1
+
+export class ReverseServerDto extends ActivationScopedDto {
+  @IsString() @Matches(ID) serverId: string;
+}
+
+export class ReverseDeltaDto extends ReverseServerDto {
+  @IsOptional() @IsBoolean() final?: boolean;
+}
+
+export class OriginalSiteDto {
+  @IsIn(SITE_STATES) state: SiteState;
+  /** One tenant's site; without it, every tenant's. */
+  @IsOptional() @IsString() @Matches(ID) tenantId?: string;
+}
 
 export class FaultDto {
   @IsString() @MinLength(1) hostname: string;

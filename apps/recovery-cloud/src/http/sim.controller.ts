@@ -5,6 +5,7 @@ import {
   AdvanceClockDto,
   ErrorBurstDto,
   FaultDto,
+  OriginalSiteDto,
   OutageDto,
   ResetDto,
   SetClockDto,
@@ -44,6 +45,17 @@ export class SimController {
   setConfig(@Body() body: Record<string, unknown>) {
     const next = mergeConfig(this.state.model.getConfig(), body ?? {});
     return this.state.model.setConfig(next, this.state.now());
+  }
+
+  /** The customers' original site: `down` during the disaster, `up` once it works again. */
+  @Put('original-site')
+  setOriginalSite(@Body() body: OriginalSiteDto) {
+    return this.state.model.setOriginalSite(body.state, body.tenantId);
+  }
+
+  @Get('original-site')
+  originalSite() {
+    return this.state.model.originalSites();
   }
 
   @Post('faults')

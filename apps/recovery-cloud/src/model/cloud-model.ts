@@ -11,6 +11,17 @@ import {
 import { CapacityUsage } from './capacity-usage';
 import { type SimConfig, validateConfig } from './config';
 import { CloudRequestError } from './errors';
+import {
+  changedBytes,
+  changeRatePerMinute,
+  freezeChanges,
+  GIB,
+  markRunning,
+  OriginalSites,
+  sendRange,
+  transferMs,
+  type ReverseReplication,
+} from './original-site';
 import { keyedRandom } from './random';
 import { RestorePool } from './restore-pool';
 import { ScheduledCompletions } from './scheduled-completions';
@@ -29,6 +40,7 @@ import type {
   RecoveryMethod,
   Resource,
   RestorePoint,
+  SiteState,
   VmResource,
   VpnResource,
 } from './types';
@@ -78,6 +90,13 @@ export interface VpnInput extends ActivationScoped {
 export interface ReplicaInput extends ActivationScoped {
   serverId: string;
   antiAffinityGroup?: string;
+}
+export interface ReverseServerInput extends ActivationScoped {
+  serverId: string;
+}
+export interface ReverseDeltaInput extends ReverseServerInput {
+  /** The last delta, once the server stopped at the recovery site: nothing is left after it. */
+  final?: boolean;
 }
 
 /** A request as seen by the model: who, with which idempotency key, and the request's fingerprint. */
@@ -162,6 +181,8 @@ export class CloudModel {
   private readonly restoreHandlers = new Map<string, (at: number) => void>();
   private readonly attempts = new Map<string, number>();
   private faults: Fault[] = [];
+  private readonly sites = new OriginalSites();
+  private readonly replications = new Map<string, ReverseReplication>();
   private pool: RestorePool;
   private stats = emptyStats();
   private seq = 0;
@@ -290,6 +311,7 @@ export class CloudModel {
       resourcesByActivation: byActivation,
       protectedServers: this.servers.size,
       activeFaults: this.faults.length,
+      failback: this.failbackStats(now),
     };
   }
 
@@ -667,7 +689,7 @@ export class CloudModel {
             message: `server ${vm.hostname} did not boot: ${injected ? 'injected fault: ' : ''}operating system not found on the boot disk (no bootable device)`,
           });
         } else {
-          vm.state = 'running';
+          markRunning(vm, at);
           this.finish(op, at, {
             ...this.vmResult(vm),
             bootMinutes: Math.round((duration / MINUTE) * 10) / 10,
@@ -893,7 +915,7 @@ export class CloudModel {
             message: `replica of ${server.hostname} did not boot: injected fault: operating system not found`,
           });
         } else {
-          vm.state = 'running';
+          markRunning(vm, at);
           this.finish(op, at, {
             ...this.vmResult(vm),
             rpoMinutes: rpo,
@@ -981,6 +1003,310 @@ export class CloudModel {
       });
       return op;
     });
+  }
+
+  // ---------------------------------------------------------------- the original site (failback)
+
+  setOriginalSite(state: SiteState, tenantId?: string) {
+    this.sites.set(state, tenantId);
+    return this.sites.snapshot();
+  }
+
+  originalSites() {
+    return this.sites.snapshot();
+  }
+
+  originalSite(tenantId: string): { tenantId: string; state: SiteState } {
+    return { tenantId, state: this.sites.of(tenantId) };
+  }
+
+  /**
+   * Per server of an activation at the recovery site: how fast it changes its data, what it changed
+   * since it started there, and how much of that has arrived back at the original site.
+   */
+  replicationStatus(tenantId: string, activationId: string, now: number) {
+    this.advanceTo(now);
+    const items = [];
+    for (const r of this.resources.values()) {
+      if (r.kind !== 'server' || r.tenantId !== tenantId || r.activationId !== activationId) continue;
+      items.push(this.replicationView(r, now));
+    }
+    return items;
+  }
+
+  /** Starts the reverse replication of a server: the initial copy of its disks to the original site. */
+  startReverseSync(meta: RequestMeta, input: ReverseServerInput, now: number): Submitted {
+    return this.submit('reverse-sync', meta, now, () => {
+      this.requireOriginalSiteUp(meta.tenantId);
+      const vm = this.requireServerVm(meta.tenantId, input.activationId, input.serverId);
+      const key = `${meta.tenantId}/${input.activationId}/${input.serverId}`;
+      const op = this.newOperation('reverse-sync', meta, now, {
+        activationId: input.activationId,
+        hostname: vm.hostname,
+      });
+      op.resourceId = vm.id;
+      const existing = this.replications.get(key);
+      if (existing) {
+        // Already replicating (started under another key): nothing is copied again.
+        this.finish(op, now, { ...this.replicationView(vm, now), sentBytes: 0 });
+        return op;
+      }
+      const server = this.requireServer(meta.tenantId, input.serverId);
+      const rate = changeRatePerMinute(this.config.failback, this.seed, vm.hostname);
+      const r: ReverseReplication = {
+        tenantId: meta.tenantId,
+        activationId: input.activationId,
+        serverId: input.serverId,
+        hostname: vm.hostname,
+        vmId: vm.id,
+        ratePerMinute: rate,
+        initialCopyBytes: server.disks.reduce((sum, d) => sum + d.sizeGiB * GIB, 0),
+        initialCopyDone: false,
+        changesArrivedUpTo: 0,
+        changesSentUpTo: 0,
+        deltaBytes: 0,
+        deltaRequests: 0,
+        finalDeltaBytes: 0,
+        finalDeltaRequests: 0,
+        resentBytes: 0,
+        originalState: 'stopped',
+        originalStarts: 0,
+        duplicateOriginalStarts: 0,
+      };
+      this.replications.set(key, r);
+      // The copy is a snapshot taken now: the changes made so far travel with it.
+      const upTo = changedBytes(vm, rate, now);
+      sendRange(r, 0, upTo);
+      const duration = this.transfer(r.initialCopyBytes);
+      this.schedule(op, now + duration, (at) => {
+        r.initialCopyDone = true;
+        r.changesArrivedUpTo = Math.max(r.changesArrivedUpTo, upTo);
+        this.finish(op, at, { ...this.replicationView(vm, at), sentBytes: r.initialCopyBytes });
+      });
+      return op;
+    });
+  }
+
+  /** Sends what the server changed since the last range that was sent (a delta; `final` after its stop). */
+  reverseDelta(meta: RequestMeta, input: ReverseDeltaInput, now: number): Submitted {
+    return this.submit('reverse-delta', meta, now, () => {
+      this.requireOriginalSiteUp(meta.tenantId);
+      const vm = this.requireServerVm(meta.tenantId, input.activationId, input.serverId);
+      const r = this.replications.get(`${meta.tenantId}/${input.activationId}/${input.serverId}`);
+      if (!r || !r.initialCopyDone)
+        throw new CloudRequestError(
+          409,
+          'initial-copy-not-done',
+          `the initial copy of ${vm.hostname} to the original site has not completed`,
+        );
+      if (input.final && vm.state !== 'stopped')
+        throw new CloudRequestError(
+          409,
+          'server-still-running',
+          `${vm.hostname} is ${vm.state} at the recovery site: a final delta follows its stop`,
+        );
+      const op = this.newOperation('reverse-delta', meta, now, {
+        activationId: input.activationId,
+        hostname: vm.hostname,
+      });
+      op.resourceId = vm.id;
+      const from = r.changesArrivedUpTo;
+      const to = changedBytes(vm, r.ratePerMinute, now);
+      const bytes = sendRange(r, from, to);
+      if (input.final) {
+        r.finalDeltaRequests++;
+        r.finalDeltaBytes += bytes;
+      } else {
+        r.deltaRequests++;
+        r.deltaBytes += bytes;
+      }
+      this.schedule(op, now + this.transfer(bytes), (at) => {
+        r.changesArrivedUpTo = Math.max(r.changesArrivedUpTo, to);
+        this.finish(op, at, { ...this.replicationView(vm, at), sentBytes: bytes, final: !!input.final });
+      });
+      return op;
+    });
+  }
+
+  /** A clean shutdown at the recovery site: from now on it changes nothing. */
+  stopServer(meta: RequestMeta, vmId: string, now: number): Submitted {
+    return this.submit('stop-server', meta, now, () => {
+      const vm = this.requireVm(meta.tenantId, vmId);
+      if (vm.state === 'creating' || vm.state === 'deleting' || vm.state === 'starting')
+        throw new CloudRequestError(
+          409,
+          'server-not-ready',
+          `server ${vm.hostname} (${vm.id}) is ${vm.state}`,
+        );
+      const op = this.newOperation('stop-server', meta, now, {
+        activationId: vm.activationId,
+        hostname: vm.hostname,
+      });
+      op.resourceId = vm.id;
+      if (vm.state === 'stopped') {
+        this.finish(op, now, { ...this.vmResult(vm), alreadyStopped: true });
+        return op;
+      }
+      freezeChanges(vm, changeRatePerMinute(this.config.failback, this.seed, vm.hostname), now);
+      vm.state = 'stopping';
+      this.schedule(op, now + this.minutes(this.config.failback.stopServerMinutes), (at) => {
+        vm.state = 'stopped';
+        this.finish(op, at, this.vmResult(vm));
+      });
+      return op;
+    });
+  }
+
+  /**
+   * Starts a server at the original site and checks its health there. Refused while it still runs
+   * at the recovery site (two live copies) or while changes have not all arrived (data loss).
+   */
+  startAtOriginal(meta: RequestMeta, input: ReverseServerInput, now: number): Submitted {
+    return this.submit('start-at-original', meta, now, () => {
+      this.requireOriginalSiteUp(meta.tenantId);
+      const vm = this.requireServerVm(meta.tenantId, input.activationId, input.serverId);
+      const r = this.replications.get(`${meta.tenantId}/${input.activationId}/${input.serverId}`);
+      if (!r) throw new CloudRequestError(409, 'not-replicated', `${vm.hostname} was never replicated back`);
+      if (vm.state !== 'stopped')
+        throw new CloudRequestError(
+          409,
+          'still-running-at-recovery-site',
+          `${vm.hostname} is ${vm.state} at the recovery site: stop it first`,
+        );
+      const pending = changedBytes(vm, r.ratePerMinute, now) - r.changesArrivedUpTo;
+      if (pending > 0)
+        throw new CloudRequestError(
+          409,
+          'changes-not-arrived',
+          `${pending} bytes changed at the recovery site have not arrived at the original site`,
+        );
+      const op = this.newOperation('start-at-original', meta, now, {
+        activationId: input.activationId,
+        hostname: vm.hostname,
+      });
+      op.resourceId = vm.id;
+      const result = { serverId: r.serverId, hostname: r.hostname, site: 'original' };
+      if (r.originalState === 'running' || r.originalState === 'starting') {
+        r.duplicateOriginalStarts++;
+        this.finish(op, now, { ...result, health: 'ok', detail: 'already running', alreadyRunning: true });
+        return op;
+      }
+      r.originalState = 'starting';
+      r.originalStarts++;
+      const failure = this.consumeFault(vm.hostname, 'original-start-failure');
+      this.schedule(op, now + this.minutes(this.config.failback.originalStartMinutes), (at) => {
+        if (failure) {
+          r.originalState = 'failed';
+          this.fail(op, at, {
+            code: 'original-start-failure',
+            message: `${vm.hostname} did not start at the original site: injected fault: storage path to the array is down`,
+          });
+        } else {
+          r.originalState = 'running';
+          this.finish(op, at, {
+            ...result,
+            health: 'ok',
+            detail: `${vm.osFamily === 'windows' ? 'RDP' : 'SSH'}, ping, disks and services checked at the original site`,
+          });
+        }
+      });
+      return op;
+    });
+  }
+
+  /** Users reconnected to the original site (routes and VPN switched back). */
+  reconnectUsers(meta: RequestMeta, input: ActivationScoped, now: number): Submitted {
+    return this.submit('reconnect-users', meta, now, () => {
+      this.requireOriginalSiteUp(meta.tenantId);
+      const op = this.newOperation('reconnect-users', meta, now, { activationId: input.activationId });
+      this.schedule(op, now + this.minutes(this.config.failback.reconnectMinutes), (at) =>
+        this.finish(op, at, { activationId: input.activationId, site: 'original' }),
+      );
+      return op;
+    });
+  }
+
+  private failbackStats(now: number) {
+    const servers = [...this.replications.values()].map((r) => {
+      const vm = this.resources.get(r.vmId);
+      const changed = vm?.kind === 'server' ? changedBytes(vm, r.ratePerMinute, now) : r.changesArrivedUpTo;
+      return {
+        tenantId: r.tenantId,
+        activationId: r.activationId,
+        serverId: r.serverId,
+        hostname: r.hostname,
+        changedBytes: changed,
+        arrivedBytes: r.changesArrivedUpTo,
+        pendingBytes: changed - r.changesArrivedUpTo,
+        initialCopyBytes: r.initialCopyBytes,
+        deltaBytes: r.deltaBytes,
+        deltaRequests: r.deltaRequests,
+        finalDeltaBytes: r.finalDeltaBytes,
+        finalDeltaRequests: r.finalDeltaRequests,
+        resentBytes: r.resentBytes,
+        originalState: r.originalState,
+        originalStarts: r.originalStarts,
+        duplicateOriginalStarts: r.duplicateOriginalStarts,
+      };
+    });
+    const sum = (field: 'initialCopyBytes' | 'deltaBytes' | 'finalDeltaBytes' | 'resentBytes') =>
+      servers.reduce((total, x) => total + x[field], 0);
+    return {
+      originalSite: this.sites.snapshot(),
+      initialCopyBytes: sum('initialCopyBytes'),
+      deltaBytes: sum('deltaBytes'),
+      finalDeltaBytes: sum('finalDeltaBytes'),
+      resentBytes: sum('resentBytes'),
+      originalStarts: servers.reduce((total, x) => total + x.originalStarts, 0),
+      duplicateOriginalStarts: servers.reduce((total, x) => total + x.duplicateOriginalStarts, 0),
+      servers,
+    };
+  }
+
+  private replicationView(vm: VmResource, now: number) {
+    const r = this.replications.get(`${vm.tenantId}/${vm.activationId}/${vm.serverId}`);
+    const rate = r?.ratePerMinute ?? changeRatePerMinute(this.config.failback, this.seed, vm.hostname);
+    const changed = changedBytes(vm, rate, now);
+    const arrived = r?.changesArrivedUpTo ?? 0;
+    return {
+      serverId: vm.serverId,
+      hostname: vm.hostname,
+      vmId: vm.id,
+      vmState: vm.state,
+      changeRateBytesPerMinute: rate,
+      changedBytes: changed,
+      replicating: !!r,
+      initialCopyDone: r?.initialCopyDone ?? false,
+      arrivedBytes: arrived,
+      pendingBytes: r ? changed - arrived : changed,
+      originalState: r?.originalState ?? 'stopped',
+    };
+  }
+
+  private transfer(bytes: number): number {
+    return this.config.timing.zeroDurations
+      ? 0
+      : transferMs(bytes, this.config.failback.reverseBandwidthMiBps);
+  }
+
+  private requireOriginalSiteUp(tenantId: string): void {
+    const state = this.sites.of(tenantId);
+    if (state !== 'up')
+      throw new CloudRequestError(409, 'original-site-not-up', `the original site is ${state}, not up`);
+  }
+
+  /** The server's VM in the activation at the recovery site (the newest, if it was recreated). */
+  private requireServerVm(tenantId: string, activationId: string, serverId: string): VmResource {
+    const vm = [...this.resources.ofServer(tenantId, activationId, serverId)]
+      .filter((r): r is VmResource => r.kind === 'server' && r.state !== 'deleting')
+      .pop();
+    if (!vm)
+      throw new CloudRequestError(
+        404,
+        'server-not-at-recovery-site',
+        `server ${serverId} does not run at the recovery site in activation ${activationId}`,
+      );
+    return vm;
   }
 
   // ---------------------------------------------------------------- time

@@ -63,6 +63,23 @@ export interface SimConfig {
     healthWarning: number;
     healthFailure: number;
   };
+  /** The way back to the original site (failback). */
+  failback: {
+    /** Mean rate at which a server running at the recovery site changes its data. */
+    changeRateGiBPerHour: number;
+    /** Each server's rate varies by +/- this percentage around the mean (seeded, per hostname). */
+    changeRateJitterPercent: number;
+    /** Rates of named servers (hostname → GiB per hour), instead of the seeded one. */
+    changeRates: Record<string, number>;
+    /** Bandwidth of one reverse replication (initial copy or delta) to the original site. */
+    reverseBandwidthMiBps: number;
+    /** Clean shutdown of a server at the recovery site. */
+    stopServerMinutes: number;
+    /** Start of a server at the original site, with its health check. */
+    originalStartMinutes: number;
+    /** Users reconnected to the original site (VPN/MPLS routes switched back). */
+    reconnectMinutes: number;
+  };
   /** Provider API misbehaviour on /cloud/v1 (drawn from a seeded sequence). */
   api: {
     errorRate: number;
@@ -103,6 +120,15 @@ export function defaultSimConfig(): SimConfig {
       storageReplicationRpoMinutes: 15,
     },
     faultRates: { restoreFailure: 0, bootFailure: 0, healthWarning: 0, healthFailure: 0 },
+    failback: {
+      changeRateGiBPerHour: 2,
+      changeRateJitterPercent: 50,
+      changeRates: {},
+      reverseBandwidthMiBps: 800,
+      stopServerMinutes: 1,
+      originalStartMinutes: 5,
+      reconnectMinutes: 3,
+    },
     api: { errorRate: 0, errorStatus: 503, latencyMs: 0, latencyRate: 0 },
   };
 }
@@ -213,6 +239,17 @@ export function configProblems(config: SimConfig): string[] {
   for (const key of ['restoreFailure', 'bootFailure', 'healthWarning', 'healthFailure'] as const) {
     num(`faultRates.${key}`, config.faultRates?.[key], 0, 1);
   }
+  const f = config.failback;
+  num('failback.changeRateGiBPerHour', f?.changeRateGiBPerHour, 0, 10_000);
+  num('failback.changeRateJitterPercent', f?.changeRateJitterPercent, 0, 100);
+  if (!isPlainObject(f?.changeRates))
+    problems.push('failback.changeRates must be an object (hostname → GiB per hour)');
+  else
+    for (const [host, rate] of Object.entries(f.changeRates))
+      num(`failback.changeRates.${host}`, rate, 0, 10_000);
+  num('failback.reverseBandwidthMiBps', f?.reverseBandwidthMiBps, 0.001);
+  for (const key of ['stopServerMinutes', 'originalStartMinutes', 'reconnectMinutes'] as const)
+    num(`failback.${key}`, f?.[key], 0);
   num('api.errorRate', config.api?.errorRate, 0, 1);
   num('api.errorStatus', config.api?.errorStatus, 500, 599, true);
   num('api.latencyMs', config.api?.latencyMs, 0, 60000);

@@ -14,7 +14,12 @@ export type OperationKind =
   | 'present-lun'
   | 'teardown'
   | 'guest-run'
-  | 'probe';
+  | 'probe'
+  | 'reverse-sync'
+  | 'reverse-delta'
+  | 'stop-server'
+  | 'start-at-original'
+  | 'reconnect-users';
 export type FaultKind =
   | 'restore-failure'
   | 'boot-failure'
@@ -22,7 +27,8 @@ export type FaultKind =
   | 'health-failure'
   | 'slow-restore'
   | 'script-failure'
-  | 'probe-failure';
+  | 'probe-failure'
+  | 'original-start-failure';
 export const FAULT_KINDS: FaultKind[] = [
   'restore-failure',
   'boot-failure',
@@ -31,7 +37,11 @@ export const FAULT_KINDS: FaultKind[] = [
   'slow-restore',
   'script-failure',
   'probe-failure',
+  'original-start-failure',
 ];
+/** State of a customer's original site (`down` during a disaster, `up` once it works again). */
+export type SiteState = 'down' | 'recovering' | 'up';
+export const SITE_STATES: SiteState[] = ['down', 'recovering', 'up'];
 export type Health = 'ok' | 'warning' | 'failed';
 
 export interface ProtectedServer {
@@ -84,7 +94,7 @@ export interface DiskResource extends ResourceBase {
 
 export interface VmResource extends ResourceBase {
   kind: 'server';
-  state: 'creating' | 'stopped' | 'starting' | 'running' | 'deleting';
+  state: 'creating' | 'stopped' | 'starting' | 'running' | 'stopping' | 'deleting';
   serverId: string;
   hostname: string;
   osFamily: OsFamily;
@@ -98,6 +108,10 @@ export interface VmResource extends ResourceBase {
   source: 'restore' | 'replica' | 'lun';
   antiAffinityKey?: string;
   health?: Health;
+  /** Data the business changed on it while it ran at the recovery site, before `runningSince`, bytes. */
+  changedBytes?: number;
+  /** Since when it runs (and writes) at the recovery site; undefined while it does not run. */
+  runningSince?: number;
 }
 
 export interface NetworkResource extends ResourceBase {

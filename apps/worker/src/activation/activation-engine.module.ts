@@ -15,6 +15,7 @@ import { AnalyseHandler } from './steps/analyse.handler';
 import { BootHandler } from './steps/boot.handler';
 import { CloudSteps } from './steps/cloud-steps.service';
 import { FailbackHandler } from './steps/failback.handler';
+import { FAILBACK_STEP_HANDLERS } from './steps/failback';
 import { NetworkHandler } from './steps/network.handler';
 import { RestoreHandler } from './steps/restore.handler';
 import { PowerOnReplica } from './steps/restore/power-on-replica';
@@ -43,6 +44,7 @@ const STEP_HANDLERS = [
   ScriptHandler,
   CheckHandler,
   ManualHandler,
+  ...FAILBACK_STEP_HANDLERS,
 ];
 
 /**

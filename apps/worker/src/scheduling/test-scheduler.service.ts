@@ -1,8 +1,11 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { Environment } from '@reprise/common/config/environment';
+import { ActivationClaims } from '@reprise/common/completions/activation-claims';
 import {
   activationDecider,
+  claimedServersOf,
   evolveActivation,
+  isLive,
   initialActivationState,
   isFinished,
   type Activation,
@@ -81,6 +84,7 @@ export class TestScheduler {
     @Inject(EVENT_STORE) private readonly store: EventStore,
     @Inject(CLOCK) private readonly clock: Clock,
     private readonly notifications: NotificationRequests,
+    private readonly claims: ActivationClaims,
     env: Environment,
   ) {
     this.options = schedulerOptions(env);
@@ -128,7 +132,12 @@ export class TestScheduler {
     return [...states.values()].filter((s): s is Activation => s.exists);
   }
 
-  /** Starts the schedule's test: at most one activation per schedule, whoever races. */
+  /**
+   * Starts the schedule's test: at most one activation per schedule, whoever races (its id comes
+   * from the schedule, and the scope claims refuse a second activation of one id). A test that would
+   * overlap a live activation is postponed (recorded and notified once per blocker), not failed: the
+   * next tick tries again.
+   */
   private async start(tenantId: string, schedule: TestSchedule, now: string): Promise<void> {
     const activationId = deterministicUuid(`test-schedule/${tenantId}/${schedule.id}`);
     const scheduleStream = streams.schedule(tenantId, schedule.id);
@@ -136,13 +145,7 @@ export class TestScheduler {
       const tenant = await readTenantDetails(this.store, tenantId);
       if (!tenant) throw new DomainError('not-found', 'tenant-not-found', `tenant ${tenantId} not found`);
       const estate = (await readTenantEstate(this.store, tenantId)).map(activationSnapshotOf);
-      const others = (await this.readActivations(tenantId))
-        .filter((a) => a.id !== activationId)
-        .map((a) => ({ id: a.id, type: a.type, status: a.status }));
-      await handleCommand(
-        this.store,
-        streams.activation(tenantId, activationId),
-        activationDecider,
+      const events = activationDecider.decide(
         {
           type: 'RequestActivation',
           data: {
@@ -153,12 +156,26 @@ export class TestScheduler {
             scope: schedule.scope,
             estate,
             runbook: await readRunbook(this.store, tenantId),
-            otherActivations: others,
             requestedBy: SCHEDULER_PERSON,
             reason: `scheduled ${schedule.kind} ${schedule.id} (${schedule.origin})`,
             window: { activationWindow: tenant.activationWindow, timeZone: tenant.timeZone },
             at: now,
           },
+        },
+        initialActivationState(),
+      );
+      const live = (await this.readActivations(tenantId))
+        .filter((a) => a.id !== activationId && isLive(a.status))
+        .map((a) => ({ activationId: a.id, servers: claimedServersOf(a) }));
+      const state = events.reduce(evolveActivation, initialActivationState()) as Activation;
+      await this.claims.claim(
+        {
+          tenantId,
+          activationId,
+          servers: claimedServersOf(state),
+          events,
+          basedOnRevision: null,
+          live,
         },
         this.meta(tenantId, activationId, schedule.id),
       );
@@ -168,6 +185,7 @@ export class TestScheduler {
         (error instanceof DomainError && error.code === 'activation-exists');
       if (!raced) {
         if (!(error instanceof DomainError)) throw error; // transient: the next tick tries again
+        if (error.code === 'activation-overlap') return this.postpone(tenantId, schedule, error, now);
         this.logger.warn(`scheduled test ${schedule.id} could not start: ${error.message}`);
         await this.recordOnSchedule(tenantId, scheduleStream, schedule.id, {
           type: 'RecordScheduledTestFailedToStart',
@@ -180,6 +198,33 @@ export class TestScheduler {
       type: 'RecordScheduledTestStarted',
       data: { activationId, at: now },
     });
+  }
+
+  /** Records (once per set of blockers) that the test waits for live activations, and says so. */
+  private async postpone(tenantId: string, schedule: TestSchedule, overlap: DomainError, now: string) {
+    const servers = (overlap.details.servers as string[] | undefined) ?? [];
+    const activationIds = ((overlap.details.activations as { activationId: string }[] | undefined) ?? []).map(
+      (a) => a.activationId,
+    );
+    const reason = `postponed: ${overlap.message}`;
+    await this.recordOnSchedule(tenantId, streams.schedule(tenantId, schedule.id), schedule.id, {
+      type: 'RecordScheduledTestPostponed',
+      data: { reason, servers, activationIds, at: now },
+    });
+    await this.notifications.request(
+      tenantId,
+      notificationId('test-postponed', schedule.id, ...[...activationIds].sort()),
+      'test-postponed',
+      {
+        scheduleId: schedule.id,
+        testKind: schedule.kind,
+        scheduledFor: schedule.scheduledFor,
+        reason,
+        servers,
+        activationIds,
+      },
+      schedule.id,
+    );
   }
 
   private async recordOnSchedule(

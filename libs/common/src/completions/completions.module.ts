@@ -10,12 +10,13 @@ import {
 import { COMPLETERS } from '@reprise/domain/completers';
 import { CompletionRunner } from '@reprise/event-store/completions/completion-runner';
 import { EVENT_STORE, type EventStore } from '@reprise/event-store/event-store.port';
+import { ActivationClaims } from './activation-claims';
 
 export const COMPLETIONS = Symbol('COMPLETIONS');
 
 /**
- * The completion runner of a process (api, worker): rolls every decision forward (estate changes
- * today; activation scopes next). It catches up in `onModuleInit`, before the read models start
+ * The completion runner of a process (api, worker): rolls every decision forward (estate changes,
+ * activation-scope claims); and the process's claims of activation scopes, which wait for it. It catches up in `onModuleInit`, before the read models start
  * and before the app listens, so that no reader of a restarted process sees a decision half done.
  */
 @Global()
@@ -43,8 +44,13 @@ export class CompletionsModule implements OnModuleInit, BeforeApplicationShutdow
             });
           },
         },
+        {
+          provide: ActivationClaims,
+          inject: [EVENT_STORE, COMPLETIONS],
+          useFactory: (store: EventStore, runner: CompletionRunner) => new ActivationClaims(store, runner),
+        },
       ],
-      exports: [COMPLETIONS],
+      exports: [COMPLETIONS, ActivationClaims],
     };
   }
 

@@ -266,7 +266,21 @@ export class Environment {
   @Min(0)
   REPRISE_REENQUEUE_MS?: number;
 
-  /** How long close/failback wait for the worker before answering (default 20000). */
+  /** Failback: a server is ready to cut over once less than this is left to send back, MiB (default 1024). */
+  @IsOptional()
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  REPRISE_FAILBACK_CUTOVER_MIB?: number;
+
+  /** Failback: deltas sent back per server before its cut-over, at most (default 5). */
+  @IsOptional()
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  REPRISE_FAILBACK_MAX_DELTAS?: number;
+
+  /** How long a close waits for the worker before answering (default 20000). */
   @IsOptional()
   @Transform(toInt)
   @IsInt()

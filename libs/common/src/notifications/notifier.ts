@@ -6,6 +6,7 @@ export type NotificationKind =
   | 'report-ready'
   | 'test-due'
   | 'test-overdue'
+  | 'test-postponed'
   | 'activation-status'
   | 'tree-head';
 

@@ -1,6 +1,5 @@
 import type {
   ActivationKind,
-  ActivationRef,
   ActivationServerSnapshot,
   ActivationType,
   ActivationWindow,
@@ -12,6 +11,7 @@ import type {
 } from './activation.types';
 import type { RunbookStep } from '../plan/runbook';
 import type { RunbookStepCommand } from './runbook-steps';
+import type { FailbackCommand } from './failback.commands';
 
 /**
  * Commands of the activation decider. Each carries its business time `at` (ISO-8601, from the
@@ -44,7 +44,10 @@ export type ActivationCommand =
   | RecordTeardown
   | RequestFailback
   | RecordFailback
-  | RunbookStepCommand;
+  | RunbookStepCommand
+  | FailbackCommand
+  | WidenScope
+  | RequestEmergencyOverride;
 
 export type ActivationCommandType = ActivationCommand['type'];
 
@@ -85,8 +88,6 @@ export type RequestActivation = Command<
     estate: ActivationServerSnapshot[];
     /** The plan's runbook steps (the activation runs those of its type and scope). */
     runbook?: RunbookStep[];
-    /** The tenant's other activations (overlap rule). */
-    otherActivations: ActivationRef[];
     requestedBy: Person;
     reason?: string | null;
     window: ActivationWindow;
@@ -176,5 +177,44 @@ export type RetryServer = Command<'RetryServer', { serverId: string; by: Person;
 export type RequestClose = Command<'RequestClose', { by: Person; at: string }>;
 /** The worker's check of the recovery cloud's own listing after a teardown: what is still there. */
 export type RecordTeardown = Command<'RecordTeardown', { remaining: string[]; at: string }>;
-export type RequestFailback = Command<'RequestFailback', { by: Person; at: string }>;
+export type RequestFailback = Command<
+  'RequestFailback',
+  {
+    by: Person;
+    reason?: string | null;
+    /** Hostnames left out explicitly (servers not running at the recovery site). */
+    exclude?: string[];
+    /** The original site's state as the recovery cloud reports it: failback needs it `up`. */
+    originalSite: 'down' | 'recovering' | 'up';
+    /** Four eyes, as for a disaster: a code to each other authorised person. */
+    confirmation: ConfirmationInput;
+    at: string;
+  }
+>;
+/** The recovery space released after every server is back (verified by the cloud's listing). */
 export type RecordFailback = Command<'RecordFailback', { at: string }>;
+/** Widen a live failover: new servers under a new four-eyes confirmation. */
+export type WidenScope = Command<
+  'WidenScope',
+  {
+    scope: RequestedScope;
+    /** The tenant's active servers with their full `dependsOn`. */
+    estate: ActivationServerSnapshot[];
+    confirmation: ConfirmationInput;
+    by: Person;
+    reason?: string | null;
+    at: string;
+  }
+>;
+/** Start a scheduled disaster at once (outside its window), where the contract allows it. */
+export type RequestEmergencyOverride = Command<
+  'RequestEmergencyOverride',
+  {
+    reason: string;
+    /** The plan's authorised persons: only one of them may ask. */
+    authorisedPersons: Person[];
+    confirmation: ConfirmationInput;
+    by: Person;
+    at: string;
+  }
+>;

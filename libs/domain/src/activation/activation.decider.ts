@@ -12,6 +12,7 @@ import type * as C from './activation.commands';
 import type { ActivationCommand, ConfirmationInput, RecipientCode } from './activation.commands';
 import type {
   ActivationEvent,
+  ConfirmationData,
   ConfirmationRequested,
   ServerBlocked,
   ServerStepFailed,
@@ -19,6 +20,8 @@ import type {
 import {
   evolveActivation,
   initialActivationState,
+  pendingOverride,
+  pendingWidening,
   type Activation,
   type ActivationState,
   type ServerState,
@@ -33,8 +36,15 @@ import {
   type Person,
 } from './activation.types';
 import { teardownRequired } from './activation.workflow';
+import {
+  abortFailback,
+  decideFailbackFact,
+  failbackScope,
+  failedBack,
+  requireOriginalSiteUp,
+} from './failback.decider';
 import { graphOf, reachable } from './graph';
-import { assertNoOverlap, resolveScope } from './scope';
+import { resolveScope } from './scope';
 import { isAtOrAfter, minutesBetween, toIso, toMillis } from './time';
 import { isWithinWindow, nextWindowOpening } from './window';
 import {
@@ -130,6 +140,20 @@ export function decideActivation(command: ActivationCommand, state: ActivationSt
       const s = existing(state);
       return withConsequences(s, decideStep(command, s), command.data.at);
     }
+    case 'RecordReverseSyncStarted':
+    case 'RecordReverseSyncProgress':
+    case 'RecordServerStopStarted':
+    case 'RecordServerStoppedAtRecovery':
+    case 'RecordFinalDelta':
+    case 'RecordServerStartedAtOriginal':
+    case 'RecordFailbackStepFailed':
+    case 'RecordServerResumedAtRecovery':
+    case 'RecordUsersReconnected':
+      return decideFailbackFact(command, existing(state));
+    case 'WidenScope':
+      return widen(command.data, existing(state));
+    case 'RequestEmergencyOverride':
+      return requestOverride(command.data, existing(state));
     default:
       return assertNever(command);
   }
@@ -278,6 +302,9 @@ function withConsequences(s: Activation, events: ActivationEvent[], at: string):
       type: 'ActivationCompleted',
       data: { status: failures ? 'completed-with-failures' : 'completed', at },
     });
+    // A restore test reports and tears down by itself: nothing in it is for anyone to use.
+    if (next.kind === 'restore-test' && !next.close)
+      out.push({ type: 'CloseRequested', data: { by: next.requestedBy, at } });
   }
   return out;
 }
@@ -426,13 +453,13 @@ function request(d: C.RequestActivation['data'], state: ActivationState): Activa
       { field: 'type', message: 'must be test, disaster or alert' },
     ]);
   }
-  // The whole request is judged (its scope names servers that exist) before the conflict with
-  // another live activation.
+  // The whole request is judged (its scope names servers that exist); the overlap with other live
+  // activations is the scope claims' rule (scope-claims.ts): the events decided here are recorded
+  // through a claim of their servers.
   const runbook = d.runbook ?? [];
   const { scope, servers } = resolveScope(withoutStepDependencies(d.estate, runbook), d.scope, kind);
   // A restore test only restores and checks its servers in isolation: no runbook.
   const steps = kind === 'restore-test' ? [] : activationSteps(runbook, d.type, d.estate, servers);
-  assertNoOverlap(d.otherActivations ?? [], d.activationId);
   const requested: ActivationEvent = {
     type: 'ActivationRequested',
     data: {
@@ -445,7 +472,11 @@ function request(d: C.RequestActivation['data'], state: ActivationState): Activa
       requestedBy,
       reason: d.reason ?? null,
       requestedAt: at,
-      window: { activationWindow: d.window.activationWindow, timeZone: d.window.timeZone },
+      window: {
+        activationWindow: d.window.activationWindow,
+        timeZone: d.window.timeZone,
+        ...(d.window.emergencyOverride === true ? { emergencyOverride: true } : {}),
+      },
       withNetwork: kind !== 'restore-test',
       ...(steps.length ? { steps } : {}),
       at,
@@ -461,8 +492,67 @@ function request(d: C.RequestActivation['data'], state: ActivationState): Activa
   }
 }
 
+/** Statuses in which a failover may be widened. */
+const WIDENABLE: readonly ActivationStatus[] = ['running', 'completed', 'completed-with-failures'];
+
+type Rejection = 'confirmation-expired' | 'too-many-wrong-codes';
+
+/**
+ * What a four-eyes confirmation of the activation confirms now: the disaster itself, a widening of
+ * the live failover, or an emergency override of the activation window. Each rejects and confirms
+ * in its own way; the rules (who, which code, how many attempts, until when) are the same.
+ */
+interface ConfirmationSubject {
+  rejected(reason: Rejection, at: string): ActivationEvent;
+  confirmed(by: Person, at: string): ActivationEvent[];
+}
+
+function confirmationSubject(s: Activation): ConfirmationSubject | null {
+  const widening = pendingWidening(s);
+  if (widening && WIDENABLE.includes(s.status))
+    return {
+      rejected: (reason, at) => ({
+        type: 'ScopeWideningRejected',
+        data: { widening: widening.widening, reason, serverIds: widening.servers.map((x) => x.serverId), at },
+      }),
+      confirmed: (by, at) => [
+        { type: 'ScopeWideningConfirmed', data: { widening: widening.widening, by, at } },
+      ],
+    };
+  if (pendingOverride(s))
+    return {
+      rejected: (reason, at) => ({ type: 'EmergencyOverrideRejected', data: { reason, at } }),
+      confirmed: (by, at) =>
+        withConsequences(
+          s,
+          [
+            { type: 'EmergencyOverrideConfirmed', data: { by, at } },
+            { type: 'ActivationStarted', data: { at } },
+          ],
+          at,
+        ),
+    };
+  if (s.status === 'failback-awaiting-confirmation')
+    return {
+      rejected: (reason, at) => ({ type: 'FailbackRejected', data: { reason, at } }),
+      confirmed: (by, at) => [{ type: 'FailbackConfirmed', data: { by, at } }],
+    };
+  if (s.status === 'awaiting-confirmation')
+    return {
+      rejected: (reason, at) => ({ type: 'ActivationRejected', data: { reason, at } }),
+      confirmed: (by, at) =>
+        withConsequences(
+          s,
+          [{ type: 'ActivationConfirmed', data: { by, at } }, ...startOrSchedule(s, at)],
+          at,
+        ),
+    };
+  return null;
+}
+
 function confirm(d: C.ConfirmActivation['data'], s: Activation): ActivationEvent[] {
-  requireStatus(s, 'confirm', ['awaiting-confirmation']);
+  const subject = confirmationSubject(s);
+  if (!subject) throw wrongStatus(s, 'confirm', ['awaiting-confirmation']);
   const at = requireAt(d.at);
   const c = s.confirmation!;
   const person = (d.authorisedPersons ?? []).find((p) => sameEmail(p.email, d.email ?? ''));
@@ -481,49 +571,168 @@ function confirm(d: C.ConfirmActivation['data'], s: Activation): ActivationEvent
     throw forbidden('no-code-sent', `no code was sent to ${person.email} for this activation`, {
       email: d.email,
     });
-  if (isAtOrAfter(at, c.expiresAt))
-    return [{ type: 'ActivationRejected', data: { reason: 'confirmation-expired', at } }];
+  if (isAtOrAfter(at, c.expiresAt)) return [subject.rejected('confirmation-expired', at)];
   if (!d.codeValid) {
     const attemptsLeft = Math.max(0, c.attemptsAllowed - c.failedAttempts - 1);
     const failed: ActivationEvent = {
       type: 'ConfirmationAttemptFailed',
       data: { email: person.email, attemptsLeft, at },
     };
-    return attemptsLeft === 0
-      ? [failed, { type: 'ActivationRejected', data: { reason: 'too-many-wrong-codes', at } }]
-      : [failed];
+    return attemptsLeft === 0 ? [failed, subject.rejected('too-many-wrong-codes', at)] : [failed];
   }
-  const events: ActivationEvent[] = [
-    { type: 'ActivationConfirmed', data: { by: { name: person.name, email: person.email }, at } },
-    ...startOrSchedule(s, at),
+  return subject.confirmed({ name: person.name, email: person.email }, at);
+}
+
+/** The confirmation a widening or an override asks for (as a disaster's, without changing the status). */
+function confirmationData(c: ConfirmationInput | undefined, by: Person, at: string): ConfirmationData {
+  const { data } = confirmationRequested(c, by, at);
+  return {
+    codes: data.codes!,
+    expiresAt: data.expiresAt,
+    recipients: data.recipients,
+    attemptsAllowed: data.attemptsAllowed,
+    requestedBy: data.requestedBy,
+  };
+}
+
+/**
+ * Starts a disaster that waits for its activation window at once, where the tenant's contract
+ * allows it: an authorised person asks with a reason, another one confirms with their own code.
+ */
+function requestOverride(d: C.RequestEmergencyOverride['data'], s: Activation): ActivationEvent[] {
+  requireStatus(s, 'override the window of', ['scheduled']);
+  if (s.type !== 'disaster')
+    throw ruleViolation('override-is-for-disasters', `only a disaster is started by an emergency override`);
+  if (!s.window.emergencyOverride)
+    throw forbidden(
+      'override-not-allowed',
+      "the tenant's contract does not allow an emergency override of its activation window",
+      {
+        activationWindow: s.window.activationWindow,
+      },
+    );
+  if (pendingOverride(s))
+    throw conflict('override-pending', 'an emergency override already awaits its confirmation');
+  const at = requireAt(d.at);
+  const by = requirePerson(d.by, 'by');
+  if (!(d.authorisedPersons ?? []).some((p) => sameEmail(p.email, by.email)))
+    throw forbidden('not-authorised-person', `${by.email} is not an authorised person of this plan`, {
+      email: by.email,
+    });
+  if (typeof d.reason !== 'string' || !d.reason.trim())
+    throw validationError('reason-required', 'an emergency override says why', [
+      { field: 'reason', message: 'required' },
+    ]);
+  return [
+    {
+      type: 'EmergencyOverrideRequested',
+      data: { reason: d.reason.trim(), by, confirmation: confirmationData(d.confirmation, by, at), at },
+    },
   ];
-  return withConsequences(s, events, at);
+}
+
+/**
+ * Widens a live failover: the named servers (or every drp server for `full`) with their upstream
+ * dependencies, those not in it yet, under a new four-eyes confirmation. The servers already in
+ * the failover go on meanwhile; once confirmed the new ones run with the same workflow.
+ */
+function widen(d: C.WidenScope['data'], s: Activation): ActivationEvent[] {
+  if (s.type !== 'disaster')
+    throw ruleViolation(
+      'widening-is-for-disasters',
+      `only a disaster failover is widened (this is a ${s.type})`,
+    );
+  requireStatus(s, 'widen', WIDENABLE);
+  const pending = pendingWidening(s);
+  if (pending)
+    throw conflict('widening-pending', `widening ${pending.widening} still awaits its confirmation`, {
+      widening: pending.widening,
+    });
+  const at = requireAt(d.at);
+  const by = requirePerson(d.by, 'by');
+  const { scope, servers } = resolveScope(d.estate, d.scope, 'failover');
+  const fresh = servers.filter((x) => s.index[x.serverId] === undefined);
+  if (fresh.length === 0)
+    throw ruleViolation('nothing-to-add', 'every server of that scope is already in this failover', {
+      servers: scope.requested,
+    });
+  const isFresh = new Set(fresh.map((x) => x.hostname));
+  return [
+    {
+      type: 'ScopeWideningRequested',
+      data: {
+        widening: s.widenings.length + 1,
+        mode: scope.mode,
+        requested: scope.mode === 'full' ? [...isFresh] : scope.requested.filter((h) => isFresh.has(h)),
+        added: scope.added.filter((a) => isFresh.has(a.hostname)),
+        excluded: scope.excluded.filter((x) => x.requiredBy.some((h) => isFresh.has(h))),
+        servers: fresh,
+        confirmation: confirmationData(d.confirmation, by, at),
+        by,
+        reason: d.reason ?? null,
+        at,
+      },
+    },
+  ];
 }
 
 /**
  * What the HTTP layer answers after appending the events of a `ConfirmActivation` that did not
  * confirm: a wrong code is 403 with `attemptsLeft` (the failed attempt IS recorded), an expired
- * confirmation is 409. `null` when the activation was confirmed.
+ * confirmation is 409. `null` when it was confirmed. `statusAfter`: the activation's status once the
+ * events are recorded (a rejected failback returns the disaster to its status before).
  */
-export function confirmationRefusal(events: readonly ActivationEvent[]): DomainError | null {
-  const rejected = events.find((e) => e.type === 'ActivationRejected');
-  if (rejected?.type === 'ActivationRejected' && rejected.data.reason === 'confirmation-expired') {
-    return conflict('confirmation-expired', 'the confirmation expired: the activation is rejected', {
-      status: 'rejected',
+export function confirmationRefusal(
+  events: readonly ActivationEvent[],
+  statusAfter?: ActivationStatus,
+): DomainError | null {
+  const rejected = events.find((e) => e.type === 'ActivationRejected' || e.type === 'FailbackRejected');
+  const failback = rejected?.type === 'FailbackRejected';
+  if (
+    (rejected?.type === 'ActivationRejected' || rejected?.type === 'FailbackRejected') &&
+    rejected.data.reason === 'confirmation-expired'
+  ) {
+    return conflict(
+      'confirmation-expired',
+      `the confirmation expired: the ${failback ? 'failback' : 'activation'} is rejected`,
+      { status: statusAfter ?? 'rejected' },
+    );
+  }
+  const widening = events.find((e) => e.type === 'ScopeWideningRejected');
+  if (widening?.type === 'ScopeWideningRejected' && widening.data.reason === 'confirmation-expired') {
+    return conflict('confirmation-expired', 'the confirmation expired: the widening is rejected', {
+      widening: widening.data.widening,
+      wideningStatus: 'rejected',
     });
+  }
+  const override = events.find((e) => e.type === 'EmergencyOverrideRejected');
+  if (override?.type === 'EmergencyOverrideRejected' && override.data.reason === 'confirmation-expired') {
+    return conflict(
+      'confirmation-expired',
+      'the confirmation expired: the emergency override is rejected (the disaster still starts when its window opens)',
+      { overrideStatus: 'rejected', status: 'scheduled' },
+    );
   }
   const failed = events.find((e) => e.type === 'ConfirmationAttemptFailed');
   if (failed?.type === 'ConfirmationAttemptFailed') {
     const left = failed.data.attemptsLeft;
+    const subject = widening
+      ? 'widening'
+      : override
+        ? 'emergency override'
+        : failback
+          ? 'failback'
+          : 'activation';
     return forbidden(
       'wrong-code',
       left > 0
         ? `wrong code: ${left} attempt(s) left`
-        : 'wrong code: no attempt left, the activation is rejected',
-      {
-        attemptsLeft: left,
-        status: left > 0 ? 'awaiting-confirmation' : 'rejected',
-      },
+        : `wrong code: no attempt left, the ${subject} is rejected`,
+      widening
+        ? { attemptsLeft: left, wideningStatus: 'rejected' }
+        : override
+          ? { attemptsLeft: left, overrideStatus: 'rejected', status: 'scheduled' }
+          : { attemptsLeft: left, status: statusAfter ?? (left > 0 ? 'awaiting-confirmation' : 'rejected') },
     );
   }
   return null;
@@ -531,12 +740,13 @@ export function confirmationRefusal(events: readonly ActivationEvent[]): DomainE
 
 function expire(d: C.ExpireConfirmation['data'], s: Activation): ActivationEvent[] {
   const at = requireAt(d.at);
-  if (s.status !== 'awaiting-confirmation') return [];
+  const subject = confirmationSubject(s);
+  if (!subject) return [];
   if (!isAtOrAfter(at, s.confirmation!.expiresAt))
     throw conflict('not-yet-due', `the confirmation expires at ${s.confirmation!.expiresAt}`, {
       expiresAt: s.confirmation!.expiresAt,
     });
-  return [{ type: 'ActivationRejected', data: { reason: 'confirmation-expired', at } }];
+  return [subject.rejected('confirmation-expired', at)];
 }
 
 function startScheduled(d: C.StartScheduledActivation['data'], s: Activation): ActivationEvent[] {
@@ -569,10 +779,18 @@ function standDown(d: C.StandDownAlert['data'], s: Activation): ActivationEvent[
 
 function abort(d: C.AbortActivation['data'], s: Activation): ActivationEvent[] {
   if (s.status === 'aborted') return [];
-  requireStatus(s, 'abort', ['awaiting-confirmation', 'scheduled', 'running']);
+  requireStatus(s, 'abort', [
+    'awaiting-confirmation',
+    'scheduled',
+    'running',
+    'failback-awaiting-confirmation',
+    'failing-back',
+  ]);
   const at = requireAt(d.at);
   if (!d.reason || !d.reason.trim())
     throw validationError('reason-required', 'an abort says why', [{ field: 'reason', message: 'required' }]);
+  if (s.status === 'failback-awaiting-confirmation' || s.status === 'failing-back')
+    return abortFailback({ ...d, by: requirePerson(d.by, 'by') }, s, at);
   const cancelled = s.servers.filter((x) => !isTerminalPhase(x.phase)).map((x) => x.snapshot.serverId);
   return [
     { type: 'ActivationAborted', data: { reason: d.reason, by: requirePerson(d.by, 'by'), cancelled, at } },
@@ -667,13 +885,35 @@ function recordTeardown(d: C.RecordTeardown['data'], s: Activation): ActivationE
   return events;
 }
 
+/**
+ * A failback is asked for: the original site must be up, every server of the scope must run at the
+ * recovery site or be left out explicitly; then four eyes confirm it, as for a disaster. Asked
+ * again while one is pending or running, it changes nothing.
+ */
 function requestFailback(d: C.RequestFailback['data'], s: Activation): ActivationEvent[] {
-  if (s.failback) return [];
+  if (['failback-awaiting-confirmation', 'failing-back', 'failed-back'].includes(s.status)) return [];
+  if (s.failback?.legacy) return [];
   const at = requireAt(d.at);
+  const by = requirePerson(d.by, 'by');
   if (s.type !== 'disaster')
     throw ruleViolation('failback-is-for-disasters', 'only a disaster fails back; a test is closed');
   requireStatus(s, 'fail back', ['completed', 'completed-with-failures']);
-  return [{ type: 'FailbackRequested', data: { by: requirePerson(d.by, 'by'), at } }];
+  requireOriginalSiteUp(d.originalSite);
+  const { servers, excluded } = failbackScope(s, d.exclude ?? []);
+  return [
+    {
+      type: 'FailbackRequested',
+      data: {
+        by,
+        reason: d.reason ?? null,
+        attempt: (s.failback?.attempt ?? 0) + 1,
+        servers,
+        excluded,
+        at,
+      },
+    },
+    confirmationRequested(d.confirmation, by, at),
+  ];
 }
 
 function recordFailback(d: C.RecordFailback['data'], s: Activation): ActivationEvent[] {
@@ -683,7 +923,8 @@ function recordFailback(d: C.RecordFailback['data'], s: Activation): ActivationE
     throw conflict('failback-not-requested', 'no failback was requested for this activation', {
       status: s.status,
     });
-  return [{ type: 'ActivationFailedBack', data: { at } }];
+  if (s.failback.legacy) return [{ type: 'ActivationFailedBack', data: { at } }];
+  return failedBack(s, at);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -702,9 +943,12 @@ function restoreStarted(d: C.RecordServerRestoreStarted['data'], s: Activation):
       { restorePointId: server.restorePointId },
     );
   }
+  // An alert pre-stages, and so does a disaster waiting for its window (an escalated alert goes
+  // on pre-staging while its confirmation is awaited).
   const prestaging =
     s.status === 'alert' ||
-    ((s.status === 'awaiting-confirmation' || s.status === 'scheduled') && s.escalated !== null);
+    s.status === 'scheduled' ||
+    (s.status === 'awaiting-confirmation' && s.escalated !== null);
   if (s.status !== 'running' && !prestaging)
     throw wrongStatus(s, 'restore a server of', ['running', 'alert']);
   requireNotFailed(server);

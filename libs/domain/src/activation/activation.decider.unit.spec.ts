@@ -1,4 +1,5 @@
 import { confirmationCodeHashOf, confirmationRefusal } from './activation.decider';
+import { requestFailback } from './testing/failback-fixtures';
 import type { ActivationEvent } from './activation.events';
 import {
   ACTIVATION_ID,
@@ -31,6 +32,7 @@ import {
   T0,
   TENANT_ID,
 } from './testing/fixtures';
+import { whatIsDue } from './activation.workflow';
 import { given, play, stateOf } from './testing/given-when-then';
 
 const DRP = ['dc', 'db1', 'db2', 'app', 'lone'];
@@ -158,25 +160,6 @@ describe('activation decider', () => {
           }),
         )
         .thenThrows('rule', 'no-other-authorised-person');
-    });
-
-    it('refuses an overlapping live activation (409 naming it), not an ended one', () => {
-      given()
-        .when(requestCommand({ otherActivations: [{ id: 'old-1', type: 'test', status: 'completed' }] }))
-        .thenThrows('conflict', 'activation-overlap', {
-          activationId: 'old-1',
-          activationStatus: 'completed',
-        });
-      given()
-        .when(
-          requestCommand({
-            otherActivations: [
-              { id: 'old-1', type: 'test', status: 'closed' },
-              { id: 'old-2', type: 'alert', status: 'stood-down' },
-            ],
-          }),
-        )
-        .thenTypes('ActivationRequested', 'ActivationStarted');
     });
 
     it('refuses a second request on the same stream', () => {
@@ -460,6 +443,21 @@ describe('activation decider', () => {
       given(stood)
         .when({ type: 'RecordTeardown', data: { remaining: [], at: t(25) } })
         .then([{ type: 'TeardownVerified', data: { remaining: [], at: t(25) } }]);
+    });
+
+    it('an escalation recorded after the alert was stood down (claimed on a stale state) changes nothing', () => {
+      const alert = alertRaised();
+      const escalation = given(alert).when(escalate()).thenTypes('AlertEscalated', 'ConfirmationRequested');
+      const stood = play(alert, [
+        { type: 'StandDownAlert', data: { by: alice, reason: 'false alarm', at: t(20) } },
+      ]);
+      const late = stateOf([...stood, ...escalation]);
+      expect(late).toMatchObject({
+        status: 'stood-down',
+        type: 'alert',
+        confirmation: null,
+        escalated: null,
+      });
     });
 
     it('refuses to escalate or stand down what is not an alert', () => {
@@ -751,10 +749,17 @@ describe('activation decider', () => {
       expect(done.data).toEqual({ status: 'completed-with-failures', at: t(30) });
     });
 
-    it('a restore test completes without network', () => {
+    it('a restore test completes without network, and asks for its own teardown (report, then nothing left)', () => {
       const rt = runningTest({ kind: 'restore-test' });
       const events = play(rt, [...restoreAll('bk', t(0), t(10)), ...bringUp('bk', t(10), t(12), t(14))]);
+      expect(events.slice(-2)).toEqual([
+        { type: 'ActivationCompleted', data: { status: 'completed', at: t(14) } },
+        { type: 'CloseRequested', data: { by: alice, at: t(14) } },
+      ]);
       expect(stateOf(events).status).toBe('completed');
+      expect(whatIsDue(stateOf(events), t(14)).steps.map((s) => s.kind)).toEqual(['teardown']);
+      const closed = play(events, [{ type: 'RecordTeardown', data: { remaining: [], at: t(15) } }]);
+      expect(stateOf(closed).status).toBe('closed');
     });
   });
 
@@ -981,26 +986,10 @@ describe('activation decider', () => {
         ...networkUp(t(5)),
       ]);
 
-    it('failback requested → recorded by the worker → failed-back', () => {
-      const requestedFb = given(disasterDone())
-        .when({ type: 'RequestFailback', data: { by: alice, at: t(100) } })
-        .then([{ type: 'FailbackRequested', data: { by: alice, at: t(100) } }]);
-      const all = [...disasterDone(), ...requestedFb];
-      given(all)
-        .when({ type: 'RequestFailback', data: { by: alice, at: t(101) } })
-        .thenNothing();
-      const fb = given(all)
-        .when({ type: 'RecordFailback', data: { at: t(120) } })
-        .then([{ type: 'ActivationFailedBack', data: { at: t(120) } }]);
-      expect(stateOf([...all, ...fb])).toMatchObject({ status: 'failed-back', closedAt: t(120) });
-      given([...all, ...fb])
-        .when({ type: 'RecordFailback', data: { at: t(121) } })
-        .thenNothing();
-    });
-
+    // The failback's process (confirmation, reverse sync, cut-over, release): failback.decider.unit.spec.ts.
     it('refuses failback of a test, of a running disaster, and a failback not requested', () => {
       given(runningTest())
-        .when({ type: 'RequestFailback', data: { by: alice, at: t(1) } })
+        .when(requestFailback(t(1)))
         .thenThrows('rule', 'failback-is-for-disasters');
       const running = play(awaitingDisaster({ window: always }), [
         {
@@ -1009,7 +998,7 @@ describe('activation decider', () => {
         },
       ]);
       given(running)
-        .when({ type: 'RequestFailback', data: { by: alice, at: t(2) } })
+        .when(requestFailback(t(2)))
         .thenThrows('conflict', 'wrong-status');
       given(disasterDone())
         .when({ type: 'RecordFailback', data: { at: t(2) } })

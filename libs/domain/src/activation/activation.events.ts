@@ -1,5 +1,6 @@
 import type { DomainEvent } from '@reprise/domain/shared/decider';
 import type { RecipientCode } from './activation.commands';
+import type { FailbackEvent } from './failback.events';
 import type {
   ActivationKind,
   ActivationScope,
@@ -11,6 +12,8 @@ import type {
   Health,
   Person,
   RecoveryMethod,
+  ScopeAddition,
+  ScopeExclusion,
 } from './activation.types';
 import type { ActivationStepSnapshot, RunbookStepEvent } from './runbook-steps';
 
@@ -53,7 +56,14 @@ export type ActivationEvent =
   | ActivationClosed
   | FailbackRequested
   | ActivationFailedBack
-  | RunbookStepEvent;
+  | RunbookStepEvent
+  | FailbackEvent
+  | ScopeWideningRequested
+  | ScopeWideningConfirmed
+  | ScopeWideningRejected
+  | EmergencyOverrideRequested
+  | EmergencyOverrideConfirmed
+  | EmergencyOverrideRejected;
 
 export type ActivationEventType = ActivationEvent['type'];
 
@@ -209,5 +219,89 @@ export type TeardownIncomplete = DomainEvent<
   { remaining: string[]; attempt: number; at: string }
 >;
 export type ActivationClosed = DomainEvent<'ActivationClosed', { at: string }>;
-export type FailbackRequested = DomainEvent<'FailbackRequested', { by: Person; at: string }>;
+/**
+ * A failback asked for (then confirmed by four eyes). Events recorded before failback was a process
+ * carry `by` and `at` only: that failback was a teardown of the recovery space.
+ */
+export type FailbackRequested = DomainEvent<
+  'FailbackRequested',
+  {
+    by: Person;
+    reason?: string | null;
+    /** 1, then +1 for a failback asked again after an incomplete, aborted or rejected one. */
+    attempt?: number;
+    /** Servers that go back in this failback (running at the recovery site, not yet back). */
+    servers?: string[];
+    /** Servers explicitly left out (not running at the recovery site). */
+    excluded?: string[];
+    at: string;
+  }
+>;
 export type ActivationFailedBack = DomainEvent<'ActivationFailedBack', { at: string }>;
+
+/**
+ * A live failover widened (`POST /activations/:id/scope`): the new servers (requested, and the
+ * upstream dependencies pulled in) wait for their own four-eyes confirmation, with a code per
+ * authorised person as for a disaster, while the servers already in the failover go on.
+ */
+export type ScopeWideningRequested = DomainEvent<
+  'ScopeWideningRequested',
+  {
+    /** 1 for the first widening of the activation, then 2… */
+    widening: number;
+    mode: 'full' | 'partial';
+    /** New servers the requester named (for `full`: every new one). */
+    requested: string[];
+    /** New upstream dependencies pulled in, with the servers that need them. */
+    added: ScopeAddition[];
+    /** Dependencies that could not come, and why. */
+    excluded: ScopeExclusion[];
+    /** Snapshots of every new server (`dependsOn` restricted to the activation's servers). */
+    servers: ActivationServerSnapshot[];
+    confirmation: ConfirmationData;
+    by: Person;
+    reason: string | null;
+    at: string;
+  }
+>;
+export type ScopeWideningConfirmed = DomainEvent<
+  'ScopeWideningConfirmed',
+  { widening: number; by: Person; at: string }
+>;
+export type ScopeWideningRejected = DomainEvent<
+  'ScopeWideningRejected',
+  {
+    widening: number;
+    reason: 'too-many-wrong-codes' | 'confirmation-expired';
+    /** The new servers, no longer claimed by the activation. */
+    serverIds: string[];
+    at: string;
+  }
+>;
+
+/** As a disaster's `ConfirmationRequested`: each recipient's code hash, never a code. */
+export interface ConfirmationData {
+  codes: RecipientCode[];
+  expiresAt: string;
+  recipients: string[];
+  attemptsAllowed: number;
+  requestedBy: Person;
+}
+
+/**
+ * A disaster declared outside its business-hours window waits `scheduled` (its disks pre-staged):
+ * where the tenant's contract allows it, an authorised person asks to start it at once, with a
+ * reason, and another authorised person confirms with their own code.
+ */
+export type EmergencyOverrideRequested = DomainEvent<
+  'EmergencyOverrideRequested',
+  { reason: string; by: Person; confirmation: ConfirmationData; at: string }
+>;
+export type EmergencyOverrideConfirmed = DomainEvent<
+  'EmergencyOverrideConfirmed',
+  { by: Person; at: string }
+>;
+export type EmergencyOverrideRejected = DomainEvent<
+  'EmergencyOverrideRejected',
+  { reason: 'too-many-wrong-codes' | 'confirmation-expired'; at: string }
+>;

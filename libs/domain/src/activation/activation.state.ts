@@ -2,18 +2,27 @@ import { assertNever } from '@reprise/domain/shared/decider';
 import type { RecipientCode } from './activation.commands';
 import type { ActivationEvent } from './activation.events';
 import { evolveStep, isPostCleanup, newStepState, stepsWithin, type RunbookStepState } from './runbook-steps';
-import type {
-  ActivationKind,
-  ActivationScope,
-  ActivationServerSnapshot,
-  ActivationStatus,
-  ActivationType,
-  ActivationWindow,
-  Health,
-  Person,
-  ServerFailure,
-  ServerPhase,
+import {
+  isLive,
+  type ActivationKind,
+  type ActivationScope,
+  type ActivationServerSnapshot,
+  type ActivationStatus,
+  type ActivationType,
+  type ActivationWindow,
+  type Health,
+  type Person,
+  type ScopeAddition,
+  type ScopeExclusion,
+  type ServerFailure,
+  type ServerPhase,
 } from './activation.types';
+import {
+  evolveFailback,
+  evolveFailbackRequested,
+  type FailbackState,
+  type ReprotectionState,
+} from './failback.state';
 
 /** Where one server of the scope stands. `phase` is derived from the facts (see `derivePhase`). */
 export interface ServerState {
@@ -43,6 +52,35 @@ export interface ServerState {
   rtoBreachProjectedAt: string | null;
   /** When the current attempt was asked for by a retry (null on the first attempt). */
   retriedAt: string | null;
+  /** When a widening brought it into the live failover (its RTO counts from then); null from the start. */
+  joinedAt: string | null;
+}
+
+/** A widening of a live failover (`ScopeWideningRequested`) and its confirmation's outcome. */
+export interface WideningState {
+  widening: number;
+  status: 'awaiting-confirmation' | 'confirmed' | 'rejected';
+  mode: 'full' | 'partial';
+  requested: string[];
+  added: ScopeAddition[];
+  excluded: ScopeExclusion[];
+  /** The new servers (they join `servers` once confirmed). */
+  servers: ActivationServerSnapshot[];
+  by: Person;
+  reason: string | null;
+  requestedAt: string;
+  confirmedBy: (Person & { at: string }) | null;
+  rejected: { reason: string; at: string } | null;
+}
+
+/** An emergency override of the activation window (`EmergencyOverrideRequested`) and its outcome. */
+export interface OverrideState {
+  status: 'awaiting-confirmation' | 'confirmed' | 'rejected';
+  reason: string;
+  by: Person;
+  requestedAt: string;
+  confirmedBy: (Person & { at: string }) | null;
+  rejected: { reason: string; at: string } | null;
 }
 
 export type NetworkPhase = 'not-required' | 'pending' | 'setting-up' | 'ready' | 'failed';
@@ -95,10 +133,17 @@ export interface Activation {
   close: { requestedAt: string; by: Person } | null;
   teardown: { incompleteAttempts: number; remaining: string[]; verifiedAt: string | null };
   closedAt: string | null;
-  failback: { requestedAt: string; by: Person } | null;
+  /** The failback (the way back to the original site), its current or last attempt. */
+  failback: FailbackState | null;
   failedBackAt: string | null;
   /** The runbook steps it runs, in plan order. */
   steps: RunbookStepState[];
+  /** After a failback: the new full restore points due (protection resumes). */
+  reprotection: ReprotectionState | null;
+  /** Widenings of a live failover, in order (the last may await its confirmation). */
+  widenings: WideningState[];
+  /** The last emergency override of the activation window asked for, if any. */
+  override: OverrideState | null;
   /** `at` of the last event folded. */
   updatedAt: string;
 }
@@ -132,6 +177,7 @@ export function newServerState(snapshot: ActivationServerSnapshot): ServerState 
     cancelledAt: null,
     rtoBreachProjectedAt: null,
     retriedAt: null,
+    joinedAt: null,
   };
 }
 
@@ -189,6 +235,37 @@ const resetRestore: Partial<ServerState> = {
   replicaActivated: false,
 };
 
+const EXTENSION_EVENTS: ReadonlySet<ActivationEvent['type']> = new Set([
+  'AlertEscalated',
+  'ConfirmationRequested',
+  'ScopeWideningRequested',
+]);
+
+/** The emergency override awaiting its confirmation, if any (only a scheduled activation has one). */
+export const pendingOverride = (s: Activation): OverrideState | null =>
+  s.status === 'scheduled' && s.override?.status === 'awaiting-confirmation' ? s.override : null;
+
+/** The widening awaiting its confirmation, if any. */
+export const pendingWidening = (s: Activation): WideningState | null => {
+  const last = s.widenings[s.widenings.length - 1];
+  return last?.status === 'awaiting-confirmation' ? last : null;
+};
+
+function updateWidening(s: Activation, widening: number, change: Partial<WideningState>): WideningState[] {
+  return s.widenings.map((w) => (w.widening === widening ? { ...w, ...change } : w));
+}
+
+/** The scope once a widening joined it. */
+function widenedScope(scope: ActivationScope, w: WideningState): ActivationScope {
+  const known = new Set(scope.excluded.map((x) => x.hostname));
+  return {
+    mode: w.mode === 'full' ? 'full' : scope.mode,
+    requested: [...scope.requested, ...w.requested],
+    added: [...scope.added, ...w.added],
+    excluded: [...scope.excluded, ...w.excluded.filter((x) => !known.has(x.hostname))],
+  };
+}
+
 export function evolveActivation(state: ActivationState, event: ActivationEvent): ActivationState {
   if (event.type === 'ActivationRequested') {
     const d = event.data;
@@ -231,12 +308,18 @@ export function evolveActivation(state: ActivationState, event: ActivationEvent)
       failback: null,
       failedBackAt: null,
       steps: (d.steps ?? []).map(newStepState),
+      reprotection: null,
+      widenings: [],
+      override: null,
       updatedAt: d.at,
     };
   }
   if (!state.exists) return state;
   const at = event.data.at;
   const s: Activation = state;
+  // An extension of the scope is decided on the claims registry and recorded here later (see
+  // scope-claims.ts): one that lands after the activation ended changes nothing.
+  if (EXTENSION_EVENTS.has(event.type) && !isLive(s.status)) return s;
   switch (event.type) {
     case 'ActivationStarted':
       return { ...s, status: 'running', launchedAt: at, startsAt: null, updatedAt: at };
@@ -246,7 +329,8 @@ export function evolveActivation(state: ActivationState, event: ActivationEvent)
       const d = event.data;
       return {
         ...s,
-        status: 'awaiting-confirmation',
+        // A failback's confirmation keeps the failback's own status.
+        status: s.status === 'failback-awaiting-confirmation' ? s.status : 'awaiting-confirmation',
         confirmation: {
           codes: d.codes ?? d.recipients.map((email) => ({ email, codeHash: d.codeHash ?? '' })),
           expiresAt: d.expiresAt,
@@ -448,7 +532,7 @@ export function evolveActivation(state: ActivationState, event: ActivationEvent)
     case 'ActivationClosed':
       return { ...s, status: 'closed', closedAt: at, updatedAt: at };
     case 'FailbackRequested':
-      return { ...s, failback: { requestedAt: at, by: event.data.by }, updatedAt: at };
+      return evolveFailbackRequested(s, event);
     case 'ActivationFailedBack':
       return { ...s, status: 'failed-back', failedBackAt: at, closedAt: at, updatedAt: at };
     case 'RunbookStepRetryRequested': {
@@ -464,6 +548,106 @@ export function evolveActivation(state: ActivationState, event: ActivationEvent)
     case 'RunbookStepBlocked':
     case 'RunbookStepReminded':
       return evolveStep(s, event);
+    case 'FailbackConfirmed':
+    case 'FailbackRejected':
+    case 'FailbackAborted':
+    case 'ReverseSyncStarted':
+    case 'ReverseSyncProgressed':
+    case 'ServerReverseSynced':
+    case 'ServerStopStarted':
+    case 'ServerStoppedAtRecovery':
+    case 'FinalDeltaSent':
+    case 'ServerStartedAtOriginal':
+    case 'FailbackStepFailed':
+    case 'ServerHeldAtRecovery':
+    case 'ServerResumedAtRecovery':
+    case 'UsersReconnectedToOriginal':
+    case 'FailbackIncomplete':
+    case 'ReprotectionDue':
+      return evolveFailback(s, event);
+    case 'ScopeWideningRequested': {
+      const d = event.data;
+      const widening: WideningState = {
+        widening: d.widening,
+        status: 'awaiting-confirmation',
+        mode: d.mode,
+        requested: d.requested,
+        added: d.added,
+        excluded: d.excluded,
+        servers: d.servers,
+        by: d.by,
+        reason: d.reason,
+        requestedAt: at,
+        confirmedBy: null,
+        rejected: null,
+      };
+      return {
+        ...s,
+        widenings: [...s.widenings, widening],
+        confirmation: { ...d.confirmation, failedAttempts: 0, requestedAt: at },
+        updatedAt: at,
+      };
+    }
+    case 'ScopeWideningConfirmed': {
+      const w = pendingWidening(s);
+      if (!w || w.widening !== event.data.widening) return s;
+      const servers = [...s.servers, ...w.servers.map((x) => ({ ...newServerState(x), joinedAt: at }))];
+      const reopened = s.status === 'completed' || s.status === 'completed-with-failures';
+      return {
+        ...s,
+        servers,
+        index: indexOf(servers),
+        scope: widenedScope(s.scope, w),
+        status: reopened ? 'running' : s.status,
+        completedAt: reopened ? null : s.completedAt,
+        widenings: updateWidening(s, w.widening, {
+          status: 'confirmed',
+          confirmedBy: { ...event.data.by, at },
+        }),
+        updatedAt: at,
+      };
+    }
+    case 'EmergencyOverrideRequested': {
+      const d = event.data;
+      return {
+        ...s,
+        override: {
+          status: 'awaiting-confirmation',
+          reason: d.reason,
+          by: d.by,
+          requestedAt: at,
+          confirmedBy: null,
+          rejected: null,
+        },
+        confirmation: { ...d.confirmation, failedAttempts: 0, requestedAt: at },
+        updatedAt: at,
+      };
+    }
+    case 'EmergencyOverrideConfirmed':
+      return s.override
+        ? {
+            ...s,
+            override: { ...s.override, status: 'confirmed', confirmedBy: { ...event.data.by, at } },
+            updatedAt: at,
+          }
+        : s;
+    case 'EmergencyOverrideRejected':
+      return s.override
+        ? {
+            ...s,
+            override: { ...s.override, status: 'rejected', rejected: { reason: event.data.reason, at } },
+            updatedAt: at,
+          }
+        : s;
+    case 'ScopeWideningRejected':
+      return {
+        ...s,
+        widenings: updateWidening(s, event.data.widening, {
+          status: 'rejected',
+          rejected: { reason: event.data.reason, at },
+        }),
+        updatedAt: at,
+      };
     default:
       return assertNever(event);
   }

@@ -18,11 +18,13 @@ export const ACTIVATION_STATUSES = [
   'rejected',
   'stood-down',
   'closed',
+  'failback-awaiting-confirmation',
+  'failing-back',
   'failed-back',
 ] as const;
 export type ActivationStatus = (typeof ACTIVATION_STATUSES)[number];
 
-/** A live activation blocks any other one of the same tenant (overlap rule). */
+/** A live activation holds the servers of its scope (overlap rule: see scope-claims.ts). */
 export const LIVE_STATUSES: readonly ActivationStatus[] = [
   'awaiting-confirmation',
   'scheduled',
@@ -30,6 +32,8 @@ export const LIVE_STATUSES: readonly ActivationStatus[] = [
   'running',
   'completed',
   'completed-with-failures',
+  'failback-awaiting-confirmation',
+  'failing-back',
 ];
 export const isLive = (status: ActivationStatus): boolean => LIVE_STATUSES.includes(status);
 
@@ -80,6 +84,8 @@ export interface ActivationWindow {
   activationWindow: ActivationWindowKind;
   /** IANA time zone of the tenant, e.g. `Europe/Paris`. */
   timeZone: string;
+  /** The tenant's contract allows an emergency override of the window (recorded only when it does). */
+  emergencyOverride?: boolean;
 }
 
 /**
@@ -127,13 +133,6 @@ export interface ActivationScope {
 
 /** The scope as the API receives it. */
 export type RequestedScope = 'full' | { servers: string[] };
-
-/** What the handler knows of the tenant's other activations (read model), for the overlap rule. */
-export interface ActivationRef {
-  id: string;
-  type: ActivationType;
-  status: ActivationStatus;
-}
 
 /**
  * Confirmation window of a disaster or an escalated alert, in WALL minutes (a human deadline: the

@@ -1,8 +1,23 @@
 import { DEFAULT_ESTIMATES, type RecoveryEstimateSettings } from '../estate/estimates';
 import { downstreamTails } from '../estate/graph';
 import type { ActivationCommand } from './activation.commands';
-import type { Activation, ActivationState, ServerState } from './activation.state';
+import {
+  pendingOverride,
+  pendingWidening,
+  type Activation,
+  type ActivationState,
+  type ServerState,
+} from './activation.state';
 import { isAvailablePhase, type ActivationStatus, type CapacityShortage } from './activation.types';
+import {
+  failbackServerSteps,
+  FAILBACK_SERVER_STEP_KINDS,
+  isFailbackServerStepKind,
+  isFailbackStepStillDue,
+  reconnectAttempt,
+  releaseAttempt,
+  type FailbackServerStepKind,
+} from './failback.workflow';
 import { graphOf } from './graph';
 import { availabilityProjections, estimatesFromSizes, projectedAt, type StepEstimates } from './rto';
 import { round1, toIso, toMillis } from './time';
@@ -25,25 +40,32 @@ import {
  * It reads like the runbook it runs:
  * 1. a disaster waits for its four-eyes confirmation, which expires (timer);
  * 2. outside its window it waits for the window to open (timer);
- * 3. an alert pre-stages the restores from backups while it stands by;
+ * 3. an alert pre-stages the restores from backups while it stands by, and so does a disaster
+ *    waiting for its window (which an emergency override, confirmed, starts at once);
  * 4. running: restores, at most `maxParallelRestores` at once, the servers with the longest
  *    downstream chain of start-ups first; the network and user reconnection alongside;
  * 5. a server boots as soon as its disks are restored and ITS OWN upstream servers are available,
  *    then its health is checked; a failure blocks what depends on it (the decider records that),
  *    independent branches go on; RTO breaches are projected while there is time to act (timers);
- * 6. a test closes with a teardown verified against the cloud's own listing; a disaster fails back.
+ * 6. a test closes with a teardown verified against the cloud's own listing; a disaster fails back
+ *    (confirmed by four eyes, then reverse sync, cut-over and release: see `failback.workflow.ts`).
  *
  * A step that started and has not recorded its outcome is due again, with the same key: a worker
  * that died or a queue that was lost resumes it (its handler finds the cloud operation it started).
  */
 
 export const SERVER_STEP_KINDS = ['restore', 'boot', 'analyse'] as const;
-export const ACTIVATION_STEP_KINDS = ['network', 'teardown', 'failback'] as const;
+export const ACTIVATION_STEP_KINDS = ['network', 'teardown', 'failback', 'reconnect-users'] as const;
 /** Every kind of step; the worker refuses to start if one of them has no handler. */
-export const STEP_KINDS = [...SERVER_STEP_KINDS, ...ACTIVATION_STEP_KINDS, ...RUNBOOK_STEP_KINDS] as const;
+export const STEP_KINDS = [
+  ...SERVER_STEP_KINDS,
+  ...ACTIVATION_STEP_KINDS,
+  ...RUNBOOK_STEP_KINDS,
+  ...FAILBACK_SERVER_STEP_KINDS,
+] as const;
 export type ServerStepKind = (typeof SERVER_STEP_KINDS)[number];
 export type ActivationStepKind = (typeof ACTIVATION_STEP_KINDS)[number];
-export type StepKind = ServerStepKind | ActivationStepKind | RunbookStepKind;
+export type StepKind = ServerStepKind | ActivationStepKind | RunbookStepKind | FailbackServerStepKind;
 
 export interface DueStep {
   kind: StepKind;
@@ -146,9 +168,12 @@ const serverKey = (s: Activation, x: ServerState, kind: ServerStepKind) =>
 const activationKey = (s: Activation, kind: ActivationStepKind, attempt: number) =>
   `${s.id}.${kind}.${attempt}`;
 
-/** An alert stands by: it pre-stages restores from backups (a replica is started only by the failover). */
+/**
+ * An alert stands by, and a disaster waits for its window: both pre-stage restores from backups (a
+ * replica is started only by the failover itself).
+ */
 const prestages = (s: Activation, x: ServerState) =>
-  s.status === 'alert' && x.snapshot.recoveryMethod === 'backup-restore';
+  (s.status === 'alert' || s.status === 'scheduled') && x.snapshot.recoveryMethod === 'backup-restore';
 
 const upstreamAvailable = (s: Activation, x: ServerState): boolean => {
   for (const up of graphOf(s).upstream.get(x.snapshot.serverId) ?? [])
@@ -189,7 +214,9 @@ function activationStepAttempt(s: Activation, kind: ActivationStepKind): number 
     case 'teardown':
       return teardownRequired(s) ? s.teardown.incompleteAttempts + 1 : null;
     case 'failback':
-      return s.failback && !s.failedBackAt ? 1 : null;
+      return releaseAttempt(s);
+    case 'reconnect-users':
+      return reconnectAttempt(s);
   }
 }
 
@@ -218,6 +245,7 @@ function dueSteps(s: Activation, settings: WorkflowSettings): DueStep[] {
     const kind = serverStep(s, x);
     if (kind) push(x, kind);
   }
+  steps.push(...failbackServerSteps(s));
   for (const kind of ACTIVATION_STEP_KINDS) {
     const attempt = activationStepAttempt(s, kind);
     if (attempt !== null) steps.push({ kind, key: activationKey(s, kind, attempt), serverId: null, attempt });
@@ -248,6 +276,7 @@ export function isStillDue(
     const x = step.step === undefined ? undefined : findStep(state, step.step);
     return !!x && x.attempt === step.attempt && stepRunnable(state, x);
   }
+  if (isFailbackServerStepKind(step.kind)) return isFailbackStepStillDue(state, { ...step, kind: step.kind });
   if (isServerStepKind(step.kind)) {
     const i = step.serverId === null ? undefined : state.index[step.serverId];
     if (i === undefined) return false;
@@ -301,8 +330,21 @@ function dueTimers(
     if (atMs <= nowMs) timers.push(timer());
     else nextMs = Math.min(nextMs, atMs);
   };
+  const widening = pendingWidening(s);
+  if (widening && s.confirmation && s.status !== 'awaiting-confirmation') {
+    const at = s.confirmation.expiresAt;
+    const key = `${s.id}.widening-${widening.widening}.expire-confirmation`;
+    arm(toMillis(at), () => ({ kind: 'expire-confirmation', key, at }));
+  }
+  const override = pendingOverride(s);
+  if (override && s.confirmation) {
+    const at = s.confirmation.expiresAt;
+    const key = `${s.id}.override-${toMillis(override.requestedAt)}.expire-confirmation`;
+    arm(toMillis(at), () => ({ kind: 'expire-confirmation', key, at }));
+  }
   switch (s.status) {
-    case 'awaiting-confirmation': {
+    case 'awaiting-confirmation':
+    case 'failback-awaiting-confirmation': {
       const at = s.confirmation?.expiresAt;
       if (at)
         arm(toMillis(at), () => ({ kind: 'expire-confirmation', key: `${s.id}.expire-confirmation`, at }));
@@ -345,15 +387,17 @@ function armRtoBreaches(
     const p = projections[i];
     if (!p || !watched(x)) return;
     const target = x.snapshot.rtoMinutes!;
-    const limitMs = launchMs + target * 60_000 + PAST_TARGET_MS;
-    const atMs = p.fixed >= limitMs ? Math.max(launchMs, toMillis(s.updatedAt)) : limitMs - p.lag;
+    // A server a widening brought in is held to its RTO from then, not from the launch.
+    const originMs = x.joinedAt ? Math.max(launchMs, toMillis(x.joinedAt)) : launchMs;
+    const limitMs = originMs + target * 60_000 + PAST_TARGET_MS;
+    const atMs = p.fixed >= limitMs ? Math.max(originMs, toMillis(s.updatedAt)) : limitMs - p.lag;
     if (!Number.isFinite(atMs)) return;
     arm(atMs, () => ({
       kind: 'rto-breach',
       key: `${s.id}.${x.snapshot.serverId}.rto-breach`,
       at: toIso(atMs),
       serverId: x.snapshot.serverId,
-      projectedMinutes: round1((projectedAt(p, nowMs) - launchMs) / 60_000),
+      projectedMinutes: round1((projectedAt(p, nowMs) - originMs) / 60_000),
       targetMinutes: target,
     }));
   });
@@ -387,14 +431,17 @@ function armStepTimers(s: Activation, arm: (atMs: number, timer: () => Timer) =>
 }
 
 /**
- * A person is awaited (the four-eyes confirmation of a disaster): their deadline is on wall time
+ * A person is awaited (the four-eyes confirmation of a disaster, of a widening or of an override): their deadline is on wall time
  * (`Clock.afterWallTime`), so a simulated clock must not skip time while it runs.
  */
 export function awaitsPerson(state: ActivationState): boolean {
   return (
     state.exists &&
     (state.status === 'awaiting-confirmation' ||
-      state.steps.some((x) => stepStatus(x) === 'waiting-sign-off'))
+      state.status === 'failback-awaiting-confirmation' ||
+      state.steps.some((x) => stepStatus(x) === 'waiting-sign-off') ||
+      pendingWidening(state) !== null ||
+      pendingOverride(state) !== null)
   );
 }
 
@@ -438,8 +485,10 @@ export function timerCommand(timer: Timer, now: string): ActivationCommand {
 
 /**
  * What a step that failed for good records: a server step fails its server (which blocks what
- * depends on it), the network setup fails the reconnection; `null` for a step whose failure is
- * retried until it succeeds (teardown and failback leave the recovery space to be verified again).
+ * depends on it), the network setup fails the reconnection, a failback step leaves its server (and
+ * what depends on it) at the recovery site; `null` for a step whose failure is retried until it
+ * succeeds (teardown and release leave the recovery space to be verified again; a server must run
+ * again at the recovery site; users must reconnect).
  */
 export function stepFailure(
   step: Pick<DueStep, 'kind' | 'serverId' | 'attempt' | 'step'>,
@@ -465,8 +514,25 @@ export function stepFailure(
     }
     case 'network':
       return { type: 'RecordNetworkSetupFailed', data: { reason, at } };
+    case 'reverse-sync':
+    case 'cut-over-stop':
+    case 'final-delta':
+    case 'start-at-original':
+      if (step.serverId === null) return null;
+      return {
+        type: 'RecordFailbackStepFailed',
+        data: {
+          serverId: step.serverId,
+          attempt: step.attempt,
+          step: step.kind === 'cut-over-stop' ? 'stop' : step.kind,
+          reason,
+          at,
+        },
+      };
     case 'teardown':
     case 'failback':
+    case 'reconnect-users':
+    case 'resume-at-recovery':
       return null;
     case 'webhook':
     case 'script':

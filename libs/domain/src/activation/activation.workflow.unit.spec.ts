@@ -1,3 +1,4 @@
+import type { ActivationEvent } from './activation.events';
 import type { ActivationCommand } from './activation.commands';
 import { activationDecider } from './activation.decider';
 import {
@@ -300,18 +301,26 @@ describe('activation workflow: what is due', () => {
       workflow.given(rejected).when(t(16)).then({ steps: [], timers: [], nextTimerAt: null, finished: true });
     });
 
-    it('confirmed outside its window: scheduled, started by its timer when the window opens', () => {
+    it('confirmed outside its window: scheduled, its disks pre-staged meanwhile (no boot), started by its timer when the window opens', () => {
       const friday = '2024-06-07T17:00:00.000Z';
       const monday = '2024-06-10T06:00:00.000Z';
       const scheduled = play(awaitingDisaster({ at: friday }), [confirm('2024-06-07T17:05:00.000Z')]);
       workflow
         .given(scheduled)
         .when('2024-06-10T05:59:00.000Z')
-        .then({ steps: [], timers: [], nextTimerAt: monday });
+        .then({ steps: DRP_RESTORES, timers: [], nextTimerAt: monday });
+      // restored while waiting: nothing boots before the window opens
+      const staged = play(scheduled, [
+        ...restoreAll('dc', '2024-06-07T17:06:00.000Z', '2024-06-07T17:30:00.000Z'),
+      ]);
+      expect(stateOf(staged).servers[0]).toMatchObject({ phase: 'restored', prestaged: true });
+      expect(whatIsDue(stateOf(staged), '2024-06-08T00:00:00.000Z').steps.map((s) => s.kind)).not.toContain(
+        'boot',
+      );
       const due = workflow
         .given(scheduled)
         .when(monday)
-        .then({ steps: [], timers: [`start-scheduled@${monday}`] });
+        .then({ steps: DRP_RESTORES, timers: [`start-scheduled@${monday}`] });
       const started = play(scheduled, [timerCommand(due.timers[0], monday)]);
       expect(stateOf(started).status).toBe('running');
       workflow
@@ -320,7 +329,7 @@ describe('activation workflow: what is due', () => {
         .then({ steps: [...DRP_RESTORES, 'network'], timers: [] });
     });
 
-    it('completed: a failback request makes the failback due, then it is finished', () => {
+    it('completed (failback recorded before it was a process): the release is due, then it is finished', () => {
       const completed = play(awaitingDisaster({ estate: [server('dc')], window: always }), [
         confirm(t(1)),
         ...restoreAll('dc', t(1), t(5)),
@@ -328,7 +337,10 @@ describe('activation workflow: what is due', () => {
         ...networkUp(t(2)),
       ]);
       workflow.given(completed).when(t(8)).thenNothingDue();
-      const failingBack = play(completed, [{ type: 'RequestFailback', data: { by: alice, at: t(50) } }]);
+      const failingBack: ActivationEvent[] = [
+        ...completed,
+        { type: 'FailbackRequested', data: { by: alice, at: t(50) } },
+      ];
       const due = workflow
         .given(failingBack)
         .when(t(50))

@@ -15,4 +15,26 @@ export const activationPersonalData: PersonalDataDeclaration = {
   RunbookStepSucceeded: { persons: ['by'] },
   RunbookStepFailed: { persons: ['by'] },
   RunbookStepRetryRequested: { persons: ['by'] },
+  FailbackConfirmed: { persons: ['by'] },
+  FailbackAborted: { persons: ['by'] },
+  ScopeWideningRequested: {
+    persons: ['by', 'confirmation.requestedBy'],
+    emails: ['confirmation.recipients[]', 'confirmation.codes[].email'],
+  },
+  ScopeWideningConfirmed: { persons: ['by'] },
+  EmergencyOverrideRequested: {
+    persons: ['by', 'confirmation.requestedBy'],
+    emails: ['confirmation.recipients[]', 'confirmation.codes[].email'],
+  },
+  EmergencyOverrideConfirmed: { persons: ['by'] },
+  /** A claim carries the activation events its completion records (see scope-claims.ts). */
+  ScopeClaimed: {
+    persons: ['events[].data.requestedBy', 'events[].data.by', 'events[].data.confirmation.requestedBy'],
+    emails: [
+      'events[].data.recipients[]',
+      'events[].data.codes[].email',
+      'events[].data.confirmation.recipients[]',
+      'events[].data.confirmation.codes[].email',
+    ],
+  },
 };

@@ -26,6 +26,11 @@ export interface ServerTimings {
   /** Booted (or analysis started) → checked. */
   analysisMinutes: number | null;
   rtoMinutes: number | null;
+  /**
+   * What is held against the RTO target: minutes from the launch, or from when a widening brought the
+   * server in (`joinedAt`) to its availability.
+   */
+  rtoMeasuredMinutes: number | null;
   /** null while unknown or without a target; false for a failed or blocked server with a target. */
   rtoMet: boolean | null;
   /** Achieved RPO: age of the restore point used. */
@@ -42,10 +47,12 @@ export function serverTimings(state: Activation, x: ServerState): ServerTimings 
   const available = isAvailablePhase(x.phase);
   const availableAt = available ? x.checkedAt : null;
   const availableAfterMinutes = available && state.launchedAt ? span(state.launchedAt, availableAt) : null;
+  const rtoMeasuredMinutes =
+    available && x.joinedAt ? span(later(x.joinedAt, state.launchedAt), availableAt) : availableAfterMinutes;
   const rtoMinutes = x.snapshot.rtoMinutes;
   let rtoMet: boolean | null = null;
   if (rtoMinutes !== null) {
-    if (availableAfterMinutes !== null) rtoMet = availableAfterMinutes <= rtoMinutes;
+    if (rtoMeasuredMinutes !== null) rtoMet = rtoMeasuredMinutes <= rtoMinutes;
     else if (x.phase === 'failed' || x.phase === 'blocked') rtoMet = false;
   }
   const rpoTargetMinutes = x.snapshot.rpoMinutes;
@@ -56,10 +63,13 @@ export function serverTimings(state: Activation, x: ServerState): ServerTimings 
     availableAfterMinutes,
     restoreMinutes: span(x.restoreStartedAt, x.restoredAt),
     waitMinutes:
-      x.restoredAt && x.bootStartedAt ? span(later(x.restoredAt, state.launchedAt), x.bootStartedAt) : null,
+      x.restoredAt && x.bootStartedAt
+        ? span(later(later(x.restoredAt, state.launchedAt), x.joinedAt), x.bootStartedAt)
+        : null,
     bootMinutes: span(x.bootStartedAt, x.bootedAt),
     analysisMinutes: span(x.analysisStartedAt ?? x.bootedAt, x.checkedAt),
     rtoMinutes,
+    rtoMeasuredMinutes,
     rtoMet,
     rpoMinutes: x.rpoMinutes,
     rpoTargetMinutes,

@@ -1,8 +1,6 @@
-import { conflict, ruleViolation, validationError } from '@reprise/domain/shared/errors';
+import { ruleViolation, validationError } from '@reprise/domain/shared/errors';
 import {
-  isLive,
   type ActivationKind,
-  type ActivationRef,
   type ActivationScope,
   type ActivationServerSnapshot,
   type ProtectionClass,
@@ -17,9 +15,16 @@ export interface ResolvedScope {
   servers: ActivationServerSnapshot[];
 }
 
-/** Protection class a kind of activation works on. */
+/** Protection class a kind of activation works on (its `full` scope). */
 export const eligibleClass = (kind: ActivationKind): ProtectionClass =>
   kind === 'restore-test' ? 'backup-with-tests' : 'drp';
+
+/**
+ * Protection classes a server named in a partial scope may have: a restore test may also restore a
+ * drp server on its own (in an isolated space, no network), everything else works on drp servers.
+ */
+export const eligibleClasses = (kind: ActivationKind): readonly ProtectionClass[] =>
+  kind === 'restore-test' ? ['backup-with-tests', 'drp'] : ['drp'];
 
 /**
  * Resolves the perimeter of an activation against the tenant's estate (active servers, full
@@ -28,7 +33,7 @@ export const eligibleClass = (kind: ActivationKind): ProtectionClass =>
  *   `backup-with-tests` for restore tests).
  * - partial: the named servers plus, for DRP tests and failovers, all their upstream dependencies
  *   transitively (listed in `added` with the servers that need them). A restore test restores each
- *   server on its own and pulls nothing.
+ *   server on its own and pulls nothing; it may name `backup-with-tests` and `drp` servers.
  * A named server that is unknown or of another class is refused by name (422 `scope-refused`,
  * `details.servers`). A dependency that cannot come (unknown, or of another class) does not refuse
  * the request: it is listed in `excluded` with the reason, and dropped from `dependsOn`.
@@ -39,6 +44,7 @@ export function resolveScope(
   kind: ActivationKind = 'failover',
 ): ResolvedScope {
   const cls = eligibleClass(kind);
+  const named = eligibleClasses(kind);
   const byName = new Map<string, ActivationServerSnapshot>();
   for (const s of estate) byName.set(s.hostname.toLowerCase(), s);
   const lookup = (hostname: string) => byName.get(hostname.toLowerCase());
@@ -67,7 +73,7 @@ export function resolveScope(
     for (const name of requested.servers) {
       const s = lookup(name);
       if (!s) unknown.push(name);
-      else if (!eligible(s)) notEligible.push(s.hostname);
+      else if (!named.includes(s.protectionClass)) notEligible.push(s.hostname);
       else if (!inScope.has(s.hostname)) {
         inScope.add(s.hostname);
         requestedNames.push(s.hostname);
@@ -79,11 +85,11 @@ export function resolveScope(
         'scope-refused',
         [
           unknown.length ? `unknown server(s): ${unknown.join(', ')}` : '',
-          notEligible.length ? `not of class ${cls}: ${notEligible.join(', ')}` : '',
+          notEligible.length ? `not of class ${named.join(' or ')}: ${notEligible.join(', ')}` : '',
         ]
           .filter(Boolean)
           .join('; '),
-        { servers, unknown, notEligible, protectionClass: cls },
+        { servers, unknown, notEligible, protectionClass: cls, protectionClasses: named },
       );
     }
     if (kind !== 'restore-test') {
@@ -154,24 +160,4 @@ export function resolveScope(
     scope: { mode, requested: requestedNames, added: addedList, excluded: [...excluded.values()] },
     servers,
   };
-}
-
-/**
- * The overlap rule: a tenant has at most one live activation (awaiting confirmation, scheduled,
- * alert, running, or completed but not yet closed / failed back). 409 `activation-overlap` naming
- * the live one. `selfId` is ignored (an activation never overlaps itself).
- */
-export function assertNoOverlap(activations: readonly ActivationRef[], selfId?: string): void {
-  const live = activations.find((a) => a.id !== selfId && isLive(a.status));
-  if (live) {
-    throw conflict(
-      'activation-overlap',
-      `activation ${live.id} (${live.type}, ${live.status}) is still live: close it, fail it back, stand it down or abort it first`,
-      {
-        activationId: live.id,
-        activationType: live.type,
-        activationStatus: live.status,
-      },
-    );
-  }
 }

@@ -1,4 +1,4 @@
-import { assertNoOverlap, resolveScope } from './scope';
+import { resolveScope } from './scope';
 import { diamond, server } from './testing/fixtures';
 
 describe('resolveScope', () => {
@@ -56,7 +56,7 @@ describe('resolveScope', () => {
     );
   });
 
-  it('restore tests work on backup-with-tests servers and pull nothing', () => {
+  it('restore tests work on backup-with-tests servers (full), may name drp ones too, and pull nothing', () => {
     const estate = [
       ...diamond,
       server('bk2', { protectionClass: 'backup-with-tests', dependsOn: ['bk', 'dc'] }),
@@ -70,38 +70,17 @@ describe('resolveScope', () => {
     const partial = resolveScope(estate, { servers: ['bk2'] }, 'restore-test');
     expect(partial.servers.map((s) => s.hostname)).toEqual(['bk2']);
     expect(partial.scope.added).toEqual([]);
-    expect(() => resolveScope(estate, { servers: ['dc'] }, 'restore-test')).toThrow(
-      expect.objectContaining({ code: 'scope-refused' }),
-    );
-  });
-});
-
-describe('assertNoOverlap', () => {
-  it.each([
-    'awaiting-confirmation',
-    'scheduled',
-    'alert',
-    'running',
-    'completed',
-    'completed-with-failures',
-  ] as const)('a %s activation is live: 409', (status) => {
-    expect(() => assertNoOverlap([{ id: 'a1', type: 'test', status }])).toThrow(
+    const drp = resolveScope(estate, { servers: ['app', 'bk'] }, 'restore-test');
+    expect(drp.servers.map((s) => [s.hostname, s.dependsOn])).toEqual([
+      ['app', []],
+      ['bk', []],
+    ]);
+    expect(drp.scope.added).toEqual([]);
+    expect(() => resolveScope(estate, { servers: ['old', 'dc'] }, 'restore-test')).toThrow(
       expect.objectContaining({
-        kind: 'conflict',
-        code: 'activation-overlap',
-        details: expect.objectContaining({ activationId: 'a1' }),
+        code: 'scope-refused',
+        details: expect.objectContaining({ notEligible: ['old'] }),
       }),
     );
-  });
-
-  it.each(['aborted', 'rejected', 'stood-down', 'closed', 'failed-back'] as const)(
-    'a %s activation is over',
-    (status) => {
-      expect(() => assertNoOverlap([{ id: 'a1', type: 'disaster', status }])).not.toThrow();
-    },
-  );
-
-  it('an activation never overlaps itself', () => {
-    expect(() => assertNoOverlap([{ id: 'a1', type: 'test', status: 'running' }], 'a1')).not.toThrow();
   });
 });

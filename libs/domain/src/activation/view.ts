@@ -1,4 +1,4 @@
-import type { ActivationState, NetworkState } from './activation.state';
+import type { ActivationState, NetworkState, OverrideState } from './activation.state';
 import type {
   ActivationKind,
   ActivationScope,
@@ -10,6 +10,8 @@ import type {
   ServerFailure,
   ServerPhase,
 } from './activation.types';
+import type { ReprotectionState } from './failback.state';
+import { toFailbackView, type FailbackView } from './failback.view';
 import { activationRto, serverTimings, type ActivationRto, type StepEstimates } from './rto';
 import { stepStatus, type RunbookStepState, type RunbookStepStatus } from './runbook-steps';
 import type { RunbookStepKind } from '../plan/runbook';
@@ -39,6 +41,16 @@ export interface ActivationView {
   network: NetworkState;
   teardown: { requestedAt: string | null; remaining: string[]; verifiedAt: string | null };
   failbackRequestedAt: string | null;
+  /** The failback (reverse sync, cut-over, what is left), its current or last attempt. */
+  failback: FailbackView | null;
+  /** After a failback: the new full restore points due. */
+  reprotection: ReprotectionState | null;
+  /** Widenings of a live failover (the last may await its confirmation, until `expiresAt`). */
+  widenings: WideningView[];
+  /** The last emergency override of the activation window asked for (`expiresAt` while awaited). */
+  override: (OverrideState & { expiresAt: string | null }) | null;
+  /** The tenant's contract allowed an emergency override of the window when it was requested. */
+  emergencyOverrideAllowed: boolean;
   counts: Record<ServerPhase, number>;
   updatedAt: string;
   /** The runbook steps it runs, in plan order. */
@@ -73,6 +85,21 @@ export const toStepView = (x: RunbookStepState, activation?: ActivationStatus): 
   blockedBy: x.blockedBy,
   instructions: x.snapshot.kind === 'manual' ? x.snapshot.instructions : null,
 });
+
+export interface WideningView {
+  widening: number;
+  status: 'awaiting-confirmation' | 'confirmed' | 'rejected';
+  /** Every new server, then what the requester named and what was pulled in. */
+  servers: string[];
+  requested: string[];
+  added: ActivationScope['added'];
+  requestedBy: Person;
+  requestedAt: string;
+  reason: string | null;
+  expiresAt: string | null;
+  confirmedBy: (Person & { at: string }) | null;
+  rejected: { reason: string; at: string } | null;
+}
 
 export interface ActivationServerView {
   serverId: string;
@@ -109,6 +136,8 @@ export interface ActivationServerView {
   failure: ServerFailure | null;
   blockedBy: string | null;
   rtoBreachProjectedAt: string | null;
+  /** When a widening brought it into the failover (its RTO counts from then); null from the start. */
+  joinedAt: string | null;
 }
 
 /**
@@ -179,6 +208,7 @@ export function toActivationView(
       failure: x.failure,
       blockedBy: x.blockedBy?.hostname ?? null,
       rtoBreachProjectedAt: x.rtoBreachProjectedAt,
+      joinedAt: x.joinedAt,
     };
   });
   return {
@@ -198,7 +228,10 @@ export function toActivationView(
     reason: s.reason,
     requestedAt: s.requestedAt,
     startsAt: s.startsAt,
-    confirmationExpiresAt: s.status === 'awaiting-confirmation' ? (s.confirmation?.expiresAt ?? null) : null,
+    confirmationExpiresAt:
+      s.status === 'awaiting-confirmation' || s.status === 'failback-awaiting-confirmation'
+        ? (s.confirmation?.expiresAt ?? null)
+        : null,
     endedAt: s.endedAt,
     endReason: s.endReason,
     network: s.network,
@@ -208,6 +241,26 @@ export function toActivationView(
       verifiedAt: s.teardown.verifiedAt,
     },
     failbackRequestedAt: s.failback?.requestedAt ?? null,
+    failback: toFailbackView(s),
+    reprotection: s.reprotection,
+    widenings: s.widenings.map((w) => ({
+      widening: w.widening,
+      status: w.status,
+      servers: w.servers.map((x) => x.hostname),
+      requested: w.requested,
+      added: w.added,
+      requestedBy: w.by,
+      requestedAt: w.requestedAt,
+      reason: w.reason,
+      expiresAt: w.status === 'awaiting-confirmation' ? (s.confirmation?.expiresAt ?? null) : null,
+      confirmedBy: w.confirmedBy,
+      rejected: w.rejected,
+    })),
+    override: s.override && {
+      ...s.override,
+      expiresAt: s.override.status === 'awaiting-confirmation' ? (s.confirmation?.expiresAt ?? null) : null,
+    },
+    emergencyOverrideAllowed: s.window.emergencyOverride === true,
     counts,
     updatedAt: s.updatedAt,
     steps: (s.steps ?? []).map((x) => toStepView(x, s.status)),

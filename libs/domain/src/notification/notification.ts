@@ -14,6 +14,7 @@ export type NotificationKindName =
   | 'report-ready'
   | 'test-due'
   | 'test-overdue'
+  | 'test-postponed'
   | 'activation-status'
   | 'tree-head'
   | 'runbook-sign-off-reminder';

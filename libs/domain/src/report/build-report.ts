@@ -1,4 +1,6 @@
 import type { Activation, ServerState } from '../activation/activation.state';
+import { toFailbackView, type FailbackServerView } from '../activation/failback.view';
+import { failbackTimeline } from './failback-timeline';
 import { activationRto, serverTimings, type ServerTimings } from '../activation/rto';
 import { round1, toMillis } from '../activation/time';
 import type { RunbookStepState } from '../activation/runbook-steps';
@@ -37,7 +39,12 @@ export function buildReport(activation: Activation, tenant: ReportTenant): Activ
   const s = activation;
   const origin = s.launchedAt ?? s.requestedAt;
   const timings = s.servers.map((x) => serverTimings(s, x));
-  const servers = s.servers.map((x, i) => reportServer(s, x, timings[i], origin));
+  const failback = toFailbackView(s);
+  const servers = s.servers.map((x, i) => {
+    const server = reportServer(s, x, timings[i], origin);
+    const back = failback?.servers.find((y) => y.serverId === x.snapshot.serverId);
+    return back ? withFailback(s, server, back, origin) : server;
+  });
   const rto = activationRto(s);
   return {
     activationId: s.id,
@@ -70,6 +77,22 @@ export function buildReport(activation: Activation, tenant: ReportTenant): Activ
     steps: (s.steps ?? []).map((x) => reportStep(x, s.status, origin)),
     timelineOrigin: origin,
     asOf: s.updatedAt,
+    failback,
+  };
+}
+
+/** A server's report with its way back: data returned and lost, and its failback on the same timeline. */
+function withFailback(
+  s: Activation,
+  server: ReportServer,
+  x: FailbackServerView,
+  origin: string,
+): ReportServer {
+  return {
+    ...server,
+    dataReturnedGiB: x.dataReturnedGiB,
+    dataLossGiB: x.dataLossGiB,
+    timeline: [...server.timeline, ...failbackTimeline(s, x, server.availableAt, origin)],
   };
 }
 
@@ -144,8 +167,12 @@ function reportServer(s: Activation, x: ServerState, t: ServerTimings, origin: s
     rtoMet: t.rtoMet,
     rpoMinutes: t.rpoMinutes,
     detail,
+    dataReturnedGiB: null,
+    dataLossGiB: null,
     serverId: snap.serverId,
     phase: x.phase,
+    rtoMeasuredMinutes: t.rtoMeasuredMinutes,
+    joinedAt: x.joinedAt,
     recoveryMethod: snap.recoveryMethod,
     dependsOn: [...snap.dependsOn],
     disks: snap.disks.map((d) => ({ name: d.name, sizeGiB: d.sizeGiB })),
@@ -286,12 +313,19 @@ function summarise(servers: ReportServer[]): ReportSummary {
 
 const STEP_ADVICE: Record<'restore' | 'boot' | 'analysis', (host: string) => string> = {
   restore: (h) =>
-    `check the backups of ${h} (last restore point, backup job logs, encryption key) and the recovery-space datastores, then retry the server or run a restore test`,
+    `check the backups of ${h} (last restore point, backup job logs, encryption key) and the recovery-space datastores, then retry the server or run a restore test of it (POST /api/v1/activations {"type": "restore-test", "scope": {"servers": ["${h}"]}})`,
   boot: (h) =>
     `check the template (vCPU/RAM), disk drivers and boot configuration of ${h} for the recovery space, then retry the server`,
   analysis: (h) =>
     `restart the services of ${h} that did not come back, record the manual steps in the DRP procedure, then retry the server`,
 };
+
+/** An on-demand restore test of one server: what the "run a restore test" advice points at. */
+const restoreTestRequest = (hostname: string): NonNullable<CorrectiveAction['request']> => ({
+  method: 'POST',
+  path: '/api/v1/activations',
+  body: { type: 'restore-test', scope: { servers: [hostname] } },
+});
 
 /** What to do when the recovery space refused a server for lack of capacity (not a fault of the server). */
 const SHORTAGE_ADVICE: Record<CapacityShortage, (host: string) => string> = {
@@ -328,6 +362,7 @@ export function correctiveActions(s: Activation, servers: ReportServer[]): Corre
         hostname: h,
         code: `${step}-failed`,
         action: `${h} ${what}${reason ? ` (${reason})` : ''}: ${STEP_ADVICE[step](h)}.`,
+        ...(step === 'restore' ? { request: restoreTestRequest(h) } : {}),
       });
     } else if (x.phase === 'warning') {
       actions.push({
@@ -342,12 +377,13 @@ export function correctiveActions(s: Activation, servers: ReportServer[]): Corre
         action: `${h} was not started because its upstream server ${x.blockedBy} failed: fix ${x.blockedBy} first, then retry ${x.blockedBy} to bring ${h} up.`,
       });
     }
-    if (x.rtoMinutes !== null && x.availableAfterMinutes !== null && x.availableAfterMinutes > x.rtoMinutes) {
-      const over = round1(x.availableAfterMinutes - x.rtoMinutes);
+    const measured = x.rtoMeasuredMinutes;
+    if (x.rtoMinutes !== null && measured !== null && measured > x.rtoMinutes) {
+      const over = round1(measured - x.rtoMinutes);
       actions.push({
         hostname: h,
         code: 'rto-breach',
-        action: `${h} was available after ${fmt(x.availableAfterMinutes)} min, over its RTO target of ${fmt(x.rtoMinutes)} min by ${fmt(over)} min: review its boot order and upstream chain, its template, or move it to a faster recovery method (replication).`,
+        action: `${h} was available after ${fmt(measured)} min${x.joinedAt ? ' (from when the failover was widened to it)' : ''}, over its RTO target of ${fmt(x.rtoMinutes)} min by ${fmt(over)} min: review its boot order and upstream chain, its template, or move it to a faster recovery method (replication).`,
       });
     }
     if (x.rpoTargetMinutes !== null && x.rpoMinutes !== null && x.rpoMinutes > x.rpoTargetMinutes) {

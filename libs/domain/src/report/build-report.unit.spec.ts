@@ -242,6 +242,14 @@ describe('buildReport: corrective actions', () => {
       ['web01', 'blocked'],
     ]);
     expect(report.correctiveActions[0].action).toContain('restore point unreadable');
+    // "run a restore test" points at the on-demand restore test of that server
+    expect(report.correctiveActions[0].action).toContain('"type": "restore-test"');
+    expect(report.correctiveActions[0].request).toEqual({
+      method: 'POST',
+      path: '/api/v1/activations',
+      body: { type: 'restore-test', scope: { servers: ['dc01'] } },
+    });
+    expect(report.correctiveActions[1].request).toBeUndefined();
     expect(report.correctiveActions[2].action).toContain('upstream server dc01 failed');
   });
 

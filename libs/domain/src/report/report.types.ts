@@ -1,3 +1,4 @@
+import type { FailbackView } from '../activation/failback.view';
 import type {
   ActivationKind,
   ActivationStatus,
@@ -46,6 +47,8 @@ export interface ActivationReport {
   timelineOrigin: string;
   /** Business time of the last event folded: the report is the state as of then. */
   asOf: string;
+  /** The failback of a disaster: data sent back, cut-over downtime per server and in total, data loss. */
+  failback: FailbackView | null;
 }
 
 export interface ReportStep {
@@ -87,9 +90,16 @@ export interface ReportServer {
   /** Achieved RPO: age of the restore point used. */
   rpoMinutes: number | null;
   detail: string | null;
+  /** After a failback: data sent back to the original site, and data lost (must be zero), GiB; null without a failback. */
+  dataReturnedGiB: number | null;
+  dataLossGiB: number | null;
   // extras
   serverId: string;
   phase: ServerPhase;
+  /** Held against the RTO target: from the launch, or from when a widening brought the server in. */
+  rtoMeasuredMinutes: number | null;
+  /** When a widening of the failover brought the server in (null: from the start). */
+  joinedAt: string | null;
   recoveryMethod: RecoveryMethod;
   dependsOn: string[];
   disks: { name: string; sizeGiB: number }[];
@@ -114,7 +124,17 @@ export interface ReportServer {
  * from the launch (or the retry that started the current attempt) to the server's last step.
  */
 export type TimelinePhase =
-  'earlier-attempt' | 'restore-queue' | 'restore' | 'wait' | 'queued' | 'boot' | 'analysis' | 'runbook-step';
+  | 'earlier-attempt'
+  | 'restore-queue'
+  | 'restore'
+  | 'wait'
+  | 'queued'
+  | 'boot'
+  | 'analysis'
+  | 'at-recovery'
+  | 'reverse-sync'
+  | 'cut-over'
+  | 'runbook-step';
 
 /** Every phase, in the order a server goes through them, with what it means (legend, tooltips). */
 export const TIMELINE_PHASES: ReadonlyArray<{ phase: TimelinePhase; label: string }> = [
@@ -126,6 +146,9 @@ export const TIMELINE_PHASES: ReadonlyArray<{ phase: TimelinePhase; label: strin
   { phase: 'boot', label: 'Boot' },
   { phase: 'analysis', label: 'Analysis (health check)' },
   { phase: 'runbook-step', label: 'Runbook step' },
+  { phase: 'at-recovery', label: 'Running at the recovery site' },
+  { phase: 'reverse-sync', label: 'Failback: synchronising back to the original site' },
+  { phase: 'cut-over', label: 'Failback: cut-over (stopped, final delta, start at the original site)' },
 ];
 
 export interface TimelineSegment {
@@ -156,6 +179,8 @@ export interface CorrectiveAction {
   action: string;
   // extra
   code: CorrectiveActionCode;
+  /** The request that carries the action out, when Reprise can (e.g. an on-demand restore test). */
+  request?: { method: 'POST'; path: string; body: Record<string, unknown> };
 }
 
 /** What the report needs from the tenant. */

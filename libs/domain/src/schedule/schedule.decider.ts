@@ -2,6 +2,7 @@ import { assertNever, type Decider, type DomainEvent } from '@reprise/domain/sha
 import { conflict, ruleViolation, validationError, type FieldError } from '@reprise/domain/shared/errors';
 import { isTimestamp, TIMESTAMP_RULE } from '@reprise/domain/shared/timestamp';
 import type { ProtectionClass, RequestedScope } from '../activation/activation.types';
+import { eligibleClasses } from '../activation/scope';
 
 /**
  * A planned test (`tenant/<t>/test-schedule/<id>`): a DRP test or a restore test agreed at least
@@ -9,6 +10,7 @@ import type { ProtectionClass, RequestedScope } from '../activation/activation.t
  * in the commands.
  *
  *   scheduled ──start──▶ started ──activation ended──▶ finished
+ *       │ └──overlaps a live activation: postponed (recorded once per blocker), tried again──┘
  *       │ └──failed to start (reason recorded)──▶ failed-to-start
  *       └──cancel──▶ cancelled
  */
@@ -58,6 +60,11 @@ export type RecordScheduledTestFailedToStart = Command<
   'RecordScheduledTestFailedToStart',
   { reason: string; code?: string | null; at: string }
 >;
+/** The test would overlap live activations: it waits for them (tried again at every tick). */
+export type RecordScheduledTestPostponed = Command<
+  'RecordScheduledTestPostponed',
+  { reason: string; servers: string[]; activationIds: string[]; at: string }
+>;
 export type RecordScheduledTestFinished = Command<
   'RecordScheduledTestFinished',
   { activationId: string; activationStatus: string; at: string }
@@ -67,6 +74,7 @@ export type ScheduleCommand =
   | CancelSchedule
   | RecordScheduledTestStarted
   | RecordScheduledTestFailedToStart
+  | RecordScheduledTestPostponed
   | RecordScheduledTestFinished;
 
 // ---------- events ----------
@@ -92,6 +100,10 @@ export type ScheduledTestFailedToStart = DomainEvent<
   'ScheduledTestFailedToStart',
   { reason: string; code: string | null; at: string }
 >;
+export type ScheduledTestPostponed = DomainEvent<
+  'ScheduledTestPostponed',
+  { reason: string; servers: string[]; activationIds: string[]; at: string }
+>;
 export type ScheduledTestFinished = DomainEvent<
   'ScheduledTestFinished',
   { activationId: string; activationStatus: string; at: string }
@@ -101,6 +113,7 @@ export type ScheduleEvent =
   | ScheduleCancelled
   | ScheduledTestStarted
   | ScheduledTestFailedToStart
+  | ScheduledTestPostponed
   | ScheduledTestFinished;
 
 export const SCHEDULE_EVENT_TYPES: readonly ScheduleEvent['type'][] = [
@@ -108,6 +121,7 @@ export const SCHEDULE_EVENT_TYPES: readonly ScheduleEvent['type'][] = [
   'ScheduleCancelled',
   'ScheduledTestStarted',
   'ScheduledTestFailedToStart',
+  'ScheduledTestPostponed',
   'ScheduledTestFinished',
 ];
 
@@ -126,6 +140,8 @@ export interface TestSchedule {
   activationId: string | null;
   startedAt: string | null;
   failure: { reason: string; code: string | null; at: string } | null;
+  /** Last postponement: the live activations (and servers) it waits for. */
+  postponed: { reason: string; servers: string[]; activationIds: string[]; at: string } | null;
   cancelled: { by: string; reason: string | null; at: string } | null;
   finished: { activationStatus: string; at: string } | null;
 }
@@ -150,6 +166,7 @@ export function evolveSchedule(state: ScheduleState, event: ScheduleEvent): Sche
       activationId: null,
       startedAt: null,
       failure: null,
+      postponed: null,
       cancelled: null,
       finished: null,
     };
@@ -162,6 +179,8 @@ export function evolveSchedule(state: ScheduleState, event: ScheduleEvent): Sche
       return { ...state, status: 'started', activationId: event.data.activationId, startedAt: event.data.at };
     case 'ScheduledTestFailedToStart':
       return { ...state, status: 'failed-to-start', failure: { ...event.data } };
+    case 'ScheduledTestPostponed':
+      return { ...state, postponed: { ...event.data } };
     case 'ScheduledTestFinished':
       return {
         ...state,
@@ -244,19 +263,19 @@ function scheduleTest(d: ScheduleTest['data'], state: ScheduleState): ScheduleEv
     );
 
   if (scope !== 'full' && d.estate) {
-    const eligibleClass: ProtectionClass = d.kind === 'restore-test' ? 'backup-with-tests' : 'drp';
+    const classes = eligibleClasses(d.kind);
     const byName = new Map(d.estate.map((s) => [s.hostname.toLowerCase(), s]));
     const unknown = scope.servers.filter((h) => !byName.has(h.toLowerCase()));
     const ineligible = scope.servers.filter((h) => {
       const s = byName.get(h.toLowerCase());
-      return s && s.protectionClass !== eligibleClass;
+      return s && !classes.includes(s.protectionClass);
     });
     if (unknown.length || ineligible.length)
       throw ruleViolation(
         'scope-refused',
         [
           unknown.length ? `unknown servers: ${unknown.join(', ')}` : '',
-          ineligible.length ? `not in the ${eligibleClass} class: ${ineligible.join(', ')}` : '',
+          ineligible.length ? `not in the ${classes.join(' or ')} class: ${ineligible.join(', ')}` : '',
         ]
           .filter(Boolean)
           .join('; '),
@@ -312,6 +331,16 @@ function failedToStart(d: RecordScheduledTestFailedToStart['data'], s: TestSched
   return [{ type: 'ScheduledTestFailedToStart', data: { reason, code: d.code ?? null, at } }];
 }
 
+function postponed(d: RecordScheduledTestPostponed['data'], s: TestSchedule): ScheduleEvent[] {
+  const at = requireAt(d.at);
+  if (s.status !== 'scheduled') wrongStatus(s, 'postpone');
+  const activationIds = [...new Set(d.activationIds ?? [])].sort();
+  const servers = [...new Set(d.servers ?? [])].sort();
+  if (s.postponed && s.postponed.activationIds.join() === activationIds.join()) return [];
+  const reason = typeof d.reason === 'string' && d.reason.trim() ? d.reason : 'overlaps a live activation';
+  return [{ type: 'ScheduledTestPostponed', data: { reason, servers, activationIds, at } }];
+}
+
 function finished(d: RecordScheduledTestFinished['data'], s: TestSchedule): ScheduleEvent[] {
   const at = requireAt(d.at);
   if (s.status === 'finished') return [];
@@ -334,6 +363,8 @@ export function decideSchedule(command: ScheduleCommand, state: ScheduleState): 
       return started(command.data, requireExisting(state));
     case 'RecordScheduledTestFailedToStart':
       return failedToStart(command.data, requireExisting(state));
+    case 'RecordScheduledTestPostponed':
+      return postponed(command.data, requireExisting(state));
     case 'RecordScheduledTestFinished':
       return finished(command.data, requireExisting(state));
     default:

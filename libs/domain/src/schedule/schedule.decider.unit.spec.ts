@@ -84,15 +84,26 @@ describe('test schedule decider', () => {
         .when(
           schedule(days(40), {
             kind: 'restore-test',
-            scope: { servers: ['bk-1', 'web-1', 'ghost'] },
+            scope: { servers: ['bk-1', 'web-1', 'old-1', 'ghost'] },
             estate: [
               { hostname: 'bk-1', protectionClass: 'backup-with-tests' },
               { hostname: 'web-1', protectionClass: 'drp' },
+              { hostname: 'old-1', protectionClass: 'backup-only' },
             ],
           }),
         )
         .thenThrows('rule', 'scope-refused');
-      expect(error.details).toMatchObject({ unknown: ['ghost'], notEligible: ['web-1'] });
+      // a restore test may name drp servers too (restored on their own, isolated)
+      expect(error.details).toMatchObject({ unknown: ['ghost'], notEligible: ['old-1'] });
+      given()
+        .when(
+          schedule(days(40), {
+            kind: 'drp-test',
+            scope: { servers: ['bk-1'] },
+            estate: [{ hostname: 'bk-1', protectionClass: 'backup-with-tests' }],
+          }),
+        )
+        .thenThrows('rule', 'scope-refused', { notEligible: ['bk-1'] });
     });
 
     it('records the origin and due date of a default-cadence proposal', () => {
@@ -157,6 +168,39 @@ describe('test schedule decider', () => {
             data: { reason: 'another activation is live', code: 'activation-overlap', at: days(40) },
           },
         ]);
+    });
+    it('records a postponement once per set of live activations it waits for, and still starts later', () => {
+      const postpone = (activationIds: string[]): ScheduleCommand => ({
+        type: 'RecordScheduledTestPostponed',
+        data: { reason: 'web-1 is in a live disaster', servers: ['web-1'], activationIds, at: days(40) },
+      });
+      const [postponed] = given([scheduled])
+        .when(postpone(['d-1']))
+        .then([
+          {
+            type: 'ScheduledTestPostponed',
+            data: {
+              reason: 'web-1 is in a live disaster',
+              servers: ['web-1'],
+              activationIds: ['d-1'],
+              at: days(40),
+            },
+          },
+        ]);
+      given([scheduled, postponed])
+        .when(postpone(['d-1']))
+        .thenNothing();
+      given([scheduled, postponed])
+        .when(postpone(['d-2']))
+        .thenTypes('ScheduledTestPostponed');
+      expect(fold(scheduleDecider, [scheduled, postponed])).toMatchObject({
+        status: 'scheduled',
+        postponed: { activationIds: ['d-1'] },
+      });
+      given([scheduled, postponed]).when(start()).thenTypes('ScheduledTestStarted');
+      given([scheduled, started])
+        .when(postpone(['d-1']))
+        .thenThrows('conflict', 'wrong-schedule-status');
     });
     it('finishes once its activation ended', () => {
       const state = fold(scheduleDecider, [

@@ -20,6 +20,12 @@ import type { DomainEvent } from './decider';
 export interface Completion<Event extends DomainEvent = DomainEvent> {
   stream: string;
   events: Event[];
+  /**
+   * Record it only on a stream that already exists (e.g. a release of claims on a tenant's claims
+   * stream: a tenant whose activations predate the claims has nothing to release, and a store
+   * served as it is gets no write).
+   */
+  ifStreamExists?: true;
 }
 
 /** What a completer sees of a recorded event. */

@@ -15,6 +15,8 @@ export const streams = {
   /** The key of the tenant's runbook webhook signatures (sealed). */
   webhookSecret: (tenantId: string) => `tenant/${tenantId}/webhook-secret`,
   activation: (tenantId: string, activationId: string) => `tenant/${tenantId}/activation/${activationId}`,
+  /** The tenant's activation-scope claims: which live activation holds which server (overlap rule). */
+  activationClaims: (tenantId: string) => `tenant/${tenantId}/activation-claims`,
   schedule: (tenantId: string, scheduleId: string) => `tenant/${tenantId}/test-schedule/${scheduleId}`,
   notification: (tenantId: string, notificationId: string) =>
     `tenant/${tenantId}/notification/${notificationId}`,

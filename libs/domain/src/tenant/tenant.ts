@@ -15,13 +15,27 @@ export interface TenantDetails {
   timeZone: string;
   activationWindow: ActivationWindow;
   notificationWebhookUrl: string | null;
+  /**
+   * The contract lets an authorised person start a disaster declared outside the activation window
+   * at once (an emergency override, under four eyes). False for tenants created before it existed.
+   */
+  emergencyOverride: boolean;
   createdAt: string;
 }
 
-export type TenantCreated = DomainEvent<'TenantCreated', TenantDetails>;
+/** Tenants created before the emergency override existed have none in their event. */
+export type TenantCreated = DomainEvent<
+  'TenantCreated',
+  Omit<TenantDetails, 'emergencyOverride'> & { emergencyOverride?: boolean }
+>;
 export type TenantSettingsChanged = DomainEvent<
   'TenantSettingsChanged',
-  Partial<Pick<TenantDetails, 'name' | 'timeZone' | 'activationWindow' | 'notificationWebhookUrl'>>
+  Partial<
+    Pick<
+      TenantDetails,
+      'name' | 'timeZone' | 'activationWindow' | 'notificationWebhookUrl' | 'emergencyOverride'
+    >
+  >
 >;
 export type TenantEvent = TenantCreated | TenantSettingsChanged;
 
@@ -32,6 +46,7 @@ export interface TenantInput {
   timeZone?: string;
   activationWindow?: ActivationWindow;
   notificationWebhookUrl?: string | null;
+  emergencyOverride?: boolean;
 }
 
 export type TenantCommand =
@@ -39,7 +54,10 @@ export type TenantCommand =
   | {
       type: 'ChangeTenantSettings';
       changes: Partial<
-        Pick<TenantDetails, 'name' | 'timeZone' | 'activationWindow' | 'notificationWebhookUrl'>
+        Pick<
+          TenantDetails,
+          'name' | 'timeZone' | 'activationWindow' | 'notificationWebhookUrl' | 'emergencyOverride'
+        >
       >;
     };
 
@@ -88,6 +106,8 @@ export function tenantFieldErrors(input: Partial<TenantInput>, creating: boolean
     !isWebhookUrl(input.notificationWebhookUrl)
   )
     errors.push({ field: 'notificationWebhookUrl', message: 'must be an http(s) URL' });
+  if (input.emergencyOverride !== undefined && typeof input.emergencyOverride !== 'boolean')
+    errors.push({ field: 'emergencyOverride', message: 'must be true or false' });
   return errors;
 }
 
@@ -111,6 +131,7 @@ export const tenantDecider: Decider<TenantCommand, TenantState, TenantEvent> = {
               timeZone: i.timeZone ?? DEFAULT_TIME_ZONE,
               activationWindow: i.activationWindow ?? 'business-hours',
               notificationWebhookUrl: i.notificationWebhookUrl ?? null,
+              emergencyOverride: i.emergencyOverride ?? false,
               createdAt: command.now,
             },
           },
@@ -134,7 +155,7 @@ export const tenantDecider: Decider<TenantCommand, TenantState, TenantEvent> = {
   evolve(state, event) {
     switch (event.type) {
       case 'TenantCreated':
-        return { ...event.data };
+        return { emergencyOverride: false, ...event.data };
       case 'TenantSettingsChanged':
         return state ? { ...state, ...event.data } : state;
       default:

@@ -11,6 +11,8 @@ import {
 export interface CompletionRequest {
   stream: string;
   events: NewEvent[];
+  /** Recorded only on a stream that already holds events. */
+  ifStreamExists?: boolean;
 }
 
 export interface CompletionRunnerOptions {
@@ -88,6 +90,7 @@ export class CompletionRunner {
     for (let attempt = 0; ; attempt++) {
       const recorded = await this.store.readStream(request.stream);
       if (recorded.some((e) => e.metadata.causationId === decision.id)) return false;
+      if (request.ifStreamExists && recorded.length === 0) return false;
       const revision = recorded.length ? recorded[recorded.length - 1].revision : -1;
       try {
         const result = await this.store.append(request.stream, request.events, {

@@ -386,6 +386,34 @@ export function eventStoreContract(name: string, makeHarness: () => ContractHarn
       expect(completion.metadata).toMatchObject({ actor: 'carol@example.com', correlationId: 'req-9' });
     });
 
+    it('records a completion asked only on an existing stream there, and nowhere else', async () => {
+      const decision = (
+        await store.append(s('decisions'), [{ type: 'Decided', data: {} }], {
+          expectedRevision: 'no-stream',
+          metadata: meta(),
+        })
+      ).events[0];
+      await store.append(s('existing'), [{ type: 'Other', data: {} }], {
+        expectedRevision: 'no-stream',
+        metadata: meta(),
+      });
+      const runner = new CompletionRunner(store, {
+        subscriberId: s('runner-if-exists'),
+        streamPrefixes: [ns],
+        completionsOf: (e) =>
+          e.id === decision.id
+            ? [s('existing'), s('absent')].map((stream) => ({
+                stream,
+                events: [{ type: 'Released', data: {} }],
+                ifStreamExists: true,
+              }))
+            : [],
+      });
+      expect(await runner.complete(decision)).toBe(1);
+      expect((await store.readStream(s('existing'))).map((e) => e.type)).toEqual(['Other', 'Released']);
+      expect(await store.readStream(s('absent'))).toEqual([]);
+    });
+
     it('keeps one global order: what a reader saw is never reordered or filled in below later appends', async () => {
       const other = await open();
       const writers = [store, other].map(async (writer, w) => {

@@ -19,7 +19,14 @@ import type {
   NcaRequest,
   NetworkRequest,
   OperationKind,
+  OriginalStartResult,
+  ReconnectRequest,
   RegisterServerRequest,
+  ReplicationStatus,
+  ReverseDeltaRequest,
+  ReverseServerRequest,
+  ReverseTransferResult,
+  SiteState,
   ReplicaRequest,
   ReplicaResult,
   RestoreDiskRequest,
@@ -47,6 +54,15 @@ export class InMemoryRecoveryCloud implements RecoveryCloud {
   private readonly health = new Map<string, { health: Health; detail: string }>();
   /** Resources a teardown leaves behind (by kind), to model a teardown that did not finish. */
   readonly teardownLeaves = new Set<CloudResourceKind>();
+  /** The original site's state (failback). */
+  site: SiteState = 'up';
+  /** Bytes a running server changes while each reverse transfer (copy or delta) runs. */
+  changesPerTransfer = 0;
+  /** Per server: bytes changed at the recovery site, bytes arrived back, starts at the original site. */
+  private readonly reverse = new Map<
+    string,
+    { changed: number; arrived: number; copied: boolean; stopped: boolean; originalStarts: number }
+  >();
   private seq = 0;
 
   constructor(private readonly now: () => string = () => '2024-06-03T08:00:00.000Z') {}
@@ -83,6 +99,17 @@ export class InMemoryRecoveryCloud implements RecoveryCloud {
     op.status = 'running';
     op.completedAt = null;
     return op;
+  }
+
+  /** The server changes `bytes` more at the recovery site (while it runs there). */
+  changes(serverId: string, bytes: number): void {
+    const r = this.reverseOf(serverId);
+    if (!r.stopped) r.changed += bytes;
+  }
+
+  /** Where the reverse replication of a server stands (for assertions). */
+  reverseState(serverId: string) {
+    return { ...this.reverseOf(serverId) };
   }
 
   listed(activationId?: string): CloudResource[] {
@@ -252,6 +279,76 @@ export class InMemoryRecoveryCloud implements RecoveryCloud {
     });
   }
 
+  async originalSite(): Promise<SiteState> {
+    return this.site;
+  }
+
+  async replicationStatus(tenantId: string, activationId: string): Promise<ReplicationStatus[]> {
+    return this.resources
+      .filter((r) => r.kind === 'server' && r.tenantId === tenantId && r.activationId === activationId)
+      .map((vm) => this.replicationOf(vm));
+  }
+
+  async startReverseSync(request: ReverseServerRequest, options: CallOptions) {
+    return this.operate('reverse-sync', options, (): ReverseTransferResult => {
+      const vm = this.vmOfServer(request);
+      const r = this.reverseOf(request.serverId);
+      if (this.site !== 'up') throw new CloudPermanentError('original-site-not-up', `site ${this.site}`, 409);
+      const disks = this.server(request.tenantId, request.serverId).disks;
+      const sentBytes = r.copied ? 0 : disks.reduce((sum, d) => sum + d.sizeGiB * 2 ** 30, 0);
+      r.copied = true;
+      r.arrived = r.changed;
+      this.changes(request.serverId, this.changesPerTransfer);
+      return { ...this.replicationOf(vm), sentBytes };
+    });
+  }
+
+  async reverseDelta(request: ReverseDeltaRequest, options: CallOptions) {
+    return this.operate('reverse-delta', options, (): ReverseTransferResult => {
+      const vm = this.vmOfServer(request);
+      const r = this.reverseOf(request.serverId);
+      if (request.final && !r.stopped)
+        throw new CloudPermanentError('server-still-running', 'a final delta follows the stop', 409);
+      const sentBytes = r.changed - r.arrived;
+      r.arrived = r.changed;
+      this.changes(request.serverId, this.changesPerTransfer);
+      return { ...this.replicationOf(vm), sentBytes, final: !!request.final };
+    });
+  }
+
+  async stopServer(request: VmRequest, options: CallOptions) {
+    return this.operate('stop-server', options, (): ServerResult => {
+      const vm = this.vm(request.vmId);
+      vm.state = 'stopped';
+      this.reverseOf(String(vm.serverId)).stopped = true;
+      return this.serverResult(vm, this.server(request.tenantId, String(vm.serverId)), 'stopped');
+    });
+  }
+
+  async startAtOriginal(request: ReverseServerRequest, options: CallOptions) {
+    return this.operate('start-at-original', options, (): OriginalStartResult => {
+      const r = this.reverseOf(request.serverId);
+      if (r.changed > r.arrived)
+        throw new CloudPermanentError('changes-not-arrived', 'changes have not arrived', 409);
+      r.originalStarts++;
+      const server = this.server(request.tenantId, request.serverId);
+      return {
+        serverId: request.serverId,
+        hostname: server.hostname,
+        site: 'original',
+        health: 'ok',
+        detail: '',
+      };
+    });
+  }
+
+  async reconnectUsers(request: ReconnectRequest, options: CallOptions) {
+    return this.operate('reconnect-users', options, () => ({
+      activationId: request.activationId,
+      site: 'original' as const,
+    }));
+  }
+
   async listResources(tenantId: string, activationId?: string, serverId?: string): Promise<CloudResource[]> {
     return this.resources
       .filter(
@@ -373,6 +470,42 @@ export class InMemoryRecoveryCloud implements RecoveryCloud {
     const server = this.servers.get(`${tenantId}/${serverId}`);
     if (!server) throw new CloudPermanentError('server-not-found', `unknown server ${serverId}`, 404);
     return server;
+  }
+
+  private reverseOf(serverId: string) {
+    let r = this.reverse.get(serverId);
+    if (!r) {
+      r = { changed: 0, arrived: 0, copied: false, stopped: false, originalStarts: 0 };
+      this.reverse.set(serverId, r);
+    }
+    return r;
+  }
+
+  private vmOfServer(request: ReverseServerRequest): CloudResource {
+    const vm = this.resources.find(
+      (x) =>
+        x.kind === 'server' && x.activationId === request.activationId && x.serverId === request.serverId,
+    );
+    if (!vm)
+      throw new CloudPermanentError('server-not-at-recovery-site', `no vm for ${request.serverId}`, 404);
+    return vm;
+  }
+
+  private replicationOf(vm: CloudResource): ReplicationStatus {
+    const r = this.reverseOf(String(vm.serverId));
+    return {
+      serverId: String(vm.serverId),
+      hostname: this.server(vm.tenantId, String(vm.serverId)).hostname,
+      vmId: vm.id,
+      vmState: vm.state,
+      changeRateBytesPerMinute: 0,
+      changedBytes: r.changed,
+      replicating: r.copied,
+      initialCopyDone: r.copied,
+      arrivedBytes: r.arrived,
+      pendingBytes: r.changed - r.arrived,
+      originalState: r.originalStarts > 0 ? 'running' : 'stopped',
+    };
   }
 
   private vm(vmId: string): CloudResource {

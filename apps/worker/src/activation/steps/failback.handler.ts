@@ -2,7 +2,11 @@ import { Injectable } from '@nestjs/common';
 import { CloudSteps } from './cloud-steps.service';
 import { HandlesStep, type StepHandler, type StepRun } from './step-handler';
 
-/** Back to nominal: the original site runs again; the recovery space is released, verified by listing. */
+/**
+ * Back to nominal, the last step of a failback: every server runs at the original site with nothing
+ * left to send and the users are reconnected there; the recovery space is released, verified by the
+ * cloud's own listing (the decider refuses the fact before every server is back).
+ */
 @Injectable()
 @HandlesStep('failback')
 export class FailbackHandler implements StepHandler {

@@ -9,6 +9,7 @@ import { AnalyseHandler } from './analyse.handler';
 import { BootHandler } from './boot.handler';
 import { CloudSteps } from './cloud-steps.service';
 import { FailbackHandler } from './failback.handler';
+import { FAILBACK_STEP_HANDLERS } from './failback';
 import { NetworkHandler } from './network.handler';
 import { RestoreHandler } from './restore.handler';
 import { PowerOnReplica } from './restore/power-on-replica';
@@ -36,6 +37,7 @@ const ALL = [
   ScriptHandler,
   CheckHandler,
   ManualHandler,
+  ...FAILBACK_STEP_HANDLERS,
 ];
 
 async function registryWith(handlers: unknown[]) {

@@ -79,7 +79,6 @@ export function requestCommand(overrides: Partial<RequestActivation['data']> = {
       type: 'test',
       scope: 'full' as RequestedScope,
       estate: diamond,
-      otherActivations: [],
       requestedBy: alice,
       reason: 'half-yearly DRP test',
       window: paris,
