@@ -55,7 +55,6 @@ import {
   gatesPassed,
   stepsFailed,
   stepsOpen,
-  withoutStepDependencies,
 } from './runbook-steps';
 
 /**
@@ -457,7 +456,7 @@ function request(d: C.RequestActivation['data'], state: ActivationState): Activa
   // activations is the scope claims' rule (scope-claims.ts): the events decided here are recorded
   // through a claim of their servers.
   const runbook = d.runbook ?? [];
-  const { scope, servers } = resolveScope(withoutStepDependencies(d.estate, runbook), d.scope, kind);
+  const { scope, servers } = resolveScope(d.estate, d.scope, kind, runbook);
   // A restore test only restores and checks its servers in isolation: no runbook.
   const steps = kind === 'restore-test' ? [] : activationSteps(runbook, d.type, d.estate, servers);
   const requested: ActivationEvent = {

@@ -87,7 +87,7 @@ export type RunbookStepEvent =
 /**
  * The steps of the plan this activation runs: those of its type whose servers are all in scope
  * (a step following a step left out is left out too), each with the servers that wait for it.
- * `dependsOn` of the estate may name steps: they are no servers, so the scope never sees them.
+ * `dependsOn` of the estate may name steps: the scope (resolveScope) pulls in what they follow.
  */
 export function activationSteps(
   runbook: readonly RunbookStep[],
@@ -131,17 +131,6 @@ export function stepsWithin(candidates: readonly RunbookStep[], hostnames: Reado
   }
   return kept;
 }
-
-/** The estate with the steps' names taken out of `dependsOn` (the scope resolves servers only). */
-export const withoutStepDependencies = (
-  estate: ActivationServerSnapshot[],
-  runbook: readonly RunbookStep[],
-): ActivationServerSnapshot[] => {
-  const names = new Set(runbook.map((s) => s.name));
-  return estate.map((x) =>
-    x.dependsOn.some((d) => names.has(d)) ? { ...x, dependsOn: x.dependsOn.filter((d) => !names.has(d)) } : x,
-  );
-};
 
 export const newStepState = (snapshot: ActivationStepSnapshot): RunbookStepState => ({
   snapshot,
