@@ -1,8 +1,23 @@
 import type { RunbookStep } from '../plan/runbook';
 import type { ActivationCommand } from './activation.commands';
 import { resolveScope } from './scope';
-import { alice, bringUp, diamond, id, networkUp, requested, restoreAll, server, t } from './testing/fixtures';
-import { play, stateOf } from './testing/given-when-then';
+import {
+  alertRaised,
+  alice,
+  authorised,
+  awaitingDisaster,
+  bob,
+  bringUp,
+  confirmationAt,
+  diamond,
+  id,
+  networkUp,
+  requested,
+  restoreAll,
+  server,
+  t,
+} from './testing/fixtures';
+import { given, play, stateOf } from './testing/given-when-then';
 import { workflowSpecification } from './testing/workflow-specification';
 
 /**
@@ -66,6 +81,11 @@ const signOff = (name: string, at: string): ActivationCommand => ({
   type: 'SignOffRunbookStep',
   data: { name, note: 'ok', by: alice, at },
 });
+const confirm = (at: string): ActivationCommand => ({
+  type: 'ConfirmActivation',
+  data: { email: bob.email, codeValid: true, authorisedPersons: authorised, at },
+});
+
 describe('runbook steps in the scope of an activation', () => {
   it('pulls in the steps a server of a partial scope depends on, and what they follow, transitively', () => {
     const { scope, servers } = resolveScope(estate, { servers: ['web'] }, 'drp-test', runbook);
@@ -127,5 +147,96 @@ describe('runbook steps in the scope of an activation', () => {
       )
       .when(t(20))
       .then({ steps: ['boot:web'] });
+  });
+
+  it('an escalated alert gives the servers it pulls in their runbook steps, as a request does', () => {
+    const alert = alertRaised({ scope: { servers: ['lone'] }, estate, runbook, window: always });
+    expect(stepsOf(alert)).toEqual([]);
+    const [escalated] = given(alert)
+      .when({
+        type: 'EscalateAlert',
+        data: {
+          scope: { servers: ['lone', 'web'] },
+          estate,
+          runbook,
+          by: alice,
+          reason: 'the flood is here',
+          confirmation: confirmationAt(t(1)),
+          at: t(1),
+        },
+      })
+      .thenTypes('AlertEscalated', 'ConfirmationRequested');
+    expect(escalated.type === 'AlertEscalated' && escalated.data.scope).toMatchObject({
+      added: [{ hostname: 'dc', requiredBy: ['ping'] }],
+      excluded: [],
+    });
+    const state = stateOf([...alert, escalated]);
+    expect(state.servers.map((x) => x.snapshot.hostname)).toEqual(['dc', 'lone', 'web']);
+    expect(stepsOf([...alert, escalated])).toEqual([
+      ['ping', []],
+      ['gate', [id('web')]],
+    ]);
+    // escalated to a narrower failover, a step kept no longer waits for a server left out
+    const narrower = play(alertRaised({ scope: { servers: ['web'] }, estate, runbook, window: always }), [
+      {
+        type: 'EscalateAlert',
+        data: {
+          scope: { servers: ['dc', 'lone'] },
+          estate,
+          runbook,
+          by: alice,
+          confirmation: confirmationAt(t(1)),
+          at: t(1),
+        },
+      },
+    ]);
+    expect(stepsOf(narrower)).toEqual([
+      ['ping', []],
+      ['gate', []],
+    ]);
+  });
+
+  it('a widened failover gives the new servers their steps; a step it runs already gains those that wait for it', () => {
+    const running = play(
+      awaitingDisaster({ scope: { servers: ['dc', 'lone'] }, estate, runbook, window: always }),
+      [confirm(t(1)), ...networkUp(t(2))],
+    );
+    expect(stepsOf(running)).toEqual([
+      ['ping', []],
+      ['gate', []],
+    ]);
+    const [widening] = given(running)
+      .when({
+        type: 'WidenScope',
+        data: {
+          scope: { servers: ['web', 'app'] },
+          estate,
+          runbook,
+          confirmation: confirmationAt(t(60)),
+          by: alice,
+          reason: 'web and app too',
+          at: t(60),
+        },
+      })
+      .thenTypes('ScopeWideningRequested');
+    expect(widening.type === 'ScopeWideningRequested' && widening.data).toMatchObject({
+      steps: [
+        { name: 'db1-fix', serverId: id('db1'), gates: [] },
+        { name: 'erp-ok', gates: [id('app')] },
+      ],
+      stepGates: [{ name: 'gate', serverIds: [id('web')] }],
+    });
+    // the steps join with the servers, once the widening is confirmed
+    expect(stepsOf([...running, widening])).toEqual([
+      ['ping', []],
+      ['gate', []],
+    ]);
+    const confirmed = play([...running, widening], [confirm(t(61))]);
+    expect(stepsOf(confirmed)).toEqual([
+      ['ping', []],
+      ['gate', [id('web')]],
+      ['db1-fix', []],
+      ['erp-ok', [id('app')]],
+    ]);
   });
 });
