@@ -349,6 +349,7 @@ export class ActivationsService {
         data: {
           scope: body.scope,
           estate,
+          runbook: await readRunbook(this.store, actor.tenantId),
           confirmation: {
             codes: codes.map(({ email, codeHash }) => ({ email, codeHash })),
             expiresAt: this.confirmationDeadline(),
@@ -456,6 +457,7 @@ export class ActivationsService {
         data: {
           scope: body.servers === 'full' ? 'full' : { servers: body.servers },
           estate,
+          runbook: await readRunbook(this.store, actor.tenantId),
           confirmation: {
             codes: codes.map(({ email, codeHash }) => ({ email, codeHash })),
             expiresAt: this.confirmationDeadline(),

@@ -113,6 +113,8 @@ export type EscalateAlert = Command<
   {
     scope: RequestedScope;
     estate: ActivationServerSnapshot[];
+    /** The plan's runbook steps, read now (the servers pulled in run those of their scope). */
+    runbook?: RunbookStep[];
     confirmation: ConfirmationInput;
     by: Person;
     reason?: string | null;
@@ -200,6 +202,8 @@ export type WidenScope = Command<
     scope: RequestedScope;
     /** The tenant's active servers with their full `dependsOn`. */
     estate: ActivationServerSnapshot[];
+    /** The plan's runbook steps, read now (the new servers run those of their scope). */
+    runbook?: RunbookStep[];
     confirmation: ConfirmationInput;
     by: Person;
     reason?: string | null;

@@ -54,8 +54,8 @@ import {
   findStep,
   gatesPassed,
   stepsFailed,
+  stepsJoining,
   stepsOpen,
-  withoutStepDependencies,
 } from './runbook-steps';
 
 /**
@@ -457,7 +457,7 @@ function request(d: C.RequestActivation['data'], state: ActivationState): Activa
   // activations is the scope claims' rule (scope-claims.ts): the events decided here are recorded
   // through a claim of their servers.
   const runbook = d.runbook ?? [];
-  const { scope, servers } = resolveScope(withoutStepDependencies(d.estate, runbook), d.scope, kind);
+  const { scope, servers } = resolveScope(d.estate, d.scope, kind, runbook);
   // A restore test only restores and checks its servers in isolation: no runbook.
   const steps = kind === 'restore-test' ? [] : activationSteps(runbook, d.type, d.estate, servers);
   const requested: ActivationEvent = {
@@ -650,7 +650,8 @@ function widen(d: C.WidenScope['data'], s: Activation): ActivationEvent[] {
     });
   const at = requireAt(d.at);
   const by = requirePerson(d.by, 'by');
-  const { scope, servers } = resolveScope(d.estate, d.scope, 'failover');
+  const runbook = d.runbook ?? [];
+  const { scope, servers } = resolveScope(d.estate, d.scope, 'failover', runbook);
   const fresh = servers.filter((x) => s.index[x.serverId] === undefined);
   if (fresh.length === 0)
     throw ruleViolation('nothing-to-add', 'every server of that scope is already in this failover', {
@@ -667,6 +668,15 @@ function widen(d: C.WidenScope['data'], s: Activation): ActivationEvent[] {
         added: scope.added.filter((a) => isFresh.has(a.hostname)),
         excluded: scope.excluded.filter((x) => x.requiredBy.some((h) => isFresh.has(h))),
         servers: fresh,
+        // The runbook as read with the command, as a request reads it (see stepsJoining).
+        ...stepsJoining(
+          runbook,
+          s.type,
+          d.estate,
+          servers,
+          new Set(fresh.map((x) => x.serverId)),
+          s.steps.map((x) => x.snapshot),
+        ),
         confirmation: confirmationData(d.confirmation, by, at),
         by,
         reason: d.reason ?? null,
@@ -761,11 +771,34 @@ function escalate(d: C.EscalateAlert['data'], s: Activation): ActivationEvent[] 
   requireStatus(s, 'escalate', ['alert']);
   const at = requireAt(d.at);
   const by = requirePerson(d.by, 'by');
-  const { scope, servers } = resolveScope(d.estate, d.scope, 'failover');
+  const runbook = d.runbook ?? [];
+  const { scope, servers } = resolveScope(d.estate, d.scope, 'failover', runbook);
   const keep = new Set(servers.map((x) => x.serverId));
   const removed = s.servers.map((x) => x.snapshot.serverId).filter((id) => !keep.has(id));
+  // The servers pulled in get their steps from the runbook as read with the command, as a request does.
+  const joining = new Set(servers.filter((x) => s.index[x.serverId] === undefined).map((x) => x.serverId));
+  const { steps, stepGates } = stepsJoining(
+    runbook,
+    'disaster',
+    d.estate,
+    servers,
+    joining,
+    s.steps.map((x) => x.snapshot),
+  );
   return [
-    { type: 'AlertEscalated', data: { scope, servers, removed, by, reason: d.reason ?? null, at } },
+    {
+      type: 'AlertEscalated',
+      data: {
+        scope,
+        servers,
+        removed,
+        ...(steps.length ? { steps } : {}),
+        ...(stepGates.length ? { stepGates } : {}),
+        by,
+        reason: d.reason ?? null,
+        at,
+      },
+    },
     confirmationRequested(d.confirmation, by, at),
   ];
 }

@@ -15,7 +15,7 @@ import type {
   ScopeAddition,
   ScopeExclusion,
 } from './activation.types';
-import type { ActivationStepSnapshot, RunbookStepEvent } from './runbook-steps';
+import type { ActivationStepSnapshot, RunbookStepEvent, StepGate } from './runbook-steps';
 
 /**
  * Events of one activation stream (`tenant/<t>/activation/<id>`). Every event's data carries its
@@ -122,6 +122,9 @@ export type AlertEscalated = DomainEvent<
     servers: ActivationServerSnapshot[];
     /** Servers of the alert's scope left out of the failover (their pre-staged restores are discarded). */
     removed: string[];
+    /** Runbook steps the servers pulled in bring (see `stepsJoining`); absent before they were recorded. */
+    steps?: ActivationStepSnapshot[];
+    stepGates?: StepGate[];
     by: Person;
     reason: string | null;
     at: string;
@@ -258,6 +261,9 @@ export type ScopeWideningRequested = DomainEvent<
     excluded: ScopeExclusion[];
     /** Snapshots of every new server (`dependsOn` restricted to the activation's servers). */
     servers: ActivationServerSnapshot[];
+    /** Runbook steps the new servers bring (see `stepsJoining`); absent before they were recorded. */
+    steps?: ActivationStepSnapshot[];
+    stepGates?: StepGate[];
     confirmation: ConfirmationData;
     by: Person;
     reason: string | null;

@@ -1,7 +1,15 @@
 import { assertNever } from '@reprise/domain/shared/decider';
 import type { RecipientCode } from './activation.commands';
 import type { ActivationEvent } from './activation.events';
-import { evolveStep, isPostCleanup, newStepState, stepsWithin, type RunbookStepState } from './runbook-steps';
+import {
+  evolveStep,
+  isPostCleanup,
+  newStepState,
+  stepsWithin,
+  withJoiningSteps,
+  type RunbookStepState,
+  type StepsJoining,
+} from './runbook-steps';
 import {
   isLive,
   type ActivationKind,
@@ -57,14 +65,14 @@ export interface ServerState {
 }
 
 /** A widening of a live failover (`ScopeWideningRequested`) and its confirmation's outcome. */
-export interface WideningState {
+export interface WideningState extends StepsJoining {
   widening: number;
   status: 'awaiting-confirmation' | 'confirmed' | 'rejected';
   mode: 'full' | 'partial';
   requested: string[];
   added: ScopeAddition[];
   excluded: ScopeExclusion[];
-  /** The new servers (they join `servers` once confirmed). */
+  /** The new servers (they join `servers` once confirmed), with the runbook steps they bring. */
   servers: ActivationServerSnapshot[];
   by: Person;
   reason: string | null;
@@ -364,9 +372,10 @@ export function evolveActivation(state: ActivationState, event: ActivationEvent)
         const old = kept.get(snap.serverId);
         return old ? { ...old, snapshot: snap } : newServerState(snap);
       });
-      // Steps whose servers left the scope are dropped with them.
+      // Steps whose servers left the scope are dropped with them; those the new servers bring join.
+      const steps = withJoiningSteps(s.steps, d);
       const keptSteps = stepsWithin(
-        s.steps.map((x) => x.snapshot),
+        steps.map((x) => x.snapshot),
         new Set(servers.map((x) => x.snapshot.hostname)),
       );
       return {
@@ -375,7 +384,12 @@ export function evolveActivation(state: ActivationState, event: ActivationEvent)
         scope: d.scope,
         servers,
         index: indexOf(servers),
-        steps: s.steps.filter((x) => keptSteps.has(x.snapshot.name)),
+        steps: steps
+          .filter((x) => keptSteps.has(x.snapshot.name))
+          .map((x) => ({
+            ...x,
+            snapshot: { ...x.snapshot, gates: x.snapshot.gates.filter((id) => !d.removed.includes(id)) },
+          })),
         escalated: { by: d.by, at, removed: d.removed },
         updatedAt: at,
       };
@@ -575,6 +589,8 @@ export function evolveActivation(state: ActivationState, event: ActivationEvent)
         added: d.added,
         excluded: d.excluded,
         servers: d.servers,
+        steps: d.steps ?? [],
+        stepGates: d.stepGates ?? [],
         by: d.by,
         reason: d.reason,
         requestedAt: at,
@@ -597,6 +613,7 @@ export function evolveActivation(state: ActivationState, event: ActivationEvent)
         ...s,
         servers,
         index: indexOf(servers),
+        steps: withJoiningSteps(s.steps, w),
         scope: widenedScope(s.scope, w),
         status: reopened ? 'running' : s.status,
         completedAt: reopened ? null : s.completedAt,

@@ -6,7 +6,7 @@ export const activationPersonalData: PersonalDataDeclaration = {
   ConfirmationRequested: { persons: ['requestedBy'], emails: ['recipients[]', 'codes[].email'] },
   ConfirmationAttemptFailed: { emails: ['email'] },
   ActivationConfirmed: { persons: ['by'] },
-  AlertEscalated: { persons: ['by'] },
+  AlertEscalated: { persons: ['by'], emails: ['steps[].assignee'] },
   AlertStoodDown: { persons: ['by'] },
   ActivationAborted: { persons: ['by'] },
   ServerRetryRequested: { persons: ['by'] },
@@ -19,7 +19,7 @@ export const activationPersonalData: PersonalDataDeclaration = {
   FailbackAborted: { persons: ['by'] },
   ScopeWideningRequested: {
     persons: ['by', 'confirmation.requestedBy'],
-    emails: ['confirmation.recipients[]', 'confirmation.codes[].email'],
+    emails: ['confirmation.recipients[]', 'confirmation.codes[].email', 'steps[].assignee'],
   },
   ScopeWideningConfirmed: { persons: ['by'] },
   EmergencyOverrideRequested: {
@@ -35,6 +35,7 @@ export const activationPersonalData: PersonalDataDeclaration = {
       'events[].data.codes[].email',
       'events[].data.confirmation.recipients[]',
       'events[].data.confirmation.codes[].email',
+      'events[].data.steps[].assignee',
     ],
   },
 };

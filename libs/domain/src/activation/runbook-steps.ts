@@ -87,7 +87,7 @@ export type RunbookStepEvent =
 /**
  * The steps of the plan this activation runs: those of its type whose servers are all in scope
  * (a step following a step left out is left out too), each with the servers that wait for it.
- * `dependsOn` of the estate may name steps: they are no servers, so the scope never sees them.
+ * `dependsOn` of the estate may name steps: the scope (resolveScope) pulls in what they follow.
  */
 export function activationSteps(
   runbook: readonly RunbookStep[],
@@ -132,16 +132,56 @@ export function stepsWithin(candidates: readonly RunbookStep[], hostnames: Reado
   return kept;
 }
 
-/** The estate with the steps' names taken out of `dependsOn` (the scope resolves servers only). */
-export const withoutStepDependencies = (
-  estate: ActivationServerSnapshot[],
+/** Servers joining an activation that wait for a step it already runs. */
+export interface StepGate {
+  name: string;
+  serverIds: string[];
+}
+
+/** What servers joining an activation (escalation of an alert, widening of a failover) bring of the runbook. */
+export interface StepsJoining {
+  /** Steps the activation does not run yet, with the joining servers that wait for them. */
+  steps: ActivationStepSnapshot[];
+  /** Joining servers that wait for steps the activation already runs (those keep their snapshot). */
+  stepGates: StepGate[];
+}
+
+/**
+ * The runbook steps servers joining an activation bring, as at request time: the runbook is the
+ * one read with the command (the current plan, as a request reads it), steps already in the
+ * activation keep the snapshot taken when they joined. Only the joining servers (`joining`, ids)
+ * gain steps to wait for; a server already in the activation waits for what it waited for.
+ */
+export function stepsJoining(
   runbook: readonly RunbookStep[],
-): ActivationServerSnapshot[] => {
-  const names = new Set(runbook.map((s) => s.name));
-  return estate.map((x) =>
-    x.dependsOn.some((d) => names.has(d)) ? { ...x, dependsOn: x.dependsOn.filter((d) => !names.has(d)) } : x,
-  );
-};
+  type: ActivationType,
+  estate: readonly ActivationServerSnapshot[],
+  scope: readonly ActivationServerSnapshot[],
+  joining: ReadonlySet<string>,
+  running: readonly ActivationStepSnapshot[],
+): StepsJoining {
+  const all = activationSteps(runbook, type, estate, scope);
+  const known = new Set(running.map((x) => x.name));
+  const joiningOf = (x: ActivationStepSnapshot) => x.gates.filter((id) => joining.has(id));
+  return {
+    steps: all.filter((x) => !known.has(x.name)).map((x) => ({ ...x, gates: joiningOf(x) })),
+    stepGates: all
+      .filter((x) => known.has(x.name) && joiningOf(x).length)
+      .map((x) => ({ name: x.name, serverIds: joiningOf(x) })),
+  };
+}
+
+/** The activation's steps once servers joined: new gates on its steps, then the new steps. */
+export const withJoiningSteps = (
+  steps: readonly RunbookStepState[],
+  joined: Partial<StepsJoining>,
+): RunbookStepState[] => [
+  ...steps.map((x) => {
+    const more = joined.stepGates?.find((g) => g.name === x.snapshot.name)?.serverIds ?? [];
+    return more.length ? { ...x, snapshot: { ...x.snapshot, gates: [...x.snapshot.gates, ...more] } } : x;
+  }),
+  ...(joined.steps ?? []).map(newStepState),
+];
 
 export const newStepState = (snapshot: ActivationStepSnapshot): RunbookStepState => ({
   snapshot,

@@ -1,4 +1,5 @@
 import { ruleViolation, validationError } from '@reprise/domain/shared/errors';
+import { AFTER_TEARDOWN, stepInScope, type RunbookStep } from '../plan/runbook';
 import {
   type ActivationKind,
   type ActivationScope,
@@ -34,14 +35,19 @@ export const eligibleClasses = (kind: ActivationKind): readonly ProtectionClass[
  * - partial: the named servers plus, for DRP tests and failovers, all their upstream dependencies
  *   transitively (listed in `added` with the servers that need them). A restore test restores each
  *   server on its own and pulls nothing; it may name `backup-with-tests` and `drp` servers.
+ * The upstream closure goes through the runbook's steps exactly as through servers: a server that
+ * depends on a step (of the activation's type) pulls in the step, and what the step follows (servers,
+ * listed in `added` with the step as the reason; other steps, transitively).
  * A named server that is unknown or of another class is refused by name (422 `scope-refused`,
  * `details.servers`). A dependency that cannot come (unknown, or of another class) does not refuse
- * the request: it is listed in `excluded` with the reason, and dropped from `dependsOn`.
+ * the request: it is listed in `excluded` with the reason, and dropped from `dependsOn`. Step names
+ * are dropped from the snapshots' `dependsOn` (a server waits for its steps through their `gates`).
  */
 export function resolveScope(
   estate: readonly ActivationServerSnapshot[],
   requested: RequestedScope,
   kind: ActivationKind = 'failover',
+  runbook: readonly RunbookStep[] = [],
 ): ResolvedScope {
   const cls = eligibleClass(kind);
   const named = eligibleClasses(kind);
@@ -49,6 +55,11 @@ export function resolveScope(
   for (const s of estate) byName.set(s.hostname.toLowerCase(), s);
   const lookup = (hostname: string) => byName.get(hostname.toLowerCase());
   const eligible = (s: ActivationServerSnapshot | undefined) => !!s && s.protectionClass === cls;
+  const isStep = new Set(runbook.map((x) => x.name));
+  // The steps an activation of this kind runs (a restore test runs none, and pulls nothing anyway).
+  const steps = new Map(
+    runbook.filter((x) => stepInScope(x, kind === 'failover' ? 'disaster' : 'test')).map((x) => [x.name, x]),
+  );
 
   const inScope = new Set<string>(); // hostnames (canonical)
   const added = new Map<string, Set<string>>();
@@ -93,11 +104,22 @@ export function resolveScope(
       );
     }
     if (kind !== 'restore-test') {
-      // Pull upstream dependencies transitively (breadth first).
+      // Pull upstream dependencies transitively (breadth first), through servers and steps alike.
       const queue = [...requestedNames];
+      const stepsPulled = new Set<string>();
       while (queue.length) {
-        const host = queue.shift()!;
-        for (const dep of lookup(host)!.dependsOn) {
+        const host = queue.shift()!; // a hostname, or a step's name
+        const step = steps.get(host);
+        const upstream = step ? step.after.filter((a) => a !== AFTER_TEARDOWN) : lookup(host)!.dependsOn;
+        for (const dep of upstream) {
+          if (isStep.has(dep.toLowerCase())) {
+            const name = dep.toLowerCase();
+            if (steps.has(name) && !stepsPulled.has(name)) {
+              stepsPulled.add(name);
+              queue.push(name);
+            }
+            continue;
+          }
           const d = lookup(dep);
           if (!eligible(d)) {
             const key = d ? d.hostname : dep;
@@ -130,6 +152,7 @@ export function resolveScope(
     .map((s) => {
       const dependsOn: string[] = [];
       for (const dep of s.dependsOn) {
+        if (isStep.has(dep.toLowerCase())) continue;
         const d = lookup(dep);
         if (d && inScope.has(d.hostname)) {
           if (!dependsOn.includes(d.hostname)) dependsOn.push(d.hostname);
