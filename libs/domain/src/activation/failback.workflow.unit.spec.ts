@@ -145,7 +145,7 @@ describe('activation workflow: failback', () => {
       .then({ steps: ['reconnect-users'] });
     const stuck = play(dbNowhere, [reconnectFailed(t(135))]);
     workflow.given(stuck).when(t(136)).then({ steps: [], timers: [], finished: false });
-    const view = toActivationView(stateOf(stuck));
+    const view = toActivationView(stateOf(stuck))!;
     expect(view.failback).toMatchObject({
       reconnectFailure: { reason: 'gave up after 10 attempts: VPN gateway unreachable' },
     });
