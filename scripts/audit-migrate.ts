@@ -20,7 +20,7 @@ export async function runMigration(env: Environment): Promise<MigrationReport> {
     return await migrateLegacyStore(store, new PersonalDataProtector(keys, PERSONAL_DATA), new SystemClock());
   } finally {
     await store.close();
-    keys.close();
+    await keys.close();
   }
 }
 

@@ -136,7 +136,7 @@ describe('crash safety of the activation engine (real worker process, real Redis
     expect(stats.duplicateRestoreRequests).toBe(0);
     expect(stats.restoreRequests - before.restoreRequests).toBe(ESTATE.length);
     expect(stats.duplicateServerCreations).toBe(before.duplicateServerCreations);
-  }, 40_000);
+  }, 120_000);
 
   it('Redis keys deleted mid-activation: it completes, no disk restored twice', async () => {
     const before = await simStats(stack);
@@ -166,7 +166,7 @@ describe('crash safety of the activation engine (real worker process, real Redis
     expect(stats.duplicateRestoresSameDisk).toBe(0);
     expect(stats.duplicateRestoreRequests).toBe(0);
     expect(stats.restoreRequests - before.restoreRequests).toBe(ESTATE.length);
-  }, 40_000);
+  }, 120_000);
 
   it('the recovery cloud unreachable for a while mid-activation: it completes', async () => {
     const before = await simStats(stack);
@@ -181,5 +181,5 @@ describe('crash safety of the activation engine (real worker process, real Redis
     const stats = await simStats(stack);
     expect(stats.duplicateRestoresSameDisk).toBe(0);
     expect(stats.restoreRequests - before.restoreRequests).toBe(ESTATE.length);
-  }, 40_000);
+  }, 120_000);
 });

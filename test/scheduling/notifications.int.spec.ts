@@ -11,6 +11,9 @@ import { handleCommand } from '@reprise/event-store/command-handling';
 import type { MetadataInput } from '@reprise/event-store/event-store.port';
 import { SqliteEventStore } from '@reprise/event-store/sqlite/sqlite-event-store';
 import type { JobPayloads } from '@reprise/jobs';
+import { PartitionLeases } from '@reprise/jobs/partition-leases';
+import Redis from 'ioredis';
+import { deleteQueueKeys, testQueuePrefix } from '../support/redis-keys';
 import { validateEnvironment } from '@reprise/common/config/environment';
 import { DEFAULT_WORKFLOW_SETTINGS } from '@reprise/domain/activation/activation.workflow';
 import { ActivationDispatcher } from '../../apps/worker/src/activation/activation-dispatcher.service';
@@ -177,6 +180,9 @@ describe('notifications (integration, SQLite)', () => {
       meta,
     );
     const steps: unknown[] = [];
+    // The dispatcher's share of the activations: alone on its (real) lease prefix, it holds them all.
+    const redis = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379', { maxRetriesPerRequest: 1 });
+    const leasePrefix = testQueuePrefix('dispatch');
     const dispatcher = new ActivationDispatcher(
       store,
       clock,
@@ -184,6 +190,7 @@ describe('notifications (integration, SQLite)', () => {
       new ActivationRecorder(store),
       DEFAULT_WORKFLOW_SETTINGS,
       validateEnvironment({ REPRISE_RECONCILE_SWEEP_MS: '3600000' }),
+      new PartitionLeases({ redis, prefix: `${leasePrefix}:dispatch`, memberId: 'the-only-worker' }),
     );
     const follower = new ActivationNotifications(store, requests);
     follower.onApplicationBootstrap();
@@ -201,6 +208,8 @@ describe('notifications (integration, SQLite)', () => {
     } finally {
       await dispatcher.onApplicationShutdown();
       await follower.onApplicationShutdown();
+      redis.disconnect();
+      await deleteQueueKeys(leasePrefix);
     }
     expect(steps.length).toBeGreaterThan(0); // the restores were enqueued alongside
     const breaches = (await store.readStream(streams.activation(T, activationId))).filter(

@@ -44,7 +44,7 @@ describe('crypto-shredding of personal data (real SQLite files)', () => {
   });
   afterEach(async () => {
     await store.close();
-    keys.close();
+    await keys.close();
     rmSync(dir, { recursive: true, force: true });
   });
 

@@ -20,9 +20,15 @@ import {
 } from '@reprise/event-store/event-store.port';
 import { PERSONAL_DATA_ERASED, PersonalDataEventStore } from './personal-data-event-store';
 import { PersonalDataProtector } from './personal-data-protector';
+import { PostgresSubjectKeys } from './postgres-subject-keys';
 import { SqliteSubjectKeys, SUBJECT_KEYS, type SubjectKeys } from './subject-keys';
 
-export function createSubjectKeys(env: Environment): SqliteSubjectKeys {
+/**
+ * The key store beside the event store: with PostgreSQL, a table in its database and schema (shared
+ * by every replica on any machine); otherwise a SQLite file (PRIVACY_KEY_STORE_PATH, default next to
+ * SQLITE_PATH), shared by the processes of one machine.
+ */
+export function createSubjectKeys(env: Environment): SubjectKeys {
   const master = configuredOrKeptSecret(env.PRIVACY_MASTER_KEY, besideStore(env, 'privacy-master.key'), () =>
     randomBytes(32).toString('base64'),
   );
@@ -30,9 +36,16 @@ export function createSubjectKeys(env: Environment): SqliteSubjectKeys {
     new Logger('Privacy').warn(
       `generated a development privacy master key in ${besideStore(env, 'privacy-master.key')}; set PRIVACY_MASTER_KEY in production`,
     );
+  const masterKey = Buffer.from(master.value.trim(), 'base64');
+  if (env.EVENT_STORE === 'postgres' && env.PRIVACY_KEY_STORE_PATH === undefined)
+    return new PostgresSubjectKeys({
+      connectionString: env.POSTGRES_URL as string,
+      schema: env.POSTGRES_SCHEMA,
+      masterKey,
+    });
   return new SqliteSubjectKeys({
     path: env.PRIVACY_KEY_STORE_PATH ?? besideStore(env, 'privacy-keys.db'),
-    masterKey: Buffer.from(master.value.trim(), 'base64'),
+    masterKey,
   });
 }
 
@@ -68,7 +81,7 @@ export class ErasureFollower implements OnApplicationBootstrap, OnApplicationShu
 
   async onApplicationShutdown(): Promise<void> {
     await this.subscription?.stop();
-    this.keys.close();
+    await this.keys.close();
   }
 }
 

@@ -17,7 +17,7 @@ export interface SubjectKeys {
   keys(subjectIds: Iterable<string>): Promise<Map<string, Buffer>>;
   /** Destroys a subject's key and its e-mail index; false when it was already gone. */
   destroy(subjectId: string): Promise<boolean>;
-  close(): void;
+  close(): Promise<void>;
 }
 
 export const SUBJECT_KEYS = Symbol('SUBJECT_KEYS');
@@ -26,17 +26,58 @@ export const SUBJECT_KEYS = Symbol('SUBJECT_KEYS');
 export const normaliseEmail = (email: string): string => email.trim().toLowerCase();
 
 /**
- * SQLite key store (one file, shared by the processes of one machine like the event store). Keys
- * are wrapped with a key derived from the master key; e-mails are indexed by HMAC under another;
+ * What every key store does to what it keeps: keys wrapped (AES-256-GCM, the subject id as
+ * associated data) with a key derived from the master key; e-mails indexed by an HMAC under another.
+ */
+export class KeyWrapping {
+  private readonly wrapKey: Buffer;
+  private readonly indexKey: Buffer;
+
+  constructor(masterKey: Buffer) {
+    if (masterKey.length !== 32) throw new Error('the privacy master key must be 32 bytes');
+    const derive = (info: string) => Buffer.from(hkdfSync('sha256', masterKey, Buffer.alloc(0), info, 32));
+    this.wrapKey = derive('reprise privacy: key wrapping');
+    this.indexKey = derive('reprise privacy: e-mail index');
+  }
+
+  index(tenantId: string, email: string): Buffer {
+    return createHmac('sha256', this.indexKey)
+      .update(`${tenantId}\n${normaliseEmail(email)}`)
+      .digest();
+  }
+
+  /** A fresh subject: its id and its random key, wrapped. */
+  newSubject(): { subjectId: string; wrappedKey: Buffer } {
+    const subjectId = randomUUID();
+    return { subjectId, wrappedKey: this.wrap(subjectId, randomBytes(32)) };
+  }
+
+  wrap(subjectId: string, key: Buffer): Buffer {
+    const iv = randomBytes(12);
+    const cipher = createCipheriv('aes-256-gcm', this.wrapKey, iv);
+    cipher.setAAD(Buffer.from(subjectId));
+    const body = Buffer.concat([cipher.update(key), cipher.final()]);
+    return Buffer.concat([iv, body, cipher.getAuthTag()]);
+  }
+
+  unwrap(subjectId: string, wrapped: Buffer): Buffer {
+    const decipher = createDecipheriv('aes-256-gcm', this.wrapKey, wrapped.subarray(0, 12));
+    decipher.setAAD(Buffer.from(subjectId));
+    decipher.setAuthTag(wrapped.subarray(wrapped.length - 16));
+    return Buffer.concat([decipher.update(wrapped.subarray(12, wrapped.length - 16)), decipher.final()]);
+  }
+}
+
+/**
+ * SQLite key store (one file, shared by the processes of one machine like the SQLite event store).
  * `secure_delete` overwrites a destroyed key's bytes in the file.
  */
 export class SqliteSubjectKeys implements SubjectKeys {
   private readonly db: Database.Database;
-  private readonly wrapKey: Buffer;
-  private readonly indexKey: Buffer;
+  private readonly wrapping: KeyWrapping;
 
   constructor(options: { path: string; masterKey: Buffer }) {
-    if (options.masterKey.length !== 32) throw new Error('the privacy master key must be 32 bytes');
+    this.wrapping = new KeyWrapping(options.masterKey);
     if (options.path !== ':memory:') mkdirSync(dirname(options.path), { recursive: true });
     this.db = new Database(options.path);
     this.db.pragma('journal_mode = WAL');
@@ -51,31 +92,6 @@ export class SqliteSubjectKeys implements SubjectKeys {
       created_at  TEXT NOT NULL,
       UNIQUE (tenant_id, email_index)
     )`);
-    const derive = (info: string) =>
-      Buffer.from(hkdfSync('sha256', options.masterKey, Buffer.alloc(0), info, 32));
-    this.wrapKey = derive('reprise privacy: key wrapping');
-    this.indexKey = derive('reprise privacy: e-mail index');
-  }
-
-  private index(tenantId: string, email: string): Buffer {
-    return createHmac('sha256', this.indexKey)
-      .update(`${tenantId}\n${normaliseEmail(email)}`)
-      .digest();
-  }
-
-  private wrap(subjectId: string, key: Buffer): Buffer {
-    const iv = randomBytes(12);
-    const cipher = createCipheriv('aes-256-gcm', this.wrapKey, iv);
-    cipher.setAAD(Buffer.from(subjectId));
-    const body = Buffer.concat([cipher.update(key), cipher.final()]);
-    return Buffer.concat([iv, body, cipher.getAuthTag()]);
-  }
-
-  private unwrap(subjectId: string, wrapped: Buffer): Buffer {
-    const decipher = createDecipheriv('aes-256-gcm', this.wrapKey, wrapped.subarray(0, 12));
-    decipher.setAAD(Buffer.from(subjectId));
-    decipher.setAuthTag(wrapped.subarray(wrapped.length - 16));
-    return Buffer.concat([decipher.update(wrapped.subarray(12, wrapped.length - 16)), decipher.final()]);
   }
 
   private row(tenantId: string, index: Buffer) {
@@ -87,24 +103,24 @@ export class SqliteSubjectKeys implements SubjectKeys {
   }
 
   async find(tenantId: string, email: string): Promise<{ subjectId: string } | null> {
-    const row = this.row(tenantId, this.index(tenantId, email));
+    const row = this.row(tenantId, this.wrapping.index(tenantId, email));
     return row ? { subjectId: row.subject_id } : null;
   }
 
   async subjectFor(tenantId: string, email: string): Promise<{ subjectId: string; key: Buffer }> {
-    const index = this.index(tenantId, email);
+    const index = this.wrapping.index(tenantId, email);
     let row = this.row(tenantId, index);
     if (!row) {
-      const subjectId = randomUUID();
+      const fresh = this.wrapping.newSubject();
       // Two processes creating the same subject at once: the first insert wins, both read it back.
       this.db
         .prepare(
           'INSERT OR IGNORE INTO subject_keys (subject_id, tenant_id, email_index, wrapped_key, created_at) VALUES (?, ?, ?, ?, ?)',
         )
-        .run(subjectId, tenantId, index, this.wrap(subjectId, randomBytes(32)), new Date().toISOString());
+        .run(fresh.subjectId, tenantId, index, fresh.wrappedKey, new Date().toISOString());
       row = this.row(tenantId, index) as { subject_id: string; wrapped_key: Buffer };
     }
-    return { subjectId: row.subject_id, key: this.unwrap(row.subject_id, row.wrapped_key) };
+    return { subjectId: row.subject_id, key: this.wrapping.unwrap(row.subject_id, row.wrapped_key) };
   }
 
   async keys(subjectIds: Iterable<string>): Promise<Map<string, Buffer>> {
@@ -117,7 +133,7 @@ export class SqliteSubjectKeys implements SubjectKeys {
           `SELECT subject_id, wrapped_key FROM subject_keys WHERE subject_id IN (${chunk.map(() => '?').join(',')})`,
         )
         .all(...chunk);
-      for (const row of rows) out.set(row.subject_id, this.unwrap(row.subject_id, row.wrapped_key));
+      for (const row of rows) out.set(row.subject_id, this.wrapping.unwrap(row.subject_id, row.wrapped_key));
     }
     return out;
   }
@@ -129,7 +145,7 @@ export class SqliteSubjectKeys implements SubjectKeys {
     return changes > 0;
   }
 
-  close(): void {
+  async close(): Promise<void> {
     if (this.db.open) this.db.close();
   }
 }

@@ -9,6 +9,7 @@ import {
 } from '@reprise/domain/activation';
 import { parseTenantStream, streams } from '@reprise/domain/shared/streams';
 import { PERSONAL_DATA_ERASED } from '@reprise/privacy/personal-data-event-store';
+import { ReadPositions } from '../read-models/read-your-writes';
 import {
   EVENT_STORE,
   type EventStore,
@@ -34,7 +35,12 @@ export class ActivationViews implements OnApplicationBootstrap, OnApplicationShu
   private position = 0;
   private waiters: Array<{ position: number; resolve: () => void }> = [];
 
-  constructor(@Inject(EVENT_STORE) private readonly store: EventStore) {}
+  constructor(
+    @Inject(EVENT_STORE) private readonly store: EventStore,
+    positions: ReadPositions,
+  ) {
+    positions.register('activation-views', (position, timeoutMs) => this.waitFor(position, timeoutMs));
+  }
 
   async onApplicationBootstrap(): Promise<void> {
     this.subscription = this.store.subscribe({
@@ -87,15 +93,15 @@ export class ActivationViews implements OnApplicationBootstrap, OnApplicationShu
     this.waiters = this.waiters.filter((w) => (w.position <= position ? (w.resolve(), false) : true));
   }
 
-  /** Resolves when the view has applied the event at `position` (bounded wait). */
-  waitFor(position: number, timeoutMs = 5000): Promise<void> {
-    if (position <= this.position) return Promise.resolve();
+  /** Resolves true when the view has applied the event at `position`, false after `timeoutMs`. */
+  waitFor(position: number, timeoutMs = 5000): Promise<boolean> {
+    if (position <= this.position) return Promise.resolve(true);
     return new Promise((resolve) => {
       const timer = setTimeout(() => {
         this.waiters = this.waiters.filter((w) => w !== waiter);
-        resolve();
+        resolve(false);
       }, timeoutMs);
-      const waiter = { position, resolve: () => (clearTimeout(timer), resolve()) };
+      const waiter = { position, resolve: () => (clearTimeout(timer), resolve(true)) };
       this.waiters.push(waiter);
     });
   }

@@ -23,7 +23,9 @@ import { DomainError } from '@reprise/domain/shared/errors';
 import { parseTenantStream } from '@reprise/domain/shared/streams';
 import { EVENT_STORE, type EventStore, type Subscription } from '@reprise/event-store/event-store.port';
 import { optionsFor, QueueName, type JobPayloads } from '@reprise/jobs';
+import { partitionOf, type LeaseChange, type PartitionLeases } from '@reprise/jobs/partition-leases';
 import { ActivationRecorder } from './activation-recorder.service';
+import { DISPATCH_LEASES } from './dispatch-leases';
 import { EngineActivity } from './time-skipping/engine-activity';
 import { WORKFLOW_SETTINGS } from './workflow-settings';
 
@@ -34,6 +36,12 @@ import { WORKFLOW_SETTINGS } from './workflow-settings';
  * stable key; the step runner hands each to the handler of its kind) and fires the due timers. A
  * sweep does the same for every live activation every second (timers fall due without events), and
  * periodically forgets what it enqueued: a flushed or restarted Redis loses time, never an activation.
+ *
+ * With several workers, each dispatches only the activations of the partitions it holds
+ * (`DISPATCH_LEASES`): it still follows every event (cheap: it only notes which activations live),
+ * and when it gains a partition (a worker died or left) it dispatches that partition's activations
+ * at once. Two workers dispatching one activation for a moment is harmless: the queue de-duplicates
+ * steps by key and the decider ignores a timer fired twice.
  */
 @Injectable()
 export class ActivationDispatcher implements OnApplicationBootstrap, OnApplicationShutdown {
@@ -54,6 +62,7 @@ export class ActivationDispatcher implements OnApplicationBootstrap, OnApplicati
   private readonly flushDelayMs: number;
   private readonly sweepMs: number;
   private readonly reenqueueMs: number;
+  private stopLeaseWatch: (() => void) | null = null;
 
   constructor(
     @Inject(EVENT_STORE) private readonly store: EventStore,
@@ -62,6 +71,7 @@ export class ActivationDispatcher implements OnApplicationBootstrap, OnApplicati
     private readonly recorder: ActivationRecorder,
     @Inject(WORKFLOW_SETTINGS) private readonly settings: WorkflowSettings,
     env: Environment,
+    @Inject(DISPATCH_LEASES) private readonly leases: PartitionLeases,
     @Optional() private readonly activity: EngineActivity = new EngineActivity(),
   ) {
     this.flushDelayMs = env.REPRISE_RECONCILE_DELAY_MS ?? 5;
@@ -70,6 +80,8 @@ export class ActivationDispatcher implements OnApplicationBootstrap, OnApplicati
   }
 
   async onApplicationBootstrap(): Promise<void> {
+    this.stopLeaseWatch = this.leases.onChange((change) => this.onLeaseChange(change));
+    await this.leases.start();
     this.subscription = this.store.subscribe({
       subscriberId: 'worker-activation-dispatcher',
       streamPrefixes: ['tenant/'],
@@ -88,7 +100,7 @@ export class ActivationDispatcher implements OnApplicationBootstrap, OnApplicati
     });
     await this.subscription.caughtUp;
     this.logger.log(
-      `dispatcher caught up at position ${this.position}; ${this.live.size} activation(s) known`,
+      `dispatcher caught up at position ${this.position}; ${this.live.size} activation(s) known; ${this.leases.snapshot().held.length}/${this.leases.partitions} partitions held`,
     );
     this.sweepTimer = setInterval(() => void this.sweep(), this.sweepMs);
   }
@@ -96,6 +108,23 @@ export class ActivationDispatcher implements OnApplicationBootstrap, OnApplicati
   async onApplicationShutdown(): Promise<void> {
     if (this.sweepTimer) clearInterval(this.sweepTimer);
     await this.subscription?.stop();
+    this.stopLeaseWatch?.();
+    await this.leases.stop();
+  }
+
+  /** Gained partitions are dispatched at once; the timers of lost ones are no longer this worker's. */
+  private onLeaseChange({ gained, lost }: LeaseChange): void {
+    const gainedSet = new Set(gained);
+    const lostSet = new Set(lost);
+    for (const stream of this.live.keys()) {
+      const partition = partitionOf(stream, this.leases.partitions);
+      if (gainedSet.has(partition)) this.markDirty(stream);
+      if (lostSet.has(partition)) this.timers.delete(stream);
+    }
+    if (gained.length) this.enqueued = new Set();
+    this.logger.log(
+      `partitions: gained ${gained.length}, lost ${lost.length}; holding ${this.leases.snapshot().held.length}/${this.leases.partitions}`,
+    );
   }
 
   private markDirty(stream: string): void {
@@ -145,8 +174,9 @@ export class ActivationDispatcher implements OnApplicationBootstrap, OnApplicati
         this.enqueued = new Set();
         this.lastForget = Date.now();
       }
-      for (const stream of [...this.live.keys()]) await this.dispatchStream(stream);
-      return this.live.size;
+      const held = [...this.live.keys()].filter((stream) => this.leases.holds(stream));
+      for (const stream of held) await this.dispatchStream(stream);
+      return held.length;
     } finally {
       this.sweeping = false;
       this.activity.changed();
@@ -156,7 +186,7 @@ export class ActivationDispatcher implements OnApplicationBootstrap, OnApplicati
   private async dispatchStream(stream: string): Promise<void> {
     try {
       const ref = this.live.get(stream);
-      if (!ref) return;
+      if (!ref || !this.leases.holds(stream)) return;
       const state = await this.recorder.load(ref.tenantId, ref.activationId);
       if (!state) return;
       const now = this.clock.now().toISOString();

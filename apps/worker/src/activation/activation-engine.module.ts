@@ -3,9 +3,11 @@ import { Module } from '@nestjs/common';
 import { DiscoveryModule } from '@nestjs/core';
 import { QueueName } from '@reprise/jobs';
 import { Environment } from '@reprise/common/config/environment';
+import { REDIS } from '@reprise/common/redis/redis.module';
 import { HttpRecoveryCloud, RECOVERY_CLOUD } from '@reprise/recovery-cloud-client';
 import { ActivationDispatcher } from './activation-dispatcher.service';
 import { ActivationRecorder } from './activation-recorder.service';
+import { createDispatchLeases, DISPATCH_LEASES } from './dispatch-leases';
 import { EstateCloudSync } from './estate-cloud-sync.service';
 import { StepRunner } from './step-runner.service';
 import { StepWorker } from './step.worker';
@@ -60,6 +62,7 @@ const STEP_HANDLERS = [
     { provide: WORKFLOW_SETTINGS, inject: [Environment], useFactory: workflowSettings },
     { provide: SECRET_BOX, inject: [Environment], useFactory: loadSecretBox },
     ActivationRecorder,
+    { provide: DISPATCH_LEASES, inject: [REDIS, Environment], useFactory: createDispatchLeases },
     ActivationDispatcher,
     CloudSteps,
     RestoreFromBackup,

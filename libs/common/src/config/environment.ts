@@ -353,7 +353,10 @@ export class Environment {
   })
   PRIVACY_MASTER_KEY?: string;
 
-  /** SQLite file of the per-person keys (default `privacy-keys.db` next to SQLITE_PATH). */
+  /**
+   * SQLite file of the per-person keys. Default: with EVENT_STORE=postgres, the `subject_keys` table in
+   * POSTGRES_SCHEMA (shared by every replica); otherwise `privacy-keys.db` next to SQLITE_PATH.
+   */
   @IsOptional()
   @IsString()
   @MinLength(1)
