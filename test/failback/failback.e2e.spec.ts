@@ -234,6 +234,40 @@ describe('failback (e2e)', () => {
     expect(await cloudResources(stack, t.id, id)).toHaveLength(0);
   }, 240_000);
 
+  it('a server that fails its health check at the original site is stopped there and runs again at the recovery site only', async () => {
+    const { t, ids } = await tenantWithEstate();
+    const id = await disasterCompleted(stack, t.manager);
+    await sim(stack, '/sim/v1/faults', 'POST', {
+      hostname: 'file-1',
+      fault: 'original-health-failure',
+      times: 1,
+    });
+    await confirmFailback(stack, t.manager, id);
+    const after = await waitForStatus(stack.api, t.manager, id, ['completed'], 90_000);
+    expect(after.failback.outcome).toBe('incomplete');
+    expect(after.failback.left).toEqual([
+      expect.objectContaining({
+        hostname: 'file-1',
+        reason: expect.stringMatching(
+          /^start-at-original: .*health check failed.*; the copy started at the original site was stopped there$/,
+        ),
+      }),
+    ]);
+    // One live copy: stopped at the original site (started once), running again at the recovery site.
+    const stats = await failbackStats(stack, id);
+    expect(stats.find((x) => x.hostname === 'file-1')).toMatchObject({
+      originalState: 'stopped',
+      originalStarts: 1,
+    });
+    const vm = (await cloudResources(stack, t.id, id)).find(
+      (r) => r.kind === 'server' && r.serverId === ids['file-1'],
+    );
+    expect(vm?.state).toBe('running');
+    expect(stats.filter((x) => x.hostname !== 'file-1').every((x) => x.originalState === 'running')).toBe(
+      true,
+    );
+  }, 120_000);
+
   it('abort during the reverse sync leaves the business running at the recovery site', async () => {
     const { t } = await tenantWithEstate();
     const id = await disasterCompleted(stack, t.manager);

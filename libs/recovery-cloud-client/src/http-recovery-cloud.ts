@@ -19,6 +19,7 @@ import type {
   NetworkRequest,
   NetworkResult,
   OriginalStartResult,
+  OriginalStopResult,
   ReconnectRequest,
   ReconnectResult,
   ReplicationStatus,
@@ -230,6 +231,13 @@ export class HttpRecoveryCloud implements RecoveryCloud {
     options: CallOptions,
   ): Promise<CloudOperation<OriginalStartResult>> {
     return this.mutate(`/tenants/${enc(request.tenantId)}/original-site/starts`, strip(request), options);
+  }
+
+  stopAtOriginal(
+    request: ReverseServerRequest,
+    options: CallOptions,
+  ): Promise<CloudOperation<OriginalStopResult>> {
+    return this.mutate(`/tenants/${enc(request.tenantId)}/original-site/stops`, strip(request), options);
   }
 
   reconnectUsers(request: ReconnectRequest, options: CallOptions): Promise<CloudOperation<ReconnectResult>> {

@@ -16,6 +16,7 @@ import type {
   NetworkRequest,
   NetworkResult,
   OriginalStartResult,
+  OriginalStopResult,
   ReconnectRequest,
   ReconnectResult,
   ReplicationStatus,
@@ -94,6 +95,11 @@ export interface RecoveryCloud {
     request: ReverseServerRequest,
     options: CallOptions,
   ): Promise<CloudOperation<OriginalStartResult>>;
+  /** Stops the copy of a server at the original site (after a failed health check there); idempotent. */
+  stopAtOriginal(
+    request: ReverseServerRequest,
+    options: CallOptions,
+  ): Promise<CloudOperation<OriginalStopResult>>;
   /** Users reconnected to the original site. */
   reconnectUsers(request: ReconnectRequest, options: CallOptions): Promise<CloudOperation<ReconnectResult>>;
   getOperation<R = Record<string, unknown>>(operationId: string): Promise<CloudOperation<R>>;

@@ -20,6 +20,7 @@ export type OperationKind =
   | 'reverse-delta'
   | 'stop-server'
   | 'start-at-original'
+  | 'stop-at-original'
   | 'reconnect-users';
 export type Health = 'ok' | 'warning' | 'failed';
 
@@ -323,6 +324,12 @@ export interface OriginalStartResult {
   health: Health;
   detail: string;
   alreadyRunning?: boolean;
+}
+export interface OriginalStopResult {
+  serverId: string;
+  hostname: string;
+  site: 'original';
+  alreadyStopped?: boolean;
 }
 export interface ReconnectResult {
   activationId: string;

@@ -251,6 +251,12 @@ function FailbackPanel({ view }: { view: ActivationView }) {
           Still at the recovery site: {fb.left.map((l) => `${l.hostname} (${l.reason})`).join('; ')}
         </p>
       )}
+      {fb.reconnectFailure && (
+        <p role="alert">
+          Users are not reconnected to the original site: {fb.reconnectFailure.reason}. The recovery site is
+          kept running.
+        </p>
+      )}
       <table>
         <thead>
           <tr>

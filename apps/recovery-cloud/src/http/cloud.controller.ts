@@ -232,6 +232,15 @@ export class CloudController {
     return this.accepted(res, this.state.model.startAtOriginal(meta, body, this.state.now()));
   }
 
+  @Post('tenants/:tenantId/original-site/stops')
+  stopAtOriginal(
+    @ProviderRequest() meta: RequestMeta,
+    @Body() body: ReverseServerDto,
+    @Res({ passthrough: true }) res: Response,
+  ) {
+    return this.accepted(res, this.state.model.stopAtOriginal(meta, body, this.state.now()));
+  }
+
   @Post('tenants/:tenantId/original-site/reconnections')
   reconnectUsers(
     @ProviderRequest() meta: RequestMeta,

@@ -1194,8 +1194,17 @@ export class CloudModel {
       r.originalState = 'starting';
       r.originalStarts++;
       const failure = this.consumeFault(vm.hostname, 'original-start-failure');
+      const unhealthy = this.consumeFault(vm.hostname, 'original-health-failure');
       this.schedule(op, now + this.minutes(this.config.failback.originalStartMinutes), (at) => {
-        if (failure) {
+        if (unhealthy) {
+          // It booted (it runs at the original site) but its services do not answer.
+          r.originalState = 'running';
+          this.finish(op, at, {
+            ...result,
+            health: 'failed',
+            detail: `${vm.hostname} started at the original site but its health check failed: injected fault: services do not answer`,
+          });
+        } else if (failure) {
           r.originalState = 'failed';
           this.fail(op, at, {
             code: 'original-start-failure',
@@ -1209,6 +1218,35 @@ export class CloudModel {
             detail: `${vm.osFamily === 'windows' ? 'RDP' : 'SSH'}, ping, disks and services checked at the original site`,
           });
         }
+      });
+      return op;
+    });
+  }
+
+  /** Stops the copy of a server at the original site (one that failed its health check there); idempotent. */
+  stopAtOriginal(meta: RequestMeta, input: ReverseServerInput, now: number): Submitted {
+    return this.submit('stop-at-original', meta, now, () => {
+      this.requireOriginalSiteUp(meta.tenantId);
+      const r = this.replications.get(`${meta.tenantId}/${input.activationId}/${input.serverId}`);
+      if (!r)
+        throw new CloudRequestError(
+          409,
+          'not-replicated',
+          `server ${input.serverId} was never replicated back`,
+        );
+      const op = this.newOperation('stop-at-original', meta, now, {
+        activationId: input.activationId,
+        hostname: r.hostname,
+      });
+      op.resourceId = r.vmId;
+      const result = { serverId: r.serverId, hostname: r.hostname, site: 'original' };
+      if (r.originalState === 'stopped') {
+        this.finish(op, now, { ...result, alreadyStopped: true });
+        return op;
+      }
+      this.schedule(op, now + this.minutes(this.config.failback.stopServerMinutes), (at) => {
+        r.originalState = 'stopped';
+        this.finish(op, at, result);
       });
       return op;
     });

@@ -169,4 +169,30 @@ describe('the original site in the simulator (failback)', () => {
     expect(back.status).toBe('succeeded');
     expect(row(m, back.completedAt! + HOUR).pendingBytes).toBeGreaterThan(0);
   });
+
+  it('a copy that fails its health check at the original site runs there until it is stopped; the stop is idempotent', () => {
+    const { m, vmId, runningSince } = runningServer();
+    let now = runningSince + HOUR;
+    m.addFault({ hostname: 's1.example', fault: 'original-health-failure', times: 1 });
+    m.startReverseSync(meta(), { activationId: A, serverId: 's1' }, now);
+    now += 10 * MIN;
+    m.stopServer(meta(), vmId, now);
+    now += 2 * MIN;
+    m.reverseDelta(meta(), { activationId: A, serverId: 's1', final: true }, now);
+    now += 5 * MIN;
+    const start = m.startAtOriginal(meta(), { activationId: A, serverId: 's1' }, now).operation;
+    now += 10 * MIN;
+    expect(m.getOperation(start.id, now)!.result).toMatchObject({ health: 'failed' });
+    expect(row(m, now).originalState).toBe('running');
+    const stop = m.stopAtOriginal(meta('stop-1'), { activationId: A, serverId: 's1' }, now).operation;
+    now += 10 * MIN;
+    expect(m.getOperation(stop.id, now)!.status).toBe('succeeded');
+    expect(row(m, now).originalState).toBe('stopped');
+    // Asked again under the same key: the same operation; under another: already stopped.
+    expect(m.stopAtOriginal(meta('stop-1'), { activationId: A, serverId: 's1' }, now).operation.id).toBe(
+      stop.id,
+    );
+    const again = m.stopAtOriginal(meta('stop-2'), { activationId: A, serverId: 's1' }, now).operation;
+    expect(m.getOperation(again.id, now)!.result).toMatchObject({ alreadyStopped: true });
+  });
 });

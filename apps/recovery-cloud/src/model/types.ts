@@ -19,6 +19,7 @@ export type OperationKind =
   | 'reverse-delta'
   | 'stop-server'
   | 'start-at-original'
+  | 'stop-at-original'
   | 'reconnect-users';
 export type FaultKind =
   | 'restore-failure'
@@ -28,7 +29,8 @@ export type FaultKind =
   | 'slow-restore'
   | 'script-failure'
   | 'probe-failure'
-  | 'original-start-failure';
+  | 'original-start-failure'
+  | 'original-health-failure';
 export const FAULT_KINDS: FaultKind[] = [
   'restore-failure',
   'boot-failure',
@@ -38,6 +40,7 @@ export const FAULT_KINDS: FaultKind[] = [
   'script-failure',
   'probe-failure',
   'original-start-failure',
+  'original-health-failure',
 ];
 /** State of a customer's original site (`down` during a disaster, `up` once it works again). */
 export type SiteState = 'down' | 'recovering' | 'up';

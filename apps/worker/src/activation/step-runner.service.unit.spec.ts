@@ -1,5 +1,11 @@
 import { buildReport } from '@reprise/domain/report/build-report';
 import type { StepKind } from '@reprise/domain/activation/activation.workflow';
+import {
+  chainBack,
+  failbackStepFailed,
+  failingBack,
+  startedAtOriginal,
+} from '@reprise/domain/activation/testing/failback-fixtures';
 import { restoreAll, runningTest, server, t } from '@reprise/domain/activation/testing/fixtures';
 import { play } from '@reprise/domain/activation/testing/given-when-then';
 import { CloudPermanentError, CloudTransientError } from '@reprise/recovery-cloud-client';
@@ -133,5 +139,38 @@ describe('step runner', () => {
     });
     await expect(runner.run(jobOf(h, 'teardown'), 'job-6')).rejects.toBe(refusal);
     expect(h.facts()).toEqual([]);
+  });
+
+  it('a failback step that resumes a server or reconnects users is recorded with its reason once the queue gives up', async () => {
+    const h = new StepHarness(
+      play(failingBack(), [
+        ...chainBack().slice(0, 13),
+        startedAtOriginal('lone', t(130)),
+        failbackStepFailed('db', 'final-delta', t(131)),
+      ]),
+      t(131),
+    );
+    const outage = new Error('no host has room');
+    const { runner } = runnerFor(h, async () => {
+      throw outage;
+    });
+    const resume = jobOf(h, 'resume-at-recovery', 'db');
+    await expect(runner.run(resume, 'job-6')).rejects.toBe(outage);
+    await runner.giveUp(resume, 10, outage, 'job-6');
+    expect(h.state.failback!.servers.find((x) => x.hostname === 'db')!.resumeFailure).toMatchObject({
+      reason: 'gave up after 10 attempts: no host has room',
+    });
+
+    const back = new StepHarness(play(failingBack(), chainBack().slice(0, -1)), t(141));
+    const unreachable = new Error('VPN gateway unreachable');
+    const other = runnerFor(back, async () => {
+      throw unreachable;
+    });
+    const reconnect = jobOf(back, 'reconnect-users');
+    await expect(other.runner.run(reconnect, 'job-7')).rejects.toBe(unreachable);
+    await other.runner.giveUp(reconnect, 10, unreachable, 'job-7');
+    expect(back.state.failback!.reconnectFailure).toMatchObject({
+      reason: 'gave up after 10 attempts: VPN gateway unreachable',
+    });
   });
 });

@@ -148,7 +148,9 @@ export function decideActivation(command: ActivationCommand, state: ActivationSt
     case 'RecordServerStartedAtOriginal':
     case 'RecordFailbackStepFailed':
     case 'RecordServerResumedAtRecovery':
+    case 'RecordServerResumeFailed':
     case 'RecordUsersReconnected':
+    case 'RecordUsersReconnectFailed':
       return decideFailbackFact(command, existing(state));
     case 'WidenScope':
       return widen(command.data, existing(state));

@@ -575,7 +575,9 @@ export function evolveActivation(state: ActivationState, event: ActivationEvent)
     case 'FailbackStepFailed':
     case 'ServerHeldAtRecovery':
     case 'ServerResumedAtRecovery':
+    case 'ServerResumeFailed':
     case 'UsersReconnectedToOriginal':
+    case 'UsersReconnectFailed':
     case 'FailbackIncomplete':
     case 'ReprotectionDue':
       return evolveFailback(s, event);

@@ -529,10 +529,17 @@ export function stepFailure(
           at,
         },
       };
+    case 'resume-at-recovery':
+      return step.serverId === null
+        ? null
+        : {
+            type: 'RecordServerResumeFailed',
+            data: { serverId: step.serverId, attempt: step.attempt, reason, at },
+          };
+    case 'reconnect-users':
+      return { type: 'RecordUsersReconnectFailed', data: { attempt: step.attempt, reason, at } };
     case 'teardown':
     case 'failback':
-    case 'reconnect-users':
-    case 'resume-at-recovery':
       return null;
     case 'webhook':
     case 'script':

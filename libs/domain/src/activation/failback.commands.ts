@@ -19,7 +19,9 @@ export type FailbackCommand =
   | RecordServerStartedAtOriginal
   | RecordFailbackStepFailed
   | RecordServerResumedAtRecovery
-  | RecordUsersReconnected;
+  | RecordServerResumeFailed
+  | RecordUsersReconnected
+  | RecordUsersReconnectFailed;
 
 export type RecordReverseSyncStarted = Command<
   'RecordReverseSyncStarted',
@@ -73,3 +75,11 @@ export type RecordServerResumedAtRecovery = Command<
   { serverId: string; attempt: number; at: string }
 >;
 export type RecordUsersReconnected = Command<'RecordUsersReconnected', { attempt: number; at: string }>;
+export type RecordServerResumeFailed = Command<
+  'RecordServerResumeFailed',
+  { serverId: string; attempt: number; reason: string; at: string }
+>;
+export type RecordUsersReconnectFailed = Command<
+  'RecordUsersReconnectFailed',
+  { attempt: number; reason: string; at: string }
+>;

@@ -49,8 +49,12 @@ export function decideFailbackFact(command: F.FailbackCommand, s: Activation): A
       return stepFailed(command.data, s);
     case 'RecordServerResumedAtRecovery':
       return resumed(command.data, s);
+    case 'RecordServerResumeFailed':
+      return resumeFailed(command.data, s);
     case 'RecordUsersReconnected':
       return reconnected(command.data, s);
+    case 'RecordUsersReconnectFailed':
+      return reconnectFailed(command.data, s);
     default:
       return assertNever(command);
   }
@@ -221,16 +225,24 @@ function withConsequences(s: Activation, events: ActivationEvent[], at: string):
         .map((x) => ({
           serverId: x.serverId,
           hostname: x.hostname,
-          reason: x.failure
-            ? `${x.failure.step}: ${x.failure.reason}`
-            : x.heldBy
-              ? `upstream ${x.heldBy.hostname} did not go back`
-              : 'left at the recovery site',
+          reason: leftReason(x),
         }));
       out.push({ type: 'FailbackIncomplete', data: { attempt, left, at } });
     }
   }
   return out;
+}
+
+/** Why a server did not go back, and whether it runs at the recovery site again. */
+function leftReason(x: FailbackServerState): string {
+  const why = x.failure
+    ? `${x.failure.step}: ${x.failure.reason}`
+    : x.heldBy
+      ? `upstream ${x.heldBy.hostname} did not go back`
+      : 'left at the recovery site';
+  return x.resumeFailure
+    ? `${why}; it could not run again at the recovery site (${x.resumeFailure.reason}): it runs nowhere`
+    : why;
 }
 
 function syncStarted(d: F.RecordReverseSyncStarted['data'], s: Activation): ActivationEvent[] {
@@ -394,6 +406,31 @@ function resumed(d: F.RecordServerResumedAtRecovery['data'], s: Activation): Act
     [{ type: 'ServerResumedAtRecovery', data: { serverId: d.serverId, attempt: d.attempt, at } }],
     at,
   );
+}
+
+function resumeFailed(d: F.RecordServerResumeFailed['data'], s: Activation): ActivationEvent[] {
+  const x = factServer(s, d.serverId, d.attempt);
+  if (!x) return [];
+  const at = requireAt(d.at);
+  if (!needsResume(x)) return [];
+  return withConsequences(
+    s,
+    [
+      {
+        type: 'ServerResumeFailed',
+        data: { serverId: d.serverId, attempt: d.attempt, reason: d.reason || 'unknown', at },
+      },
+    ],
+    at,
+  );
+}
+
+function reconnectFailed(d: F.RecordUsersReconnectFailed['data'], s: Activation): ActivationEvent[] {
+  const fb = s.failback;
+  if (!fb || fb.legacy || s.status !== 'failing-back' || d.attempt !== fb.attempt) return [];
+  const at = requireAt(d.at);
+  if (fb.reconnectedAt || fb.reconnectFailure) return [];
+  return [{ type: 'UsersReconnectFailed', data: { attempt: d.attempt, reason: d.reason || 'unknown', at } }];
 }
 
 function reconnected(d: F.RecordUsersReconnected['data'], s: Activation): ActivationEvent[] {

@@ -12,8 +12,10 @@ import {
   failingBack,
   finalDelta,
   reconnected,
+  reconnectFailed,
   requestFailback,
   resumed,
+  resumeFailed,
   startedAtOriginal,
   stopStarted,
   stoppedAtRecovery,
@@ -351,6 +353,63 @@ describe('failback decider: a failure leaves the server and its dependents at th
     given(second)
       .when(copied('db', t(202), true, 2))
       .thenTypes('ReverseSyncProgressed', 'ServerReverseSynced');
+  });
+
+  it('a server that cannot run again at the recovery site for good is an event; the failback says it runs nowhere', () => {
+    let events = play(cut(), [failbackStepFailed('db', 'start-at-original', t(131)), resumed('app', t(132))]);
+    const failed = given(events)
+      .when(resumeFailed('db', t(133)))
+      .thenTypes('ServerResumeFailed');
+    expect(failed[0].data).toMatchObject({
+      serverId: id('db'),
+      reason: expect.stringContaining('no host has room'),
+    });
+    events = [...events, ...failed];
+    expect(stateOf(events).failback!.servers.find((x) => x.hostname === 'db')).toMatchObject({
+      phase: 'failed',
+      resumeFailure: { reason: 'gave up after 10 attempts: no host has room', at: t(133) },
+    });
+    // Recorded once; a server that needs no resume has nothing to fail.
+    given(events)
+      .when(resumeFailed('db', t(134)))
+      .thenNothing();
+    given(events)
+      .when(resumeFailed('dc', t(134)))
+      .thenNothing();
+    const end = given(events)
+      .when(reconnected(t(134)))
+      .thenTypes('UsersReconnectedToOriginal', 'FailbackIncomplete');
+    expect(end[1].data).toMatchObject({
+      left: [
+        {
+          hostname: 'db',
+          reason:
+            'start-at-original: storage path down; it could not run again at the recovery site (gave up after 10 attempts: no host has room): it runs nowhere',
+        },
+        { hostname: 'app', reason: 'upstream db did not go back' },
+      ],
+    });
+  });
+
+  it('users that cannot be reconnected for good: an event with the reason; the recovery site is kept', () => {
+    const back = play(failingBack(), chainBack().slice(0, -1));
+    const failed = given(back)
+      .when(reconnectFailed(t(146)))
+      .thenTypes('UsersReconnectFailed');
+    expect(failed[0].data).toMatchObject({ reason: 'gave up after 10 attempts: VPN gateway unreachable' });
+    const events = [...back, ...failed];
+    expect(stateOf(events)).toMatchObject({
+      status: 'failing-back',
+      failback: {
+        reconnectFailure: { reason: 'gave up after 10 attempts: VPN gateway unreachable', at: t(146) },
+      },
+    });
+    given(events)
+      .when(reconnectFailed(t(147)))
+      .thenNothing();
+    given(events)
+      .when({ type: 'RecordFailback', data: { at: t(150) } })
+      .thenThrows('conflict', 'failback-not-done');
   });
 
   it('a reverse-sync failure holds the downstream servers, never stopped: they keep running at the recovery site', () => {

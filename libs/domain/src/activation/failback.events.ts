@@ -21,7 +21,9 @@ export type FailbackEvent =
   | FailbackStepFailed
   | ServerHeldAtRecovery
   | ServerResumedAtRecovery
+  | ServerResumeFailed
   | UsersReconnectedToOriginal
+  | UsersReconnectFailed
   | FailbackIncomplete
   | ReprotectionDue;
 
@@ -95,6 +97,16 @@ export type ServerHeldAtRecovery = DomainEvent<
 export type ServerResumedAtRecovery = DomainEvent<
   'ServerResumedAtRecovery',
   { serverId: string; attempt: number; at: string }
+>;
+/** The server could not run again at the recovery site (the queue gave up): it runs nowhere. */
+export type ServerResumeFailed = DomainEvent<
+  'ServerResumeFailed',
+  { serverId: string; attempt: number; reason: string; at: string }
+>;
+/** Users could not be reconnected to the original site (the queue gave up): the recovery site is kept. */
+export type UsersReconnectFailed = DomainEvent<
+  'UsersReconnectFailed',
+  { attempt: number; reason: string; at: string }
 >;
 export type UsersReconnectedToOriginal = DomainEvent<
   'UsersReconnectedToOriginal',

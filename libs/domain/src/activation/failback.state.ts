@@ -48,6 +48,8 @@ export interface FailbackServerState {
   failure: { step: FailbackServerStep; reason: string; at: string } | null;
   heldBy: { hostname: string; serverId: string; at: string } | null;
   resumedAt: string | null;
+  /** It could not run again at the recovery site (the queue gave up): it runs nowhere. */
+  resumeFailure: { reason: string; at: string } | null;
 }
 
 export interface FailbackState {
@@ -64,6 +66,8 @@ export interface FailbackState {
   servers: FailbackServerState[];
   confirmedBy: (Person & { at: string }) | null;
   reconnectedAt: string | null;
+  /** Users could not be reconnected to the original site: the recovery site is kept, nothing is released. */
+  reconnectFailure: { reason: string; at: string } | null;
   /** When this attempt stopped short (rejected, aborted, incomplete), and why. */
   endedAt: string | null;
   outcome: 'rejected' | 'aborted' | 'incomplete' | null;
@@ -92,15 +96,15 @@ export function deriveFailbackPhase(x: Omit<FailbackServerState, 'phase'>): Fail
   return 'pending';
 }
 
-/** A failed or held server that had been stopped at the recovery site must run there again. */
+/** A failed or held server that had been stopped at the recovery site must run there again (until that failed for good). */
 export const needsResume = (x: FailbackServerState): boolean =>
-  (x.phase === 'failed' || x.phase === 'held') && x.stopStartedAt !== null;
+  (x.phase === 'failed' || x.phase === 'held') && x.stopStartedAt !== null && x.resumeFailure === null;
 
 /** Stays at the recovery site in this attempt (failed, held, or running there again). */
 export const staying = (x: FailbackServerState): boolean =>
   x.phase === 'failed' || x.phase === 'held' || x.phase === 'at-recovery';
 
-/** Nothing more will happen to the server in this attempt: back, or running at the recovery site. */
+/** Nothing more will happen to the server in this attempt: back, running at the recovery site, or it could not run there again. */
 export const isSettled = (x: FailbackServerState): boolean =>
   x.phase === 'back' || (staying(x) && !needsResume(x));
 
@@ -135,6 +139,7 @@ function newFailbackServer(serverId: string, hostname: string): FailbackServerSt
     failure: null,
     heldBy: null,
     resumedAt: null,
+    resumeFailure: null,
   };
 }
 
@@ -156,6 +161,7 @@ export function evolveFailbackRequested(s: Activation, e: FailbackRequested): Ac
     servers: (d.servers ?? []).map((id) => newFailbackServer(id, hostname(id))),
     confirmedBy: null,
     reconnectedAt: null,
+    reconnectFailure: null,
     endedAt: null,
     outcome: null,
     endReason: null,
@@ -290,6 +296,18 @@ export function evolveFailback(s: Activation, event: FailbackEvent): Activation 
     }
     case 'ServerResumedAtRecovery':
       return updateFailbackServer(s, event.data.serverId, () => ({ resumedAt: at }), at);
+    case 'ServerResumeFailed': {
+      const d = event.data;
+      return updateFailbackServer(s, d.serverId, () => ({ resumeFailure: { reason: d.reason, at } }), at);
+    }
+    case 'UsersReconnectFailed':
+      return s.failback
+        ? {
+            ...s,
+            failback: { ...s.failback, reconnectFailure: { reason: event.data.reason, at } },
+            updatedAt: at,
+          }
+        : s;
     case 'UsersReconnectedToOriginal':
       return s.failback ? { ...s, failback: { ...s.failback, reconnectedAt: at }, updatedAt: at } : s;
     case 'FailbackIncomplete':

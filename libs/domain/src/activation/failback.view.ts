@@ -35,6 +35,8 @@ export interface FailbackServerView {
   failure: FailbackServerState['failure'];
   heldBy: string | null;
   resumedAt: string | null;
+  /** It could not run again at the recovery site, and why. */
+  resumeFailure: FailbackServerState['resumeFailure'];
 }
 
 export interface FailbackView {
@@ -45,6 +47,8 @@ export interface FailbackView {
   confirmedBy: (Person & { at: string }) | null;
   excluded: string[];
   reconnectedAt: string | null;
+  /** Users could not be reconnected to the original site, and why (what is left: the recovery site is kept). */
+  reconnectFailure: FailbackState['reconnectFailure'];
   outcome: FailbackState['outcome'];
   endedAt: string | null;
   left: FailbackState['left'];
@@ -83,6 +87,7 @@ function serverView(x: FailbackServerState): FailbackServerView {
     failure: x.failure,
     heldBy: x.heldBy?.hostname ?? null,
     resumedAt: x.resumedAt,
+    resumeFailure: x.resumeFailure,
   };
 }
 
@@ -103,6 +108,7 @@ export function toFailbackView(s: Activation): FailbackView | null {
     confirmedBy: fb.confirmedBy,
     excluded: fb.excluded.map(hostname),
     reconnectedAt: fb.reconnectedAt,
+    reconnectFailure: fb.reconnectFailure,
     outcome: fb.outcome,
     endedAt: fb.endedAt,
     left: fb.left,

@@ -82,10 +82,10 @@ export function failbackServerSteps(s: Activation) {
   });
 }
 
-/** Users reconnect to the original site once every server is settled and some came back (its attempt). */
+/** Users reconnect to the original site once every server is settled and some came back (its attempt), unless that failed for good. */
 export function reconnectAttempt(s: Activation): number | null {
   const fb = s.failback;
-  if (!fb || fb.legacy || s.status !== 'failing-back' || fb.reconnectedAt) return null;
+  if (!fb || fb.legacy || s.status !== 'failing-back' || fb.reconnectedAt || fb.reconnectFailure) return null;
   return fb.servers.every(isSettled) && fb.servers.some((x) => x.phase === 'back') ? fb.attempt : null;
 }
 

@@ -1,3 +1,4 @@
+import { toActivationView } from './view';
 import { isStillDue, timerCommand, whatIsDue } from './activation.workflow';
 import {
   CHAIN,
@@ -8,8 +9,10 @@ import {
   failbackStepFailed,
   failingBack,
   reconnected,
+  reconnectFailed,
   requestFailback,
   resumed,
+  resumeFailed,
   startedAtOriginal,
   stopStarted,
   stoppedAtRecovery,
@@ -120,6 +123,35 @@ describe('activation workflow: failback', () => {
     const incomplete = play(settled, [reconnected(t(134))]);
     expect(stateOf(incomplete).status).toBe('completed');
     workflow.given(incomplete).when(t(135)).then({ steps: [], finished: false });
+  });
+
+  it('a resume or a reconnection that failed for good is not due again; the activation view says what is left', () => {
+    const failed = play(failingBack(), [
+      ...chainBack().slice(0, 13),
+      startedAtOriginal('lone', t(130)),
+      failbackStepFailed('db', 'final-delta', t(131)),
+      resumed('app', t(132)),
+      ...cutOver('dc', t(132)),
+      startedAtOriginal('dc', t(133)),
+    ]);
+    workflow
+      .given(failed)
+      .when(t(133))
+      .then({ steps: ['resume-at-recovery:db'] });
+    const dbNowhere = play(failed, [resumeFailed('db', t(134))]);
+    workflow
+      .given(dbNowhere)
+      .when(t(134))
+      .then({ steps: ['reconnect-users'] });
+    const stuck = play(dbNowhere, [reconnectFailed(t(135))]);
+    workflow.given(stuck).when(t(136)).then({ steps: [], timers: [], finished: false });
+    const view = toActivationView(stateOf(stuck))!;
+    expect(view.failback).toMatchObject({
+      reconnectFailure: { reason: 'gave up after 10 attempts: VPN gateway unreachable' },
+    });
+    expect(view.failback!.servers.find((x) => x.hostname === 'db')).toMatchObject({
+      resumeFailure: { reason: 'gave up after 10 attempts: no host has room' },
+    });
   });
 
   it('a step is still due only for its attempt, and not once the failback was aborted', () => {

@@ -20,6 +20,7 @@ import type {
   NetworkRequest,
   OperationKind,
   OriginalStartResult,
+  OriginalStopResult,
   ReconnectRequest,
   RegisterServerRequest,
   ReplicationStatus,
@@ -61,7 +62,14 @@ export class InMemoryRecoveryCloud implements RecoveryCloud {
   /** Per server: bytes changed at the recovery site, bytes arrived back, starts at the original site. */
   private readonly reverse = new Map<
     string,
-    { changed: number; arrived: number; copied: boolean; stopped: boolean; originalStarts: number }
+    {
+      changed: number;
+      arrived: number;
+      copied: boolean;
+      stopped: boolean;
+      originalStarts: number;
+      runningAtOriginal: boolean;
+    }
   >();
   private seq = 0;
 
@@ -331,13 +339,28 @@ export class InMemoryRecoveryCloud implements RecoveryCloud {
       if (r.changed > r.arrived)
         throw new CloudPermanentError('changes-not-arrived', 'changes have not arrived', 409);
       r.originalStarts++;
+      r.runningAtOriginal = true;
       const server = this.server(request.tenantId, request.serverId);
+      const checked = this.health.get(request.serverId) ?? { health: 'ok', detail: '' };
       return {
         serverId: request.serverId,
         hostname: server.hostname,
         site: 'original',
-        health: 'ok',
-        detail: '',
+        ...checked,
+      };
+    });
+  }
+
+  async stopAtOriginal(request: ReverseServerRequest, options: CallOptions) {
+    return this.operate('stop-at-original', options, (): OriginalStopResult => {
+      const r = this.reverseOf(request.serverId);
+      const alreadyStopped = !r.runningAtOriginal;
+      r.runningAtOriginal = false;
+      return {
+        serverId: request.serverId,
+        hostname: this.server(request.tenantId, request.serverId).hostname,
+        site: 'original',
+        ...(alreadyStopped ? { alreadyStopped } : {}),
       };
     });
   }
@@ -475,7 +498,14 @@ export class InMemoryRecoveryCloud implements RecoveryCloud {
   private reverseOf(serverId: string) {
     let r = this.reverse.get(serverId);
     if (!r) {
-      r = { changed: 0, arrived: 0, copied: false, stopped: false, originalStarts: 0 };
+      r = {
+        changed: 0,
+        arrived: 0,
+        copied: false,
+        stopped: false,
+        originalStarts: 0,
+        runningAtOriginal: false,
+      };
       this.reverse.set(serverId, r);
     }
     return r;

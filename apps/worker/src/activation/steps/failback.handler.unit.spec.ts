@@ -120,6 +120,32 @@ describe('failback step handlers (in-memory recovery cloud)', () => {
     ).rejects.toBeInstanceOf(CloudPermanentError);
   });
 
+  it('start at the original site with a failed health check: the copy started there is stopped, then the failure recorded', async () => {
+    const cut = play(failingBack(single()), [copied('dc', t(110)), ...cutOver('dc', t(111))]);
+    const h = await harness(cut, t(112));
+    h.cloud.healthOf('id-dc', 'failed', 'services do not answer');
+    const step = h.due('start-at-original', 'dc');
+    // A worker started it and died before it stopped the unhealthy copy: the step resumes.
+    await h.cloud.startAtOriginal(
+      { tenantId: h.state.tenantId, activationId: h.state.id, serverId: 'id-dc' },
+      { idempotencyKey: `${step.key}:start` },
+    );
+    await h.run(new StartAtOriginalHandler(h.steps), step);
+    expect(h.cloud.reverseState('id-dc')).toMatchObject({ originalStarts: 1, runningAtOriginal: false });
+    expect(h.cloud.calls.filter((c) => c.kind === 'stop-at-original').map((c) => c.idempotencyKey)).toEqual([
+      `${step.key}:stop-failed-copy`,
+    ]);
+    expect(h.state.failback!.servers[0]).toMatchObject({
+      phase: 'failed',
+      failure: {
+        step: 'start-at-original',
+        reason: 'services do not answer; the copy started at the original site was stopped there',
+      },
+    });
+    // The server runs again at the recovery site, nowhere else.
+    expect(h.due('resume-at-recovery', 'dc')).toBeDefined();
+  });
+
   it('resume at the recovery site: a stopped server is powered on again', async () => {
     const failed = play(failingBack(single()), [
       copied('dc', t(110)),

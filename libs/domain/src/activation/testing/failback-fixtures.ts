@@ -131,6 +131,14 @@ export const resumed = (host: string, at: string, attempt = 1): ActivationComman
   type: 'RecordServerResumedAtRecovery',
   data: { serverId: id(host), attempt, at },
 });
+export const resumeFailed = (host: string, at: string, attempt = 1): ActivationCommand => ({
+  type: 'RecordServerResumeFailed',
+  data: { serverId: id(host), attempt, reason: 'gave up after 10 attempts: no host has room', at },
+});
+export const reconnectFailed = (at: string, attempt = 1): ActivationCommand => ({
+  type: 'RecordUsersReconnectFailed',
+  data: { attempt, reason: 'gave up after 10 attempts: VPN gateway unreachable', at },
+});
 export const reconnected = (at: string, attempt = 1): ActivationCommand => ({
   type: 'RecordUsersReconnected',
   data: { attempt, at },
