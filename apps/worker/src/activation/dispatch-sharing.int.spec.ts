@@ -84,7 +84,6 @@ describe('activation dispatchers sharing the activations (real Redis leases, SQL
             type: 'test',
             scope: 'full',
             estate: [server(`web-${i}`)],
-            otherActivations: [],
             requestedBy: { name: 'Claire', email: 'claire@acme.example' },
             window: { activationWindow: '24x7', timeZone: 'Europe/Paris' },
             at: NOW,
