@@ -1,8 +1,8 @@
-import type { Browser, Page } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { BRUNO, codeFor } from '../../../test/activations/activation-helpers';
-import { createTenant, enrol, startStack, bearer, type Stack } from '../../../test/support/stack';
+import { createTenant, enrol, startStack, type Stack } from '../../../test/support/stack';
 import { keepScreenshotOnFailure, launchBrowser, openConsole, type ConsolePage } from './support/browser';
-import { createUser, freshTotp, type ConsoleUser } from './support/users';
+import { claireAndHugo, signIn, type ConsoleUser } from './support/users';
 
 /**
  * The console in a real browser (Debian's Chromium, headless, through playwright-core) against the
@@ -27,21 +27,7 @@ describe('the console in a browser (e2e: chromium + api + worker + recovery clou
     const { port } = stack.api.app.getHttpServer().address() as { port: number };
     baseUrl = `http://127.0.0.1:${port}`;
     tenant = await createTenant(stack.api, { notificationWebhookUrl: stack.webhook.url });
-    claire = await createUser(stack.api, tenant.id, {
-      email: 'claire.martin@acme.example',
-      name: 'Claire Martin',
-      role: 'dr-manager',
-    });
-    hugo = await createUser(stack.api, tenant.id, {
-      email: 'hugo.bernard@acme.example',
-      name: 'Hugo Bernard',
-      role: 'dr-manager',
-    });
-    await stack.api.http
-      .put('/api/v1/plan/authorised-persons')
-      .set(bearer(tenant.manager))
-      .send([{ name: claire.name, email: claire.email }, { name: hugo.name, email: hugo.email }, BRUNO])
-      .expect(200);
+    ({ claire, hugo } = await claireAndHugo(stack.api, tenant));
     await enrol(stack.api, tenant.manager, [
       { hostname: 'dc-01' },
       { hostname: 'dc-02' },
@@ -56,17 +42,6 @@ describe('the console in a browser (e2e: chromium + api + worker + recovery clou
     await browser?.close();
     await stack?.close();
   }, 60_000);
-
-  /** Signs `user` in through the sign-in page: e-mail and password, then the current TOTP code. */
-  async function signIn(page: Page, user: ConsoleUser) {
-    await page.goto('/');
-    await page.getByLabel('E-mail').fill(user.email);
-    await page.getByLabel('Password').fill(user.password);
-    await page.getByRole('button', { name: 'Continue' }).click();
-    await page.getByLabel('Authentication code').fill(await freshTotp(user));
-    await page.getByRole('button', { name: 'Sign in' }).click();
-    await page.getByRole('navigation', { name: 'Main' }).waitFor();
-  }
 
   const scenario = (name: string, run: () => Promise<void>, timeout = 90_000) =>
     it(name, () => keepScreenshotOnFailure(name, () => open, run), timeout);

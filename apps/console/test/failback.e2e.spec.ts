@@ -1,4 +1,4 @@
-import type { Browser, Locator, Page } from 'playwright-core';
+import type { Browser, Locator } from 'playwright-core';
 import { BRUNO, sim, waitUntil } from '../../../test/activations/activation-helpers';
 import { nextCode, setOriginalSite } from '../../../test/failback/failback-helpers';
 import {
@@ -10,7 +10,7 @@ import {
   type Stack,
 } from '../../../test/support/stack';
 import { keepScreenshotOnFailure, launchBrowser, openConsole, type ConsolePage } from './support/browser';
-import { createUser, freshTotp, type ConsoleUser } from './support/users';
+import { claireAndHugo, signIn, type ConsoleUser } from './support/users';
 
 /**
  * Failback in a real browser against the real stack (api serving the console, worker, recovery
@@ -35,21 +35,7 @@ describe('the console: failback under four eyes (e2e: chromium + api + worker + 
     const { port } = stack.api.app.getHttpServer().address() as { port: number };
     baseUrl = `http://127.0.0.1:${port}`;
     tenant = await createTenant(stack.api, { notificationWebhookUrl: stack.webhook.url });
-    claire = await createUser(stack.api, tenant.id, {
-      email: 'claire.martin@acme.example',
-      name: 'Claire Martin',
-      role: 'dr-manager',
-    });
-    hugo = await createUser(stack.api, tenant.id, {
-      email: 'hugo.bernard@acme.example',
-      name: 'Hugo Bernard',
-      role: 'dr-manager',
-    });
-    await stack.api.http
-      .put('/api/v1/plan/authorised-persons')
-      .set(bearer(tenant.manager))
-      .send([{ name: claire.name, email: claire.email }, { name: hugo.name, email: hugo.email }, BRUNO])
-      .expect(200);
+    ({ claire, hugo } = await claireAndHugo(stack.api, tenant));
     await enrol(stack.api, tenant.manager, [
       { hostname: 'dc-01' },
       { hostname: 'sql-01', dependsOn: ['dc-01'], diskGiB: 120 },
@@ -74,16 +60,6 @@ describe('the console: failback under four eyes (e2e: chromium + api + worker + 
     await browser?.close();
     await stack?.close();
   }, 60_000);
-
-  async function signIn(page: Page, user: ConsoleUser) {
-    await page.goto('/');
-    await page.getByLabel('E-mail').fill(user.email);
-    await page.getByLabel('Password').fill(user.password);
-    await page.getByRole('button', { name: 'Continue' }).click();
-    await page.getByLabel('Authentication code').fill(await freshTotp(user));
-    await page.getByRole('button', { name: 'Sign in' }).click();
-    await page.getByRole('navigation', { name: 'Main' }).waitFor();
-  }
 
   const setClockScale = (scale: number) => sim(stack, '/sim/v1/clock', 'PUT', { scale });
 

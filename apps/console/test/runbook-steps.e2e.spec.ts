@@ -1,7 +1,7 @@
-import type { Browser, Page } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { createTenant, enrol, startStack, bearer, type Stack } from '../../../test/support/stack';
 import { keepScreenshotOnFailure, launchBrowser, openConsole, type ConsolePage } from './support/browser';
-import { createUser, freshTotp, type ConsoleUser } from './support/users';
+import { createUser, signIn, type ConsoleUser } from './support/users';
 
 /**
  * The runbook steps panel in a real browser against the real stack: a DRP test whose web server
@@ -57,16 +57,6 @@ describe('the console: runbook steps and their sign-off (e2e: chromium + api + w
     await browser?.close();
     await stack?.close();
   }, 60_000);
-
-  async function signIn(page: Page, user: ConsoleUser) {
-    await page.goto('/');
-    await page.getByLabel('E-mail').fill(user.email);
-    await page.getByLabel('Password').fill(user.password);
-    await page.getByRole('button', { name: 'Continue' }).click();
-    await page.getByLabel('Authentication code').fill(await freshTotp(user));
-    await page.getByRole('button', { name: 'Sign in' }).click();
-    await page.getByRole('navigation', { name: 'Main' }).waitFor();
-  }
 
   it(
     'shows the steps live and signs off the one waiting; the web tier then starts',

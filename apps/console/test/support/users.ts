@@ -1,6 +1,9 @@
 import { Secret, TOTP } from 'otpauth';
+import type { Page } from 'playwright-core';
+import { BRUNO } from '../../../../test/activations/activation-helpers';
 import { admin } from '../../../../test/support/tenants';
 import type { ApiHarness } from '../../../../test/support/api-harness';
+import { bearer } from '../../../../test/support/stack';
 
 export interface ConsoleUser {
   id: string;
@@ -54,4 +57,41 @@ export async function freshTotp(user: Pick<ConsoleUser, 'totpSecret'>): Promise<
     }
     await new Promise((r) => setTimeout(r, 250));
   }
+}
+
+/** Signs `user` in through the sign-in page: e-mail and password, then the current TOTP code. */
+export async function signIn(page: Page, user: ConsoleUser): Promise<void> {
+  await page.goto('/');
+  await page.getByLabel('E-mail').fill(user.email);
+  await page.getByLabel('Password').fill(user.password);
+  await page.getByRole('button', { name: 'Continue' }).click();
+  await page.getByLabel('Authentication code').fill(await freshTotp(user));
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('navigation', { name: 'Main' }).waitFor();
+}
+
+/**
+ * Two dr-managers of the tenant, Claire and Hugo, signed up as users, and the plan's authorised
+ * persons (them and Bruno, who has no account): one asks, another confirms with their own code.
+ */
+export async function claireAndHugo(
+  api: ApiHarness,
+  tenant: { id: string; manager: string },
+): Promise<{ claire: ConsoleUser; hugo: ConsoleUser }> {
+  const claire = await createUser(api, tenant.id, {
+    email: 'claire.martin@acme.example',
+    name: 'Claire Martin',
+    role: 'dr-manager',
+  });
+  const hugo = await createUser(api, tenant.id, {
+    email: 'hugo.bernard@acme.example',
+    name: 'Hugo Bernard',
+    role: 'dr-manager',
+  });
+  await api.http
+    .put('/api/v1/plan/authorised-persons')
+    .set(bearer(tenant.manager))
+    .send([{ name: claire.name, email: claire.email }, { name: hugo.name, email: hugo.email }, BRUNO])
+    .expect(200);
+  return { claire, hugo };
 }
