@@ -1,4 +1,3 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -6,8 +5,8 @@ import { SystemClock } from '@reprise/common/clock/system-clock';
 import type { EstateChangeDecided } from '@reprise/domain/estate/estate-registry';
 import { streams } from '@reprise/domain/shared/streams';
 import { SqliteEventStore } from '@reprise/event-store/sqlite/sqlite-event-store';
-import { NO_CLOUD } from '../support/api-harness';
-import { appEntry, freePort, ROOT } from '../support/processes';
+import { spawnApi, type ApiProcess } from '../support/api-process';
+import { appEntry } from '../support/processes';
 import { deleteQueueKeys, testQueuePrefix } from '../support/redis-keys';
 import { server } from './support';
 
@@ -36,64 +35,27 @@ describe('estate writes under SIGKILL of the api (real process, SQLite)', () => 
   const dir = mkdtempSync(join(tmpdir(), 'reprise-crash-'));
   const sqlite = join(dir, 'reprise.db');
   const queuePrefix = testQueuePrefix('estate-crash');
-  let api: { child: ChildProcess; url: string } | null = null;
+  let api: ApiProcess | null = null;
   let tenantId = '';
   let token = '';
 
   async function startApi(): Promise<void> {
-    const port = await freePort();
-    const child = spawn(process.execPath, [appEntry('api')], {
-      cwd: ROOT,
-      env: {
-        PATH: process.env.PATH ?? '',
-        NODE_ENV: 'test',
-        LOG_LEVEL: 'silent',
-        API_PORT: String(port),
-        API_HOST: '127.0.0.1',
-        SQLITE_PATH: sqlite,
-        READ_MODEL_PATH: join(dir, 'read-models-api.db'),
-        REPRISE_ADMIN_TOKEN: ADMIN,
-        REDIS_URL: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
-        QUEUE_PREFIX: queuePrefix,
-        RECOVERY_CLOUD_URL: NO_CLOUD,
-        CLOCK: 'system',
-      },
-      stdio: ['ignore', 'ignore', 'pipe'],
+    api = await spawnApi({
+      SQLITE_PATH: sqlite,
+      READ_MODEL_PATH: join(dir, 'read-models-api.db'),
+      REPRISE_ADMIN_TOKEN: ADMIN,
+      QUEUE_PREFIX: queuePrefix,
     });
-    let stderr = '';
-    child.stderr?.on('data', (d) => (stderr += d));
-    const url = `http://127.0.0.1:${port}`;
-    const start = Date.now();
-    for (;;) {
-      if (child.exitCode !== null) throw new Error(`api exited with ${child.exitCode}: ${stderr}`);
-      const ok = await fetch(`${url}/health`)
-        .then((r) => r.ok)
-        .catch(() => false);
-      if (ok) break;
-      if (Date.now() - start > 30_000) throw new Error(`api did not answer /health: ${stderr}`);
-      await new Promise((r) => setTimeout(r, 100));
-    }
-    api = { child, url };
   }
 
   function kill(): Promise<void> {
-    const child = api!.child;
+    const killed = api!;
     api = null;
-    return new Promise((resolve) => {
-      if (child.exitCode !== null || child.signalCode !== null) return resolve();
-      child.once('exit', () => resolve());
-      child.kill('SIGKILL');
-    });
+    return killed.kill('SIGKILL');
   }
 
-  const call = async (method: string, path: string, body?: unknown, auth = token) => {
-    const res = await fetch(`${api!.url}/api/v1${path}`, {
-      method,
-      headers: { Authorization: `Bearer ${auth}`, 'Content-Type': 'application/json' },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    return { status: res.status, body: (await res.json().catch(() => null)) as Record<string, unknown> };
-  };
+  const call = (method: string, path: string, body?: unknown, auth = token) =>
+    api!.call(method, path, body, auth);
 
   /** Every server of the tenant by hostname (active and archived ones hold their name). */
   async function listed(): Promise<Map<string, Array<{ id: string; status: string }>>> {
