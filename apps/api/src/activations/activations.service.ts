@@ -328,6 +328,26 @@ export class ActivationsService {
     };
   }
 
+  /**
+   * A four-eyes request (escalation, failback, widening, override): a code for each authorised person
+   * (the decider leaves the requester out), the confirmation its command carries, and the delivery
+   * of each code once the request is recorded.
+   */
+  private async fourEyes(tenantId: string) {
+    const tenant = await readTenantDetails(this.store, tenantId);
+    const persons = await readAuthorisedPersons(this.store, tenantId);
+    const codes = await newRecipientCodes(persons.map((p) => p.email));
+    return {
+      persons,
+      confirmation: {
+        codes: codes.map(({ email, codeHash }) => ({ email, codeHash })),
+        expiresAt: this.confirmationDeadline(),
+      },
+      sendCodes: (state: Activation, metadata: MetadataInput, subject?: Record<string, unknown>) =>
+        this.sendCodes(tenantId, state, codes, tenant?.notificationWebhookUrl ?? null, metadata, subject),
+    };
+  }
+
   async escalate(
     actor: Actor,
     id: string,
@@ -336,9 +356,7 @@ export class ActivationsService {
   ) {
     const state = await this.requireActivation(actor, id);
     const by = personActing(actor, body.requestedBy, 'requestedBy', state.requestedBy);
-    const tenant = await readTenantDetails(this.store, actor.tenantId);
-    const persons = await readAuthorisedPersons(this.store, actor.tenantId);
-    const codes = await newRecipientCodes(persons.map((p) => p.email));
+    const fourEyes = await this.fourEyes(actor.tenantId);
     const estate = (await readTenantEstate(this.store, actor.tenantId)).map(activationSnapshotOf);
     const result = await this.claim(
       actor,
@@ -350,10 +368,7 @@ export class ActivationsService {
           scope: body.scope,
           estate,
           runbook: await readRunbook(this.store, actor.tenantId),
-          confirmation: {
-            codes: codes.map(({ email, codeHash }) => ({ email, codeHash })),
-            expiresAt: this.confirmationDeadline(),
-          },
+          confirmation: fourEyes.confirmation,
           by,
           reason: body.reason ?? null,
           at: this.now(),
@@ -362,7 +377,7 @@ export class ActivationsService {
       metadata,
     );
     const next = result.state as Activation;
-    this.sendCodes(actor.tenantId, next, codes, tenant?.notificationWebhookUrl ?? null, metadata);
+    fourEyes.sendCodes(next, metadata);
     return {
       id,
       status: next.status,
@@ -385,9 +400,7 @@ export class ActivationsService {
     await this.requireActivation(actor, id);
     const by = personActing(actor, body.requestedBy, 'requestedBy', 'required');
     const originalSite = await this.originalSite(actor.tenantId);
-    const tenant = await readTenantDetails(this.store, actor.tenantId);
-    const persons = await readAuthorisedPersons(this.store, actor.tenantId);
-    const codes = await newRecipientCodes(persons.map((p) => p.email));
+    const fourEyes = await this.fourEyes(actor.tenantId);
     const result = await this.execute(
       actor,
       id,
@@ -398,18 +411,14 @@ export class ActivationsService {
           reason: body.reason ?? null,
           exclude: body.exclude ?? [],
           originalSite,
-          confirmation: {
-            codes: codes.map(({ email, codeHash }) => ({ email, codeHash })),
-            expiresAt: this.confirmationDeadline(),
-          },
+          confirmation: fourEyes.confirmation,
           at: this.now(),
         },
       },
       metadata,
     );
     const next = result.state as Activation;
-    if (result.events.some((e) => e.type === 'ConfirmationRequested'))
-      this.sendCodes(actor.tenantId, next, codes, tenant?.notificationWebhookUrl ?? null, metadata);
+    if (result.events.some((e) => e.type === 'ConfirmationRequested')) fourEyes.sendCodes(next, metadata);
     return {
       id,
       status: next.status,
@@ -444,9 +453,7 @@ export class ActivationsService {
   ) {
     await this.requireActivation(actor, id);
     const by = personActing(actor, body.requestedBy, 'requestedBy', 'required');
-    const tenant = await readTenantDetails(this.store, actor.tenantId);
-    const persons = await readAuthorisedPersons(this.store, actor.tenantId);
-    const codes = await newRecipientCodes(persons.map((p) => p.email));
+    const fourEyes = await this.fourEyes(actor.tenantId);
     const estate = (await readTenantEstate(this.store, actor.tenantId)).map(activationSnapshotOf);
     const result = await this.claim(
       actor,
@@ -458,10 +465,7 @@ export class ActivationsService {
           scope: body.servers === 'full' ? 'full' : { servers: body.servers },
           estate,
           runbook: await readRunbook(this.store, actor.tenantId),
-          confirmation: {
-            codes: codes.map(({ email, codeHash }) => ({ email, codeHash })),
-            expiresAt: this.confirmationDeadline(),
-          },
+          confirmation: fourEyes.confirmation,
           by,
           reason: body.reason ?? null,
           at: this.now(),
@@ -471,7 +475,7 @@ export class ActivationsService {
     );
     const next = result.state;
     const widening = next.widenings[next.widenings.length - 1];
-    this.sendCodes(actor.tenantId, next, codes, tenant?.notificationWebhookUrl ?? null, metadata, {
+    fourEyes.sendCodes(next, metadata, {
       widening: widening.widening,
       servers: widening.servers.map((x) => x.hostname),
     });
@@ -501,9 +505,7 @@ export class ActivationsService {
   ) {
     await this.requireActivation(actor, id);
     const by = personActing(actor, body.requestedBy, 'requestedBy', 'required');
-    const tenant = await readTenantDetails(this.store, actor.tenantId);
-    const persons = await readAuthorisedPersons(this.store, actor.tenantId);
-    const codes = await newRecipientCodes(persons.map((p) => p.email));
+    const fourEyes = await this.fourEyes(actor.tenantId);
     const result = await this.execute(
       actor,
       id,
@@ -511,11 +513,8 @@ export class ActivationsService {
         type: 'RequestEmergencyOverride',
         data: {
           reason: body.reason,
-          authorisedPersons: persons,
-          confirmation: {
-            codes: codes.map(({ email, codeHash }) => ({ email, codeHash })),
-            expiresAt: this.confirmationDeadline(),
-          },
+          authorisedPersons: fourEyes.persons,
+          confirmation: fourEyes.confirmation,
           by,
           at: this.now(),
         },
@@ -523,7 +522,7 @@ export class ActivationsService {
       metadata,
     );
     const next = result.state as Activation;
-    this.sendCodes(actor.tenantId, next, codes, tenant?.notificationWebhookUrl ?? null, metadata, {
+    fourEyes.sendCodes(next, metadata, {
       override: true,
       reason: next.override?.reason,
     });
